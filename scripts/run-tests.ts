@@ -1,0 +1,171 @@
+// `npm test`: one real Kafka for the whole run, then tap, then the line CI reads: "N passed, N failed".
+// The broker, in this order:
+//   1. KAFKA_BOOTSTRAP is set: that external cluster (KAFKA_SASL_BOOTSTRAP for its SASL listener, if it has one
+//      with the users of test/kafka.ts; without it the SASL tests are skipped and say so);
+//   2. a Docker engine answers: testcontainers starts the apache/kafka image;
+//   3. otherwise the local Kafka that scripts/kafka assembles from Maven Central, in a temporary directory.
+// Arguments are passed to tap (e.g. `npm test -- test/kafka-harness.test.ts`).
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Parser, type Result } from 'tap-parser'
+
+interface Broker {
+  kind: string
+  env: Record<string, string>
+  stop: () => Promise<void>
+}
+
+const root = path.resolve(__dirname, '..')
+const portBase = Number(process.env.KAFKA_TEST_PORT_BASE ?? 39092)
+const KAFKA_IMAGE = 'apache/kafka:4.2.1'
+
+async function externalBroker (): Promise<Broker | undefined> {
+  const bootstrap = process.env.KAFKA_BOOTSTRAP
+  if (!bootstrap) return undefined
+  const env: Record<string, string> = { KAFKA_BOOTSTRAP: bootstrap }
+  if (process.env.KAFKA_SASL_BOOTSTRAP) env.KAFKA_SASL_BOOTSTRAP = process.env.KAFKA_SASL_BOOTSTRAP
+  return { kind: `external cluster at ${bootstrap}`, env, stop: async () => {} }
+}
+
+async function containerBroker (): Promise<Broker | undefined> {
+  const tc = await import('testcontainers')
+  try {
+    await tc.getContainerRuntimeClient()
+  } catch {
+    return undefined // no Docker engine answers
+  }
+  const sasl = portBase + 1
+  const jaasPlain = 'org.apache.kafka.common.security.plain.PlainLoginModule required ' +
+    'user_admin="admin-secret" user_kosha="kosha-secret" user_noacl="noacl-secret";'
+  const jaasScram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;'
+  const container = await new tc.GenericContainer(KAFKA_IMAGE)
+    .withExposedPorts({ container: 9092, host: portBase }, { container: 9093, host: sasl })
+    .withEnvironment({
+      KAFKA_NODE_ID: '1',
+      KAFKA_PROCESS_ROLES: 'broker,controller',
+      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9094',
+      KAFKA_LISTENERS: 'PLAINTEXT://:9092,SASL_PLAINTEXT://:9093,CONTROLLER://:9094',
+      KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${portBase},SASL_PLAINTEXT://127.0.0.1:${sasl}`,
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+      KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+      KAFKA_INTER_BROKER_LISTENER_NAME: 'PLAINTEXT',
+      KAFKA_SASL_ENABLED_MECHANISMS: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+      // the image maps KAFKA_A_B to a.b, __ to _ and ___ to -
+      KAFKA_LISTENER_NAME_SASL__PLAINTEXT_PLAIN_SASL_JAAS_CONFIG: jaasPlain,
+      KAFKA_LISTENER_NAME_SASL__PLAINTEXT_SCRAM___SHA___256_SASL_JAAS_CONFIG: jaasScram,
+      KAFKA_LISTENER_NAME_SASL__PLAINTEXT_SCRAM___SHA___512_SASL_JAAS_CONFIG: jaasScram,
+      KAFKA_AUTHORIZER_CLASS_NAME: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      KAFKA_SUPER_USERS: 'User:ANONYMOUS;User:admin',
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+      KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS: '1',
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0'
+    })
+    .withWaitStrategy(tc.Wait.forLogMessage('Kafka Server started'))
+    .withStartupTimeout(120_000)
+    .start()
+  const bin = '/opt/kafka/bin'
+  for (const user of ['admin', 'kosha', 'noacl']) {
+    await container.exec([`${bin}/kafka-configs.sh`, '--bootstrap-server', 'localhost:9092', '--alter', '--entity-type', 'users',
+      '--entity-name', user, '--add-config', `SCRAM-SHA-256=[password=${user}-secret],SCRAM-SHA-512=[password=${user}-secret]`])
+  }
+  for (const [type, name] of [['--topic', '*'], ['--group', '*'], ['--transactional-id', '*'], ['--cluster', '']] as const) {
+    await container.exec([`${bin}/kafka-acls.sh`, '--bootstrap-server', 'localhost:9092', '--add', '--allow-principal', 'User:kosha',
+      '--operation', 'All', type, ...(name ? [name] : [])])
+  }
+  return {
+    kind: `testcontainers ${KAFKA_IMAGE}`,
+    env: { KAFKA_BOOTSTRAP: `127.0.0.1:${portBase}`, KAFKA_SASL_BOOTSTRAP: `127.0.0.1:${sasl}` },
+    stop: async () => { await container.stop() }
+  }
+}
+
+async function localBroker (): Promise<Broker> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kosha-kafka-test-'))
+  const kafka = (...args: string[]) => spawnSync('bash', [path.join(root, 'scripts/kafka'), ...args, '--dir', dir], { stdio: 'inherit' })
+  const started = kafka('start', '--port-base', String(portBase))
+  if (started.status !== 0) throw new Error('the local Kafka did not start (its log is printed above)')
+  const env = Object.fromEntries(readFileSync(path.join(dir, 'bootstrap.env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]))
+  return {
+    kind: `local Kafka (scripts/kafka) in ${dir}`,
+    env,
+    stop: async () => {
+      kafka('stop')
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+interface Counts { passed: number, failed: number, skipped: number }
+
+// Counts the tests of each file (its top-level t.test()s; a file with none counts as one test), read from
+// tap's raw TAP, so that the closing line says how many tests passed, not how many assertions.
+function count (tap: string): Counts {
+  const counts: Counts = { passed: 0, failed: 0, skipped: 0 }
+  const root = new Parser()
+  root.on('child', (file: Parser) => {
+    let tests = 0
+    file.on('assert', (r: Result) => {
+      tests++
+      if (r.skip || r.todo) counts.skipped++
+      else if (r.ok) counts.passed++
+      else counts.failed++
+    })
+    file.on('complete', (result: { ok: boolean }) => {
+      if (tests === 0) {
+        if (result.ok) counts.passed++
+        else counts.failed++
+      }
+    })
+  })
+  root.end(tap)
+  return counts
+}
+
+async function main (): Promise<number> {
+  const broker = (await externalBroker()) ?? (await containerBroker()) ?? (await localBroker())
+  // Ctrl-C or a CI time-out must not leave a broker behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => { broker.stop().finally(() => process.exit(130)) })
+  }
+  console.log(`tests: broker: ${broker.kind}`)
+  console.log(`tests: ${Object.entries(broker.env).map(([k, v]) => `${k}=${v}`).join(' ')}`)
+  // A terminal gets tap's own reporter; a log (CI) gets plain TAP. Either way the raw TAP is kept to count from.
+  const tty = process.stdout.isTTY
+  const rawDir = mkdtempSync(path.join(tmpdir(), 'kosha-tap-'))
+  const rawTap = path.join(rawDir, 'tap.txt')
+  const args = tty ? ['--output-file', rawTap] : ['--reporter', 'tap']
+  let status = 1
+  let tapText = ''
+  try {
+    status = await new Promise<number>((resolve) => {
+      const tap = spawn(path.join(root, 'node_modules/.bin/tap'), [...args, ...process.argv.slice(2)], {
+        cwd: root,
+        env: { ...process.env, ...broker.env },
+        stdio: ['inherit', tty ? 'inherit' : 'pipe', 'inherit']
+      })
+      tap.stdout?.on('data', (chunk: Buffer) => {
+        process.stdout.write(chunk)
+        tapText += chunk.toString('utf8')
+      })
+      tap.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+    })
+  } finally {
+    await broker.stop()
+  }
+  const counts = count(tty ? readFileSync(rawTap, 'utf8') : tapText)
+  rmSync(rawDir, { recursive: true, force: true })
+  // tap also fails a run on a missed coverage floor: that is not a failed test, so say it.
+  if (status !== 0 && counts.failed === 0) console.log(`tests: tap exited ${status} (see above: coverage below the floor, or a file that did not run)`)
+  console.log(`${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`)
+  return status !== 0 && counts.failed === 0 ? status : counts.failed > 0 ? 1 : 0
+}
+
+main().then((code) => { process.exitCode = code }, (err: unknown) => {
+  console.error(err)
+  console.log('0 passed, 1 failed')
+  process.exitCode = 1
+})

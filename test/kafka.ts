@@ -1,0 +1,76 @@
+// The real broker the whole test run shares, and small helpers around it.
+// scripts/run-tests.ts chooses the broker (an external cluster, testcontainers, or the local Maven-built Kafka)
+// and passes its addresses in the environment; nothing here starts or fakes a broker.
+import { randomUUID } from 'node:crypto'
+import { KafkaJS } from '@confluentinc/kafka-javascript'
+
+export type Mechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
+export interface SaslUser { username: string, password: string }
+
+// The users that scripts/kafka (and the testcontainers broker) create. Test-only secrets.
+export const USERS = {
+  admin: { username: 'admin', password: 'admin-secret' },
+  test: { username: 'kosha', password: 'kosha-secret' },
+  noAcl: { username: 'noacl', password: 'noacl-secret' }
+} as const satisfies Record<string, SaslUser>
+
+function required (name: string): string {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is not set: run the tests with "npm test", which chooses and starts a broker`)
+  return value
+}
+
+/** PLAINTEXT bootstrap addresses, comma-separated. */
+export const bootstrap = (): string => required('KAFKA_BOOTSTRAP')
+
+/** SASL_PLAINTEXT bootstrap addresses, or undefined where the chosen cluster has no SASL listener. */
+export const saslBootstrap = (): string | undefined => process.env.KAFKA_SASL_BOOTSTRAP || undefined
+
+/** A topic or group name no other test uses. */
+export function uniqueName (prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`
+}
+
+export interface ClientOptions {
+  sasl?: { mechanism: Mechanism, user: SaslUser }
+}
+
+export function kafkaClient (options: ClientOptions = {}): KafkaJS.Kafka {
+  const sasl = options.sasl
+  const brokers = (sasl ? saslBootstrap() ?? '' : bootstrap()).split(',')
+  return new KafkaJS.Kafka({
+    kafkaJS: {
+      brokers,
+      logLevel: KafkaJS.logLevel.NOTHING,
+      connectionTimeout: 5000,
+      ...(sasl
+        ? {
+            sasl: {
+              mechanism: sasl.mechanism.toLowerCase() as 'plain' | 'scram-sha-256' | 'scram-sha-512',
+              username: sasl.user.username,
+              password: sasl.user.password
+            }
+          }
+        : {})
+    }
+  })
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** An admin client over PLAINTEXT (the ANONYMOUS super user), disconnected when the test ends. */
+export async function adminClient (t: Teardown): Promise<KafkaJS.Admin> {
+  const admin = kafkaClient().admin()
+  await admin.connect()
+  t.teardown(() => admin.disconnect())
+  return admin
+}
+
+/** Creates a topic with a unique name and deletes it when the test ends. */
+export async function createTopic (t: Teardown, options: { prefix?: string, partitions?: number } = {}): Promise<string> {
+  const admin = await adminClient(t)
+  const topic = uniqueName(options.prefix ?? 'test')
+  await admin.createTopics({ topics: [{ topic, numPartitions: options.partitions ?? 1 }] })
+  t.teardown(() => admin.deleteTopics({ topics: [topic] }).catch(() => undefined))
+  return topic
+}
