@@ -126,6 +126,7 @@ function count (tap: string): Counts {
 }
 
 async function main (): Promise<number> {
+  const started = Date.now()
   const broker = (await externalBroker()) ?? (await containerBroker()) ?? (await localBroker())
   // Ctrl-C or a CI time-out must not leave a broker behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -160,6 +161,7 @@ async function main (): Promise<number> {
   rmSync(rawDir, { recursive: true, force: true })
   // tap also fails a run on a missed coverage floor: that is not a failed test, so say it.
   if (status !== 0 && counts.failed === 0) console.log(`tests: tap exited ${status} (see above: coverage below the floor, or a file that did not run)`)
+  console.log(`tests: the whole run took ${Math.round((Date.now() - started) / 1000)}s`)
   console.log(`${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`)
   return status !== 0 && counts.failed === 0 ? status : counts.failed > 0 ? 1 : 0
 }

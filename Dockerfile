@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# Build stage: compiles librdkafka (through @confluentinc/kafka-javascript) against Debian's libraries, builds the
+# TypeScript, then drops the dev dependencies. Nothing of this stage but the result reaches the runtime image.
+FROM node:20-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev \
+      libcurl4-openssl-dev g++ make python3 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV CKJS_LINKING=dynamic
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: only the shared libraries librdkafka links, the built service and its production dependencies.
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libssl3 libsasl2-2 libsasl2-modules zlib1g libzstd1 liblz4-1 libcurl4 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production PORT=8000 HOST=0.0.0.0
+COPY --from=build --chown=node:node /app/package.json /app/openapi.json ./
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+USER node
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# SIGTERM lets in-flight requests finish, closes consumers and flushes the producer before the process exits.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/server.js"]
