@@ -1,12 +1,66 @@
+// The application as a Fastify plugin, and the factory options that server.ts and the tests both use, so that
+// tests and production cannot differ. Plugins are registered in dependency order, one concern each; routes last.
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { Config } from './lib/config'
+import configPlugin from './plugins/config'
+import errorHandler from './plugins/error-handler'
+import metrics from './plugins/metrics'
+import cors from './plugins/cors'
+import auth from './plugins/auth'
+import swagger from './plugins/swagger'
+import kafkaConnection from './plugins/kafka-connection'
+import topics from './plugins/topics'
+import produce from './plugins/produce'
+import metadata from './plugins/metadata'
+import consumers from './plugins/consumers'
+import operationRoutes from './routes/operations'
+import topicRoutes from './routes/topics'
+import produceRoutes from './routes/produce'
+import metadataRoutes from './routes/metadata'
+import consumerRoutes from './routes/consumers'
 
-// The factory options that server.ts and the tests both use, so that tests and production cannot differ.
-export const serverOptions: FastifyServerOptions = {
-  logger: { level: process.env.LOG_LEVEL ?? 'info' },
-  routerOptions: { ignoreTrailingSlash: true },
-  requestIdHeader: 'x-request-id'
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export function serverOptions (config: Config): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' }
+    },
+    bodyLimit: config.bodyLimit,
+    // Kafka topic names reach 249 characters; Fastify's default cap for a path parameter is 100.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // An incoming X-Request-Id is kept when it is sane, so a caller can follow its request through the logs.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Longer than the idle timeout of common load balancers (60 s), so they never reuse a connection we closed.
+    keepAliveTimeout: 72_000,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true, verbose: true } }
+  }
 }
 
-export default async function app (fastify: FastifyInstance): Promise<void> {
-  fastify.get('/healthz', async () => ({ status: 'ok' }))
+export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
+  await fastify.register(configPlugin, { config: options.config })
+  await fastify.register(errorHandler)
+  await fastify.register(metrics)
+  await fastify.register(cors)
+  await fastify.register(auth)
+  await fastify.register(swagger)
+  await fastify.register(kafkaConnection)
+  await fastify.register(topics)
+  await fastify.register(produce)
+  await fastify.register(metadata)
+  await fastify.register(consumers)
+
+  fastify.addHook('onSend', async (request, reply) => { reply.header('X-Request-Id', request.id) })
+  await fastify.register(operationRoutes)
+  await fastify.register(topicRoutes)
+  await fastify.register(produceRoutes)
+  await fastify.register(metadataRoutes)
+  await fastify.register(consumerRoutes)
 }

@@ -1,20 +1,33 @@
+// The process: read the configuration (stop with a message naming the variable when it is wrong), build the app,
+// listen; on SIGTERM/SIGINT stop accepting, let in-flight requests finish, close consumers, flush the producer,
+// disconnect, exit 0.
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import app, { serverOptions } from './app'
+import { ConfigError, loadConfig, type Config } from './lib/config'
 
 async function main (): Promise<void> {
-  const fastify = Fastify(serverOptions)
-  await fastify.register(app)
+  let config: Config
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`kosha-kafka-connector: ${err.message}`)
+      process.exit(78) // EX_CONFIG
+    }
+    throw err
+  }
+  const fastify = Fastify(serverOptions(config))
+  await fastify.register(app, { config })
 
-  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, release every resource, exit 0.
-  closeWithGrace({ delay: 25_000 }, async ({ err, signal }) => {
+  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ err, signal }) => {
     if (err) fastify.log.error({ err }, 'closing after an uncaught error')
-    else fastify.log.info({ signal }, 'closing')
+    else fastify.log.info({ signal }, 'closing: draining requests, closing consumers, flushing the producer')
     await fastify.close()
+    fastify.log.info('closed')
   })
 
-  const port = Number(process.env.PORT ?? 8000)
-  await fastify.listen({ port, host: process.env.HOST ?? '0.0.0.0' })
+  await fastify.listen({ port: config.port, host: config.host })
 }
 
 main().catch((err: unknown) => {

@@ -1,12 +1,9 @@
 import t from 'tap'
-import Fastify from 'fastify'
-import app, { serverOptions } from '../app'
+import { build } from './helper'
 
 t.test('GET /healthz answers 200 while the process is up', async (t) => {
-  const fastify = Fastify({ ...serverOptions, logger: false })
-  await fastify.register(app)
-  t.teardown(() => fastify.close())
-  const res = await fastify.inject({ method: 'GET', url: '/healthz' })
+  const app = await build(t)
+  const res = await app.inject({ method: 'GET', url: '/healthz' })
   t.equal(res.statusCode, 200)
   t.same(res.json(), { status: 'ok' })
 })

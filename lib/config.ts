@@ -1,0 +1,113 @@
+// The service's configuration: read from the environment once, validated as a whole. Every problem is named,
+// so that a wrong deployment stops at start with a message that says which variable to fix.
+import { accessSync, constants } from 'node:fs'
+
+export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN'
+const MECHANISMS: readonly SaslMechanism[] = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN']
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
+
+export interface Config {
+  brokers: string[]
+  sasl?: { mechanism: SaslMechanism, username: string, password: string }
+  tls?: { caFile?: string }
+  port: number
+  host: string
+  logLevel: LogLevel
+  kafkaTimeoutMs: number
+  consumerIdleTimeoutMs: number
+  consumerMax: number
+  bodyLimit: number
+  apiKeys: string[]
+  basicUsers: Array<{ username: string, password: string }>
+  corsOrigins: string[] | '*'
+  shutdownGraceMs: number
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor (problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+export function loadConfig (env: Env): Config {
+  const problems: string[] = []
+  const get = (name: string): string | undefined => {
+    const v = env[name]?.trim()
+    return v === undefined || v === '' ? undefined : v
+  }
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name)
+    if (raw === undefined) return fallback
+    const n = Number(raw)
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got '${raw}')`)
+      return fallback
+    }
+    return n
+  }
+  const bool = (name: string): boolean => {
+    const raw = get(name)?.toLowerCase()
+    if (raw === undefined || ['false', '0', 'no', 'off'].includes(raw)) return false
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true
+    problems.push(`${name} must be true or false (got '${get(name) ?? ''}')`)
+    return false
+  }
+  const list = (name: string): string[] => (get(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+
+  const brokers = list('BROKER_ADDRESS')
+  if (brokers.length === 0) problems.push('BROKER_ADDRESS is required: the Kafka bootstrap address(es), host:port[,host:port...]')
+  for (const b of brokers) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(b)
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) problems.push(`BROKER_ADDRESS entry '${b}' is not host:port`)
+  }
+
+  const username = get('USERNAME')
+  const password = env.PASSWORD ?? ''
+  const mechanism = (get('SASL_MECHANISM') ?? 'SCRAM-SHA-512').toUpperCase()
+  if (!MECHANISMS.includes(mechanism as SaslMechanism)) problems.push(`SASL_MECHANISM must be one of ${MECHANISMS.join(', ')} (got '${mechanism}')`)
+  if (username === undefined && password !== '') problems.push('PASSWORD is set but USERNAME is not: set both, or neither')
+  if (username !== undefined && password === '') problems.push('USERNAME is set but PASSWORD is not: set both, or neither')
+
+  const tlsOn = bool('KAFKA_TLS')
+  const caFile = get('KAFKA_TLS_CA_FILE')
+  if (caFile !== undefined) {
+    try { accessSync(caFile, constants.R_OK) } catch { problems.push(`KAFKA_TLS_CA_FILE '${caFile}' cannot be read`) }
+    if (!tlsOn) problems.push('KAFKA_TLS_CA_FILE is set but KAFKA_TLS is not true')
+  }
+
+  const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase()
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${logLevel}')`)
+
+  const basicUsers: Config['basicUsers'] = []
+  for (const entry of list('BASIC_AUTH_USERS')) {
+    const i = entry.indexOf(':')
+    if (i <= 0 || i === entry.length - 1) problems.push('BASIC_AUTH_USERS entries must be user:password (an entry is not)')
+    else basicUsers.push({ username: entry.slice(0, i), password: entry.slice(i + 1) })
+  }
+  const origins = list('CORS_ORIGINS')
+
+  const config: Config = {
+    brokers,
+    ...(username !== undefined ? { sasl: { mechanism: mechanism as SaslMechanism, username, password } } : {}),
+    ...(tlsOn ? { tls: caFile !== undefined ? { caFile } : {} } : {}),
+    port: int('PORT', 8000, 1, 65535),
+    host: get('HOST') ?? '0.0.0.0',
+    logLevel: logLevel as LogLevel,
+    kafkaTimeoutMs: int('KAFKA_TIMEOUT_MS', 10_000, 100, 300_000),
+    consumerIdleTimeoutMs: int('CONSUMER_IDLE_TIMEOUT_MS', 300_000, 1_000, 86_400_000),
+    consumerMax: int('CONSUMER_MAX', 100, 1, 10_000),
+    bodyLimit: int('BODY_LIMIT', 1_048_576, 1_024, 104_857_600),
+    apiKeys: list('API_KEYS'),
+    basicUsers,
+    corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : origins,
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0, 600_000)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}

@@ -1,0 +1,18 @@
+// CORS: origins from CORS_ORIGINS (default: any). A preflight is answered here, in onRequest, so that it never
+// runs a route handler nor needs authentication.
+import fp from 'fastify-plugin'
+import cors from '@fastify/cors'
+import type { FastifyInstance } from 'fastify'
+
+async function corsPlugin (fastify: FastifyInstance): Promise<void> {
+  const origins = fastify.config.corsOrigins
+  await fastify.register(cors, {
+    origin: origins === '*' ? '*' : origins,
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    maxAge: 600
+  })
+}
+
+export default fp(corsPlugin, { name: 'cors', dependencies: ['config'] })

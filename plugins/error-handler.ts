@@ -1,0 +1,66 @@
+// The one place where errors become HTTP: every error, whatever threw it, leaves as
+// { status, code, message, requestId } with the status and code of its class in lib/errors.ts.
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, RouteNotFoundError, UnsupportedMediaTypeError,
+  ValidationError, fromKafkaError
+} from '../lib/errors'
+
+interface ValidationIssue { instancePath: string, message?: string, keyword: string, params: Record<string, unknown>, parentSchema?: { description?: string } }
+
+/** "body/numParts must be <= 10000" rather than Ajv's terse default. */
+function validationMessage (err: FastifyError): string {
+  const issues = (err.validation ?? []) as ValidationIssue[]
+  const where = err.validationContext ?? 'request'
+  const first = issues[0]
+  if (!first) return err.message
+  const field = first.keyword === 'required' ? `${first.instancePath}/${String(first.params.missingProperty)}` : first.instancePath
+  const path = `${where}${field}`.replace(/\/$/, '')
+  if (first.keyword === 'required') return `${path} is required.`
+  // A pattern means nothing to a person; the field's description in openapi.json says what is allowed.
+  if (first.keyword === 'pattern' && first.parentSchema?.description) return `${path} is not valid: ${first.parentSchema.description}`
+  if (first.keyword === 'enum') return `${path} must be one of: ${(first.params.allowedValues as unknown[]).join(', ')}.`
+  return `${path} ${first.message ?? 'is invalid'}.`
+}
+
+/** Fastify's and the clients' errors, classified: anything not known is an internal error. */
+function classify (err: unknown, request: FastifyRequest, bodyLimit: number): KoshaError {
+  if (err instanceof KoshaError) return err
+  const e = err as Partial<FastifyError> & { statusCode?: number }
+  if (e.validation) return new ValidationError(validationMessage(err as FastifyError))
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLargeError(bodyLimit)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? ''))
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new InvalidJsonError('The body is empty: send a JSON document.')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new InvalidJsonError('The body is not valid JSON.')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ValidationError('Content-Length does not match the body.')
+  }
+  const status = e.statusCode
+  if (err instanceof SyntaxError && status === 400) return new InvalidJsonError(`The body is not valid JSON: ${err.message}.`)
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new KoshaError(status, 'KOSHA_BAD_REQUEST', e.message ?? 'Bad request.')
+  }
+  return fromKafkaError(err, {}, request.id)
+}
+
+export function sendError (reply: FastifyReply, error: KoshaError): FastifyReply {
+  return reply
+    .code(error.status)
+    .headers(error.headers)
+    .type('application/json; charset=utf-8')
+    .send({ status: error.status, code: error.code, message: error.message, requestId: reply.request.id })
+}
+
+async function errorHandler (fastify: FastifyInstance): Promise<void> {
+  fastify.setErrorHandler((err, request, reply) => {
+    const error = classify(err, request, fastify.config.bodyLimit)
+    if (error.status >= 500) request.log.error({ err, cause: error.cause, code: error.code }, error.message)
+    else request.log.info({ code: error.code }, error.message)
+    if (error instanceof InternalError) request.log.error({ err }, 'unclassified error')
+    return sendError(reply, error)
+  })
+  fastify.setNotFoundHandler((request, reply) => sendError(reply, new RouteNotFoundError(request.method, request.url.split('?')[0] ?? '')))
+}
+
+export default fp(errorHandler, { name: 'error-handler', dependencies: ['config'] })

@@ -1,0 +1,212 @@
+// The connection to Kafka that every request shares: one idempotent producer (acks=all) and the admin clients.
+// Routes and the operation plugins reach Kafka only through `fastify.kafka.clientsFor(request)`, so that a later
+// per-caller identity (HTTP credentials passed through to SASL, one cached client per identity) plugs in here.
+//
+// Two clients, on purpose: librdkafka (@confluentinc/kafka-javascript) produces, consumes and does the admin calls
+// it has; its JavaScript binding has no DescribeConfigs (nor ACL, AlterConfigs) call, so those go through
+// @platformatic/kafka's Admin, a pure-JavaScript client that speaks those APIs over the same SASL/TLS settings.
+import { readFileSync } from 'node:fs'
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AdminClient, Producer, type GlobalConfig, type IAdminClient, type LibrdKafkaError, type Metadata } from '@confluentinc/kafka-javascript'
+import { Admin } from '@platformatic/kafka'
+import type { Config } from '../lib/config'
+import { KafkaAuthenticationError, KafkaUnavailableError, KoshaError, ShuttingDownError, fromKafkaError } from '../lib/errors'
+
+export interface KafkaClients {
+  /** librdkafka producer, connected, delivery reports on. Use produce() rather than this directly. */
+  producer: Producer
+  /** librdkafka admin client sharing the producer's connections. */
+  admin: IAdminClient
+  /** @platformatic/kafka admin client: DescribeConfigs and the calls librdkafka's binding lacks. */
+  configAdmin: Admin
+}
+
+export interface Delivery { partition: number, offset: number, timestamp: number }
+export interface OutgoingRecord { topic: string, value: Buffer, key?: string, headers?: Array<Record<string, string>> }
+
+export interface KafkaConnection {
+  /** The clients for this request's caller (today: the connector's one identity). */
+  clientsFor: (request: FastifyRequest) => KafkaClients
+  /** Sends a record and resolves once the broker acknowledged it (acks=all), with where it landed. */
+  produce: (request: FastifyRequest, record: OutgoingRecord) => Promise<Delivery>
+  /** Cluster metadata for one topic (or all), never creating it. */
+  metadata: (request: FastifyRequest, topic?: string) => Promise<Metadata>
+  /** librdkafka settings for a new client of the connector's identity (consumers use it). */
+  clientConfig: () => GlobalConfig
+  /** Resolves when Kafka answers the connector; rejects with why not (unreachable, credentials refused). */
+  checkReady: () => Promise<void>
+  /** Count of records whose delivery is awaited. */
+  inFlight: () => number
+  /** Flushes and disconnects; called last in the shutdown order. */
+  close: () => Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { kafka: KafkaConnection }
+}
+
+const RECONNECT_MS = 3000
+
+export function librdkafkaConfig (config: Config): GlobalConfig {
+  const protocol = config.tls ? (config.sasl ? 'sasl_ssl' : 'ssl') : (config.sasl ? 'sasl_plaintext' : 'plaintext')
+  return {
+    'metadata.broker.list': config.brokers.join(','),
+    'client.id': 'kosha-kafka-connector',
+    'security.protocol': protocol,
+    ...(config.sasl ? { 'sasl.mechanisms': config.sasl.mechanism, 'sasl.username': config.sasl.username, 'sasl.password': config.sasl.password } : {}),
+    ...(config.tls?.caFile ? { 'ssl.ca.location': config.tls.caFile } : {}),
+    'socket.keepalive.enable': true,
+    'allow.auto.create.topics': false,
+    'log.connection.close': false
+  }
+}
+
+function platformaticAdmin (config: Config): Admin {
+  return new Admin({
+    clientId: 'kosha-kafka-connector-admin',
+    bootstrapBrokers: config.brokers,
+    retries: 1,
+    timeout: config.kafkaTimeoutMs,
+    connectTimeout: Math.min(config.kafkaTimeoutMs, 5000),
+    ...(config.sasl ? { sasl: { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } } : {}),
+    ...(config.tls ? { tls: config.tls.caFile ? { ca: readFileSync(config.tls.caFile) } : {} } : {})
+  })
+}
+
+async function kafkaConnection (fastify: FastifyInstance): Promise<void> {
+  const config = fastify.config
+  const log = fastify.log.child({ component: 'kafka' })
+  const configAdmin = platformaticAdmin(config)
+  let producer: Producer | undefined
+  let admin: IAdminClient | undefined
+  let closing = false
+  let reconnectTimer: NodeJS.Timeout | undefined
+  let lastFailure: KoshaError | undefined
+  const pending = new Map<number, { resolve: (d: Delivery) => void, reject: (e: unknown) => void }>()
+  let nextOpaque = 1
+
+  function connect (): Promise<void> {
+    const p = new Producer({
+      ...librdkafkaConfig(config),
+      'enable.idempotence': true,
+      'request.required.acks': -1,
+      'linger.ms': 2,
+      'message.timeout.ms': config.kafkaTimeoutMs,
+      'topic.metadata.propagation.max.ms': 3000,
+      dr_cb: true
+    })
+    p.on('event.log', (e: { severity: number, fac: string, message: string }) => {
+      // librdkafka says here why a connection failed (e.g. SASL authentication error): worth a warning, never secret.
+      if (e.severity <= 4) log.warn({ facility: e.fac }, e.message)
+    })
+    p.on('event.error', (err: LibrdKafkaError) => { log.warn({ code: err.code }, `kafka client: ${err.message}`) })
+    p.on('delivery-report', (err: LibrdKafkaError | null, report: { opaque?: unknown, partition: number, offset: number, timestamp?: number }) => {
+      const waiter = typeof report?.opaque === 'number' ? pending.get(report.opaque) : undefined
+      if (!waiter) return
+      pending.delete(report.opaque as number)
+      if (err) waiter.reject(err)
+      else waiter.resolve({ partition: report.partition, offset: report.offset, timestamp: report.timestamp ?? Date.now() })
+    })
+    return new Promise((resolve) => {
+      p.connect({ timeout: Math.min(config.kafkaTimeoutMs, 10_000) }, (err) => {
+        if (err) {
+          p.removeAllListeners()
+          lastFailure = fromKafkaError(err, { resource: 'the cluster' }, 'startup')
+          log.error({ code: err.code, retryInMs: RECONNECT_MS }, `cannot connect to Kafka at ${config.brokers.join(',')}: ${err.message}`)
+          if (!closing) reconnectTimer = setTimeout(() => { connect().catch(() => undefined) }, RECONNECT_MS)
+          resolve()
+          return
+        }
+        p.setPollInBackground(true)
+        producer = p
+        admin = AdminClient.createFrom(p)
+        lastFailure = undefined
+        log.info(`connected to Kafka at ${config.brokers.join(',')}`)
+        resolve()
+      })
+    })
+  }
+
+  async function unavailable (): Promise<KoshaError> {
+    if (closing) return new ShuttingDownError()
+    // librdkafka reports a refused login only through its log; ask the other client, which names it.
+    try {
+      await configAdmin.metadata({ topics: [] })
+    } catch (err) {
+      const mapped = fromKafkaError(err, { resource: 'the cluster' }, 'readiness')
+      if (mapped instanceof KafkaAuthenticationError) return mapped
+    }
+    return lastFailure ?? new KafkaUnavailableError(`Kafka is not reachable at ${config.brokers.join(',')}: retry later.`)
+  }
+
+  const connection: KafkaConnection = {
+    clientsFor () {
+      if (closing) throw new ShuttingDownError()
+      if (!producer || !admin) throw lastFailure ?? new KafkaUnavailableError(`Kafka is not reachable at ${config.brokers.join(',')}: retry later.`)
+      return { producer, admin, configAdmin }
+    },
+    async produce (request, record) {
+      if (!producer) throw await unavailable()
+      const { producer: p } = connection.clientsFor(request)
+      const opaque = nextOpaque++
+      return await new Promise<Delivery>((resolve, reject) => {
+        pending.set(opaque, { resolve, reject })
+        try {
+          p.produce(record.topic, null, record.value, record.key, Date.now(), opaque, record.headers)
+        } catch (err) {
+          pending.delete(opaque)
+          reject(err)
+        }
+      })
+    },
+    async metadata (request, topic) {
+      if (!producer) throw await unavailable()
+      const { producer: p } = connection.clientsFor(request)
+      return await new Promise<Metadata>((resolve, reject) => {
+        p.getMetadata({ ...(topic !== undefined ? { topic, allTopics: false } : { allTopics: true }), timeout: config.kafkaTimeoutMs }, (err, md) => {
+          if (err) reject(err)
+          else resolve(md)
+        })
+      })
+    },
+    clientConfig: () => librdkafkaConfig(config),
+    async checkReady () {
+      if (closing) throw new ShuttingDownError()
+      if (!producer) throw await unavailable()
+      try {
+        await configAdmin.metadata({ topics: [] })
+      } catch (err) {
+        throw fromKafkaError(err, { resource: 'the cluster' }, 'readiness')
+      }
+    },
+    inFlight: () => pending.size,
+    async close () {
+      closing = true
+      clearTimeout(reconnectTimer)
+      const p = producer
+      producer = undefined
+      admin = undefined
+      if (p) {
+        await new Promise<void>((resolve) => {
+          p.flush(config.shutdownGraceMs || 10_000, (err) => {
+            if (err) log.error({ code: (err as LibrdKafkaError).code, unflushed: pending.size }, 'flushing the producer failed')
+            resolve()
+          })
+        })
+        await new Promise<void>((resolve) => { p.disconnect(() => resolve()) })
+      }
+      for (const [, waiter] of pending) waiter.reject(new ShuttingDownError())
+      pending.clear()
+      await configAdmin.close().catch(() => undefined)
+      log.info('disconnected from Kafka')
+    }
+  }
+
+  fastify.decorate('kafka', connection)
+  await connect()
+  // Closed last (after the HTTP server stopped taking requests and consumers were closed): see plugins/consumers.ts.
+  fastify.addHook('onClose', async () => { await connection.close() })
+}
+
+export default fp(kafkaConnection, { name: 'kafka-connection', dependencies: ['config'] })

@@ -1,0 +1,94 @@
+// Cluster metadata and configuration behind /api/v1/getMetadata/{topic} and /api/v1/describe/{type}/{name}.
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { ConfigResourceTypes, ConfigSources } from '@platformatic/kafka'
+import type { RouteTypes } from '../generated/routes'
+import { InvalidResourceTypeError, ResourceNotFoundError, TopicNotFoundError, fromKafkaError } from '../lib/errors'
+
+type MetadataReply = RouteTypes['getTopicMetadata']['Reply'][200]
+type Description = RouteTypes['describeResource']['Reply'][200][number]
+type ConfigEntry = Description['config'][string]
+export type ResourceType = Description['type']
+
+export interface MetadataService {
+  topicMetadata: (request: FastifyRequest, topic: string) => Promise<MetadataReply>
+  describe: (request: FastifyRequest, type: string, name: string) => Promise<Description>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { metadata: MetadataService }
+}
+
+const RESOURCE_TYPES = { broker: ConfigResourceTypes.BROKER, topic: ConfigResourceTypes.TOPIC, group: ConfigResourceTypes.GROUP } as const
+const SOURCE_NAMES = new Map<number, string>(Object.entries(ConfigSources).map(([name, value]) => [value, name]))
+const sourceName = (source: number): string => SOURCE_NAMES.get(source) ?? 'UNKNOWN'
+
+async function metadata (fastify: FastifyInstance): Promise<void> {
+  async function assertResourceExists (request: FastifyRequest, type: ResourceType, name: string): Promise<void> {
+    if (type === 'topic') return await fastify.topics.assertExists(request, name)
+    if (type === 'broker') {
+      if (!/^\d{1,9}$/.test(name)) throw new InvalidResourceTypeError(`A broker is named by its numeric id (got '${name}').`)
+      const md = await fastify.kafka.metadata(request).catch((err: unknown) => { throw fromKafkaError(err, {}, request.id) })
+      if (!md.brokers.some((b) => b.id === Number(name))) throw new ResourceNotFoundError(`Broker ${name} does not exist.`)
+      return
+    }
+    const { admin } = fastify.kafka.clientsFor(request)
+    const groups = await new Promise<string[]>((resolve, reject) => {
+      admin.listGroups({ timeout: fastify.config.kafkaTimeoutMs }, (err, result) => {
+        if (err) reject(fromKafkaError(err, { resource: `group '${name}'` }, request.id))
+        else resolve(result.groups.map((g) => g.groupId))
+      })
+    })
+    if (!groups.includes(name)) throw new ResourceNotFoundError(`Group '${name}' does not exist.`)
+  }
+
+  fastify.decorate('metadata', {
+    async topicMetadata (request, topic) {
+      const md = await fastify.kafka.metadata(request, topic).catch((err: unknown) => { throw fromKafkaError(err, { topic }, request.id) })
+      const found = md.topics.find((t) => t.name === topic)
+      if (!found || found.partitions.length === 0) throw new TopicNotFoundError(topic)
+      const brokers = md.brokers.map((b) => ({ id: b.id, host: b.host, port: b.port }))
+      const origin = brokers.find((b) => b.id === md.orig_broker_id) ?? { id: md.orig_broker_id, host: '', port: 0 }
+      return {
+        brokers,
+        originatingBroker: origin,
+        topics: {
+          [topic]: {
+            topic,
+            error: null,
+            partitions: found.partitions.map((p) => ({ id: p.id, leader: p.leader, replicas: p.replicas, isrs: p.isrs, error: null }))
+          }
+        }
+      }
+    },
+
+    async describe (request, rawType, name) {
+      const type = rawType.toLowerCase()
+      if (!(type in RESOURCE_TYPES)) throw new InvalidResourceTypeError(`resourceType must be broker, topic or group (got '${rawType}').`)
+      const resourceType = type as ResourceType
+      await assertResourceExists(request, resourceType, name)
+      const { configAdmin } = fastify.kafka.clientsFor(request)
+      const context = resourceType === 'topic' ? { topic: name } : { resource: `${resourceType} '${name}'` }
+      const [result] = await configAdmin.describeConfigs({
+        resources: [{ resourceType: RESOURCE_TYPES[resourceType], resourceName: name }],
+        includeSynonyms: true
+      }).catch((err: unknown) => { throw fromKafkaError(err, context, request.id) })
+      const config: Record<string, ConfigEntry> = {}
+      for (const c of result?.configs ?? []) {
+        config[c.name] = {
+          name: c.name,
+          // Sensitive values never leave the service.
+          value: c.isSensitive ? null : c.value ?? null,
+          source: sourceName(c.configSource),
+          isReadOnly: c.readOnly,
+          isSensitive: c.isSensitive,
+          isSynonym: false,
+          synonyms: c.synonyms.map((s) => ({ name: s.name, value: c.isSensitive ? null : s.value ?? null, source: sourceName(s.source) }))
+        }
+      }
+      return { name, type: resourceType, config, error: null }
+    }
+  } satisfies MetadataService)
+}
+
+export default fp(metadata, { name: 'metadata', dependencies: ['kafka-connection', 'topics'] })

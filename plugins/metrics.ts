@@ -1,0 +1,60 @@
+// Prometheus metrics at /metrics: requests by route and status, request duration, records produced and failed,
+// delivery latency, live consumers. One registry per app instance, so that instances never share counters.
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export interface Metrics {
+  registry: Registry
+  recordProduced: (ok: boolean, seconds: number) => void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { metrics: Metrics }
+}
+
+async function metrics (fastify: FastifyInstance): Promise<void> {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const labelNames = ['method', 'route', 'status'] as const
+  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status.', labelNames, registers: [registry] })
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration.',
+    labelNames,
+    registers: [registry],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+  })
+  const produced = new Counter({ name: 'kosha_records_produced_total', help: 'Records the broker acknowledged.', registers: [registry] })
+  const failed = new Counter({ name: 'kosha_records_failed_total', help: 'Records whose produce failed.', registers: [registry] })
+  const latency = new Histogram({
+    name: 'kosha_delivery_latency_seconds',
+    help: 'From send to the broker\'s acknowledgement.',
+    registers: [registry],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10]
+  })
+  // Read when scraped, so the gauge cannot drift from the consumers that exist.
+  new Gauge({ // eslint-disable-line no-new
+    name: 'kosha_consumers',
+    help: 'Live consumers.',
+    registers: [registry],
+    collect () { this.set(fastify.hasDecorator('consumers') ? fastify.consumers.count() : 0) }
+  })
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }
+    requests.inc(labels)
+    duration.observe(labels, reply.elapsedTime / 1000)
+  })
+  fastify.decorate('metrics', {
+    registry,
+    recordProduced (ok, seconds) {
+      if (ok) { produced.inc(); latency.observe(seconds) } else failed.inc()
+    }
+  } satisfies Metrics)
+  fastify.get('/metrics', async (_request, reply) => {
+    return reply.type(registry.contentType).send(await registry.metrics())
+  })
+}
+
+export default fp(metrics, { name: 'metrics' })
