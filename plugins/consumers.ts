@@ -196,7 +196,7 @@ async function consumers (fastify: FastifyInstance): Promise<void> {
         if (m.closed) throw new ConsumerNotFoundError(name)
         do {
           message = await pollOnce(m, Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now())))
-        } while (!message && Date.now() < deadline && !m.closed && !request.raw.destroyed) // eslint-disable-line no-unmodified-loop-condition
+        } while (!message && Date.now() < deadline && !m.closed && !request.raw.destroyed)
       } catch (err) {
         release()
         throw fromKafkaError(err, {}, request.id)
