@@ -1,6 +1,7 @@
 // The application as a Fastify plugin, and the factory options that server.ts and the tests both use, so that
 // tests and production cannot differ. Plugins are registered in dependency order, one concern each; routes last.
 import { randomUUID } from 'node:crypto'
+import Ajv from 'ajv'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './lib/config'
 import configPlugin from './plugins/config'
@@ -39,12 +40,20 @@ export function serverOptions (config: Config): FastifyServerOptions {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Longer than the idle timeout of common load balancers (60 s), so they never reuse a connection we closed.
-    keepAliveTimeout: 72_000,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true, verbose: true } }
+    keepAliveTimeout: 72_000
   }
 }
 
+// Path and query parameters arrive as text, so their validator turns "500" into 500; a JSON body keeps its types,
+// so that {"topic": 42} or {"numParts": true} is refused rather than quietly coerced into a topic named "42".
+const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, allowUnionTypes: true, verbose: true } as const
+const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false })
+const parameterAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
+
 export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
+  fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema))
+  // Every body of this API is JSON: anything else is a 415 that says so, not a string that fails validation.
+  fastify.removeContentTypeParser('text/plain')
   await fastify.register(configPlugin, { config: options.config })
   await fastify.register(errorHandler)
   await fastify.register(metrics)
