@@ -1,7 +1,7 @@
 // Cluster metadata and configuration behind /api/v1/getMetadata/{topic} and /api/v1/describe/{type}/{name}.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ConfigResourceTypes, ConfigSources } from '@platformatic/kafka'
+import { ConfigResourceTypes } from '@platformatic/kafka'
 import type { RouteTypes } from '../generated/routes'
 import { InvalidResourceTypeError, ResourceNotFoundError, TopicNotFoundError, fromKafkaError } from '../lib/errors'
 
@@ -20,8 +20,12 @@ declare module 'fastify' {
 }
 
 const RESOURCE_TYPES = { broker: ConfigResourceTypes.BROKER, topic: ConfigResourceTypes.TOPIC, group: ConfigResourceTypes.GROUP } as const
-const SOURCE_NAMES = new Map<number, string>(Object.entries(ConfigSources).map(([name, value]) => [value, name]))
-const sourceName = (source: number): string => SOURCE_NAMES.get(source) ?? 'UNKNOWN'
+// Kafka's own names for the DescribeConfigs source codes (as its Java Admin client spells them).
+const SOURCE_NAMES = [
+  'UNKNOWN', 'DYNAMIC_TOPIC_CONFIG', 'DYNAMIC_BROKER_CONFIG', 'DYNAMIC_DEFAULT_BROKER_CONFIG', 'STATIC_BROKER_CONFIG',
+  'DEFAULT_CONFIG', 'DYNAMIC_BROKER_LOGGER_CONFIG', 'DYNAMIC_CLIENT_METRICS_CONFIG', 'DYNAMIC_GROUP_CONFIG'
+]
+const sourceName = (source: number): string => SOURCE_NAMES[source] ?? 'UNKNOWN'
 
 async function metadata (fastify: FastifyInstance): Promise<void> {
   async function assertResourceExists (request: FastifyRequest, type: ResourceType, name: string): Promise<void> {

@@ -18,6 +18,18 @@ declare module 'fastify' {
 
 async function topics (fastify: FastifyInstance): Promise<void> {
   const timeout = fastify.config.kafkaTimeoutMs
+
+  // The controller has created the topic when CreateTopics answers, but the brokers learn of it a moment later.
+  // Waiting here means a 201 is followed by a topic every other operation can already use.
+  async function waitUntilVisible (request: FastifyRequest, topic: string): Promise<void> {
+    const deadline = Date.now() + timeout
+    while (Date.now() < deadline) {
+      const md = await fastify.kafka.metadata(request, topic).catch(() => undefined)
+      const found = md?.topics.find((x) => x.name === topic)
+      if (found && found.partitions.length > 0 && found.partitions.every((p) => p.leader >= 0)) return
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
   const service: Topics = {
     async create (request, t) {
       const { admin } = fastify.kafka.clientsFor(request)
@@ -27,6 +39,7 @@ async function topics (fastify: FastifyInstance): Promise<void> {
           else resolve()
         })
       })
+      await waitUntilVisible(request, t.topic)
     },
     async delete (request, topic) {
       const { admin } = fastify.kafka.clientsFor(request)

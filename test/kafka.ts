@@ -66,11 +66,18 @@ export async function adminClient (t: Teardown): Promise<KafkaJS.Admin> {
   return admin
 }
 
-/** Creates a topic with a unique name and deletes it when the test ends. */
-export async function createTopic (t: Teardown, options: { prefix?: string, partitions?: number } = {}): Promise<string> {
+/** Creates a topic (a unique name unless one is given), waits until the broker's metadata shows it, and deletes
+ * it when the test ends. */
+export async function createTopic (t: Teardown, options: { prefix?: string, name?: string, partitions?: number, config?: Record<string, string> } = {}): Promise<string> {
   const admin = await adminClient(t)
-  const topic = uniqueName(options.prefix ?? 'test')
-  await admin.createTopics({ topics: [{ topic, numPartitions: options.partitions ?? 1 }] })
+  const topic = options.name ?? uniqueName(options.prefix ?? 'test')
+  const configEntries = Object.entries(options.config ?? {}).map(([name, value]) => ({ name, value }))
+  await admin.createTopics({ topics: [{ topic, numPartitions: options.partitions ?? 1, configEntries }] })
   t.teardown(() => admin.deleteTopics({ topics: [topic] }).catch(() => undefined))
+  for (let i = 0; i < 50; i++) {
+    const [md] = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => [])
+    if (md && md.partitions.length === (options.partitions ?? 1) && md.partitions.every((p) => p.leader >= 0)) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
   return topic
 }
