@@ -125,6 +125,7 @@ export interface KafkaContext { topic?: string, resource?: string }
 export function kafkaCode (err: unknown): number | undefined {
   const seen = new Set<unknown>()
   const queue: unknown[] = [err]
+  let network = false
   while (queue.length > 0) {
     const e = queue.shift()
     if (typeof e !== 'object' || e === null || seen.has(e)) continue
@@ -135,11 +136,12 @@ export function kafkaCode (err: unknown): number | undefined {
     if (typeof record.code === 'number' && record.code !== 0) return record.code
     if (record.code === 'PLT_KFK_AUTHENTICATION') return E.ERR__AUTHENTICATION
     if (record.code === 'PLT_KFK_TIMEOUT') return E.ERR__TIMED_OUT
+    // A network error may wrap the reason (a refused login): look inside before settling for "unreachable".
+    if (record.code === 'PLT_KFK_NETWORK') network = true
     if (Array.isArray(record.errors)) queue.push(...(record.errors as unknown[]))
     if (record.cause !== undefined) queue.push(record.cause)
-    if (record.code === 'PLT_KFK_NETWORK') return E.ERR__TRANSPORT
   }
-  return undefined
+  return network ? E.ERR__TRANSPORT : undefined
 }
 
 const UNAVAILABLE = new Set<number>([
