@@ -66,7 +66,14 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(metadata)
   await fastify.register(consumers)
 
-  fastify.addHook('onSend', async (request, reply) => { reply.header('X-Request-Id', request.id) })
+  // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are
+  // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
+  let closing = false
+  fastify.addHook('preClose', async () => { closing = true })
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id)
+    if (closing) reply.header('Connection', 'close')
+  })
   await fastify.register(operationRoutes)
   await fastify.register(topicRoutes)
   await fastify.register(produceRoutes)

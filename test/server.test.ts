@@ -1,0 +1,84 @@
+// The real process, as a container runs it: configured by the environment, stopped by SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import t from 'tap'
+import { bootstrap, createTopic } from './kafka'
+import { kcatValueAt } from './kcat'
+
+const root = path.resolve(__dirname, '..')
+
+function freePort (): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function startServer (env: Record<string, string>): { child: ChildProcess, output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  return { child, output: () => out }
+}
+
+async function waitFor (predicate: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+t.test('SIGTERM while produces are in flight: they complete, the records are in Kafka, the process exits 0', async (t) => {
+  const topic = await createTopic(t, { partitions: 2 })
+  const port = await freePort()
+  const { child, output } = startServer({ BROKER_ADDRESS: bootstrap(), PORT: String(port), HOST: '127.0.0.1' })
+  t.teardown(() => { child.kill('SIGKILL') })
+  await waitFor(() => output().includes('Server listening'), 30_000)
+
+  const requests = Array.from({ length: 40 }, (_, i) => fetch(`http://127.0.0.1:${port}/api/v1/produce/${topic}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ i })
+  }).then(async (res) => ({ status: res.status, body: await res.json() as { partition: number, offset: number, code?: string } })))
+  // SIGTERM once the server has received every request (it logs each one): from then on none may be lost.
+  const count = (msg: string): number => output().split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length
+  await waitFor(() => count('incoming request') === 40, 10_000)
+  t.comment(`${40 - count('request completed')} of 40 produces still in flight at SIGTERM`)
+  child.kill('SIGTERM')
+  const results = await Promise.all(requests)
+  const [code] = await once(child, 'exit') as [number | null]
+
+  t.equal(code, 0, 'the process exits 0')
+  const acknowledged = results.filter((r) => r.status === 200)
+  t.equal(acknowledged.length, 40, 'every request received before SIGTERM was answered 200')
+  for (const r of acknowledged) {
+    const value = JSON.parse((await kcatValueAt(topic, r.body.partition, r.body.offset)).toString()) as { i: number }
+    t.type(value.i, 'number', `record at ${r.body.partition}/${r.body.offset} is in Kafka`)
+  }
+  t.match(output(), /closing/, 'the log says it is closing')
+})
+
+t.test('a missing or invalid variable stops the process at start, naming it', async (t) => {
+  const missing = startServer({})
+  const [code] = await once(missing.child, 'exit') as [number | null]
+  t.equal(code, 78)
+  t.match(missing.output(), /BROKER_ADDRESS is required/)
+
+  const invalid = startServer({ BROKER_ADDRESS: 'localhost', PORT: 'eighty', SASL_MECHANISM: 'GSSAPI', USERNAME: 'u' })
+  const [code2] = await once(invalid.child, 'exit') as [number | null]
+  t.equal(code2, 78)
+  t.match(invalid.output(), /BROKER_ADDRESS entry 'localhost' is not host:port/)
+  t.match(invalid.output(), /PORT must be a whole number/)
+  t.match(invalid.output(), /SASL_MECHANISM must be one of/)
+  t.match(invalid.output(), /USERNAME is set but PASSWORD is not/)
+})
