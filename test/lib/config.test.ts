@@ -1,0 +1,34 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../lib/config'
+
+t.test('defaults for a minimal environment', async (t) => {
+  const c = loadConfig({ BROKER_ADDRESS: 'localhost:9092' })
+  t.match(c, { brokers: ['localhost:9092'], port: 8000, host: '0.0.0.0', logLevel: 'info', consumerIdleTimeoutMs: 300_000, bodyLimit: 1_048_576, corsOrigins: '*' })
+  t.equal(c.sasl, undefined, 'no SASL without a username')
+  t.equal(c.tls, undefined)
+})
+
+t.test('a list of brokers, SASL with the default SCRAM-SHA-512, TLS', async (t) => {
+  const c = loadConfig({ BROKER_ADDRESS: 'a:9092, b:9093,[::1]:9094', USERNAME: 'u', PASSWORD: 'p', KAFKA_TLS: 'true' })
+  t.same(c.brokers, ['a:9092', 'b:9093', '[::1]:9094'])
+  t.same(c.sasl, { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' })
+  t.same(c.tls, {})
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1', USERNAME: 'u', PASSWORD: 'p', SASL_MECHANISM: 'plain' }).sasl?.mechanism, 'PLAIN')
+})
+
+t.test('every problem is named at once', async (t) => {
+  const err = t.throws(() => loadConfig({ PORT: '0', SASL_MECHANISM: 'X', PASSWORD: 'p', KAFKA_TLS: 'maybe', LOG_LEVEL: 'loud', KAFKA_TLS_CA_FILE: '/nonexistent' })) as ConfigError
+  t.ok(err instanceof ConfigError)
+  for (const name of ['BROKER_ADDRESS', 'PORT', 'SASL_MECHANISM', 'PASSWORD is set but USERNAME', 'KAFKA_TLS must be', 'LOG_LEVEL', 'KAFKA_TLS_CA_FILE']) {
+    t.ok(err.problems.some((p) => p.includes(name)), `names ${name}`)
+  }
+  t.notMatch(err.message, /\bp\b.*secret/, 'never echoes a password')
+})
+
+t.test('auth and CORS settings', async (t) => {
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1', API_KEYS: 'k1, k2', BASIC_AUTH_USERS: 'alice:s3:cret', CORS_ORIGINS: 'https://a.example,https://b.example' })
+  t.same(c.apiKeys, ['k1', 'k2'])
+  t.same(c.basicUsers, [{ username: 'alice', password: 's3:cret' }], 'a password may contain a colon')
+  t.same(c.corsOrigins, ['https://a.example', 'https://b.example'])
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', BASIC_AUTH_USERS: 'nopassword' }), /BASIC_AUTH_USERS/)
+})
