@@ -41,7 +41,9 @@ async function auth (fastify: FastifyInstance): Promise<void> {
     .filter(Boolean).join(', ')
 
   fastify.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? ''
+    // The route the router matched, not the raw URL: /healthz/ is served as /healthz (ignoreTrailingSlash), so it
+    // is open too; a request that matches no route has no pattern and needs credentials.
+    const path = request.routeOptions.url ?? ''
     if (request.method === 'OPTIONS' || OPEN.some((re) => re.test(path))) return
     const given = credentials(request)
     const ok = (given.apiKey !== undefined && keys.length > 0 && matchesAny(given.apiKey, keys)) ||
