@@ -226,6 +226,9 @@ async function consumers (fastify: FastifyInstance): Promise<void> {
       }
       reply.raw.once('finish', () => settle(reply.statusCode === 200))
       reply.raw.once('close', () => settle(reply.raw.writableFinished))
+      // The client may have gone while the record was fetched: then 'close' was emitted already and 'finish' never
+      // will be, so without this the record would be neither committed nor sought back, and the queue held forever.
+      if (reply.raw.destroyed) settle(false)
       return toRecord(delivered)
     },
 
