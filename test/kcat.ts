@@ -67,14 +67,15 @@ export async function kcatValueAt (topic: string, partition: number, offset: num
 
 export interface KcatMessage { key?: string, value: string, headers?: Record<string, string>, partition?: number }
 
-/** Produces records one by one (each its own kcat call, so values may contain any character but NUL). */
+/** Produces records one by one, each its own kcat call. kcat takes the ASCII record and unit separators as its
+ * message and key delimiters (a NUL byte cannot be a process argument), so values may hold anything but those. */
 export async function kcatProduce (topic: string, messages: KcatMessage[], options: KcatOptions = {}): Promise<void> {
   for (const m of messages) {
-    const args = [...connectionArgs(options), '-P', '-t', topic, '-D', '\u0000']
+    const args = [...connectionArgs(options), '-P', '-t', topic, '-D', '\\x1e']
     if (m.partition !== undefined) args.push('-p', String(m.partition))
     for (const [k, v] of Object.entries(m.headers ?? {})) args.push('-H', `${k}=${v}`)
-    if (m.key !== undefined) args.push('-K', '\u0001')
-    await run(args, options, (m.key !== undefined ? `${m.key}\u0001` : '') + m.value + '\u0000')
+    if (m.key !== undefined) args.push('-K', '\\x1f')
+    await run(args, options, (m.key !== undefined ? `${m.key}\x1f` : '') + m.value + '\x1e')
   }
 }
 

@@ -1,14 +1,13 @@
 // /api/v1/consumers against the real broker: creating, subscribing, consuming (with the encodings a user sees),
 // concurrent consumes, commits, the at-least-once delivery guarantee, deleting and idle expiry.
 // Records are written by independent clients (kcat, or the KafkaJS producer for raw bytes), never by the service.
-import { execFile } from 'node:child_process'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { build } from '../helper'
-import { bootstrap, createTopic, kafkaClient, uniqueName } from '../kafka'
-import { kcatConsume, type KcatMessage } from '../kcat'
+import { createTopic, kafkaClient, uniqueName } from '../kafka'
+import { kcatConsume, kcatProduce } from '../kcat'
 
 const API = '/api/v1/consumers'
 /** Long enough for a new consumer's first fetch, which waits for its group join. */
@@ -26,26 +25,6 @@ interface ConsumedRecord {
   valueEncoding: string | null
   timestamp: number
   headers: Header[]
-}
-
-/**
- * Produces records with kcat, one kcat call each. test/kcat.ts's kcatProduce cannot run: it passes a NUL byte as
- * the -D argument, which Node refuses in a process argument (and kcat refuses an empty delimiter). This one uses
- * the ASCII record and unit separators instead, so values may contain anything but those two bytes.
- */
-async function kcatProduce (topic: string, messages: KcatMessage[]): Promise<void> {
-  for (const m of messages) {
-    const args = ['-b', bootstrap(), '-P', '-t', topic, '-D', '\\x1e']
-    for (const [k, v] of Object.entries(m.headers ?? {})) args.push('-H', `${k}=${v}`)
-    if (m.key !== undefined) args.push('-K', '\\x1f')
-    await new Promise<void>((resolve, reject) => {
-      const child = execFile('kcat', args, { timeout: 20_000 }, (err, _stdout, stderr) => {
-        if (err) reject(new Error(`kcat ${args.join(' ')} failed: ${stderr || err.message}`))
-        else resolve()
-      })
-      child.stdin?.end((m.key !== undefined ? `${m.key}\x1f` : '') + m.value + '\x1e')
-    })
-  }
 }
 
 function createConsumer (app: FastifyInstance, body: Record<string, unknown>): Promise<LightMyRequestResponse> {
