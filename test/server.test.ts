@@ -19,7 +19,9 @@ function freePort (): Promise<number> {
 }
 
 function startServer (env: Record<string, string>): { child: ChildProcess, output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+  // Through env(1) without tap's coverage hooks: the child compiles the sources with tsx, and its coverage of the
+  // same files would be merged with the tests' own and garble the report.
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '--import', 'tsx', 'server.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
