@@ -95,6 +95,9 @@ async function kafkaConnection (fastify: FastifyInstance): Promise<void> {
       'message.timeout.ms': config.kafkaTimeoutMs,
       'topic.metadata.propagation.max.ms': 3000,
       dr_cb: true
+    }, {
+      // The Java producer's default: records with one key land on the partition a Java client would choose.
+      partitioner: 'murmur2_random'
     })
     p.on('event.log', (e: { severity: number, fac: string, message: string }) => {
       // librdkafka says here why a connection failed (e.g. SASL authentication error): worth a warning, never secret.
