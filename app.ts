@@ -20,6 +20,8 @@ import topicRoutes from './routes/topics'
 import produceRoutes from './routes/produce'
 import metadataRoutes from './routes/metadata'
 import consumerRoutes from './routes/consumers'
+import v2MetadataRoutes from './routes/v2/metadata'
+import v2ProduceRoutes from './routes/v2/produce'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -54,6 +56,9 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema))
   // Every body of this API is JSON: anything else is a 415 that says so, not a string that fails validation.
   fastify.removeContentTypeParser('text/plain')
+  // Confluent's media types (application/vnd.kafka[.format].v2+json) are JSON; routes read the format from them.
+  fastify.addContentTypeParser(/^application\/vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json$/, { parseAs: 'string' },
+    fastify.getDefaultJsonParser('error', 'ignore'))
   await fastify.register(configPlugin, { config: options.config })
   await fastify.register(errorHandler)
   await fastify.register(metrics)
@@ -79,4 +84,6 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(produceRoutes)
   await fastify.register(metadataRoutes)
   await fastify.register(consumerRoutes)
+  await fastify.register(v2MetadataRoutes)
+  await fastify.register(v2ProduceRoutes)
 }

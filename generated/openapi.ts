@@ -218,6 +218,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List topics (v2)
+         * @description Topic names, internal topics left out.
+         */
+        get: operations["listTopicsV2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/topics/{topic_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe a topic (v2) */
+        get: operations["getTopicV2"];
+        put?: never;
+        /**
+         * Produce records to a topic (v2)
+         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). Schema formats (avro, jsonschema, protobuf) need a schema registry and are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003).
+         */
+        post: operations["produceToTopicV2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/topics/{topic_name}/partitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a topic's partitions (v2) */
+        get: operations["listPartitionsV2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/topics/{topic_name}/partitions/{partition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Describe a partition (v2) */
+        get: operations["getPartitionV2"];
+        put?: never;
+        /**
+         * Produce records to a partition (v2)
+         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). Schema formats (avro, jsonschema, protobuf) need a schema registry and are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003). A partition given in a record is ignored here.
+         */
+        post: operations["produceToPartitionV2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/topics/{topic_name}/partitions/{partition_id}/offsets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A partition's first and next offsets (v2) */
+        get: operations["getPartitionOffsetsV2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/brokers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List broker ids (v2) */
+        get: operations["listBrokersV2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -400,6 +513,79 @@ export interface components {
             status: "ready";
             /** @enum {string} */
             kafka: "reachable";
+        };
+        /** @description The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable). */
+        V2Error: {
+            error_code: number;
+            message: string;
+        };
+        V2TopicList: string[];
+        V2Replica: {
+            broker: number;
+            leader: boolean;
+            in_sync: boolean;
+        };
+        V2Partition: {
+            partition: number;
+            leader: number;
+            replicas: components["schemas"]["V2Replica"][];
+        };
+        V2Topic: {
+            name: string;
+            /** @description The topic's configuration values that differ from the broker's defaults. */
+            configs: {
+                [key: string]: string | null;
+            };
+            partitions: components["schemas"]["V2Partition"][];
+        };
+        V2PartitionOffsets: {
+            beginning_offset: number;
+            end_offset: number;
+        };
+        V2Brokers: {
+            brokers: number[];
+        };
+        V2Header: {
+            name: string;
+            /** @description Base64 in the binary format; text in the json format. */
+            value?: string | null;
+        };
+        V2ProduceRecord: {
+            /** @description binary format: base64 text; json format: any JSON value. */
+            key?: unknown;
+            /** @description binary format: base64 text; json format: any JSON value. Absent or null: a tombstone. */
+            value?: unknown;
+            partition?: number;
+            /** @description Beyond Confluent: record headers. */
+            headers?: components["schemas"]["V2Header"][];
+        };
+        /**
+         * @example {
+         *       "records": [
+         *         {
+         *           "key": "a2V5",
+         *           "value": "dmFsdWU="
+         *         }
+         *       ]
+         *     }
+         */
+        V2ProduceRequest: {
+            records: components["schemas"]["V2ProduceRecord"][];
+            key_schema?: string;
+            value_schema?: string;
+            key_schema_id?: number;
+            value_schema_id?: number;
+        };
+        V2Offset: {
+            partition: number | null;
+            offset: number | null;
+            error_code: number | null;
+            error: string | null;
+        };
+        V2ProduceResponse: {
+            offsets: components["schemas"]["V2Offset"][];
+            key_schema_id: null;
+            value_schema_id: null;
         };
     };
     responses: never;
@@ -2057,6 +2243,898 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTopicsV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic names. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       "orders"
+                     *     ]
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2TopicList"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error: the service log has the details under request id req-1."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    getTopicV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example orders */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Topic"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The topic does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40401,
+                     *       "message": "Topic 'orders' not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error: the service log has the details under request id req-1."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    produceToTopicV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example orders */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.binary.v2+json": components["schemas"]["V2ProduceRequest"];
+                "application/vnd.kafka.json.v2+json": components["schemas"]["V2ProduceRequest"];
+                "application/json": components["schemas"]["V2ProduceRequest"];
+            };
+        };
+        responses: {
+            /** @description At least one record was acknowledged; each record's result in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "offsets": [
+                     *         {
+                     *           "partition": 0,
+                     *           "offset": 17,
+                     *           "error_code": null,
+                     *           "error": null
+                     *         }
+                     *       ],
+                     *       "key_schema_id": null,
+                     *       "value_schema_id": null
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2ProduceResponse"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The topic does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40401,
+                     *       "message": "Topic 'orders' not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The body is over BODY_LIMIT, or no record fit the topic's max.message.bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type, or a schema format (no schema registry is configured). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Schema formats need a schema registry; use binary or json."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The records are malformed (e.g. binary data that is not base64). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "records/0/value is not base64."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error: the service log has the details under request id req-1."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    listPartitionsV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example orders */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partitions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"][];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The topic does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40401,
+                     *       "message": "Topic 'orders' not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error: the service log has the details under request id req-1."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    getPartitionV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example orders */
+                topic_name: string;
+                /** @example 0 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The topic or the partition does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40402,
+                     *       "message": "Partition 7 of topic 'orders' not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error: the service log has the details under request id req-1."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    produceToPartitionV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example orders */
+                topic_name: string;
+                /** @example 0 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.binary.v2+json": components["schemas"]["V2ProduceRequest"];
+                "application/vnd.kafka.json.v2+json": components["schemas"]["V2ProduceRequest"];
+                "application/json": components["schemas"]["V2ProduceRequest"];
+            };
+        };
+        responses: {
+            /** @description At least one record was acknowledged; each record's result in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "offsets": [
+                     *         {
+                     *           "partition": 0,
+                     *           "offset": 17,
+                     *           "error_code": null,
+                     *           "error": null
+                     *         }
+                     *       ],
+                     *       "key_schema_id": null,
+                     *       "value_schema_id": null
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2ProduceResponse"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The topic or the partition does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40402,
+                     *       "message": "Partition 7 of topic 'orders' not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The body is over BODY_LIMIT, or no record fit the topic's max.message.bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type, or a schema format (no schema registry is configured). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Schema formats need a schema registry; use binary or json."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The records are malformed (e.g. binary data that is not base64). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "records/0/value is not base64."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error: the service log has the details under request id req-1."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    getPartitionOffsetsV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example orders */
+                topic_name: string;
+                /** @example 0 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description beginning_offset: the first offset still stored; end_offset: the offset the next record will get. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "beginning_offset": 0,
+                     *       "end_offset": 18
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2PartitionOffsets"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The topic or the partition does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40402,
+                     *       "message": "Partition 7 of topic 'orders' not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error: the service log has the details under request id req-1."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    listBrokersV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The broker ids. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "brokers": [
+                     *         1
+                     *       ]
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Brokers"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error: the service log has the details under request id req-1."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
         };

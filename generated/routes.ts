@@ -3074,6 +3074,1387 @@ export const routes = {
         }
       }
     }
+  },
+  listTopicsV2: {
+    method: 'GET',
+    url: '/topics',
+    schema: {
+      "operationId": "listTopicsV2",
+      "response": {
+        "200": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getTopicV2: {
+    method: 'GET',
+    url: '/topics/:topic_name',
+    schema: {
+      "operationId": "getTopicV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249
+          }
+        },
+        "required": [
+          "topic_name"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "name",
+            "configs",
+            "partitions"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "name": {
+              "type": "string"
+            },
+            "configs": {
+              "type": "object",
+              "additionalProperties": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "description": "The topic's configuration values that differ from the broker's defaults."
+            },
+            "partitions": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "partition",
+                  "leader",
+                  "replicas"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "partition": {
+                    "type": "integer"
+                  },
+                  "leader": {
+                    "type": "integer"
+                  },
+                  "replicas": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "broker",
+                        "leader",
+                        "in_sync"
+                      ],
+                      "additionalProperties": false,
+                      "properties": {
+                        "broker": {
+                          "type": "integer"
+                        },
+                        "leader": {
+                          "type": "boolean"
+                        },
+                        "in_sync": {
+                          "type": "boolean"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  produceToTopicV2: {
+    method: 'POST',
+    url: '/topics/:topic_name',
+    schema: {
+      "operationId": "produceToTopicV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249
+          }
+        },
+        "required": [
+          "topic_name"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "records"
+        ],
+        "properties": {
+          "records": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 10000,
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "key": {
+                  "description": "binary format: base64 text; json format: any JSON value."
+                },
+                "value": {
+                  "description": "binary format: base64 text; json format: any JSON value. Absent or null: a tombstone."
+                },
+                "partition": {
+                  "type": "integer",
+                  "minimum": 0,
+                  "maximum": 2147483647
+                },
+                "headers": {
+                  "type": "array",
+                  "items": {
+                    "type": "object",
+                    "required": [
+                      "name"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "name": {
+                        "type": "string",
+                        "minLength": 1
+                      },
+                      "value": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Base64 in the binary format; text in the json format."
+                      }
+                    }
+                  },
+                  "description": "Beyond Confluent: record headers."
+                }
+              }
+            }
+          },
+          "key_schema": {
+            "type": "string"
+          },
+          "value_schema": {
+            "type": "string"
+          },
+          "key_schema_id": {
+            "type": "integer"
+          },
+          "value_schema_id": {
+            "type": "integer"
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "offsets",
+            "key_schema_id",
+            "value_schema_id"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "offsets": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "partition",
+                  "offset",
+                  "error_code",
+                  "error"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "partition": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "offset": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "error_code": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "error": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  }
+                }
+              }
+            },
+            "key_schema_id": {
+              "type": "null"
+            },
+            "value_schema_id": {
+              "type": "null"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "413": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "415": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listPartitionsV2: {
+    method: 'GET',
+    url: '/topics/:topic_name/partitions',
+    schema: {
+      "operationId": "listPartitionsV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249
+          }
+        },
+        "required": [
+          "topic_name"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "required": [
+              "partition",
+              "leader",
+              "replicas"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "partition": {
+                "type": "integer"
+              },
+              "leader": {
+                "type": "integer"
+              },
+              "replicas": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "broker",
+                    "leader",
+                    "in_sync"
+                  ],
+                  "additionalProperties": false,
+                  "properties": {
+                    "broker": {
+                      "type": "integer"
+                    },
+                    "leader": {
+                      "type": "boolean"
+                    },
+                    "in_sync": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getPartitionV2: {
+    method: 'GET',
+    url: '/topics/:topic_name/partitions/:partition_id',
+    schema: {
+      "operationId": "getPartitionV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647
+          }
+        },
+        "required": [
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "partition",
+            "leader",
+            "replicas"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "partition": {
+              "type": "integer"
+            },
+            "leader": {
+              "type": "integer"
+            },
+            "replicas": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "broker",
+                  "leader",
+                  "in_sync"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "broker": {
+                    "type": "integer"
+                  },
+                  "leader": {
+                    "type": "boolean"
+                  },
+                  "in_sync": {
+                    "type": "boolean"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  produceToPartitionV2: {
+    method: 'POST',
+    url: '/topics/:topic_name/partitions/:partition_id',
+    schema: {
+      "operationId": "produceToPartitionV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647
+          }
+        },
+        "required": [
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "records"
+        ],
+        "properties": {
+          "records": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 10000,
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "key": {
+                  "description": "binary format: base64 text; json format: any JSON value."
+                },
+                "value": {
+                  "description": "binary format: base64 text; json format: any JSON value. Absent or null: a tombstone."
+                },
+                "partition": {
+                  "type": "integer",
+                  "minimum": 0,
+                  "maximum": 2147483647
+                },
+                "headers": {
+                  "type": "array",
+                  "items": {
+                    "type": "object",
+                    "required": [
+                      "name"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "name": {
+                        "type": "string",
+                        "minLength": 1
+                      },
+                      "value": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Base64 in the binary format; text in the json format."
+                      }
+                    }
+                  },
+                  "description": "Beyond Confluent: record headers."
+                }
+              }
+            }
+          },
+          "key_schema": {
+            "type": "string"
+          },
+          "value_schema": {
+            "type": "string"
+          },
+          "key_schema_id": {
+            "type": "integer"
+          },
+          "value_schema_id": {
+            "type": "integer"
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "offsets",
+            "key_schema_id",
+            "value_schema_id"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "offsets": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "partition",
+                  "offset",
+                  "error_code",
+                  "error"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "partition": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "offset": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "error_code": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "error": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  }
+                }
+              }
+            },
+            "key_schema_id": {
+              "type": "null"
+            },
+            "value_schema_id": {
+              "type": "null"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "413": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "415": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getPartitionOffsetsV2: {
+    method: 'GET',
+    url: '/topics/:topic_name/partitions/:partition_id/offsets',
+    schema: {
+      "operationId": "getPartitionOffsetsV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647
+          }
+        },
+        "required": [
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "beginning_offset",
+            "end_offset"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "beginning_offset": {
+              "type": "integer"
+            },
+            "end_offset": {
+              "type": "integer"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listBrokersV2: {
+    method: 'GET',
+    url: '/brokers',
+    schema: {
+      "operationId": "listBrokersV2",
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "brokers"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "brokers": {
+              "type": "array",
+              "items": {
+                "type": "integer"
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
   }
 } as const
 
@@ -3081,7 +4462,7 @@ export const routes = {
 export interface RouteTypes {
   createTopic: {
     Reply: { 201: operations['createTopic']['responses'][201]['content']['application/json']; 400: operations['createTopic']['responses'][400]['content']['application/json']; 401: operations['createTopic']['responses'][401]['content']['application/json']; 403: operations['createTopic']['responses'][403]['content']['application/json']; 409: operations['createTopic']['responses'][409]['content']['application/json']; 413: operations['createTopic']['responses'][413]['content']['application/json']; 415: operations['createTopic']['responses'][415]['content']['application/json']; 500: operations['createTopic']['responses'][500]['content']['application/json']; 503: operations['createTopic']['responses'][503]['content']['application/json']; 504: operations['createTopic']['responses'][504]['content']['application/json'] }
-    Body: operations['createTopic']['requestBody']['content']['application/json']
+    Body: NonNullable<operations['createTopic']['requestBody']>['content']['application/json']
   }
   deleteTopic: {
     Reply: { 200: operations['deleteTopic']['responses'][200]['content']['application/json']; 400: operations['deleteTopic']['responses'][400]['content']['application/json']; 401: operations['deleteTopic']['responses'][401]['content']['application/json']; 403: operations['deleteTopic']['responses'][403]['content']['application/json']; 404: operations['deleteTopic']['responses'][404]['content']['application/json']; 500: operations['deleteTopic']['responses'][500]['content']['application/json']; 503: operations['deleteTopic']['responses'][503]['content']['application/json']; 504: operations['deleteTopic']['responses'][504]['content']['application/json'] }
@@ -3091,7 +4472,7 @@ export interface RouteTypes {
     Reply: { 200: operations['produceRecord']['responses'][200]['content']['application/json']; 400: operations['produceRecord']['responses'][400]['content']['application/json']; 401: operations['produceRecord']['responses'][401]['content']['application/json']; 403: operations['produceRecord']['responses'][403]['content']['application/json']; 404: operations['produceRecord']['responses'][404]['content']['application/json']; 413: operations['produceRecord']['responses'][413]['content']['application/json']; 415: operations['produceRecord']['responses'][415]['content']['application/json']; 500: operations['produceRecord']['responses'][500]['content']['application/json']; 503: operations['produceRecord']['responses'][503]['content']['application/json']; 504: operations['produceRecord']['responses'][504]['content']['application/json'] }
     Params: operations['produceRecord']['parameters']['path']
     Querystring: NonNullable<operations['produceRecord']['parameters']['query']>
-    Body: operations['produceRecord']['requestBody']['content']['application/json']
+    Body: NonNullable<operations['produceRecord']['requestBody']>['content']['application/json']
   }
   describeResource: {
     Reply: { 200: operations['describeResource']['responses'][200]['content']['application/json']; 400: operations['describeResource']['responses'][400]['content']['application/json']; 401: operations['describeResource']['responses'][401]['content']['application/json']; 403: operations['describeResource']['responses'][403]['content']['application/json']; 404: operations['describeResource']['responses'][404]['content']['application/json']; 500: operations['describeResource']['responses'][500]['content']['application/json']; 503: operations['describeResource']['responses'][503]['content']['application/json']; 504: operations['describeResource']['responses'][504]['content']['application/json'] }
@@ -3103,7 +4484,7 @@ export interface RouteTypes {
   }
   createConsumer: {
     Reply: { 200: operations['createConsumer']['responses'][200]['content']['application/json']; 400: operations['createConsumer']['responses'][400]['content']['application/json']; 401: operations['createConsumer']['responses'][401]['content']['application/json']; 409: operations['createConsumer']['responses'][409]['content']['application/json']; 413: operations['createConsumer']['responses'][413]['content']['application/json']; 415: operations['createConsumer']['responses'][415]['content']['application/json']; 429: operations['createConsumer']['responses'][429]['content']['application/json']; 500: operations['createConsumer']['responses'][500]['content']['application/json']; 503: operations['createConsumer']['responses'][503]['content']['application/json']; 504: operations['createConsumer']['responses'][504]['content']['application/json'] }
-    Body: operations['createConsumer']['requestBody']['content']['application/json']
+    Body: NonNullable<operations['createConsumer']['requestBody']>['content']['application/json']
   }
   deleteConsumer: {
     Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
@@ -3112,7 +4493,7 @@ export interface RouteTypes {
   subscribeConsumer: {
     Reply: { 200: operations['subscribeConsumer']['responses'][200]['content']['application/json']; 400: operations['subscribeConsumer']['responses'][400]['content']['application/json']; 401: operations['subscribeConsumer']['responses'][401]['content']['application/json']; 403: operations['subscribeConsumer']['responses'][403]['content']['application/json']; 404: operations['subscribeConsumer']['responses'][404]['content']['application/json']; 413: operations['subscribeConsumer']['responses'][413]['content']['application/json']; 415: operations['subscribeConsumer']['responses'][415]['content']['application/json']; 500: operations['subscribeConsumer']['responses'][500]['content']['application/json']; 503: operations['subscribeConsumer']['responses'][503]['content']['application/json']; 504: operations['subscribeConsumer']['responses'][504]['content']['application/json'] }
     Params: operations['subscribeConsumer']['parameters']['path']
-    Body: operations['subscribeConsumer']['requestBody']['content']['application/json']
+    Body: NonNullable<operations['subscribeConsumer']['requestBody']>['content']['application/json']
   }
   consumeRecord: {
     Reply: { 200: operations['consumeRecord']['responses'][200]['content']['application/json']; 204: void; 400: operations['consumeRecord']['responses'][400]['content']['application/json']; 401: operations['consumeRecord']['responses'][401]['content']['application/json']; 403: operations['consumeRecord']['responses'][403]['content']['application/json']; 404: operations['consumeRecord']['responses'][404]['content']['application/json']; 409: operations['consumeRecord']['responses'][409]['content']['application/json']; 500: operations['consumeRecord']['responses'][500]['content']['application/json']; 503: operations['consumeRecord']['responses'][503]['content']['application/json']; 504: operations['consumeRecord']['responses'][504]['content']['application/json'] }
@@ -3124,6 +4505,38 @@ export interface RouteTypes {
   }
   getReadiness: {
     Reply: { 200: operations['getReadiness']['responses'][200]['content']['application/json']; 503: operations['getReadiness']['responses'][503]['content']['application/json'] }
+  }
+  listTopicsV2: {
+    Reply: { 200: operations['listTopicsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listTopicsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 500: operations['listTopicsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listTopicsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listTopicsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+  }
+  getTopicV2: {
+    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['getTopicV2']['parameters']['path']
+  }
+  produceToTopicV2: {
+    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['produceToTopicV2']['parameters']['path']
+    Body: NonNullable<operations['produceToTopicV2']['requestBody']>['content']['application/json']
+  }
+  listPartitionsV2: {
+    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['listPartitionsV2']['parameters']['path']
+  }
+  getPartitionV2: {
+    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['getPartitionV2']['parameters']['path']
+  }
+  produceToPartitionV2: {
+    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['produceToPartitionV2']['parameters']['path']
+    Body: NonNullable<operations['produceToPartitionV2']['requestBody']>['content']['application/json']
+  }
+  getPartitionOffsetsV2: {
+    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['getPartitionOffsetsV2']['parameters']['path']
+  }
+  listBrokersV2: {
+    Reply: { 200: operations['listBrokersV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listBrokersV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 500: operations['listBrokersV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listBrokersV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listBrokersV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
 }
 

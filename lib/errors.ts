@@ -51,6 +51,20 @@ export class TopicNotFoundError extends KoshaError {
 export class TopicExistsError extends KoshaError {
   constructor (topic: string, cause?: unknown) { super(409, 'KOSHA_TOPIC_EXISTS', `Topic '${topic}' already exists.`, { cause }) }
 }
+export class PartitionNotFoundError extends KoshaError {
+  constructor (topic: string, partition: number | undefined, cause?: unknown) {
+    super(404, 'KOSHA_PARTITION_NOT_FOUND', `Partition ${partition ?? '(unknown)'} of topic '${topic}' does not exist.`, { cause })
+  }
+}
+export class NotAcceptableError extends KoshaError {
+  constructor (message: string) { super(406, 'KOSHA_NOT_ACCEPTABLE', message) }
+}
+export class UnsupportedFormatError extends KoshaError {
+  constructor (message: string) { super(415, 'KOSHA_UNSUPPORTED_FORMAT', message) }
+}
+export class InvalidPayloadError extends KoshaError {
+  constructor (message: string) { super(422, 'KOSHA_INVALID_PAYLOAD', message) }
+}
 export class ResourceNotFoundError extends KoshaError {
   constructor (message: string, cause?: unknown) { super(404, 'KOSHA_RESOURCE_NOT_FOUND', message, { cause }) }
 }
@@ -119,7 +133,7 @@ export class InternalError extends KoshaError {
 const E = CODES.ERRORS
 
 /** What the operation was about, so that a message can name it. */
-export interface KafkaContext { topic?: string, resource?: string }
+export interface KafkaContext { topic?: string, partition?: number, resource?: string }
 
 /** The numeric Kafka error code of an error from either client, or undefined. */
 export function kafkaCode (err: unknown): number | undefined {
@@ -163,8 +177,7 @@ const INVALID = new Map<number, string>([
   [E.ERR_POLICY_VIOLATION, 'Kafka\'s policy refused the request'],
   [E.ERR_INVALID_REQUEST, 'Kafka refused the request as invalid'],
   [E.ERR_INVALID_RECORD, 'Kafka refused the record'],
-  [E.ERR__INVALID_ARG, 'Kafka\'s client refused an argument'],
-  [E.ERR__UNKNOWN_PARTITION, 'The partition does not exist']
+  [E.ERR__INVALID_ARG, 'Kafka\'s client refused an argument']
 ])
 
 /** Turns any error of a Kafka client into a KoshaError; an unclassified one becomes an InternalError. */
@@ -177,6 +190,7 @@ export function fromKafkaError (err: unknown, context: KafkaContext, requestId: 
   if (code === E.ERR_UNKNOWN_TOPIC_OR_PART || code === E.ERR__UNKNOWN_TOPIC) {
     return context.topic !== undefined ? new TopicNotFoundError(context.topic, err) : new ResourceNotFoundError(`${what} does not exist.`, err)
   }
+  if (code === E.ERR__UNKNOWN_PARTITION) return new PartitionNotFoundError(context.topic ?? '', context.partition, err)
   if (code === E.ERR_GROUP_ID_NOT_FOUND) return new ResourceNotFoundError(`${what} does not exist.`, err)
   if (code === E.ERR_TOPIC_ALREADY_EXISTS) return new TopicExistsError(context.topic ?? '', err)
   if (code === E.ERR_TOPIC_EXCEPTION) {
@@ -197,4 +211,36 @@ export function fromKafkaError (err: unknown, context: KafkaContext, requestId: 
 function kafkaMessage (err: unknown): string {
   const message = err instanceof Error ? err.message : ''
   return message ? ` (Kafka: ${message.replace(/\.$/, '')})` : ''
+}
+
+// ---- the Confluent REST Proxy envelope ----------------------------------------------------------------------------
+// v2 error codes are the HTTP status times 100 plus a sub-code, as Confluent's REST Proxy numbers them.
+const V2_CODES: Record<string, number> = {
+  KOSHA_TOPIC_NOT_FOUND: 40401,
+  KOSHA_PARTITION_NOT_FOUND: 40402,
+  KOSHA_CONSUMER_NOT_FOUND: 40403,
+  KOSHA_NOT_ACCEPTABLE: 40601,
+  KOSHA_CONSUMER_EXISTS: 40902,
+  KOSHA_KAFKA_NOT_AUTHORIZED: 40301,
+  KOSHA_UNAUTHORIZED: 40101,
+  KOSHA_BODY_TOO_LARGE: 41301,
+  KOSHA_RECORD_TOO_LARGE: 41301,
+  KOSHA_UNSUPPORTED_FORMAT: 41501,
+  KOSHA_UNSUPPORTED_MEDIA_TYPE: 41501,
+  KOSHA_INVALID_PAYLOAD: 42206,
+  KOSHA_VALIDATION_FAILED: 42206,
+  KOSHA_INVALID_JSON: 42206,
+  KOSHA_INTERNAL_ERROR: 50001,
+  KOSHA_KAFKA_TIMEOUT: 50002,
+  KOSHA_KAFKA_UNAVAILABLE: 50003,
+  KOSHA_KAFKA_AUTHENTICATION_FAILED: 50003,
+  KOSHA_SHUTTING_DOWN: 50003
+}
+
+/** The status and body of an error on the Confluent-compatible API: v2 sub-codes, or (v3) the plain status. */
+export function confluentError (error: KoshaError, api: 'v2' | 'v3'): { status: number, body: { error_code: number, message: string } } {
+  // Confluent answers a malformed payload with 422; so does this API on its Confluent routes.
+  const status = ['KOSHA_VALIDATION_FAILED', 'KOSHA_INVALID_JSON'].includes(error.code) ? 422 : error.status
+  const code = api === 'v2' ? (V2_CODES[error.code] ?? status) : status
+  return { status, body: { error_code: code, message: error.message } }
 }

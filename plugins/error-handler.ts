@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, RouteNotFoundError, UnsupportedMediaTypeError,
-  ValidationError, fromKafkaError
+  ValidationError, confluentError, fromKafkaError
 } from '../lib/errors'
 
 interface ValidationIssue { instancePath: string, message?: string, keyword: string, params: Record<string, unknown>, parentSchema?: { description?: string } }
@@ -44,10 +44,22 @@ function classify (err: unknown, request: FastifyRequest, bodyLimit: number): Ko
   return fromKafkaError(err, {}, request.id)
 }
 
+/** The Confluent-compatible routes answer errors in Confluent's envelope; every other route in ours. */
+function apiOf (url: string): 'v2' | 'v3' | undefined {
+  if (url.startsWith('/v3/') || url === '/v3') return 'v3'
+  if (/^\/(topics|brokers|consumers)(\/|$|\?)/.test(url)) return 'v2'
+  return undefined
+}
+
 export function sendError (reply: FastifyReply, error: KoshaError): FastifyReply {
+  reply.headers(error.headers)
+  const api = apiOf(reply.request.url)
+  if (api !== undefined) {
+    const { status, body } = confluentError(error, api)
+    return reply.code(status).type(api === 'v2' ? 'application/vnd.kafka.v2+json' : 'application/json').send(body)
+  }
   return reply
     .code(error.status)
-    .headers(error.headers)
     .type('application/json; charset=utf-8')
     .send({ status: error.status, code: error.code, message: error.message, requestId: reply.request.id })
 }

@@ -23,13 +23,24 @@ export interface KafkaClients {
 }
 
 export interface Delivery { partition: number, offset: number, timestamp: number }
-export interface OutgoingRecord { topic: string, value: Buffer, key?: string, headers?: Array<Record<string, string>> }
+export interface OutgoingRecord {
+  topic: string
+  /** null: a tombstone. */
+  value: Buffer | null
+  key?: Buffer | string
+  /** Unset: the partitioner chooses (murmur2 of the key, as the Java client does). */
+  partition?: number
+  headers?: Array<Record<string, string | Buffer>>
+}
+export interface Watermarks { low: number, high: number }
 
 export interface KafkaConnection {
   /** The clients for this request's caller (today: the connector's one identity). */
   clientsFor: (request: FastifyRequest) => KafkaClients
   /** Sends a record and resolves once the broker acknowledged it (acks=all), with where it landed. */
   produce: (request: FastifyRequest, record: OutgoingRecord) => Promise<Delivery>
+  /** The first stored offset and the offset the next record will get, of one partition. */
+  watermarks: (request: FastifyRequest, topic: string, partition: number) => Promise<Watermarks>
   /** Cluster metadata for one topic (or all), never creating it. */
   metadata: (request: FastifyRequest, topic?: string) => Promise<Metadata>
   /** librdkafka settings for a new client of the connector's identity (consumers use it). */
@@ -156,7 +167,7 @@ async function kafkaConnection (fastify: FastifyInstance): Promise<void> {
       return await new Promise<Delivery>((resolve, reject) => {
         pending.set(opaque, { resolve, reject })
         try {
-          p.produce(record.topic, null, record.value, record.key, Date.now(), opaque, record.headers)
+          p.produce(record.topic, record.partition ?? null, record.value, record.key, Date.now(), opaque, record.headers)
         } catch (err) {
           pending.delete(opaque)
           reject(err)
@@ -170,6 +181,16 @@ async function kafkaConnection (fastify: FastifyInstance): Promise<void> {
         p.getMetadata({ ...(topic !== undefined ? { topic, allTopics: false } : { allTopics: true }), timeout: config.kafkaTimeoutMs }, (err, md) => {
           if (err) reject(err)
           else resolve(md)
+        })
+      })
+    },
+    async watermarks (request, topic, partition) {
+      if (!producer) throw await unavailable()
+      const { producer: p } = connection.clientsFor(request)
+      return await new Promise<Watermarks>((resolve, reject) => {
+        p.queryWatermarkOffsets(topic, partition, config.kafkaTimeoutMs, (err, offsets) => {
+          if (err) reject(err)
+          else resolve({ low: offsets.lowOffset, high: offsets.highOffset })
         })
       })
     },

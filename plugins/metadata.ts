@@ -3,7 +3,9 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ConfigResourceTypes } from '@platformatic/kafka'
 import type { RouteTypes } from '../generated/routes'
-import { InvalidResourceTypeError, ResourceNotFoundError, TopicNotFoundError, fromKafkaError } from '../lib/errors'
+import type { PartitionMetadata } from '@confluentinc/kafka-javascript'
+import type { Watermarks } from './kafka-connection'
+import { InvalidResourceTypeError, PartitionNotFoundError, ResourceNotFoundError, TopicNotFoundError, fromKafkaError } from '../lib/errors'
 
 type MetadataReply = RouteTypes['getTopicMetadata']['Reply'][200]
 type Description = RouteTypes['describeResource']['Reply'][200][number]
@@ -13,6 +15,14 @@ export type ResourceType = Description['type']
 export interface MetadataService {
   topicMetadata: (request: FastifyRequest, topic: string) => Promise<MetadataReply>
   describe: (request: FastifyRequest, type: string, name: string) => Promise<Description>
+  /** Names of the topics that are not Kafka's internal ones, sorted. */
+  topicNames: (request: FastifyRequest) => Promise<string[]>
+  brokerIds: (request: FastifyRequest) => Promise<number[]>
+  /** The partitions of a topic; TopicNotFoundError when it does not exist. */
+  partitions: (request: FastifyRequest, topic: string) => Promise<PartitionMetadata[]>
+  /** One partition; PartitionNotFoundError when the topic or the partition does not exist. */
+  partition: (request: FastifyRequest, topic: string, partition: number) => Promise<PartitionMetadata>
+  watermarks: (request: FastifyRequest, topic: string, partition: number) => Promise<Watermarks>
 }
 
 declare module 'fastify' {
@@ -46,7 +56,38 @@ async function metadata (fastify: FastifyInstance): Promise<void> {
     if (!groups.includes(name)) throw new ResourceNotFoundError(`Group '${name}' does not exist.`)
   }
 
-  fastify.decorate('metadata', {
+  async function cluster (request: FastifyRequest, topic?: string): ReturnType<typeof fastify.kafka.metadata> {
+    return await fastify.kafka.metadata(request, topic).catch((err: unknown) => {
+      throw fromKafkaError(err, topic !== undefined ? { topic } : {}, request.id)
+    })
+  }
+
+  const service: MetadataService = {
+    async topicNames (request) {
+      const md = await cluster(request)
+      return md.topics.map((t) => t.name).filter((name) => !name.startsWith('__')).sort()
+    },
+    async brokerIds (request) {
+      return (await cluster(request)).brokers.map((b) => b.id).sort((a, b) => a - b)
+    },
+    async partitions (request, topic) {
+      const found = (await cluster(request, topic)).topics.find((t) => t.name === topic)
+      if (!found || found.partitions.length === 0) throw new TopicNotFoundError(topic)
+      return [...found.partitions].sort((a, b) => a.id - b.id)
+    },
+    async partition (request, topic, partition) {
+      const found = (await service.partitions(request, topic).catch((err: unknown) => {
+        throw err instanceof TopicNotFoundError ? new PartitionNotFoundError(topic, partition) : err
+      })).find((p) => p.id === partition)
+      if (!found) throw new PartitionNotFoundError(topic, partition)
+      return found
+    },
+    async watermarks (request, topic, partition) {
+      await service.partition(request, topic, partition)
+      return await fastify.kafka.watermarks(request, topic, partition).catch((err: unknown) => {
+        throw fromKafkaError(err, { topic, partition }, request.id)
+      })
+    },
     async topicMetadata (request, topic) {
       const md = await fastify.kafka.metadata(request, topic).catch((err: unknown) => { throw fromKafkaError(err, { topic }, request.id) })
       const found = md.topics.find((t) => t.name === topic)
@@ -92,7 +133,8 @@ async function metadata (fastify: FastifyInstance): Promise<void> {
       }
       return { name, type: resourceType, config, error: null }
     }
-  } satisfies MetadataService)
+  }
+  fastify.decorate('metadata', service)
 }
 
 export default fp(metadata, { name: 'metadata', dependencies: ['kafka-connection', 'topics'] })

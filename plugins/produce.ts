@@ -1,12 +1,16 @@
 // Producing behind /api/v1/produce/{topic}: a 2xx only ever means the broker acknowledged the record.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { Delivery } from './kafka-connection'
-import { fromKafkaError } from '../lib/errors'
+import type { Delivery, OutgoingRecord } from './kafka-connection'
+import { type KoshaError, fromKafkaError } from '../lib/errors'
+
+export type Outcome = { ok: true, delivery: Delivery } | { ok: false, error: KoshaError }
 
 export interface Produce {
   /** Sends one record; resolves with where the broker stored it. */
-  send: (request: FastifyRequest, record: { topic: string, value: Buffer, key?: string }) => Promise<Delivery>
+  send: (request: FastifyRequest, record: OutgoingRecord) => Promise<Delivery>
+  /** Sends records of one topic together; one outcome per record, in order. A missing topic fails the whole call. */
+  sendMany: (request: FastifyRequest, topic: string, records: Array<Omit<OutgoingRecord, 'topic'>>) => Promise<Outcome[]>
 }
 
 declare module 'fastify' {
@@ -19,23 +23,38 @@ const KNOWN_TOPIC_MS = 5000
 
 async function produce (fastify: FastifyInstance): Promise<void> {
   const known = new Map<string, number>()
+  async function assertTopic (request: FastifyRequest, topic: string): Promise<void> {
+    const seen = known.get(topic)
+    if (seen === undefined || Date.now() - seen > KNOWN_TOPIC_MS) {
+      await fastify.topics.assertExists(request, topic)
+      known.set(topic, Date.now())
+    }
+  }
+  async function deliver (request: FastifyRequest, record: OutgoingRecord): Promise<Delivery> {
+    const started = process.hrtime.bigint()
+    try {
+      const delivery = await fastify.kafka.produce(request, record)
+      fastify.metrics.recordProduced(true, Number(process.hrtime.bigint() - started) / 1e9)
+      return delivery
+    } catch (err) {
+      known.delete(record.topic)
+      fastify.metrics.recordProduced(false, 0)
+      throw fromKafkaError(err, { topic: record.topic, ...(record.partition !== undefined ? { partition: record.partition } : {}) }, request.id)
+    }
+  }
+
   fastify.decorate('produce', {
     async send (request, record) {
-      const seen = known.get(record.topic)
-      if (seen === undefined || Date.now() - seen > KNOWN_TOPIC_MS) {
-        await fastify.topics.assertExists(request, record.topic)
-        known.set(record.topic, Date.now())
-      }
-      const started = process.hrtime.bigint()
-      try {
-        const delivery = await fastify.kafka.produce(request, record)
-        fastify.metrics.recordProduced(true, Number(process.hrtime.bigint() - started) / 1e9)
-        return delivery
-      } catch (err) {
-        known.delete(record.topic)
-        fastify.metrics.recordProduced(false, 0)
-        throw fromKafkaError(err, { topic: record.topic }, request.id)
-      }
+      await assertTopic(request, record.topic)
+      return await deliver(request, record)
+    },
+    async sendMany (request, topic, records) {
+      await assertTopic(request, topic)
+      // All are handed to the producer at once (librdkafka batches them); each settles on its own delivery report.
+      return await Promise.all(records.map((r) => deliver(request, { ...r, topic }).then(
+        (delivery): Outcome => ({ ok: true, delivery }),
+        (error: KoshaError): Outcome => ({ ok: false, error })
+      )))
     }
   } satisfies Produce)
 }

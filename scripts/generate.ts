@@ -13,7 +13,7 @@ interface Parameter { name: string, in: string, required?: boolean, description?
 interface Operation {
   operationId: string
   parameters?: Parameter[]
-  requestBody?: { content: Record<string, { schema: JsonObject }> }
+  requestBody?: { required?: boolean, content: Record<string, { schema: JsonObject }> }
   responses: Record<string, { content?: Record<string, { schema: JsonObject }> }>
 }
 
@@ -51,17 +51,26 @@ function parametersSchema (parameters: Parameter[], where: string, components: J
   return { type: 'object', properties, ...(required.length ? { required } : {}) }
 }
 
+/** The JSON media type of a request or response: application/json if offered, else the first ...+json one. */
+export function jsonMediaType (content: Record<string, unknown> | undefined): string | undefined {
+  if (!content) return undefined
+  if ('application/json' in content) return 'application/json'
+  return Object.keys(content).find((type) => /[/+]json$/.test(type))
+}
+
 function routeSchema (op: Operation, components: JsonObject): JsonObject {
   const schema: JsonObject = { operationId: op.operationId }
   const params = parametersSchema(op.parameters ?? [], 'path', components)
   const querystring = parametersSchema(op.parameters ?? [], 'query', components)
   if (params) schema.params = params
   if (querystring) schema.querystring = querystring
-  const body = op.requestBody?.content['application/json']?.schema
+  const bodyType = jsonMediaType(op.requestBody?.content)
+  const body = bodyType ? op.requestBody?.content[bodyType]?.schema : undefined
   if (body) schema.body = inline(body, components)
   const response: JsonObject = {}
   for (const [status, res] of Object.entries(op.responses)) {
-    const json = res.content?.['application/json']?.schema
+    const type = jsonMediaType(res.content)
+    const json = type ? res.content?.[type]?.schema : undefined
     if (json) response[status] = inline(json, components)
   }
   schema.response = response
@@ -87,13 +96,18 @@ async function generate (): Promise<Map<string, string>> {
       routes.push(`  ${op.operationId}: {\n    method: '${method.toUpperCase()}',\n    url: '${fastifyUrl}',\n    schema: ${JSON.stringify(routeSchema(op, components), null, 2).replace(/\n/g, '\n    ')}\n  }`)
       const statuses = Object.keys(op.responses)
       const reply = statuses.map((s) => {
-        const json = op.responses[s]?.content?.['application/json']
-        return `${s}: ${json ? `operations['${op.operationId}']['responses'][${s}]['content']['application/json']` : 'void'}`
+        const type = jsonMediaType(op.responses[s]?.content)
+        return `${s}: ${type ? `operations['${op.operationId}']['responses'][${s}]['content']['${type}']` : 'void'}`
       }).join('; ')
       const parts = [`Reply: { ${reply} }`]
       if ((op.parameters ?? []).some((p) => p.in === 'path')) parts.push(`Params: operations['${op.operationId}']['parameters']['path']`)
       if ((op.parameters ?? []).some((p) => p.in === 'query')) parts.push(`Querystring: NonNullable<operations['${op.operationId}']['parameters']['query']>`)
-      if (op.requestBody?.content['application/json']) parts.push(`Body: operations['${op.operationId}']['requestBody']['content']['application/json']`)
+      const bodyType = jsonMediaType(op.requestBody?.content)
+      if (bodyType) {
+        const optional = op.requestBody?.required !== true
+        const body = `NonNullable<operations['${op.operationId}']['requestBody']>['content']['${bodyType}']`
+        parts.push(`Body: ${body}${optional ? ' | undefined' : ''}`)
+      }
       routeTypes.push(`  ${op.operationId}: {\n    ${parts.join('\n    ')}\n  }`)
     }
   }
