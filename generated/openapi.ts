@@ -532,7 +532,7 @@ export interface components {
         };
         V2Topic: {
             name: string;
-            /** @description The topic's configuration values that differ from the broker's defaults. */
+            /** @description The topic's configuration, name to value (sensitive values null). */
             configs: {
                 [key: string]: string | null;
             };

@@ -3197,7 +3197,7 @@ export const routes = {
                   "null"
                 ]
               },
-              "description": "The topic's configuration values that differ from the broker's defaults."
+              "description": "The topic's configuration, name to value (sensitive values null)."
             },
             "partitions": {
               "type": "array",

@@ -12,7 +12,9 @@ t.test('binary format: base64 keys and values land as bytes, offsets in order', 
   const topic = await createTopic(t, { partitions: 3 })
   const raw = Buffer.from([0, 1, 2, 0xff, 0xfe])
   const res = await app.inject({
-    method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': BINARY },
+    method: 'POST',
+    url: `/topics/${topic}`,
+    headers: { 'content-type': BINARY },
     payload: { records: [{ key: b64('k1'), value: b64(raw) }, { value: b64('second') }, { key: b64('k1'), value: b64('third') }] }
   })
   t.equal(res.statusCode, 200)
@@ -31,7 +33,9 @@ t.test('json format, and plain application/json as json', async (t) => {
   const topic = await createTopic(t)
   for (const type of [JSONV2, 'application/json']) {
     const res = await app.inject({
-      method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': type },
+      method: 'POST',
+      url: `/topics/${topic}`,
+      headers: { 'content-type': type },
       payload: { records: [{ key: 'user-1', value: { a: 1, type } }] }
     })
     t.equal(res.statusCode, 200, type)
@@ -46,7 +50,9 @@ t.test('produce to a partition, with headers (beyond Confluent)', async (t) => {
   const app = await build(t)
   const topic = await createTopic(t, { partitions: 3 })
   const res = await app.inject({
-    method: 'POST', url: `/topics/${topic}/partitions/2`, headers: { 'content-type': JSONV2 },
+    method: 'POST',
+    url: `/topics/${topic}/partitions/2`,
+    headers: { 'content-type': JSONV2 },
     payload: { records: [{ value: 'x', headers: [{ name: 'trace', value: 'abc' }] }] }
   })
   t.equal(res.statusCode, 200)
@@ -79,7 +85,9 @@ t.test('a request where some records fail: 200 with per-record errors; where all
   const app = await build(t)
   const topic = await createTopic(t, { config: { 'max.message.bytes': '1024' } })
   const mixed = await app.inject({
-    method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': BINARY },
+    method: 'POST',
+    url: `/topics/${topic}`,
+    headers: { 'content-type': BINARY },
     payload: { records: [{ value: b64('small') }, { value: b64('to a partition that does not exist'), partition: 9 }] }
   })
   t.equal(mixed.statusCode, 200, 'one record was acknowledged')
