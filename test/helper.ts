@@ -1,11 +1,13 @@
 // Builds the real app, with the same factory options as production, against the real broker of this test run.
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
 import app, { serverOptions } from '../app'
 import { loadConfig } from '../lib/config'
 import { bootstrap } from './kafka'
+import { v3Mismatch } from './confluent-spec'
 
-interface Teardown { teardown: (fn: () => unknown) => void }
+type Teardown = Pick<Test, 'teardown' | 'same'>
 
 export interface BuildOptions {
   /** Environment variables on top of BROKER_ADDRESS (the test broker's PLAINTEXT listener). */
@@ -27,8 +29,20 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
         }
       }
     : base)
+  // Every /v3 answer of every test is checked against Confluent's own spec; the test fails on any mismatch.
+  const mismatches: string[] = []
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/v3/') && (typeof payload === 'string' || payload === null || payload === undefined)) {
+      const why = v3Mismatch(request.method, request.url, reply.statusCode, String(reply.getHeader('content-type') ?? ''), payload ?? '')
+      if (why) mismatches.push(why)
+    }
+    return payload
+  })
   await fastify.register(app, { config })
   await fastify.ready()
-  t.teardown(() => fastify.close())
+  t.teardown(async () => {
+    await fastify.close()
+    t.same(mismatches, [], 'every /v3 response conforms to Confluent\'s spec')
+  })
   return fastify
 }

@@ -1,0 +1,80 @@
+// Confluent's own REST v3 spec (../shared/reference/confluent-rest-v3-openapi.yaml), read at test time to check
+// every /v3 response the suite receives: status, content type and body schema. test/helper.ts hooks it into every
+// app it builds, so no v3 answer escapes the check.
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import Ajv, { type ValidateFunction } from 'ajv'
+import { parse } from 'yaml'
+
+type Node = Record<string, unknown>
+const SPEC_FILE = path.resolve(__dirname, '..', '..', 'shared', 'reference', 'confluent-rest-v3-openapi.yaml')
+
+let loaded: { spec: Node, ajv: Ajv, routes: Array<{ re: RegExp, item: Node }> } | undefined
+const compiled = new Map<string, ValidateFunction>()
+
+/** OpenAPI 3.0 to JSON Schema: `nullable` becomes a null type, annotations Ajv does not know are dropped. */
+function toJsonSchema (node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toJsonSchema)
+  if (typeof node !== 'object' || node === null) return node
+  const out: Node = {}
+  for (const [k, v] of Object.entries(node as Node)) {
+    if (k === 'example' || k === 'examples' || k.startsWith('x-') || k === 'nullable' || k === 'discriminator') continue
+    out[k] = toJsonSchema(v)
+  }
+  if ((node as Node).nullable === true) {
+    if (typeof out.type === 'string') out.type = [out.type, 'null']
+    else return { anyOf: [out, { type: 'null' }] }
+  }
+  return out
+}
+
+function load (): NonNullable<typeof loaded> {
+  if (loaded) return loaded
+  const spec = parse(readFileSync(SPEC_FILE, 'utf8')) as Node
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false })
+  ajv.addSchema({ $id: 'confluent', components: toJsonSchema((spec.components as Node)) }, 'confluent')
+  const routes = Object.entries(spec.paths as Node).map(([template, item]) => ({
+    re: new RegExp('^/v3' + template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+') + '$'),
+    item: item as Node
+  }))
+  loaded = { spec, ajv, routes }
+  return loaded
+}
+
+function resolve (node: unknown, spec: Node): Node {
+  let n = node as Node
+  while (typeof n?.$ref === 'string') {
+    n = (n.$ref as string).replace(/^#\//, '').split('/').reduce<Node>((acc, key) => acc[key] as Node, spec)
+  }
+  return n
+}
+
+/** Why a v3 response does not conform to Confluent's spec, or undefined when it does. */
+export function v3Mismatch (method: string, url: string, status: number, contentType: string | undefined, body: string): string | undefined {
+  const { spec, ajv, routes } = load()
+  const urlPath = url.split('?')[0] ?? url
+  // A literal path ("/brokers/-/configs") wins over a template ("/brokers/{broker_id}/configs").
+  const matches = routes.filter((r) => r.re.test(urlPath) && r.item[method.toLowerCase()])
+  const route = matches.sort((a, b) => (a.re.source.match(/\[\^\/\]\+/g)?.length ?? 0) - (b.re.source.match(/\[\^\/\]\+/g)?.length ?? 0))[0]
+  if (!route) return `${method} ${urlPath}: no such operation in Confluent's spec`
+  const op = route.item[method.toLowerCase()] as Node
+  const responses = op.responses as Node
+  const declared = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default
+  if (!declared) return `${method} ${urlPath}: status ${status} is not declared (declared: ${Object.keys(responses).join(', ')})`
+  const response = resolve(declared, spec)
+  const content = response.content as Node | undefined
+  if (!content) return body.length === 0 ? undefined : `${method} ${urlPath} ${status}: the spec declares no body, we sent one`
+  const [type, media] = Object.entries(content)[0] as [string, Node]
+  if (!(contentType ?? '').startsWith(type)) return `${method} ${urlPath} ${status}: content type ${contentType ?? '(none)'}, the spec says ${type}`
+  const key = `${method} ${route.re.source} ${status}`
+  let validate = compiled.get(key)
+  if (!validate) {
+    const schema = JSON.parse(JSON.stringify(toJsonSchema(media.schema)).replace(/"#\/components\//g, '"confluent#/components/')) as Node
+    validate = ajv.compile(schema)
+    compiled.set(key, validate)
+  }
+  let parsed: unknown
+  try { parsed = JSON.parse(body) } catch { return `${method} ${urlPath} ${status}: the body is not JSON` }
+  if (validate(parsed)) return undefined
+  return `${method} ${urlPath} ${status}: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`
+}
