@@ -22,6 +22,8 @@ export interface Config {
   basicUsers: Array<{ username: string, password: string }>
   corsOrigins: string[] | '*'
   shutdownGraceMs: number
+  /** The URL clients reach this service at (behind an ingress the Host header lies); links and base_uri use it. */
+  advertisedUrl?: string
 }
 
 export class ConfigError extends Error {
@@ -91,6 +93,8 @@ export function loadConfig (env: Env): Config {
     else basicUsers.push({ username: entry.slice(0, i), password: entry.slice(i + 1) })
   }
   const origins = list('CORS_ORIGINS')
+  const advertised = get('ADVERTISED_URL')?.replace(/\/+$/, '')
+  if (advertised !== undefined && !/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(advertised)) problems.push(`ADVERTISED_URL must be an http(s) URL (got '${advertised}')`)
 
   const config: Config = {
     brokers,
@@ -106,7 +110,8 @@ export function loadConfig (env: Env): Config {
     apiKeys: list('API_KEYS'),
     basicUsers,
     corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : origins,
-    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0, 600_000)
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
+    ...(advertised !== undefined ? { advertisedUrl: advertised } : {})
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

@@ -39,6 +39,8 @@ export interface KafkaConnection {
   clientsFor: (request: FastifyRequest) => KafkaClients
   /** Sends a record and resolves once the broker acknowledged it (acks=all), with where it landed. */
   produce: (request: FastifyRequest, record: OutgoingRecord) => Promise<Delivery>
+  /** The cluster's id and controller, as Kafka reports them (asked once, then remembered). */
+  cluster: (request: FastifyRequest) => Promise<{ id: string, controllerId: number }>
   /** The first stored offset and the offset the next record will get, of one partition. */
   watermarks: (request: FastifyRequest, topic: string, partition: number) => Promise<Watermarks>
   /** Cluster metadata for one topic (or all), never creating it. */
@@ -183,6 +185,11 @@ async function kafkaConnection (fastify: FastifyInstance): Promise<void> {
           else resolve(md)
         })
       })
+    },
+    async cluster (request) {
+      const md = await connection.clientsFor(request).configAdmin.metadata({ topics: [] })
+        .catch((err: unknown) => { throw fromKafkaError(err, { resource: 'the cluster' }, request.id) })
+      return { id: md.id, controllerId: md.controllerId }
     },
     async watermarks (request, topic, partition) {
       if (!producer) throw await unavailable()
