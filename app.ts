@@ -15,6 +15,7 @@ import topics from './plugins/topics'
 import produce from './plugins/produce'
 import metadata from './plugins/metadata'
 import consumers from './plugins/consumers'
+import consumerInstances from './plugins/consumer-instances'
 import operationRoutes from './routes/operations'
 import topicRoutes from './routes/topics'
 import produceRoutes from './routes/produce'
@@ -22,6 +23,7 @@ import metadataRoutes from './routes/metadata'
 import consumerRoutes from './routes/consumers'
 import v2MetadataRoutes from './routes/v2/metadata'
 import v2ProduceRoutes from './routes/v2/produce'
+import v2ConsumerRoutes from './routes/v2/consumers'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -57,8 +59,13 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   // Every body of this API is JSON: anything else is a 415 that says so, not a string that fails validation.
   fastify.removeContentTypeParser('text/plain')
   // Confluent's media types (application/vnd.kafka[.format].v2+json) are JSON; routes read the format from them.
-  fastify.addContentTypeParser(/^application\/vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json$/, { parseAs: 'string' },
-    fastify.getDefaultJsonParser('error', 'ignore'))
+  // An empty body is no body: Confluent's clients send one with this type where the body is optional (commit).
+  const json = fastify.getDefaultJsonParser('error', 'ignore')
+  fastify.addContentTypeParser(/^application\/vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json$/, { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text === '') done(null, null)
+    else json(request, text, done)
+  })
   await fastify.register(configPlugin, { config: options.config })
   await fastify.register(errorHandler)
   await fastify.register(metrics)
@@ -70,6 +77,7 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(produce)
   await fastify.register(metadata)
   await fastify.register(consumers)
+  await fastify.register(consumerInstances)
 
   // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are
   // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
@@ -86,4 +94,5 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(consumerRoutes)
   await fastify.register(v2MetadataRoutes)
   await fastify.register(v2ProduceRoutes)
+  await fastify.register(v2ConsumerRoutes)
 }

@@ -331,6 +331,498 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/consumers/{group_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a consumer instance (v2)
+         * @description A consumer in the group group_name. Idle instances are closed after CONSUMER_IDLE_TIMEOUT_MS (default 5 minutes); at most CONSUMER_MAX live instances.
+         */
+        post: operations["createConsumerInstanceV2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a consumer instance (v2) */
+        delete: operations["deleteConsumerInstanceV2"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscribed topics (v2) */
+        get: operations["getSubscriptionV2"];
+        put?: never;
+        /**
+         * Subscribe to topics or a pattern (v2)
+         * @description topics (a list) or topic_pattern (a regular expression), not both. Replaces the subscription.
+         */
+        post: operations["subscribeV2"];
+        /** Unsubscribe (v2) */
+        delete: operations["unsubscribeV2"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The assigned partitions (v2) */
+        get: operations["getAssignmentsV2"];
+        put?: never;
+        /** Assign partitions manually (v2) */
+        post: operations["assignPartitionsV2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Seek to offsets or timestamps (v2) */
+        post: operations["seekV2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/positions/beginning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Seek to the first offsets (v2) */
+        post: operations["seekToBeginningV2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/positions/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Seek to the end (v2) */
+        post: operations["seekToEndV2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/offsets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Committed offsets (v2)
+         * @description The group's committed offsets of this instance's assigned partitions (Confluent takes a list of partitions in a GET body; that body, when sent, is honoured).
+         */
+        get: operations["getCommittedOffsetsV2"];
+        put?: never;
+        /**
+         * Commit offsets (v2)
+         * @description Commits the given offsets (the offset of the next record to read); without a body, the offsets of every record this instance returned.
+         */
+        post: operations["commitOffsetsV2"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fetch records (v2)
+         * @description The next records of the subscription or assignment. Accept must match the instance's format (application/vnd.kafka.binary.v2+json or application/vnd.kafka.json.v2+json; application/json and *\/* match either). The first fetch after subscribing waits for the group join within the timeout, so records already in the topic come back at once with auto.offset.reset=earliest.
+         */
+        get: operations["getRecordsV2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Produce records, one or a stream (v3)
+         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON: one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (an HTTP status) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         */
+        post: operations["produceRecordV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/records:batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Produce a batch of records (v3)
+         * @description Produces the entries together; each id must be unique in the batch. 207 with a success (where the broker stored it) or a failure (error_code, an HTTP status, and message) per entry, when at least one entry was acknowledged. When none was, the status and message of the first failure (a 4xx other than 401/403/404/415 is answered as 400). A malformed batch (no entries, an entry without id, a duplicate id, not JSON) is 400. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         */
+        post: operations["produceRecordsBatchV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List clusters (v3)
+         * @description The one Kafka cluster this service is connected to.
+         */
+        get: operations["listClustersV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the cluster (v3)
+         * @description The Kafka cluster. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400.
+         */
+        get: operations["getClusterV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List brokers (v3)
+         * @description The brokers of the cluster, by id. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400.
+         */
+        get: operations["listBrokersV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a broker (v3)
+         * @description One broker. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400.
+         */
+        get: operations["getBrokerV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List broker configs (v3)
+         * @description Every configuration parameter of a broker; sensitive values are null. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400.
+         */
+        get: operations["listBrokerConfigsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a broker config (v3)
+         * @description One configuration parameter of a broker; a sensitive value is null. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400.
+         */
+        get: operations["getBrokerConfigV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List topics (v3)
+         * @description Every topic, internal ones included, by name. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400.
+         */
+        get: operations["listTopicsV3"];
+        put?: never;
+        /**
+         * Create a topic (v3)
+         * @description Creates the topic (201) once every broker can use it. With validate_only: true, Kafka only validates the creation (200) and nothing is created. An existing topic, a replication factor above the broker count or a config Kafka refuses is a 400, as Confluent answers. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400.
+         */
+        post: operations["createTopicV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a topic (v3)
+         * @description One topic.
+         */
+        get: operations["getTopicV3"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a topic (v3)
+         * @description Deletes the topic.
+         */
+        delete: operations["deleteTopicV3"];
+        options?: never;
+        head?: never;
+        /**
+         * Add partitions to a topic (v3)
+         * @description Raises the partition count of the topic. A count not above the current one is a 400, as Confluent answers. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400. An unknown topic is a 400 too.
+         */
+        patch: operations["updatePartitionCountTopicV3"];
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List topic configs (v3)
+         * @description Every configuration parameter of the topic; sensitive values are null.
+         */
+        get: operations["listTopicConfigsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/configs:alter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Alter topic configs (v3)
+         * @description Sets (operation SET, the default) and resets (operation DELETE) configuration parameters of the topic in one Kafka call: all or none. With validate_only: true, Kafka only validates them.
+         */
+        post: operations["alterTopicConfigBatchV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/configs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a topic config (v3)
+         * @description One configuration parameter of the topic; a sensitive value is null.
+         */
+        get: operations["getTopicConfigV3"];
+        /**
+         * Set a topic config (v3)
+         * @description Sets one configuration parameter of the topic.
+         */
+        put: operations["updateTopicConfigV3"];
+        post?: never;
+        /**
+         * Reset a topic config (v3)
+         * @description Resets one configuration parameter of the topic to its default.
+         */
+        delete: operations["deleteTopicConfigV3"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List partitions (v3)
+         * @description The partitions of the topic, by id.
+         */
+        get: operations["listPartitionsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a partition (v3)
+         * @description One partition of the topic.
+         */
+        get: operations["getPartitionV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -586,6 +1078,366 @@ export interface components {
             offsets: components["schemas"]["V2Offset"][];
             key_schema_id: null;
             value_schema_id: null;
+        };
+        V2TopicPartition: {
+            topic: string;
+            partition: number;
+        };
+        V2TopicPartitionOffset: {
+            topic: string;
+            partition: number;
+            offset: number;
+        };
+        /**
+         * @example {
+         *       "name": "ci1",
+         *       "format": "json",
+         *       "auto.offset.reset": "earliest"
+         *     }
+         */
+        V2CreateConsumerRequest: {
+            /** @description The instance name (default: generated). */
+            name?: string;
+            /**
+             * @description binary or json; schema formats need a schema registry and are refused.
+             * @default binary
+             * @enum {string}
+             */
+            format: "binary" | "json" | "avro" | "jsonschema" | "protobuf";
+            /**
+             * @default latest
+             * @enum {string}
+             */
+            "auto.offset.reset": "earliest" | "latest" | "smallest" | "largest";
+            /**
+             * @description true: the offsets of returned records are committed once their response was written to the client; false: only POST .../offsets commits.
+             * @default true
+             * @enum {string|boolean}
+             */
+            "auto.commit.enable": "true" | "false" | true | false;
+            "fetch.min.bytes"?: number | string;
+            /** @description The longest a records request waits for data (default 1000). */
+            "consumer.request.timeout.ms"?: number | string;
+        };
+        V2CreateConsumerResponse: {
+            instance_id: string;
+            base_uri: string;
+        };
+        /**
+         * @example {
+         *       "topics": [
+         *         "orders"
+         *       ]
+         *     }
+         */
+        V2SubscriptionRequest: {
+            topics?: string[];
+            topic_pattern?: string;
+        };
+        V2Subscription: {
+            topics: string[];
+        };
+        V2Partitions: {
+            partitions: components["schemas"]["V2TopicPartition"][];
+        };
+        V2PositionsRequest: {
+            offsets?: components["schemas"]["V2TopicPartitionOffset"][];
+            /** @description Beyond Confluent: seek each partition to the first record at or after timestamp (ms). */
+            timestamps?: {
+                topic: string;
+                partition: number;
+                timestamp: number;
+            }[];
+        };
+        /** @description The offsets to commit; an empty body (null) commits the offsets of every record this instance returned. */
+        V2CommitRequest: {
+            offsets?: components["schemas"]["V2TopicPartitionOffset"][];
+        } | null;
+        V2CommittedOffsets: {
+            offsets: {
+                topic: string;
+                partition: number;
+                offset: number;
+                metadata: string | null;
+            }[];
+        };
+        V2ConsumerRecord: {
+            topic: string;
+            /** @description binary: base64; json: parsed JSON; null when absent. */
+            key: unknown;
+            /** @description binary: base64; json: parsed JSON; null for a tombstone. */
+            value: unknown;
+            partition: number;
+            offset: number;
+            /** @description Beyond Confluent: ms since the epoch. */
+            timestamp: number;
+            /** @description Beyond Confluent: the record's headers, values base64 (binary) or text (json). */
+            headers: {
+                name: string;
+                value: string | null;
+            }[];
+        };
+        /** @description The error envelope of the Confluent v3 API: error_code is the HTTP status. */
+        V3Error: {
+            error_code: number;
+            message: string;
+        };
+        /** @description A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone). */
+        V3ProduceRequestData: {
+            /**
+             * @description BINARY, JSON or STRING.
+             * @example STRING
+             */
+            type?: string;
+            /** @description The payload, read as its type says. */
+            data?: unknown;
+            subject?: string | null;
+            subject_name_strategy?: string | null;
+            schema_id?: number | null;
+            schema_version?: number | null;
+            schema?: string | null;
+        } | null;
+        V3ProduceRequestHeader: {
+            name: string;
+            /** @description The header value, base64. null is sent as an empty value. */
+            value?: string | null;
+        };
+        /** @description One record. Several records may follow each other in one body (concatenated JSON). */
+        V3ProduceRequest: {
+            /** @description Unset: the partitioner chooses (murmur2 of the key, as the Java client). */
+            partition_id?: number | null;
+            headers?: components["schemas"]["V3ProduceRequestHeader"][];
+            key?: components["schemas"]["V3ProduceRequestData"];
+            value?: components["schemas"]["V3ProduceRequestData"];
+            /** @description An ISO 8601 date-time. Accepted but not yet applied: the record gets the time it is produced; the report says which. */
+            timestamp?: string | null;
+        };
+        V3ProduceBatchRequestEntry: {
+            /** @description Unique within the batch; names the entry in the answer. */
+            id: string;
+            /** @description Unset: the partitioner chooses (murmur2 of the key, as the Java client). */
+            partition_id?: number | null;
+            headers?: components["schemas"]["V3ProduceRequestHeader"][];
+            key?: components["schemas"]["V3ProduceRequestData"];
+            value?: components["schemas"]["V3ProduceRequestData"];
+            /** @description An ISO 8601 date-time. Accepted but not yet applied: the record gets the time it is produced; the report says which. */
+            timestamp?: string | null;
+        };
+        V3ProduceBatchRequest: {
+            entries: components["schemas"]["V3ProduceBatchRequestEntry"][];
+        };
+        /** @description The size in bytes and type of the key or value written; null when there was none. */
+        V3ProduceResponseData: {
+            size: number;
+            type: string | null;
+        } | null;
+        /** @description The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (an HTTP status) and message of its failure. */
+        V3ProduceResponse: {
+            error_code: number;
+            message?: string;
+            cluster_id?: string;
+            topic_name?: string;
+            partition_id?: number;
+            offset?: number;
+            /** Format: date-time */
+            timestamp?: string | null;
+            key?: components["schemas"]["V3ProduceResponseData"];
+            value?: components["schemas"]["V3ProduceResponseData"];
+        };
+        V3ProduceBatchResponse: {
+            successes: {
+                id: string;
+                cluster_id?: string;
+                topic_name?: string;
+                partition_id?: number;
+                offset?: number;
+                /** Format: date-time */
+                timestamp?: string | null;
+                key?: components["schemas"]["V3ProduceResponseData"];
+                value?: components["schemas"]["V3ProduceResponseData"];
+            }[];
+            failures: {
+                id: string;
+                error_code: number;
+                message: string;
+            }[];
+        };
+        V3Relationship: {
+            /** @description Absolute URL of the related resource. */
+            related: string;
+        };
+        V3ResourceMetadata: {
+            /** @description Absolute URL of this resource. */
+            self: string;
+            /** @description Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>. */
+            resource_name?: string | null;
+        };
+        V3CollectionMetadata: {
+            self: string;
+            /** @description Always null: every list is one page. */
+            next?: string | null;
+        };
+        V3Cluster: {
+            /** @description KafkaCluster */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            controller?: components["schemas"]["V3Relationship"];
+            acls: components["schemas"]["V3Relationship"];
+            brokers: components["schemas"]["V3Relationship"];
+            broker_configs: components["schemas"]["V3Relationship"];
+            consumer_groups: components["schemas"]["V3Relationship"];
+            topics: components["schemas"]["V3Relationship"];
+            partition_reassignments: components["schemas"]["V3Relationship"];
+        };
+        V3ClusterList: {
+            /** @description KafkaClusterList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3Cluster"][];
+        };
+        V3Broker: {
+            /** @description KafkaBroker */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            broker_id: number;
+            host: string | null;
+            port: number | null;
+            rack: string | null;
+            configs: components["schemas"]["V3Relationship"];
+            partition_replicas: components["schemas"]["V3Relationship"];
+        };
+        V3BrokerList: {
+            /** @description KafkaBrokerList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3Broker"][];
+        };
+        V3ConfigSynonym: {
+            name: string;
+            /** @description null when sensitive. */
+            value: string | null;
+            /** @description DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN. */
+            source: string;
+        };
+        V3BrokerConfig: {
+            /** @description KafkaBrokerConfig */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            name: string;
+            /** @description null when sensitive (never returned) or unset. */
+            value: string | null;
+            is_default: boolean;
+            is_read_only: boolean;
+            is_sensitive: boolean;
+            source: string;
+            synonyms: components["schemas"]["V3ConfigSynonym"][];
+            broker_id: number;
+        };
+        V3BrokerConfigList: {
+            /** @description KafkaBrokerConfigList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3BrokerConfig"][];
+        };
+        V3TopicConfig: {
+            /** @description KafkaTopicConfig */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            name: string;
+            /** @description null when sensitive (never returned) or unset. */
+            value: string | null;
+            is_default: boolean;
+            is_read_only: boolean;
+            is_sensitive: boolean;
+            source: string;
+            synonyms: components["schemas"]["V3ConfigSynonym"][];
+            topic_name: string;
+        };
+        V3TopicConfigList: {
+            /** @description KafkaTopicConfigList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3TopicConfig"][];
+        };
+        V3Topic: {
+            /** @description KafkaTopic */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            is_internal: boolean;
+            replication_factor: number;
+            partitions_count: number;
+            partitions: components["schemas"]["V3Relationship"];
+            configs: components["schemas"]["V3Relationship"];
+            partition_reassignments: components["schemas"]["V3Relationship"];
+        };
+        V3TopicList: {
+            /** @description KafkaTopicList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3Topic"][];
+        };
+        V3Partition: {
+            /** @description KafkaPartition */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            leader?: components["schemas"]["V3Relationship"];
+            replicas: components["schemas"]["V3Relationship"];
+            reassignment: components["schemas"]["V3Relationship"];
+        };
+        V3PartitionList: {
+            /** @description KafkaPartitionList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3Partition"][];
+        };
+        /** @description Unknown fields are ignored. replicas_assignments is not supported (400). */
+        V3CreateTopicRequest: {
+            /** @description Topic name: 1 to 249 of a-z A-Z 0-9 . _ - (not '.' or '..'). */
+            topic_name: string;
+            /** @description Default: the broker's num.partitions. */
+            partitions_count?: number;
+            /** @description Default: the broker's default.replication.factor. */
+            replication_factor?: number;
+            /** @description Not supported: refused with 400 when not empty. */
+            replicas_assignments?: {
+                [key: string]: number[];
+            };
+            configs?: {
+                name: string;
+                value?: string | null;
+            }[];
+            /** @description true: Kafka validates the creation and creates nothing (200). */
+            validate_only?: boolean;
+        };
+        V3UpdatePartitionCountRequest: {
+            /** @description The new partition count: more than the current one. */
+            partitions_count: number;
+        };
+        V3UpdateConfigRequest: {
+            /** @description The new value (null is refused: use DELETE to reset). */
+            value: string | null;
+        };
+        V3AlterConfigBatchRequest: {
+            data: {
+                name: string;
+                value?: string | null;
+                /**
+                 * @description SET (the default; value required) or DELETE (reset to the default).
+                 * @enum {string|null}
+                 */
+                operation?: "SET" | "DELETE" | null;
+            }[];
+            /** @description true: Kafka validates the changes and applies none. */
+            validate_only?: boolean;
         };
     };
     responses: never;
@@ -3135,6 +3987,3982 @@ export interface operations {
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    createConsumerInstanceV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["V2CreateConsumerRequest"];
+                "application/json": components["schemas"]["V2CreateConsumerRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "instance_id": "ci1",
+                     *       "base_uri": "http://localhost:8000/consumers/g1/instances/ci1"
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2CreateConsumerResponse"];
+                };
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An instance of that name exists in the group. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40902,
+                     *       "message": "Consumer instance with the specified name already exists."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A schema format (needs a schema registry). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "The avro format needs a schema registry."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request is malformed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description CONSUMER_MAX instances exist. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many consumer instances."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    deleteConsumerInstanceV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Closed: the instance left its group. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    getSubscriptionV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Subscription"];
+                };
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    subscribeV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["V2SubscriptionRequest"];
+                "application/json": components["schemas"]["V2SubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Subscribed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The instance has manual assignments. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40903,
+                     *       "message": "Illegal state: the instance has assigned partitions."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request is malformed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    unsubscribeV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    getAssignmentsV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partitions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Partitions"];
+                };
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    assignPartitionsV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["V2Partitions"];
+                "application/json": components["schemas"]["V2Partitions"];
+            };
+        };
+        responses: {
+            /** @description Assigned. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The instance is subscribed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40903,
+                     *       "message": "Illegal state: the instance is subscribed."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request is malformed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    seekV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["V2PositionsRequest"];
+                "application/json": components["schemas"]["V2PositionsRequest"];
+            };
+        };
+        responses: {
+            /** @description The next records come from there. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A partition is not assigned to this instance. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40903,
+                     *       "message": "Partition orders-0 is not assigned to this instance."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request is malformed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    seekToBeginningV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["V2Partitions"];
+                "application/json": components["schemas"]["V2Partitions"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A partition is not assigned to this instance. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40903,
+                     *       "message": "Not assigned."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request is malformed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    seekToEndV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["V2Partitions"];
+                "application/json": components["schemas"]["V2Partitions"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A partition is not assigned to this instance. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40903,
+                     *       "message": "Not assigned."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request is malformed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    getCommittedOffsetsV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The committed offsets (-1: none). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2CommittedOffsets"];
+                };
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    commitOffsetsV2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["V2CommitRequest"];
+                "application/json": components["schemas"]["V2CommitRequest"];
+            };
+        };
+        responses: {
+            /** @description Committed (the broker acknowledged). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2CommittedOffsets"];
+                };
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request is malformed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    getRecordsV2: {
+        parameters: {
+            query?: {
+                /** @description How long to wait for records, ms (default: the instance's consumer.request.timeout.ms, 1000). */
+                timeout?: number;
+                /** @description The most key and value bytes to return (at least one record is returned). */
+                max_bytes?: number;
+            };
+            header?: never;
+            path: {
+                /** @example g1 */
+                group_name: string;
+                /** @example ci1 */
+                instance: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The records (maybe none). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.binary.v2+json": components["schemas"]["V2ConsumerRecord"][];
+                    "application/vnd.kafka.json.v2+json": components["schemas"]["V2ConsumerRecord"][];
+                };
+            };
+            /** @description HTTP authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40101,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40403,
+                     *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Accept does not match the instance's format. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40601,
+                     *       "message": "The requested embedded data format does not match the deserializer for this consumer instance."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The instance has no subscription nor assignment. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40903,
+                     *       "message": "Illegal state: subscribe or assign first."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request is malformed. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unexpected failure. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50001,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka unreachable (50003, retriable). */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 50002,
+                     *       "message": "Kafka did not answer in time."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+        };
+    };
+    produceRecordV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /** @example orders */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "partition_id": 0,
+                 *       "headers": [
+                 *         {
+                 *           "name": "trace",
+                 *           "value": "YWJj"
+                 *         }
+                 *       ],
+                 *       "key": {
+                 *         "type": "STRING",
+                 *         "data": "customer-7"
+                 *       },
+                 *       "value": {
+                 *         "type": "JSON",
+                 *         "data": {
+                 *           "orderId": 42
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["V3ProduceRequest"];
+            };
+        };
+        responses: {
+            /** @description At least one record was acknowledged: one delivery report per record, concatenated, in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 200,
+                     *       "cluster_id": "MkU3OEVBNTcwNTJENDM2Qg",
+                     *       "topic_name": "orders",
+                     *       "partition_id": 0,
+                     *       "offset": 17,
+                     *       "timestamp": "2026-01-05T19:14:42.123Z",
+                     *       "key": {
+                     *         "type": "STRING",
+                     *         "size": 10
+                     *       },
+                     *       "value": {
+                     *         "type": "JSON",
+                     *         "size": 12
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3ProduceResponse"];
+                };
+            };
+            /** @description No record was acknowledged and the first was malformed: a bad type, data that is not base64, a schema type, or a body that is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "value/data is not base64 text (type BINARY)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the topic does not exist (or, for one record, its partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description No record was acknowledged and the first was over BODY_LIMIT or over the topic's max.message.bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 413,
+                     *       "message": "The record is larger than topic 'orders' accepts (max.message.bytes)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The Content-Type is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 415,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The body is empty. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 422,
+                     *       "message": "The body is empty: send one or more JSON records."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not acknowledge in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    produceRecordsBatchV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /** @example orders */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "entries": [
+                 *         {
+                 *           "id": "1",
+                 *           "value": {
+                 *             "type": "STRING",
+                 *             "data": "first"
+                 *           }
+                 *         },
+                 *         {
+                 *           "id": "2",
+                 *           "key": {
+                 *             "type": "BINARY",
+                 *             "data": "a2V5"
+                 *           },
+                 *           "value": {
+                 *             "type": "JSON",
+                 *             "data": {
+                 *               "n": 2
+                 *             }
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["V3ProduceBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description At least one entry was acknowledged: the successes and the failures, by id. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "successes": [
+                     *         {
+                     *           "id": "1",
+                     *           "cluster_id": "MkU3OEVBNTcwNTJENDM2Qg",
+                     *           "topic_name": "orders",
+                     *           "partition_id": 0,
+                     *           "offset": 3,
+                     *           "timestamp": "2026-01-05T19:14:42.123Z",
+                     *           "key": null,
+                     *           "value": {
+                     *             "type": "STRING",
+                     *             "size": 5
+                     *           }
+                     *         }
+                     *       ],
+                     *       "failures": [
+                     *         {
+                     *           "id": "2",
+                     *           "error_code": 400,
+                     *           "message": "entries/1/key/data is not base64 text (type BINARY)."
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3ProduceBatchResponse"];
+                };
+            };
+            /** @description A malformed batch, or no entry was acknowledged and the first failure was the entry's fault. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/entries must NOT have fewer than 1 items."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the topic does not exist (or, for one record, its partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The body is over BODY_LIMIT (Confluent's spec declares no 413 here; this service answers it rather than cut the body). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 413,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The Content-Type is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 415,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not acknowledge in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listClustersV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster, in a one-item list. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ClusterList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getClusterV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Cluster"];
+                };
+            };
+            /** @description An unknown cluster id. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listBrokersV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The brokers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3BrokerList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getBrokerV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The broker id.
+                 * @example 1
+                 */
+                broker_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The broker. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Broker"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listBrokerConfigsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The broker id.
+                 * @example 1
+                 */
+                broker_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configs, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3BrokerConfigList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getBrokerConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The broker id.
+                 * @example 1
+                 */
+                broker_id: number;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The config. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3BrokerConfig"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listTopicsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3TopicList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    createTopicV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3CreateTopicRequest"];
+            };
+        };
+        responses: {
+            /** @description validate_only: the topic as it would be; nothing was created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Topic"];
+                };
+            };
+            /** @description The topic was created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Topic"];
+                };
+            };
+            /** @description A malformed body, an existing topic ("Topic 'orders' already exists."), or a request Kafka refused. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getTopicV3: {
+        parameters: {
+            query?: {
+                /** @description Accepted; authorized_operations is not returned. */
+                include_authorized_operations?: boolean;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Topic"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    deleteTopicV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    updatePartitionCountTopicV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3UpdatePartitionCountRequest"];
+            };
+        };
+        responses: {
+            /** @description The topic with its new partition count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Topic"];
+                };
+            };
+            /** @description A malformed body, a count not above the current one, an unknown topic or cluster. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listTopicConfigsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configs, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3TopicConfigList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    alterTopicConfigBatchV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3AlterConfigBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Altered (or, with validate_only, valid). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed body, a SET without a value, or a change Kafka refused. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getTopicConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The config. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3TopicConfig"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    updateTopicConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3UpdateConfigRequest"];
+            };
+        };
+        responses: {
+            /** @description Set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed body, a null value, or a value Kafka refused. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    deleteTopicConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reset. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listPartitionsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partitions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3PartitionList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getPartitionV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The partition id.
+                 * @example 0
+                 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Partition"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
                 };
             };
         };

@@ -4455,6 +4455,7454 @@ export const routes = {
         }
       }
     }
+  },
+  createConsumerInstanceV2: {
+    method: 'POST',
+    url: '/consumers/:group_name',
+    schema: {
+      "operationId": "createConsumerInstanceV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          }
+        },
+        "required": [
+          "group_name"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "pattern": "^[a-zA-Z0-9._-]{1,128}$",
+            "description": "The instance name (default: generated)."
+          },
+          "format": {
+            "type": "string",
+            "enum": [
+              "binary",
+              "json",
+              "avro",
+              "jsonschema",
+              "protobuf"
+            ],
+            "default": "binary",
+            "description": "binary or json; schema formats need a schema registry and are refused."
+          },
+          "auto.offset.reset": {
+            "type": "string",
+            "enum": [
+              "earliest",
+              "latest",
+              "smallest",
+              "largest"
+            ],
+            "default": "latest"
+          },
+          "auto.commit.enable": {
+            "type": [
+              "string",
+              "boolean"
+            ],
+            "enum": [
+              "true",
+              "false",
+              true,
+              false
+            ],
+            "default": "true",
+            "description": "true: the offsets of returned records are committed once their response was written to the client; false: only POST .../offsets commits."
+          },
+          "fetch.min.bytes": {
+            "type": [
+              "integer",
+              "string"
+            ],
+            "pattern": "^[0-9]{1,10}$"
+          },
+          "consumer.request.timeout.ms": {
+            "type": [
+              "integer",
+              "string"
+            ],
+            "pattern": "^[0-9]{1,10}$",
+            "description": "The longest a records request waits for data (default 1000)."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "instance_id",
+            "base_uri"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "instance_id": {
+              "type": "string"
+            },
+            "base_uri": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "415": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "429": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  deleteConsumerInstanceV2: {
+    method: 'DELETE',
+    url: '/consumers/:group_name/instances/:instance',
+    schema: {
+      "operationId": "deleteConsumerInstanceV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "response": {
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getSubscriptionV2: {
+    method: 'GET',
+    url: '/consumers/:group_name/instances/:instance/subscription',
+    schema: {
+      "operationId": "getSubscriptionV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "topics"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "topics": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  subscribeV2: {
+    method: 'POST',
+    url: '/consumers/:group_name/instances/:instance/subscription',
+    schema: {
+      "operationId": "subscribeV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "properties": {
+          "topics": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 249
+            }
+          },
+          "topic_pattern": {
+            "type": "string",
+            "minLength": 1
+          }
+        }
+      },
+      "response": {
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  unsubscribeV2: {
+    method: 'DELETE',
+    url: '/consumers/:group_name/instances/:instance/subscription',
+    schema: {
+      "operationId": "unsubscribeV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "response": {
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getAssignmentsV2: {
+    method: 'GET',
+    url: '/consumers/:group_name/instances/:instance/assignments',
+    schema: {
+      "operationId": "getAssignmentsV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "partitions"
+          ],
+          "properties": {
+            "partitions": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "topic",
+                  "partition"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "topic": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 249
+                  },
+                  "partition": {
+                    "type": "integer",
+                    "minimum": 0
+                  }
+                }
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  assignPartitionsV2: {
+    method: 'POST',
+    url: '/consumers/:group_name/instances/:instance/assignments',
+    schema: {
+      "operationId": "assignPartitionsV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "partitions"
+        ],
+        "properties": {
+          "partitions": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "topic",
+                "partition"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "topic": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 249
+                },
+                "partition": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          }
+        }
+      },
+      "response": {
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  seekV2: {
+    method: 'POST',
+    url: '/consumers/:group_name/instances/:instance/positions',
+    schema: {
+      "operationId": "seekV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "properties": {
+          "offsets": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "topic",
+                "partition",
+                "offset"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "topic": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 249
+                },
+                "partition": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "offset": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          },
+          "timestamps": {
+            "type": "array",
+            "description": "Beyond Confluent: seek each partition to the first record at or after timestamp (ms).",
+            "items": {
+              "type": "object",
+              "required": [
+                "topic",
+                "partition",
+                "timestamp"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "topic": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 249
+                },
+                "partition": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "timestamp": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          }
+        }
+      },
+      "response": {
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  seekToBeginningV2: {
+    method: 'POST',
+    url: '/consumers/:group_name/instances/:instance/positions/beginning',
+    schema: {
+      "operationId": "seekToBeginningV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "partitions"
+        ],
+        "properties": {
+          "partitions": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "topic",
+                "partition"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "topic": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 249
+                },
+                "partition": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          }
+        }
+      },
+      "response": {
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  seekToEndV2: {
+    method: 'POST',
+    url: '/consumers/:group_name/instances/:instance/positions/end',
+    schema: {
+      "operationId": "seekToEndV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "partitions"
+        ],
+        "properties": {
+          "partitions": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "topic",
+                "partition"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "topic": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 249
+                },
+                "partition": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          }
+        }
+      },
+      "response": {
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getCommittedOffsetsV2: {
+    method: 'GET',
+    url: '/consumers/:group_name/instances/:instance/offsets',
+    schema: {
+      "operationId": "getCommittedOffsetsV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "offsets"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "offsets": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "topic",
+                  "partition",
+                  "offset",
+                  "metadata"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "topic": {
+                    "type": "string"
+                  },
+                  "partition": {
+                    "type": "integer"
+                  },
+                  "offset": {
+                    "type": "integer"
+                  },
+                  "metadata": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  }
+                }
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  commitOffsetsV2: {
+    method: 'POST',
+    url: '/consumers/:group_name/instances/:instance/offsets',
+    schema: {
+      "operationId": "commitOffsetsV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "body": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "properties": {
+          "offsets": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "topic",
+                "partition",
+                "offset"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "topic": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 249
+                },
+                "partition": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "offset": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          }
+        },
+        "description": "The offsets to commit; an empty body (null) commits the offsets of every record this instance returned."
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "offsets"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "offsets": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "topic",
+                  "partition",
+                  "offset",
+                  "metadata"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "topic": {
+                    "type": "string"
+                  },
+                  "partition": {
+                    "type": "integer"
+                  },
+                  "offset": {
+                    "type": "integer"
+                  },
+                  "metadata": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  }
+                }
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getRecordsV2: {
+    method: 'GET',
+    url: '/consumers/:group_name/instances/:instance/records',
+    schema: {
+      "operationId": "getRecordsV2",
+      "params": {
+        "type": "object",
+        "properties": {
+          "group_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255
+          },
+          "instance": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+          }
+        },
+        "required": [
+          "group_name",
+          "instance"
+        ]
+      },
+      "querystring": {
+        "type": "object",
+        "properties": {
+          "timeout": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 30000,
+            "description": "How long to wait for records, ms (default: the instance's consumer.request.timeout.ms, 1000)."
+          },
+          "max_bytes": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 67108864,
+            "description": "The most key and value bytes to return (at least one record is returned)."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "required": [
+              "topic",
+              "key",
+              "value",
+              "partition",
+              "offset",
+              "timestamp",
+              "headers"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "topic": {
+                "type": "string"
+              },
+              "key": {
+                "description": "binary: base64; json: parsed JSON; null when absent."
+              },
+              "value": {
+                "description": "binary: base64; json: parsed JSON; null for a tombstone."
+              },
+              "partition": {
+                "type": "integer"
+              },
+              "offset": {
+                "type": "integer"
+              },
+              "timestamp": {
+                "type": "integer",
+                "description": "Beyond Confluent: ms since the epoch."
+              },
+              "headers": {
+                "type": "array",
+                "description": "Beyond Confluent: the record's headers, values base64 (binary) or text (json).",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "name",
+                    "value"
+                  ],
+                  "additionalProperties": false,
+                  "properties": {
+                    "name": {
+                      "type": "string"
+                    },
+                    "value": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "406": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  produceRecordV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/records',
+    schema: {
+      "operationId": "produceRecordV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "description": "One record. Several records may follow each other in one body (concatenated JSON).",
+        "properties": {
+          "partition_id": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "description": "Unset: the partitioner chooses (murmur2 of the key, as the Java client)."
+          },
+          "headers": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "name"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "value": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "The header value, base64. null is sent as an empty value."
+                }
+              }
+            }
+          },
+          "key": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
+            "properties": {
+              "type": {
+                "type": "string",
+                "description": "BINARY, JSON or STRING."
+              },
+              "data": {
+                "description": "The payload, read as its type says."
+              },
+              "subject": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "subject_name_strategy": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "schema_id": {
+                "type": [
+                  "integer",
+                  "null"
+                ]
+              },
+              "schema_version": {
+                "type": [
+                  "integer",
+                  "null"
+                ]
+              },
+              "schema": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            }
+          },
+          "value": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
+            "properties": {
+              "type": {
+                "type": "string",
+                "description": "BINARY, JSON or STRING."
+              },
+              "data": {
+                "description": "The payload, read as its type says."
+              },
+              "subject": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "subject_name_strategy": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "schema_id": {
+                "type": [
+                  "integer",
+                  "null"
+                ]
+              },
+              "schema_version": {
+                "type": [
+                  "integer",
+                  "null"
+                ]
+              },
+              "schema": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            }
+          },
+          "timestamp": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "An ISO 8601 date-time. Accepted but not yet applied: the record gets the time it is produced; the report says which."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "description": "The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (an HTTP status) and message of its failure.",
+          "required": [
+            "error_code"
+          ],
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "partition_id": {
+              "type": "integer"
+            },
+            "offset": {
+              "type": "integer"
+            },
+            "timestamp": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "date-time"
+            },
+            "key": {
+              "type": [
+                "object",
+                "null"
+              ],
+              "description": "The size in bytes and type of the key or value written; null when there was none.",
+              "required": [
+                "size",
+                "type"
+              ],
+              "properties": {
+                "size": {
+                  "type": "integer"
+                },
+                "type": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                }
+              }
+            },
+            "value": {
+              "type": [
+                "object",
+                "null"
+              ],
+              "description": "The size in bytes and type of the key or value written; null when there was none.",
+              "required": [
+                "size",
+                "type"
+              ],
+              "properties": {
+                "size": {
+                  "type": "integer"
+                },
+                "type": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "413": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "415": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "422": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  produceRecordsBatchV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/records:batch',
+    schema: {
+      "operationId": "produceRecordsBatchV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "entries"
+        ],
+        "properties": {
+          "entries": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "object",
+              "required": [
+                "id"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 80,
+                  "description": "Unique within the batch; names the entry in the answer."
+                },
+                "partition_id": {
+                  "type": [
+                    "integer",
+                    "null"
+                  ],
+                  "minimum": 0,
+                  "description": "Unset: the partitioner chooses (murmur2 of the key, as the Java client)."
+                },
+                "headers": {
+                  "type": "array",
+                  "items": {
+                    "type": "object",
+                    "required": [
+                      "name"
+                    ],
+                    "properties": {
+                      "name": {
+                        "type": "string"
+                      },
+                      "value": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "The header value, base64. null is sent as an empty value."
+                      }
+                    }
+                  }
+                },
+                "key": {
+                  "type": [
+                    "object",
+                    "null"
+                  ],
+                  "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
+                  "properties": {
+                    "type": {
+                      "type": "string",
+                      "description": "BINARY, JSON or STRING."
+                    },
+                    "data": {
+                      "description": "The payload, read as its type says."
+                    },
+                    "subject": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "subject_name_strategy": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "schema_id": {
+                      "type": [
+                        "integer",
+                        "null"
+                      ]
+                    },
+                    "schema_version": {
+                      "type": [
+                        "integer",
+                        "null"
+                      ]
+                    },
+                    "schema": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    }
+                  }
+                },
+                "value": {
+                  "type": [
+                    "object",
+                    "null"
+                  ],
+                  "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
+                  "properties": {
+                    "type": {
+                      "type": "string",
+                      "description": "BINARY, JSON or STRING."
+                    },
+                    "data": {
+                      "description": "The payload, read as its type says."
+                    },
+                    "subject": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "subject_name_strategy": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "schema_id": {
+                      "type": [
+                        "integer",
+                        "null"
+                      ]
+                    },
+                    "schema_version": {
+                      "type": [
+                        "integer",
+                        "null"
+                      ]
+                    },
+                    "schema": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    }
+                  }
+                },
+                "timestamp": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "An ISO 8601 date-time. Accepted but not yet applied: the record gets the time it is produced; the report says which."
+                }
+              }
+            }
+          }
+        }
+      },
+      "response": {
+        "207": {
+          "type": "object",
+          "required": [
+            "successes",
+            "failures"
+          ],
+          "properties": {
+            "successes": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "id"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "topic_name": {
+                    "type": "string"
+                  },
+                  "partition_id": {
+                    "type": "integer"
+                  },
+                  "offset": {
+                    "type": "integer"
+                  },
+                  "timestamp": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "format": "date-time"
+                  },
+                  "key": {
+                    "type": [
+                      "object",
+                      "null"
+                    ],
+                    "description": "The size in bytes and type of the key or value written; null when there was none.",
+                    "required": [
+                      "size",
+                      "type"
+                    ],
+                    "properties": {
+                      "size": {
+                        "type": "integer"
+                      },
+                      "type": {
+                        "type": [
+                          "string",
+                          "null"
+                        ]
+                      }
+                    }
+                  },
+                  "value": {
+                    "type": [
+                      "object",
+                      "null"
+                    ],
+                    "description": "The size in bytes and type of the key or value written; null when there was none.",
+                    "required": [
+                      "size",
+                      "type"
+                    ],
+                    "properties": {
+                      "size": {
+                        "type": "integer"
+                      },
+                      "type": {
+                        "type": [
+                          "string",
+                          "null"
+                        ]
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "failures": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "id",
+                  "error_code",
+                  "message"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "error_code": {
+                    "type": "integer"
+                  },
+                  "message": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "413": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "415": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listClustersV3: {
+    method: 'GET',
+    url: '/v3/clusters',
+    schema: {
+      "operationId": "listClustersV3",
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaClusterList"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "acls",
+                  "brokers",
+                  "broker_configs",
+                  "consumer_groups",
+                  "topics",
+                  "partition_reassignments"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "kind": {
+                    "type": "string",
+                    "description": "KafkaCluster"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "controller": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "acls": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "brokers": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "broker_configs": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "consumer_groups": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "topics": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "partition_reassignments": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getClusterV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id',
+    schema: {
+      "operationId": "getClusterV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "acls",
+            "brokers",
+            "broker_configs",
+            "consumer_groups",
+            "topics",
+            "partition_reassignments"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaCluster"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "controller": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "acls": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "brokers": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "broker_configs": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "consumer_groups": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "topics": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "partition_reassignments": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listBrokersV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/brokers',
+    schema: {
+      "operationId": "listBrokersV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaBrokerList"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "broker_id",
+                  "host",
+                  "port",
+                  "rack",
+                  "configs",
+                  "partition_replicas"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "kind": {
+                    "type": "string",
+                    "description": "KafkaBroker"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "broker_id": {
+                    "type": "integer"
+                  },
+                  "host": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "port": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "rack": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "configs": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "partition_replicas": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getBrokerV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/brokers/:broker_id',
+    schema: {
+      "operationId": "getBrokerV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "broker_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The broker id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "broker_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "broker_id",
+            "host",
+            "port",
+            "rack",
+            "configs",
+            "partition_replicas"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaBroker"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "broker_id": {
+              "type": "integer"
+            },
+            "host": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "port": {
+              "type": [
+                "integer",
+                "null"
+              ]
+            },
+            "rack": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "configs": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "partition_replicas": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listBrokerConfigsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/brokers/:broker_id/configs',
+    schema: {
+      "operationId": "listBrokerConfigsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "broker_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The broker id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "broker_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaBrokerConfigList"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "name",
+                  "value",
+                  "is_default",
+                  "is_read_only",
+                  "is_sensitive",
+                  "source",
+                  "synonyms",
+                  "broker_id"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "kind": {
+                    "type": "string",
+                    "description": "KafkaBrokerConfig"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "value": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "null when sensitive (never returned) or unset."
+                  },
+                  "is_default": {
+                    "type": "boolean"
+                  },
+                  "is_read_only": {
+                    "type": "boolean"
+                  },
+                  "is_sensitive": {
+                    "type": "boolean"
+                  },
+                  "source": {
+                    "type": "string"
+                  },
+                  "synonyms": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "name",
+                        "value",
+                        "source"
+                      ],
+                      "additionalProperties": false,
+                      "properties": {
+                        "name": {
+                          "type": "string"
+                        },
+                        "value": {
+                          "type": [
+                            "string",
+                            "null"
+                          ],
+                          "description": "null when sensitive."
+                        },
+                        "source": {
+                          "type": "string",
+                          "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
+                        }
+                      }
+                    }
+                  },
+                  "broker_id": {
+                    "type": "integer"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getBrokerConfigV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/brokers/:broker_id/configs/:name',
+    schema: {
+      "operationId": "getBrokerConfigV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "broker_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The broker id."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "broker_id",
+          "name"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "name",
+            "value",
+            "is_default",
+            "is_read_only",
+            "is_sensitive",
+            "source",
+            "synonyms",
+            "broker_id"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaBrokerConfig"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "name": {
+              "type": "string"
+            },
+            "value": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "description": "null when sensitive (never returned) or unset."
+            },
+            "is_default": {
+              "type": "boolean"
+            },
+            "is_read_only": {
+              "type": "boolean"
+            },
+            "is_sensitive": {
+              "type": "boolean"
+            },
+            "source": {
+              "type": "string"
+            },
+            "synonyms": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "name",
+                  "value",
+                  "source"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "name": {
+                    "type": "string"
+                  },
+                  "value": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "null when sensitive."
+                  },
+                  "source": {
+                    "type": "string",
+                    "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
+                  }
+                }
+              }
+            },
+            "broker_id": {
+              "type": "integer"
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listTopicsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics',
+    schema: {
+      "operationId": "listTopicsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaTopicList"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "topic_name",
+                  "is_internal",
+                  "replication_factor",
+                  "partitions_count",
+                  "partitions",
+                  "configs",
+                  "partition_reassignments"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "kind": {
+                    "type": "string",
+                    "description": "KafkaTopic"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "topic_name": {
+                    "type": "string"
+                  },
+                  "is_internal": {
+                    "type": "boolean"
+                  },
+                  "replication_factor": {
+                    "type": "integer"
+                  },
+                  "partitions_count": {
+                    "type": "integer"
+                  },
+                  "partitions": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "configs": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "partition_reassignments": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  createTopicV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/topics',
+    schema: {
+      "operationId": "createTopicV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "topic_name"
+        ],
+        "description": "Unknown fields are ignored. replicas_assignments is not supported (400).",
+        "properties": {
+          "topic_name": {
+            "type": "string",
+            "pattern": "^(?!\\.{1,2}$)[a-zA-Z0-9._-]{1,249}$",
+            "description": "Topic name: 1 to 249 of a-z A-Z 0-9 . _ - (not '.' or '..')."
+          },
+          "partitions_count": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 10000,
+            "description": "Default: the broker's num.partitions."
+          },
+          "replication_factor": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 32767,
+            "description": "Default: the broker's default.replication.factor."
+          },
+          "replicas_assignments": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "array",
+              "items": {
+                "type": "integer"
+              }
+            },
+            "description": "Not supported: refused with 400 when not empty."
+          },
+          "configs": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "name"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "value": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                }
+              }
+            }
+          },
+          "validate_only": {
+            "type": "boolean",
+            "description": "true: Kafka validates the creation and creates nothing (200)."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "topic_name",
+            "is_internal",
+            "replication_factor",
+            "partitions_count",
+            "partitions",
+            "configs",
+            "partition_reassignments"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaTopic"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "is_internal": {
+              "type": "boolean"
+            },
+            "replication_factor": {
+              "type": "integer"
+            },
+            "partitions_count": {
+              "type": "integer"
+            },
+            "partitions": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "configs": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "partition_reassignments": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "201": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "topic_name",
+            "is_internal",
+            "replication_factor",
+            "partitions_count",
+            "partitions",
+            "configs",
+            "partition_reassignments"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaTopic"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "is_internal": {
+              "type": "boolean"
+            },
+            "replication_factor": {
+              "type": "integer"
+            },
+            "partitions_count": {
+              "type": "integer"
+            },
+            "partitions": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "configs": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "partition_reassignments": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getTopicV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name',
+    schema: {
+      "operationId": "getTopicV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "querystring": {
+        "type": "object",
+        "properties": {
+          "include_authorized_operations": {
+            "type": "boolean",
+            "description": "Accepted; authorized_operations is not returned."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "topic_name",
+            "is_internal",
+            "replication_factor",
+            "partitions_count",
+            "partitions",
+            "configs",
+            "partition_reassignments"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaTopic"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "is_internal": {
+              "type": "boolean"
+            },
+            "replication_factor": {
+              "type": "integer"
+            },
+            "partitions_count": {
+              "type": "integer"
+            },
+            "partitions": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "configs": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "partition_reassignments": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  deleteTopicV3: {
+    method: 'DELETE',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name',
+    schema: {
+      "operationId": "deleteTopicV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "response": {
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  updatePartitionCountTopicV3: {
+    method: 'PATCH',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name',
+    schema: {
+      "operationId": "updatePartitionCountTopicV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "partitions_count"
+        ],
+        "properties": {
+          "partitions_count": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 2147483647,
+            "description": "The new partition count: more than the current one."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "topic_name",
+            "is_internal",
+            "replication_factor",
+            "partitions_count",
+            "partitions",
+            "configs",
+            "partition_reassignments"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaTopic"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "is_internal": {
+              "type": "boolean"
+            },
+            "replication_factor": {
+              "type": "integer"
+            },
+            "partitions_count": {
+              "type": "integer"
+            },
+            "partitions": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "configs": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "partition_reassignments": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listTopicConfigsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/configs',
+    schema: {
+      "operationId": "listTopicConfigsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaTopicConfigList"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "name",
+                  "value",
+                  "is_default",
+                  "is_read_only",
+                  "is_sensitive",
+                  "source",
+                  "synonyms",
+                  "topic_name"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "kind": {
+                    "type": "string",
+                    "description": "KafkaTopicConfig"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "value": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "null when sensitive (never returned) or unset."
+                  },
+                  "is_default": {
+                    "type": "boolean"
+                  },
+                  "is_read_only": {
+                    "type": "boolean"
+                  },
+                  "is_sensitive": {
+                    "type": "boolean"
+                  },
+                  "source": {
+                    "type": "string"
+                  },
+                  "synonyms": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "name",
+                        "value",
+                        "source"
+                      ],
+                      "additionalProperties": false,
+                      "properties": {
+                        "name": {
+                          "type": "string"
+                        },
+                        "value": {
+                          "type": [
+                            "string",
+                            "null"
+                          ],
+                          "description": "null when sensitive."
+                        },
+                        "source": {
+                          "type": "string",
+                          "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
+                        }
+                      }
+                    }
+                  },
+                  "topic_name": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  alterTopicConfigBatchV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/configs:alter',
+    schema: {
+      "operationId": "alterTopicConfigBatchV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "data"
+        ],
+        "properties": {
+          "data": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "name"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string",
+                  "minLength": 1
+                },
+                "value": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "operation": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "enum": [
+                    "SET",
+                    "DELETE",
+                    null
+                  ],
+                  "description": "SET (the default; value required) or DELETE (reset to the default)."
+                }
+              }
+            }
+          },
+          "validate_only": {
+            "type": "boolean",
+            "description": "true: Kafka validates the changes and applies none."
+          }
+        }
+      },
+      "response": {
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getTopicConfigV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/configs/:name',
+    schema: {
+      "operationId": "getTopicConfigV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name",
+          "name"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "name",
+            "value",
+            "is_default",
+            "is_read_only",
+            "is_sensitive",
+            "source",
+            "synonyms",
+            "topic_name"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaTopicConfig"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "name": {
+              "type": "string"
+            },
+            "value": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "description": "null when sensitive (never returned) or unset."
+            },
+            "is_default": {
+              "type": "boolean"
+            },
+            "is_read_only": {
+              "type": "boolean"
+            },
+            "is_sensitive": {
+              "type": "boolean"
+            },
+            "source": {
+              "type": "string"
+            },
+            "synonyms": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "name",
+                  "value",
+                  "source"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "name": {
+                    "type": "string"
+                  },
+                  "value": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "null when sensitive."
+                  },
+                  "source": {
+                    "type": "string",
+                    "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
+                  }
+                }
+              }
+            },
+            "topic_name": {
+              "type": "string"
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  updateTopicConfigV3: {
+    method: 'PUT',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/configs/:name',
+    schema: {
+      "operationId": "updateTopicConfigV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name",
+          "name"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "value"
+        ],
+        "properties": {
+          "value": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The new value (null is refused: use DELETE to reset)."
+          }
+        }
+      },
+      "response": {
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  deleteTopicConfigV3: {
+    method: 'DELETE',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/configs/:name',
+    schema: {
+      "operationId": "deleteTopicConfigV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name",
+          "name"
+        ]
+      },
+      "response": {
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listPartitionsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions',
+    schema: {
+      "operationId": "listPartitionsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaPartitionList"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "topic_name",
+                  "partition_id",
+                  "replicas",
+                  "reassignment"
+                ],
+                "additionalProperties": false,
+                "properties": {
+                  "kind": {
+                    "type": "string",
+                    "description": "KafkaPartition"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "topic_name": {
+                    "type": "string"
+                  },
+                  "partition_id": {
+                    "type": "integer"
+                  },
+                  "leader": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "replicas": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "reassignment": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getPartitionV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id',
+    schema: {
+      "operationId": "getPartitionV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The partition id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "topic_name",
+            "partition_id",
+            "replicas",
+            "reassignment"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "description": "KafkaPartition"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "partition_id": {
+              "type": "integer"
+            },
+            "leader": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "replicas": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "reassignment": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
   }
 } as const
 
@@ -4537,6 +11985,152 @@ export interface RouteTypes {
   }
   listBrokersV2: {
     Reply: { 200: operations['listBrokersV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listBrokersV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 500: operations['listBrokersV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listBrokersV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listBrokersV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+  }
+  createConsumerInstanceV2: {
+    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['createConsumerInstanceV2']['parameters']['path']
+    Body: NonNullable<operations['createConsumerInstanceV2']['requestBody']>['content']['application/json']
+  }
+  deleteConsumerInstanceV2: {
+    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['deleteConsumerInstanceV2']['parameters']['path']
+  }
+  getSubscriptionV2: {
+    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['getSubscriptionV2']['parameters']['path']
+  }
+  subscribeV2: {
+    Reply: { 204: void; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['subscribeV2']['parameters']['path']
+    Body: NonNullable<operations['subscribeV2']['requestBody']>['content']['application/json']
+  }
+  unsubscribeV2: {
+    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['unsubscribeV2']['parameters']['path']
+  }
+  getAssignmentsV2: {
+    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['getAssignmentsV2']['parameters']['path']
+  }
+  assignPartitionsV2: {
+    Reply: { 204: void; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['assignPartitionsV2']['parameters']['path']
+    Body: NonNullable<operations['assignPartitionsV2']['requestBody']>['content']['application/json']
+  }
+  seekV2: {
+    Reply: { 204: void; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['seekV2']['parameters']['path']
+    Body: NonNullable<operations['seekV2']['requestBody']>['content']['application/json']
+  }
+  seekToBeginningV2: {
+    Reply: { 204: void; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['seekToBeginningV2']['parameters']['path']
+    Body: NonNullable<operations['seekToBeginningV2']['requestBody']>['content']['application/json']
+  }
+  seekToEndV2: {
+    Reply: { 204: void; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['seekToEndV2']['parameters']['path']
+    Body: NonNullable<operations['seekToEndV2']['requestBody']>['content']['application/json']
+  }
+  getCommittedOffsetsV2: {
+    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['getCommittedOffsetsV2']['parameters']['path']
+  }
+  commitOffsetsV2: {
+    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['commitOffsetsV2']['parameters']['path']
+    Body: NonNullable<operations['commitOffsetsV2']['requestBody']>['content']['application/json'] | undefined
+  }
+  getRecordsV2: {
+    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Params: operations['getRecordsV2']['parameters']['path']
+    Querystring: NonNullable<operations['getRecordsV2']['parameters']['query']>
+  }
+  produceRecordV3: {
+    Reply: { 200: operations['produceRecordV3']['responses'][200]['content']['application/json']; 400: operations['produceRecordV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordV3']['responses'][413]['content']['application/json']; 415: operations['produceRecordV3']['responses'][415]['content']['application/json']; 422: operations['produceRecordV3']['responses'][422]['content']['application/json']; 500: operations['produceRecordV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordV3']['responses'][504]['content']['application/json'] }
+    Params: operations['produceRecordV3']['parameters']['path']
+    Body: NonNullable<operations['produceRecordV3']['requestBody']>['content']['application/json']
+  }
+  produceRecordsBatchV3: {
+    Reply: { 207: operations['produceRecordsBatchV3']['responses'][207]['content']['application/json']; 400: operations['produceRecordsBatchV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordsBatchV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordsBatchV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordsBatchV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordsBatchV3']['responses'][413]['content']['application/json']; 415: operations['produceRecordsBatchV3']['responses'][415]['content']['application/json']; 500: operations['produceRecordsBatchV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordsBatchV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordsBatchV3']['responses'][504]['content']['application/json'] }
+    Params: operations['produceRecordsBatchV3']['parameters']['path']
+    Body: NonNullable<operations['produceRecordsBatchV3']['requestBody']>['content']['application/json']
+  }
+  listClustersV3: {
+    Reply: { 200: operations['listClustersV3']['responses'][200]['content']['application/json']; 400: operations['listClustersV3']['responses'][400]['content']['application/json']; 401: operations['listClustersV3']['responses'][401]['content']['application/json']; 403: operations['listClustersV3']['responses'][403]['content']['application/json']; 500: operations['listClustersV3']['responses'][500]['content']['application/json']; 503: operations['listClustersV3']['responses'][503]['content']['application/json']; 504: operations['listClustersV3']['responses'][504]['content']['application/json'] }
+  }
+  getClusterV3: {
+    Reply: { 200: operations['getClusterV3']['responses'][200]['content']['application/json']; 400: operations['getClusterV3']['responses'][400]['content']['application/json']; 401: operations['getClusterV3']['responses'][401]['content']['application/json']; 403: operations['getClusterV3']['responses'][403]['content']['application/json']; 500: operations['getClusterV3']['responses'][500]['content']['application/json']; 503: operations['getClusterV3']['responses'][503]['content']['application/json']; 504: operations['getClusterV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getClusterV3']['parameters']['path']
+  }
+  listBrokersV3: {
+    Reply: { 200: operations['listBrokersV3']['responses'][200]['content']['application/json']; 400: operations['listBrokersV3']['responses'][400]['content']['application/json']; 401: operations['listBrokersV3']['responses'][401]['content']['application/json']; 403: operations['listBrokersV3']['responses'][403]['content']['application/json']; 500: operations['listBrokersV3']['responses'][500]['content']['application/json']; 503: operations['listBrokersV3']['responses'][503]['content']['application/json']; 504: operations['listBrokersV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listBrokersV3']['parameters']['path']
+  }
+  getBrokerV3: {
+    Reply: { 200: operations['getBrokerV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerV3']['responses'][403]['content']['application/json']; 500: operations['getBrokerV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getBrokerV3']['parameters']['path']
+  }
+  listBrokerConfigsV3: {
+    Reply: { 200: operations['listBrokerConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerConfigsV3']['responses'][403]['content']['application/json']; 500: operations['listBrokerConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerConfigsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listBrokerConfigsV3']['parameters']['path']
+  }
+  getBrokerConfigV3: {
+    Reply: { 200: operations['getBrokerConfigV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerConfigV3']['responses'][403]['content']['application/json']; 500: operations['getBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getBrokerConfigV3']['parameters']['path']
+  }
+  listTopicsV3: {
+    Reply: { 200: operations['listTopicsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicsV3']['responses'][403]['content']['application/json']; 500: operations['listTopicsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listTopicsV3']['parameters']['path']
+  }
+  createTopicV3: {
+    Reply: { 200: operations['createTopicV3']['responses'][200]['content']['application/json']; 201: operations['createTopicV3']['responses'][201]['content']['application/json']; 400: operations['createTopicV3']['responses'][400]['content']['application/json']; 401: operations['createTopicV3']['responses'][401]['content']['application/json']; 403: operations['createTopicV3']['responses'][403]['content']['application/json']; 500: operations['createTopicV3']['responses'][500]['content']['application/json']; 503: operations['createTopicV3']['responses'][503]['content']['application/json']; 504: operations['createTopicV3']['responses'][504]['content']['application/json'] }
+    Params: operations['createTopicV3']['parameters']['path']
+    Body: NonNullable<operations['createTopicV3']['requestBody']>['content']['application/json']
+  }
+  getTopicV3: {
+    Reply: { 200: operations['getTopicV3']['responses'][200]['content']['application/json']; 400: operations['getTopicV3']['responses'][400]['content']['application/json']; 401: operations['getTopicV3']['responses'][401]['content']['application/json']; 403: operations['getTopicV3']['responses'][403]['content']['application/json']; 404: operations['getTopicV3']['responses'][404]['content']['application/json']; 500: operations['getTopicV3']['responses'][500]['content']['application/json']; 503: operations['getTopicV3']['responses'][503]['content']['application/json']; 504: operations['getTopicV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getTopicV3']['parameters']['path']
+    Querystring: NonNullable<operations['getTopicV3']['parameters']['query']>
+  }
+  deleteTopicV3: {
+    Reply: { 204: void; 400: operations['deleteTopicV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicV3']['responses'][404]['content']['application/json']; 500: operations['deleteTopicV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicV3']['responses'][504]['content']['application/json'] }
+    Params: operations['deleteTopicV3']['parameters']['path']
+  }
+  updatePartitionCountTopicV3: {
+    Reply: { 200: operations['updatePartitionCountTopicV3']['responses'][200]['content']['application/json']; 400: operations['updatePartitionCountTopicV3']['responses'][400]['content']['application/json']; 401: operations['updatePartitionCountTopicV3']['responses'][401]['content']['application/json']; 403: operations['updatePartitionCountTopicV3']['responses'][403]['content']['application/json']; 500: operations['updatePartitionCountTopicV3']['responses'][500]['content']['application/json']; 503: operations['updatePartitionCountTopicV3']['responses'][503]['content']['application/json']; 504: operations['updatePartitionCountTopicV3']['responses'][504]['content']['application/json'] }
+    Params: operations['updatePartitionCountTopicV3']['parameters']['path']
+    Body: NonNullable<operations['updatePartitionCountTopicV3']['requestBody']>['content']['application/json']
+  }
+  listTopicConfigsV3: {
+    Reply: { 200: operations['listTopicConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicConfigsV3']['responses'][404]['content']['application/json']; 500: operations['listTopicConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicConfigsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listTopicConfigsV3']['parameters']['path']
+  }
+  alterTopicConfigBatchV3: {
+    Reply: { 204: void; 400: operations['alterTopicConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterTopicConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterTopicConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterTopicConfigBatchV3']['responses'][404]['content']['application/json']; 500: operations['alterTopicConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterTopicConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterTopicConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Params: operations['alterTopicConfigBatchV3']['parameters']['path']
+    Body: NonNullable<operations['alterTopicConfigBatchV3']['requestBody']>['content']['application/json']
+  }
+  getTopicConfigV3: {
+    Reply: { 200: operations['getTopicConfigV3']['responses'][200]['content']['application/json']; 400: operations['getTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['getTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['getTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['getTopicConfigV3']['responses'][404]['content']['application/json']; 500: operations['getTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['getTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['getTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getTopicConfigV3']['parameters']['path']
+  }
+  updateTopicConfigV3: {
+    Reply: { 204: void; 400: operations['updateTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateTopicConfigV3']['responses'][404]['content']['application/json']; 500: operations['updateTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['updateTopicConfigV3']['parameters']['path']
+    Body: NonNullable<operations['updateTopicConfigV3']['requestBody']>['content']['application/json']
+  }
+  deleteTopicConfigV3: {
+    Reply: { 204: void; 400: operations['deleteTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicConfigV3']['responses'][404]['content']['application/json']; 500: operations['deleteTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['deleteTopicConfigV3']['parameters']['path']
+  }
+  listPartitionsV3: {
+    Reply: { 200: operations['listPartitionsV3']['responses'][200]['content']['application/json']; 400: operations['listPartitionsV3']['responses'][400]['content']['application/json']; 401: operations['listPartitionsV3']['responses'][401]['content']['application/json']; 403: operations['listPartitionsV3']['responses'][403]['content']['application/json']; 404: operations['listPartitionsV3']['responses'][404]['content']['application/json']; 500: operations['listPartitionsV3']['responses'][500]['content']['application/json']; 503: operations['listPartitionsV3']['responses'][503]['content']['application/json']; 504: operations['listPartitionsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listPartitionsV3']['parameters']['path']
+  }
+  getPartitionV3: {
+    Reply: { 200: operations['getPartitionV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionV3']['responses'][404]['content']['application/json']; 500: operations['getPartitionV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getPartitionV3']['parameters']['path']
   }
 }
 

@@ -90,6 +90,14 @@ export class ConsumerNotFoundError extends KoshaError {
     super(404, 'KOSHA_CONSUMER_NOT_FOUND', `Consumer '${name}' does not exist: create it with POST /api/v1/consumers.`)
   }
 }
+export class ConsumerInstanceNotFoundError extends KoshaError {
+  constructor (group: string, instance: string) {
+    super(404, 'KOSHA_CONSUMER_NOT_FOUND', `Consumer instance '${instance}' of group '${group}' does not exist (never created, deleted, or expired).`)
+  }
+}
+export class IllegalStateError extends KoshaError {
+  constructor (message: string) { super(409, 'KOSHA_ILLEGAL_STATE', message) }
+}
 export class ConsumerExistsError extends KoshaError {
   constructor (name: string) {
     super(409, 'KOSHA_CONSUMER_EXISTS', `Consumer '${name}' already exists: pick another name, or delete it first.`)
@@ -221,6 +229,8 @@ const V2_CODES: Record<string, number> = {
   KOSHA_CONSUMER_NOT_FOUND: 40403,
   KOSHA_NOT_ACCEPTABLE: 40601,
   KOSHA_CONSUMER_EXISTS: 40902,
+  KOSHA_ILLEGAL_STATE: 40903,
+  KOSHA_TOO_MANY_CONSUMERS: 42901,
   KOSHA_KAFKA_NOT_AUTHORIZED: 40301,
   KOSHA_UNAUTHORIZED: 40101,
   KOSHA_BODY_TOO_LARGE: 41301,

@@ -1,0 +1,143 @@
+import t, { type Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { build } from '../../helper'
+import { createTopic, kafkaClient, uniqueName } from '../../kafka'
+
+const V2 = 'application/vnd.kafka.v2+json'
+const BINARY = 'application/vnd.kafka.binary.v2+json'
+const JSONV2 = 'application/vnd.kafka.json.v2+json'
+
+async function produce (t: Test, topic: string, messages: Array<{ key?: string, value: string, partition?: number, headers?: Record<string, string> }>): Promise<void> {
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  await producer.send({ topic, messages })
+}
+
+async function instance (app: FastifyInstance, group: string, body: object): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: `/consumers/${group}`, headers: { 'content-type': V2 }, payload: body })
+  if (res.statusCode !== 200) throw new Error(`create: ${res.statusCode} ${res.body}`)
+  return `/consumers/${group}/instances/${res.json().instance_id as string}`
+}
+
+t.test('create: base_uri from ADVERTISED_URL; duplicate 409; schema formats 415; unknown instance 404', async (t) => {
+  const app = await build(t, { env: { ADVERTISED_URL: 'https://kafka.example.com/rest' } })
+  const group = uniqueName('g')
+  const res = await app.inject({ method: 'POST', url: `/consumers/${group}`, headers: { 'content-type': V2 }, payload: { name: 'ci1', format: 'json' } })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { instance_id: 'ci1', base_uri: `https://kafka.example.com/rest/consumers/${group}/instances/ci1` })
+  const dup = await app.inject({ method: 'POST', url: `/consumers/${group}`, headers: { 'content-type': V2 }, payload: { name: 'ci1' } })
+  t.equal(dup.statusCode, 409)
+  t.equal(dup.json().error_code, 40902)
+  const avro = await app.inject({ method: 'POST', url: `/consumers/${group}`, headers: { 'content-type': V2 }, payload: { format: 'avro' } })
+  t.equal(avro.statusCode, 415)
+  const generated = await app.inject({ method: 'POST', url: `/consumers/${group}`, headers: { 'content-type': V2 }, payload: {} })
+  t.match(generated.json().instance_id, /^kosha-/, 'a name is generated when none is given')
+  for (const url of [`/consumers/${group}/instances/nope/records`, `/consumers/${group}/instances/nope/subscription`]) {
+    const r = await app.inject({ method: 'GET', url })
+    t.equal(r.statusCode, 404)
+    t.same(r.json().error_code, 40403)
+  }
+  t.equal((await app.inject({ method: 'DELETE', url: `/consumers/${group}/instances/ci1` })).statusCode, 204)
+  t.equal((await app.inject({ method: 'DELETE', url: `/consumers/${group}/instances/ci1` })).statusCode, 404, 'gone')
+})
+
+t.test('binary: the first fetch after subscribing returns the records already there, with headers and timestamps', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t)
+  await produce(t, topic, [{ key: 'k1', value: 'one', headers: { trace: 'x1' } }, { value: 'two' }])
+  const base = await instance(app, uniqueName('g'), { format: 'binary', 'auto.offset.reset': 'earliest' })
+  t.equal((await app.inject({ method: 'POST', url: `${base}/subscription`, headers: { 'content-type': V2 }, payload: { topics: [topic] } })).statusCode, 204)
+  t.same((await app.inject({ method: 'GET', url: `${base}/subscription` })).json(), { topics: [topic] })
+  const res = await app.inject({ method: 'GET', url: `${base}/records?timeout=15000`, headers: { accept: BINARY } })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], BINARY)
+  const records = res.json()
+  t.equal(records.length, 2, 'both records in one fetch')
+  t.match(records[0], { topic, partition: 0, offset: 0, key: Buffer.from('k1').toString('base64'), value: Buffer.from('one').toString('base64'), timestamp: Number, headers: [{ name: 'trace', value: Buffer.from('x1').toString('base64') }] })
+  t.match(records[1], { offset: 1, key: null, value: Buffer.from('two').toString('base64') })
+  const empty = await app.inject({ method: 'GET', url: `${base}/records?timeout=300`, headers: { accept: BINARY } })
+  t.same(empty.json(), [], 'then nothing new')
+})
+
+t.test('json format: values parsed; an Accept for another format is 406', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t)
+  await produce(t, topic, [{ value: JSON.stringify({ a: 1 }) }, { value: 'plain text' }])
+  const base = await instance(app, uniqueName('g'), { format: 'json', 'auto.offset.reset': 'earliest' })
+  await app.inject({ method: 'POST', url: `${base}/subscription`, headers: { 'content-type': V2 }, payload: { topics: [topic] } })
+  const wrong = await app.inject({ method: 'GET', url: `${base}/records?timeout=100`, headers: { accept: BINARY } })
+  t.equal(wrong.statusCode, 406)
+  t.equal(wrong.json().error_code, 40601)
+  const res = await app.inject({ method: 'GET', url: `${base}/records?timeout=15000`, headers: { accept: JSONV2 } })
+  t.same(res.json().map((r: { value: unknown }) => r.value), [{ a: 1 }, 'plain text'])
+})
+
+t.test('a topic pattern subscription', async (t) => {
+  const app = await build(t)
+  const prefix = uniqueName('pat')
+  const topic = await createTopic(t, { name: `${prefix}-a` })
+  await produce(t, topic, [{ value: 'by pattern' }])
+  const base = await instance(app, uniqueName('g'), { 'auto.offset.reset': 'earliest' })
+  t.equal((await app.inject({ method: 'POST', url: `${base}/subscription`, headers: { 'content-type': V2 }, payload: { topic_pattern: `${prefix}-.*` } })).statusCode, 204)
+  const res = await app.inject({ method: 'GET', url: `${base}/records?timeout=15000` })
+  t.equal(res.json()[0]?.topic, topic)
+})
+
+t.test('assignments and positions: offset, beginning, end, timestamp; seeking an unassigned partition is 409', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t, { partitions: 2 })
+  await produce(t, topic, ['a', 'b', 'c', 'd'].map((value) => ({ value, partition: 0 })))
+  const base = await instance(app, uniqueName('g'), { format: 'json', 'auto.offset.reset': 'earliest' })
+  const p0 = [{ topic, partition: 0 }]
+  t.equal((await app.inject({ method: 'POST', url: `${base}/assignments`, headers: { 'content-type': V2 }, payload: { partitions: p0 } })).statusCode, 204)
+  t.same((await app.inject({ method: 'GET', url: `${base}/assignments` })).json(), { partitions: p0 })
+  const fetchValues = async (): Promise<string[]> => (await app.inject({ method: 'GET', url: `${base}/records?timeout=5000` })).json().map((r: { value: string }) => r.value)
+  t.same(await fetchValues(), ['a', 'b', 'c', 'd'])
+  await app.inject({ method: 'POST', url: `${base}/positions`, headers: { 'content-type': V2 }, payload: { offsets: [{ topic, partition: 0, offset: 2 }] } })
+  t.same(await fetchValues(), ['c', 'd'], 'from offset 2')
+  await app.inject({ method: 'POST', url: `${base}/positions/beginning`, headers: { 'content-type': V2 }, payload: { partitions: p0 } })
+  t.same(await fetchValues(), ['a', 'b', 'c', 'd'], 'from the beginning')
+  await app.inject({ method: 'POST', url: `${base}/positions`, headers: { 'content-type': V2 }, payload: { timestamps: [{ topic, partition: 0, timestamp: 0 }] } })
+  t.same(await fetchValues(), ['a', 'b', 'c', 'd'], 'from timestamp 0')
+  await app.inject({ method: 'POST', url: `${base}/positions/end`, headers: { 'content-type': V2 }, payload: { partitions: p0 } })
+  t.same((await app.inject({ method: 'GET', url: `${base}/records?timeout=500` })).json(), [], 'at the end')
+  const unassigned = await app.inject({ method: 'POST', url: `${base}/positions`, headers: { 'content-type': V2 }, payload: { offsets: [{ topic, partition: 1, offset: 0 }] } })
+  t.equal(unassigned.statusCode, 409)
+  t.equal(unassigned.json().error_code, 40903)
+  const subscribeToo = await app.inject({ method: 'POST', url: `${base}/subscription`, headers: { 'content-type': V2 }, payload: { topics: [topic] } })
+  t.equal(subscribeToo.statusCode, 409, 'an assigned instance cannot also subscribe')
+})
+
+t.test('commits: explicit offsets and "all fetched"; a new instance of the group resumes there', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t)
+  await produce(t, topic, ['a', 'b', 'c'].map((value) => ({ value })))
+  const group = uniqueName('g')
+  const base = await instance(app, group, { format: 'json', 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'false' })
+  await app.inject({ method: 'POST', url: `${base}/subscription`, headers: { 'content-type': V2 }, payload: { topics: [topic] } })
+  const first = await app.inject({ method: 'GET', url: `${base}/records?timeout=15000&max_bytes=1` })
+  t.same(first.json().map((r: { value: string }) => r.value), ['a'], 'max_bytes: one record')
+  const committed = await app.inject({ method: 'POST', url: `${base}/offsets`, headers: { 'content-type': V2 } })
+  t.equal(committed.statusCode, 200)
+  t.same(committed.json(), { offsets: [{ topic, partition: 0, offset: 1, metadata: null }] }, 'commit all fetched: after the one record')
+  const read = await app.inject({ method: 'GET', url: `${base}/offsets` })
+  t.same(read.json().offsets, [{ topic, partition: 0, offset: 1, metadata: null }], 'the broker has it')
+  t.equal((await app.inject({ method: 'DELETE', url: base })).statusCode, 204)
+  const next = await instance(app, group, { format: 'json', 'auto.offset.reset': 'earliest' })
+  await app.inject({ method: 'POST', url: `${next}/subscription`, headers: { 'content-type': V2 }, payload: { topics: [topic] } })
+  const rest = await app.inject({ method: 'GET', url: `${next}/records?timeout=15000` })
+  t.same(rest.json().map((r: { value: string }) => r.value), ['b', 'c'], 'resumes after the committed offset')
+})
+
+t.test('limits: CONSUMER_MAX instances, then 429; idle instances expire', async (t) => {
+  const app = await build(t, { env: { CONSUMER_MAX: '1', CONSUMER_IDLE_TIMEOUT_MS: '1500' } })
+  const group = uniqueName('g')
+  const base = await instance(app, group, {})
+  const second = await app.inject({ method: 'POST', url: `/consumers/${group}`, headers: { 'content-type': V2 }, payload: {} })
+  t.equal(second.statusCode, 429)
+  t.equal(second.json().error_code, 42901)
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  t.equal((await app.inject({ method: 'GET', url: `${base}/subscription` })).statusCode, 404, 'expired after being idle')
+  t.equal((await app.inject({ method: 'POST', url: `/consumers/${group}`, headers: { 'content-type': V2 }, payload: {} })).statusCode, 200, 'room again')
+})
