@@ -7101,7 +7101,7 @@ export const routes = {
   },
   produceRecordsBatchV3: {
     method: 'POST',
-    url: '/v3/clusters/:cluster_id/topics/:topic_name/records:batch',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/records::batch',
     schema: {
       "operationId": "produceRecordsBatchV3",
       "params": {
@@ -10623,7 +10623,7 @@ export const routes = {
   },
   alterTopicConfigBatchV3: {
     method: 'POST',
-    url: '/v3/clusters/:cluster_id/topics/:topic_name/configs:alter',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/configs::alter',
     schema: {
       "operationId": "alterTopicConfigBatchV3",
       "params": {

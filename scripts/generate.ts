@@ -92,7 +92,8 @@ async function generate (): Promise<Map<string, string>> {
       if (!op) continue
       if (seen.has(op.operationId)) throw new Error(`openapi.json: operationId ${op.operationId} is not unique`)
       seen.add(op.operationId)
-      const fastifyUrl = url.replace(/\{([^}]+)\}/g, ':$1')
+      // Fastify reads ":" as the start of a parameter; a literal one (Confluent's ".../records:batch") is "::".
+      const fastifyUrl = url.replace(/:/g, '::').replace(/\{([^}]+)\}/g, ':$1')
       routes.push(`  ${op.operationId}: {\n    method: '${method.toUpperCase()}',\n    url: '${fastifyUrl}',\n    schema: ${JSON.stringify(routeSchema(op, components), null, 2).replace(/\n/g, '\n    ')}\n  }`)
       const statuses = Object.keys(op.responses)
       const reply = statuses.map((s) => {
