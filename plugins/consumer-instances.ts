@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset } from '@confluentinc/kafka-javascript'
+import { RequestQueue } from '../lib/request-queue'
 import {
   ConsumerExistsError, ConsumerInstanceNotFoundError, IllegalStateError, ShuttingDownError, TooManyConsumersError,
   UnsupportedFormatError, fromKafkaError
@@ -53,9 +54,7 @@ interface Instance {
   topics: string[]
   /** Per "topic:partition", the offset after the last record a delivered response carried: what "commit all" commits. */
   delivered: Map<string, TopicPartitionOffset>
-  tail: Promise<void>
-  busy: number
-  idleTimer?: NodeJS.Timeout
+  queue: RequestQueue
   closed: boolean
 }
 
@@ -134,30 +133,10 @@ async function consumerInstances (fastify: FastifyInstance): Promise<void> {
     return i
   }
 
-  function touch (i: Instance): void {
-    clearTimeout(i.idleTimer)
-    i.idleTimer = setTimeout(() => {
-      if (i.busy > 0) return touch(i)
-      log.info({ group: i.group, instance: i.name }, 'consumer instance idle: closing it')
-      close(i).catch((err: unknown) => log.error({ err }, 'closing an idle consumer instance failed'))
-    }, config.consumerIdleTimeoutMs)
-    i.idleTimer.unref()
-  }
-
-  /** Waits for every earlier request on the instance; the returned function lets the next one go. */
-  function enqueue (i: Instance): Promise<() => void> {
-    let release!: () => void
-    const done = new Promise<void>((resolve) => { release = resolve })
-    const before = i.tail
-    i.tail = before.then(() => done)
-    i.busy++
-    return before.then(() => () => { i.busy--; touch(i); release() })
-  }
-
   /** Runs one request's work on the instance, in turn; errors of the Kafka client are classified. */
   async function serial<T> (request: FastifyRequest | undefined, group: string, name: string, work: (i: Instance) => Promise<T> | T): Promise<T> {
     const i = get(group, name)
-    const release = await enqueue(i)
+    const release = await i.queue.enqueue()
     try {
       if (i.closed) throw new ConsumerInstanceNotFoundError(group, name)
       return await work(i)
@@ -171,9 +150,9 @@ async function consumerInstances (fastify: FastifyInstance): Promise<void> {
   async function close (i: Instance): Promise<void> {
     if (i.closed) return
     i.closed = true
-    clearTimeout(i.idleTimer)
+    i.queue.stop()
     if (all.get(id(i.group, i.name)) === i) all.delete(id(i.group, i.name))
-    await i.tail.catch(() => undefined)
+    await i.queue.drained()
     if (i.consumer.isConnected()) await new Promise<void>((resolve) => { i.consumer.disconnect(() => resolve()) })
   }
 
@@ -211,8 +190,20 @@ async function consumerInstances (fastify: FastifyInstance): Promise<void> {
         ...(options.fetchMinBytes !== undefined ? { 'fetch.min.bytes': options.fetchMinBytes } : {})
       }, { 'auto.offset.reset': options.offsetReset })
       const instance: Instance = {
-        group, name, format: options.format, autoCommit: options.autoCommit, requestTimeoutMs: options.requestTimeoutMs,
-        consumer, mode: 'none', topics: [], delivered: new Map(), tail: Promise.resolve(), busy: 0, closed: false
+        group,
+        name,
+        format: options.format,
+        autoCommit: options.autoCommit,
+        requestTimeoutMs: options.requestTimeoutMs,
+        consumer,
+        mode: 'none',
+        topics: [],
+        delivered: new Map(),
+        closed: false,
+        queue: new RequestQueue(config.consumerIdleTimeoutMs, () => {
+          log.info({ group, instance: name }, 'consumer instance idle: closing it')
+          close(instance).catch((err: unknown) => log.error({ err }, 'closing an idle consumer instance failed'))
+        })
       }
       all.set(id(group, name), instance)
       try {
@@ -222,7 +213,7 @@ async function consumerInstances (fastify: FastifyInstance): Promise<void> {
         instance.closed = true
         throw fromKafkaError(err, { resource: `consumer instance '${name}'` }, request.id)
       }
-      touch(instance)
+      instance.queue.touch()
       return { instanceId: name }
     },
 
@@ -308,7 +299,7 @@ async function consumerInstances (fastify: FastifyInstance): Promise<void> {
       if (i.mode === 'none') throw new IllegalStateError('This instance has neither a subscription nor an assignment: subscribe or assign first.')
       const deadline = Date.now() + (options.timeoutMs ?? i.requestTimeoutMs)
       const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
-      const release = await enqueue(i)
+      const release = await i.queue.enqueue()
       let messages: Message[] = []
       try {
         if (i.closed) throw new ConsumerInstanceNotFoundError(group, name)

@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KafkaConsumer, type LibrdKafkaError, type Message } from '@confluentinc/kafka-javascript'
 import type { RouteTypes } from '../generated/routes'
+import { RequestQueue } from '../lib/request-queue'
 import {
   ConsumerExistsError, ConsumerNotFoundError, ConsumerNotSubscribedError, ShuttingDownError, TooManyConsumersError,
   fromKafkaError
@@ -34,10 +35,7 @@ interface Managed {
   groupId: string
   topics: Set<string>
   consumer: KafkaConsumer
-  /** The tail of this consumer's queue of requests: each waits for the one before it. */
-  tail: Promise<void>
-  busy: number
-  idleTimer?: NodeJS.Timeout
+  queue: RequestQueue
   closed: boolean
 }
 
@@ -96,32 +94,12 @@ async function consumers (fastify: FastifyInstance): Promise<void> {
     return m
   }
 
-  function touch (m: Managed): void {
-    clearTimeout(m.idleTimer)
-    m.idleTimer = setTimeout(() => {
-      if (m.busy > 0) return touch(m)
-      log.info({ consumer: m.name }, `consumer '${m.name}' idle for ${config.consumerIdleTimeoutMs} ms: closing it`)
-      close(m).catch((err: unknown) => log.error({ err, consumer: m.name }, 'closing an idle consumer failed'))
-    }, config.consumerIdleTimeoutMs)
-    m.idleTimer.unref()
-  }
-
-  /** Runs `work` after every earlier request on this consumer; `release` must be called once it is done. */
-  function enqueue (m: Managed): Promise<() => void> {
-    let release!: () => void
-    const done = new Promise<void>((resolve) => { release = resolve })
-    const before = m.tail
-    m.tail = before.then(() => done)
-    m.busy++
-    return before.then(() => () => { m.busy--; touch(m); release() })
-  }
-
   async function close (m: Managed): Promise<void> {
     if (m.closed) return
     m.closed = true
-    clearTimeout(m.idleTimer)
+    m.queue.stop()
     if (all.get(m.name) === m) all.delete(m.name)
-    await m.tail.catch(() => undefined)
+    await m.queue.drained()
     await new Promise<void>((resolve) => {
       if (!m.consumer.isConnected()) return resolve()
       m.consumer.disconnect(() => resolve())
@@ -153,7 +131,17 @@ async function consumers (fastify: FastifyInstance): Promise<void> {
         'enable.auto.offset.store': false,
         'enable.partition.eof': false
       }, { 'auto.offset.reset': options.offset }) // a topic-level setting: in the global config it is ignored
-      const m: Managed = { name: options.name, groupId, topics: new Set(), consumer, tail: Promise.resolve(), busy: 0, closed: false }
+      const m: Managed = {
+        name: options.name,
+        groupId,
+        topics: new Set(),
+        consumer,
+        closed: false,
+        queue: new RequestQueue(config.consumerIdleTimeoutMs, () => {
+          log.info({ consumer: m.name }, `consumer '${m.name}' idle for ${config.consumerIdleTimeoutMs} ms: closing it`)
+          close(m).catch((err: unknown) => log.error({ err, consumer: m.name }, 'closing an idle consumer failed'))
+        })
+      }
       // Reserve the name before connecting, so that a concurrent create of the same name is a 409.
       all.set(options.name, m)
       try {
@@ -166,14 +154,14 @@ async function consumers (fastify: FastifyInstance): Promise<void> {
         throw fromKafkaError(err, { resource: `consumer '${options.name}'` }, request.id)
       }
       consumer.on('event.error', (err: LibrdKafkaError) => { log.warn({ consumer: m.name, code: err.code }, err.message) })
-      touch(m)
+      m.queue.touch()
       return { name: m.name, groupId, topics: [] }
     },
 
     async subscribe (request, name, topic) {
       const m = get(name)
       await fastify.topics.assertExists(request, topic)
-      const release = await enqueue(m)
+      const release = await m.queue.enqueue()
       try {
         if (m.closed) throw new ConsumerNotFoundError(name)
         m.topics.add(topic)
@@ -190,7 +178,7 @@ async function consumers (fastify: FastifyInstance): Promise<void> {
       const m = get(name)
       if (m.topics.size === 0) throw new ConsumerNotSubscribedError(name)
       const deadline = Date.now() + timeoutMs
-      const release = await enqueue(m)
+      const release = await m.queue.enqueue()
       let message: Message | undefined
       try {
         if (m.closed) throw new ConsumerNotFoundError(name)
