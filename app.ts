@@ -15,6 +15,7 @@ import topics from './plugins/topics'
 import produce from './plugins/produce'
 import metadata from './plugins/metadata'
 import consumers from './plugins/consumers'
+import cluster from './plugins/cluster'
 import consumerInstances from './plugins/consumer-instances'
 import operationRoutes from './routes/operations'
 import topicRoutes from './routes/topics'
@@ -23,6 +24,8 @@ import metadataRoutes from './routes/metadata'
 import consumerRoutes from './routes/consumers'
 import v2MetadataRoutes from './routes/v2/metadata'
 import v2ProduceRoutes from './routes/v2/produce'
+import v3ClusterRoutes from './routes/v3/cluster'
+import v3TopicRoutes from './routes/v3/topics'
 import v2ConsumerRoutes from './routes/v2/consumers'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -77,6 +80,7 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(produce)
   await fastify.register(metadata)
   await fastify.register(consumers)
+  await fastify.register(cluster)
   await fastify.register(consumerInstances)
 
   // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are
@@ -94,5 +98,7 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(consumerRoutes)
   await fastify.register(v2MetadataRoutes)
   await fastify.register(v2ProduceRoutes)
+  await fastify.register(v3ClusterRoutes)
+  await fastify.register(v3TopicRoutes)
   await fastify.register(v2ConsumerRoutes)
 }

@@ -1,7 +1,7 @@
 // Cluster metadata and configuration behind /api/v1/getMetadata/{topic} and /api/v1/describe/{type}/{name}.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ConfigResourceTypes } from '@platformatic/kafka'
+import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, type IncrementalAlterConfigsOptions } from '@platformatic/kafka'
 import type { RouteTypes } from '../generated/routes'
 import type { PartitionMetadata } from '@confluentinc/kafka-javascript'
 import type { Watermarks } from './kafka-connection'
@@ -11,6 +11,19 @@ type MetadataReply = RouteTypes['getTopicMetadata']['Reply'][200]
 type Description = RouteTypes['describeResource']['Reply'][200][number]
 type ConfigEntry = Description['config'][string]
 export type ResourceType = Description['type']
+
+/** One configuration parameter as Kafka describes it; value (and synonyms' values) null when sensitive. */
+export interface ConfigValue {
+  name: string
+  value: string | null
+  source: string
+  isDefault: boolean
+  isReadOnly: boolean
+  isSensitive: boolean
+  synonyms: Array<{ name: string, value: string | null, source: string }>
+}
+/** SET a value, or DELETE (reset to the default). */
+export type ConfigChange = { name: string, operation: 'SET', value: string } | { name: string, operation: 'DELETE' }
 
 export interface MetadataService {
   topicMetadata: (request: FastifyRequest, topic: string) => Promise<MetadataReply>
@@ -23,6 +36,10 @@ export interface MetadataService {
   /** One partition; PartitionNotFoundError when the topic or the partition does not exist. */
   partition: (request: FastifyRequest, topic: string, partition: number) => Promise<PartitionMetadata>
   watermarks: (request: FastifyRequest, topic: string, partition: number) => Promise<Watermarks>
+  /** Every configuration parameter of a topic or a broker, by name; TopicNotFoundError for a missing topic. */
+  configs: (request: FastifyRequest, type: 'topic' | 'broker', name: string) => Promise<ConfigValue[]>
+  /** Applies the changes in one IncrementalAlterConfigs call (all or none); validateOnly: Kafka only checks them. */
+  alterConfigs: (request: FastifyRequest, type: 'topic' | 'broker', name: string, changes: ConfigChange[], validateOnly?: boolean) => Promise<void>
 }
 
 declare module 'fastify' {
@@ -62,7 +79,35 @@ async function metadata (fastify: FastifyInstance): Promise<void> {
     })
   }
 
+  const configContext = (type: 'topic' | 'broker', name: string): { topic: string } | { resource: string } =>
+    type === 'topic' ? { topic: name } : { resource: `broker ${name}` }
+
   const service: MetadataService = {
+    async configs (request, type, name) {
+      const { configAdmin } = fastify.kafka.clientsFor(request)
+      const [result] = await configAdmin.describeConfigs({
+        resources: [{ resourceType: RESOURCE_TYPES[type], resourceName: name }],
+        includeSynonyms: true
+      }).catch((err: unknown) => { throw fromKafkaError(err, configContext(type, name), request.id) })
+      return (result?.configs ?? []).map((c) => ({
+        name: c.name,
+        // Sensitive values never leave the service.
+        value: c.isSensitive ? null : c.value ?? null,
+        source: sourceName(c.configSource),
+        isDefault: sourceName(c.configSource) === 'DEFAULT_CONFIG',
+        isReadOnly: c.readOnly,
+        isSensitive: c.isSensitive,
+        synonyms: c.synonyms.map((y) => ({ name: y.name, value: c.isSensitive ? null : y.value ?? null, source: sourceName(y.source) }))
+      })).sort((a, b) => a.name.localeCompare(b.name))
+    },
+    async alterConfigs (request, type, name, changes, validateOnly = false) {
+      const { configAdmin } = fastify.kafka.clientsFor(request)
+      const configs: IncrementalAlterConfigsOptions['resources'][number]['configs'] = changes.map((c) => c.operation === 'SET'
+        ? { name: c.name, configOperation: IncrementalAlterConfigOperationTypes.SET, value: c.value }
+        : { name: c.name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })
+      await configAdmin.incrementalAlterConfigs({ resources: [{ resourceType: RESOURCE_TYPES[type], resourceName: name, configs }], validateOnly })
+        .catch((err: unknown) => { throw fromKafkaError(err, configContext(type, name), request.id) })
+    },
     async topicNames (request) {
       const md = await cluster(request)
       return md.topics.map((t) => t.name).filter((name) => !name.startsWith('__')).sort()

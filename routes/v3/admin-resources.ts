@@ -1,0 +1,159 @@
+// The Confluent v3 resources of clusters, brokers, topics, configs and partitions as Confluent writes them (kind,
+// metadata.self and resource_name, related links), and the error rule of these routes.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { RouteTypes } from '../../generated/routes'
+import { KoshaError } from '../../lib/errors'
+import { link } from '../../lib/links'
+import type { ClusterBroker } from '../../plugins/cluster'
+import type { ConfigValue } from '../../plugins/metadata'
+import type { TopicInfo, TopicPartition } from '../../plugins/topics'
+
+type Cluster = RouteTypes['getClusterV3']['Reply'][200]
+type Broker = RouteTypes['getBrokerV3']['Reply'][200]
+type BrokerConfig = RouteTypes['getBrokerConfigV3']['Reply'][200]
+type Topic = RouteTypes['getTopicV3']['Reply'][200]
+type TopicConfig = RouteTypes['getTopicConfigV3']['Reply'][200]
+type Partition = RouteTypes['getPartitionV3']['Reply'][200]
+
+const seg = encodeURIComponent
+export const clusterPath = (clusterId: string): string => `/v3/clusters/${seg(clusterId)}`
+export const topicPath = (clusterId: string, topic: string): string => `${clusterPath(clusterId)}/topics/${seg(topic)}`
+export const brokerPath = (clusterId: string, brokerId: number): string => `${clusterPath(clusterId)}/brokers/${brokerId}`
+
+const related = (request: FastifyRequest, path: string): { related: string } => ({ related: link(request, path) })
+
+/** A list resource: Confluent's collection metadata (one page: next is null). */
+export function collection<K extends string, T> (request: FastifyRequest, kind: K, path: string, data: T[]): { kind: K, metadata: { self: string, next: null }, data: T[] } {
+  return { kind, metadata: { self: link(request, path), next: null }, data }
+}
+
+export function clusterResource (request: FastifyRequest, id: string, controllerId: number): Cluster {
+  const base = clusterPath(id)
+  return {
+    kind: 'KafkaCluster',
+    metadata: { self: link(request, base), resource_name: `crn:///kafka=${id}` },
+    cluster_id: id,
+    ...(controllerId >= 0 ? { controller: related(request, `${base}/brokers/${controllerId}`) } : {}),
+    acls: related(request, `${base}/acls`),
+    brokers: related(request, `${base}/brokers`),
+    broker_configs: related(request, `${base}/broker-configs`),
+    consumer_groups: related(request, `${base}/consumer-groups`),
+    topics: related(request, `${base}/topics`),
+    partition_reassignments: related(request, `${base}/topics/-/partitions/-/reassignment`)
+  }
+}
+
+export function brokerResource (request: FastifyRequest, clusterId: string, b: ClusterBroker): Broker {
+  const base = brokerPath(clusterId, b.id)
+  return {
+    kind: 'KafkaBroker',
+    metadata: { self: link(request, base), resource_name: `crn:///kafka=${clusterId}/broker=${b.id}` },
+    cluster_id: clusterId,
+    broker_id: b.id,
+    host: b.host,
+    port: b.port,
+    rack: b.rack,
+    configs: related(request, `${base}/configs`),
+    partition_replicas: related(request, `${base}/partition-replicas`)
+  }
+}
+
+function configFields (clusterId: string, c: ConfigValue): Omit<BrokerConfig, 'kind' | 'metadata' | 'broker_id'> {
+  return {
+    cluster_id: clusterId,
+    name: c.name,
+    value: c.value,
+    is_default: c.isDefault,
+    is_read_only: c.isReadOnly,
+    is_sensitive: c.isSensitive,
+    source: c.source,
+    synonyms: c.synonyms
+  }
+}
+
+export function brokerConfigResource (request: FastifyRequest, clusterId: string, brokerId: number, c: ConfigValue): BrokerConfig {
+  return {
+    kind: 'KafkaBrokerConfig',
+    metadata: {
+      self: link(request, `${brokerPath(clusterId, brokerId)}/configs/${seg(c.name)}`),
+      resource_name: `crn:///kafka=${clusterId}/broker=${brokerId}/config=${c.name}`
+    },
+    ...configFields(clusterId, c),
+    broker_id: brokerId
+  }
+}
+
+export function topicConfigResource (request: FastifyRequest, clusterId: string, topic: string, c: ConfigValue): TopicConfig {
+  return {
+    kind: 'KafkaTopicConfig',
+    metadata: {
+      self: link(request, `${topicPath(clusterId, topic)}/configs/${seg(c.name)}`),
+      resource_name: `crn:///kafka=${clusterId}/topic=${topic}/config=${c.name}`
+    },
+    ...configFields(clusterId, c),
+    topic_name: topic
+  }
+}
+
+export function topicResource (request: FastifyRequest, clusterId: string, t: Pick<TopicInfo, 'name' | 'isInternal' | 'replicationFactor'> & { partitionsCount: number }): Topic {
+  const base = topicPath(clusterId, t.name)
+  return {
+    kind: 'KafkaTopic',
+    metadata: { self: link(request, base), resource_name: `crn:///kafka=${clusterId}/topic=${t.name}` },
+    cluster_id: clusterId,
+    topic_name: t.name,
+    is_internal: t.isInternal,
+    replication_factor: t.replicationFactor,
+    partitions_count: t.partitionsCount,
+    partitions: related(request, `${base}/partitions`),
+    configs: related(request, `${base}/configs`),
+    partition_reassignments: related(request, `${base}/partitions/-/reassignment`)
+  }
+}
+
+export const describedTopic = (t: TopicInfo): Pick<TopicInfo, 'name' | 'isInternal' | 'replicationFactor'> & { partitionsCount: number } =>
+  ({ name: t.name, isInternal: t.isInternal, replicationFactor: t.replicationFactor, partitionsCount: t.partitions.length })
+
+export function partitionResource (request: FastifyRequest, clusterId: string, topic: string, p: TopicPartition): Partition {
+  const base = `${topicPath(clusterId, topic)}/partitions/${p.id}`
+  return {
+    kind: 'KafkaPartition',
+    metadata: { self: link(request, base), resource_name: `crn:///kafka=${clusterId}/topic=${topic}/partition=${p.id}` },
+    cluster_id: clusterId,
+    topic_name: topic,
+    partition_id: p.id,
+    ...(p.leader !== null && p.leader >= 0 ? { leader: related(request, `${base}/replicas/${p.leader}`) } : {}),
+    replicas: related(request, `${base}/replicas`),
+    reassignment: related(request, `${base}/reassignment`)
+  }
+}
+
+const BAD_REQUEST = 'KOSHA_BAD_REQUEST'
+/** Codes that the shared envelope would turn into a 422; Confluent's spec answers a malformed request with 400. */
+const MALFORMED = new Set(['KOSHA_VALIDATION_FAILED', 'KOSHA_INVALID_JSON'])
+
+/**
+ * The error handler of these routes (each routes plugin is encapsulated, so it applies to its own routes only).
+ * Confluent's spec declares, per operation, which statuses it answers; a client error whose status the operation
+ * does not declare (openapi.json lists exactly Confluent's) is answered as Confluent's catch-all 400 with the same
+ * message: e.g. an existing topic, or an unknown cluster id where no 404 is declared. Everything else goes on to
+ * the application's error handler unchanged, which writes the v3 envelope.
+ */
+export async function v3AdminErrors (err: FastifyError, request: FastifyRequest, _reply: FastifyReply): Promise<never> {
+  const declared = Object.keys((request.routeOptions.schema?.response ?? {}) as Record<string, unknown>)
+  if (err.validation) throw new KoshaError(400, BAD_REQUEST, `${err.message}.`, { cause: err })
+  if (err instanceof KoshaError) {
+    const undeclared = err.status >= 400 && err.status < 500 && !declared.includes(String(err.status))
+    if (MALFORMED.has(err.code) || undeclared) throw new KoshaError(400, BAD_REQUEST, err.message, { cause: err, headers: err.headers })
+    throw err
+  }
+  const status = err.statusCode
+  if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') throw new KoshaError(400, BAD_REQUEST, 'The body is empty: send a JSON document.', { cause: err })
+  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && status === 400)) {
+    throw new KoshaError(400, BAD_REQUEST, 'The body is not valid JSON.', { cause: err })
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500 && !declared.includes(String(status))) {
+    throw new KoshaError(400, BAD_REQUEST, err.message, { cause: err })
+  }
+  throw err
+}
