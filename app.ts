@@ -24,6 +24,7 @@ import metadataRoutes from './routes/metadata'
 import consumerRoutes from './routes/consumers'
 import v2MetadataRoutes from './routes/v2/metadata'
 import v2ProduceRoutes from './routes/v2/produce'
+import v3RecordRoutes from './routes/v3/records'
 import v3ClusterRoutes from './routes/v3/cluster'
 import v3TopicRoutes from './routes/v3/topics'
 import v2ConsumerRoutes from './routes/v2/consumers'
@@ -98,6 +99,7 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(consumerRoutes)
   await fastify.register(v2MetadataRoutes)
   await fastify.register(v2ProduceRoutes)
+  await fastify.register(v3RecordRoutes)
   await fastify.register(v3ClusterRoutes)
   await fastify.register(v3TopicRoutes)
   await fastify.register(v2ConsumerRoutes)

@@ -7,6 +7,8 @@ import { type KoshaError, fromKafkaError } from '../lib/errors'
 export type Outcome = { ok: true, delivery: Delivery } | { ok: false, error: KoshaError }
 
 export interface Produce {
+  /** Rejects (TopicNotFoundError) unless the topic exists; a topic seen to exist is trusted for a few seconds. */
+  assertTopic: (request: FastifyRequest, topic: string) => Promise<void>
   /** Sends one record; resolves with where the broker stored it. */
   send: (request: FastifyRequest, record: OutgoingRecord) => Promise<Delivery>
   /** Sends records of one topic together; one outcome per record, in order. A missing topic fails the whole call. */
@@ -44,6 +46,7 @@ async function produce (fastify: FastifyInstance): Promise<void> {
   }
 
   fastify.decorate('produce', {
+    assertTopic,
     async send (request, record) {
       await assertTopic(request, record.topic)
       return await deliver(request, record)

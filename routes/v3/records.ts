@@ -1,0 +1,352 @@
+// Confluent REST Proxy v3 produce: POST /v3/clusters/{cluster_id}/topics/{topic_name}/records (one record or a
+// stream of them) and .../records:batch. Kafka work goes through plugins/produce.ts; this file turns Confluent's
+// request shapes into records and the outcomes into Confluent's delivery reports.
+//
+// One record or a stream? The same thing here. Confluent's /records body is concatenated JSON: one ProduceRequest
+// object, or several one after the other, sent at once (Content-Length) or for as long as the client keeps a chunked
+// request open. The body is read incrementally and every complete object is one record; the answer is one delivery
+// report per object, in order, each written once it and all before it are settled. A one-object body therefore gets
+// exactly one JSON object back, and Transfer-Encoding plays no part in the decision.
+//
+// The objects are told apart by ConcatenatedJson below, a byte scanner of about 40 lines: it only has to find where
+// each top-level object ends (braces outside strings), JSON.parse does the rest. A streaming JSON package (jsonparse,
+// stream-json) would parse every token in JavaScript and still need the same record-boundary bookkeeping, a
+// per-record size limit and resynchronisation after a malformed record, so it would not make this shorter.
+import { PassThrough, Readable } from 'node:stream'
+import Ajv, { type ValidateFunction } from 'ajv'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { routes, type RouteTypes } from '../../generated/routes'
+import type { Delivery, OutgoingRecord } from '../../plugins/kafka-connection'
+import { InvalidPayloadError, KoshaError, ResourceNotFoundError, confluentError } from '../../lib/errors'
+
+type ProduceRequest = RouteTypes['produceRecordV3']['Body']
+type BatchRequest = RouteTypes['produceRecordsBatchV3']['Body']
+type ProduceResponse = RouteTypes['produceRecordV3']['Reply'][200]
+type BatchResponse = RouteTypes['produceRecordsBatchV3']['Reply'][207]
+type Params = RouteTypes['produceRecordV3']['Params']
+type RequestData = NonNullable<ProduceRequest['value']>
+type ResponseData = ProduceResponse['value']
+
+/** A record the caller got wrong: Confluent answers these with 400 (its v3 error_code is the HTTP status). */
+export class BadRecordError extends KoshaError {
+  constructor (message: string) { super(400, 'KOSHA_INVALID_RECORD', message) }
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const SCHEMA_TYPES = new Set(['AVRO', 'PROTOBUF', 'JSONSCHEMA'])
+const NO_REGISTRY = 'this service has no schema registry yet: send type BINARY, JSON or STRING without subject or schema fields.'
+
+function base64 (value: unknown, where: string): Buffer {
+  if (typeof value !== 'string' || !BASE64.test(value)) throw new BadRecordError(`${where} is not base64 text.`)
+  return Buffer.from(value, 'base64')
+}
+
+/** The bytes of a key or value and what the report says of them (null: no key / a null value). */
+function payload (d: RequestData | null | undefined, where: string): { bytes: Buffer | null, report: ResponseData } {
+  if (d === null || d === undefined) return { bytes: null, report: null }
+  for (const field of ['subject', 'subject_name_strategy', 'schema_id', 'schema_version', 'schema'] as const) {
+    if (d[field] !== undefined && d[field] !== null) throw new BadRecordError(`${where}/${field}: ${NO_REGISTRY}`)
+  }
+  const { type, data } = d
+  if (type === undefined) {
+    if (data === undefined || data === null) return { bytes: null, report: null }
+    // Without a type Confluent looks the schema up in its registry.
+    throw new BadRecordError(`${where}/type is required: ${NO_REGISTRY}`)
+  }
+  if (SCHEMA_TYPES.has(type)) throw new BadRecordError(`${where}/type ${type}: ${NO_REGISTRY}`)
+  if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') throw new BadRecordError(`${where}/type must be BINARY, JSON or STRING, not '${type}'.`)
+  if (data === undefined || data === null) return { bytes: null, report: null }
+  let bytes: Buffer
+  if (type === 'BINARY') bytes = base64(data, `${where}/data (type BINARY)`)
+  else if (type === 'JSON') bytes = Buffer.from(JSON.stringify(data))
+  else if (typeof data === 'string') bytes = Buffer.from(data, 'utf8')
+  else throw new BadRecordError(`${where}/data must be a string (type STRING).`)
+  return { bytes, report: { type, size: bytes.length } }
+}
+
+interface Prepared { record: Omit<OutgoingRecord, 'topic'>, key: ResponseData, value: ResponseData }
+
+/** A ProduceRequest (already schema-checked) as an outgoing record; BadRecordError when it cannot be one. */
+function prepare (r: ProduceRequest, where: string): Prepared {
+  const key = payload(r.key, `${where}key`)
+  const value = payload(r.value, `${where}value`)
+  const headers = (r.headers ?? []).map((h, i) => ({
+    // Kafka allows a null header value; the producer's binding does not: null is sent as an empty value.
+    [h.name]: h.value === null || h.value === undefined ? Buffer.alloc(0) : base64(h.value, `${where}headers/${i}/value`)
+  }))
+  if (r.timestamp !== undefined && r.timestamp !== null && Number.isNaN(Date.parse(r.timestamp))) {
+    throw new BadRecordError(`${where}timestamp is not an ISO 8601 date-time.`)
+  }
+  return {
+    record: {
+      value: value.bytes,
+      ...(key.bytes !== null ? { key: key.bytes } : {}),
+      ...(r.partition_id !== undefined && r.partition_id !== null ? { partition: r.partition_id } : {}),
+      ...(headers.length > 0 ? { headers } : {})
+    },
+    key: key.report,
+    value: value.report
+  }
+}
+
+function delivered (clusterId: string, topic: string, prepared: Prepared, d: Delivery): Omit<ProduceResponse, 'error_code'> {
+  return {
+    cluster_id: clusterId,
+    topic_name: topic,
+    partition_id: d.partition,
+    offset: d.offset,
+    timestamp: new Date(d.timestamp).toISOString(),
+    key: prepared.key,
+    value: prepared.value
+  }
+}
+
+function failure (error: KoshaError): { error_code: number, message: string } {
+  return confluentError(error, 'v3').body
+}
+
+function asKosha (err: unknown, request: FastifyRequest): KoshaError {
+  if (err instanceof KoshaError) return err
+  request.log.error({ err }, 'unclassified error while producing')
+  return new KoshaError(500, 'KOSHA_INTERNAL_ERROR', `Internal error: the service log has the details under request id ${request.id}.`)
+}
+
+async function assertCluster (fastify: FastifyInstance, request: FastifyRequest, clusterId: string): Promise<string> {
+  const { id } = await fastify.kafka.cluster(request)
+  if (id !== clusterId) throw new ResourceNotFoundError(`Cluster ${clusterId} cannot be found.`)
+  return id
+}
+
+/** Ajv's first complaint as "where what", e.g. "records/3/partition_id must be integer,null". */
+function ajvMessage (validate: ValidateFunction, where: string): string {
+  const e = validate.errors?.[0]
+  if (!e) return `${where} is not a valid record.`
+  const field = e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e.instancePath
+  return `${where}${field.replace(/^\//, '')}`.replace(/\/$/, '') + (e.keyword === 'required' ? ' is required.' : ` ${e.message ?? 'is invalid'}.`)
+}
+
+// ---- the concatenated-JSON reader ---------------------------------------------------------------------------------
+
+export type Piece = { json: Buffer } | { tooLarge: true } | { syntax: string }
+
+/** Splits a byte stream of concatenated JSON objects (whitespace between them allowed) into one piece per object.
+ * Only the object boundaries are found here: braces and brackets outside strings (bytes, so UTF-8 is safe: no byte
+ * of a multi-byte character is a quote, backslash, brace or bracket). An object over `limit` bytes is skipped and
+ * reported as tooLarge; anything between objects other than whitespace is a syntax piece, after which nothing more
+ * can be told apart. */
+export class ConcatenatedJson {
+  private depth = 0
+  private inString = false
+  private escape = false
+  private parts: Buffer[] = []
+  private size = 0
+  private broken = false
+  constructor (private readonly limit: number) {}
+
+  * push (chunk: Buffer): Generator<Piece> {
+    if (this.broken) return
+    let start = this.depth > 0 ? 0 : -1
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]
+      if (this.depth === 0) {
+        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue
+        if (c !== 0x7b) {
+          this.broken = true
+          yield { syntax: `Expected a JSON object ('{') at byte '${String.fromCharCode(c ?? 0)}': the body must be JSON records, one after the other.` }
+          return
+        }
+        this.depth = 1
+        start = i
+      } else if (this.inString) {
+        if (this.escape) this.escape = false
+        else if (c === 0x5c) this.escape = true
+        else if (c === 0x22) this.inString = false
+      } else if (c === 0x22) {
+        this.inString = true
+      } else if (c === 0x7b || c === 0x5b) {
+        this.depth++
+      } else if ((c === 0x7d || c === 0x5d) && --this.depth === 0) {
+        this.keep(chunk.subarray(start, i + 1))
+        yield this.size > this.limit ? { tooLarge: true } : { json: Buffer.concat(this.parts) }
+        this.parts = []
+        this.size = 0
+        start = -1
+      }
+    }
+    if (start >= 0) this.keep(chunk.subarray(start))
+  }
+
+  /** What is left when the body ends: a syntax piece if it ends inside an object. */
+  * end (): Generator<Piece> {
+    if (!this.broken && this.depth > 0) yield { syntax: 'The body ends inside a JSON object.' }
+  }
+
+  private keep (bytes: Buffer): void {
+    this.size += bytes.length
+    // Past the limit the bytes are only counted, so a huge object costs no memory.
+    if (this.size <= this.limit) this.parts.push(bytes)
+    else this.parts = []
+  }
+}
+
+// ---- POST .../records: one record or a stream ---------------------------------------------------------------------
+
+// Records read ahead of their reports at most; beyond it the body is read only as reports are written.
+const MAX_IN_FLIGHT = 1000
+
+type Report = ProduceResponse
+
+async function produceStream (fastify: FastifyInstance, validate: ValidateFunction,
+  request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<FastifyReply> {
+  const { cluster_id: clusterId, topic_name: topic } = request.params
+  await assertCluster(fastify, request, clusterId)
+  await fastify.produce.assertTopic(request, topic)
+  const input = request.body as unknown as Readable
+
+  // The status goes out with the first acknowledged record: until then, failed records' reports are held, so that a
+  // body of which no record was acknowledged is answered with its first failure's status, not a 200.
+  let out: PassThrough | undefined
+  const held: Report[] = []
+  const emit = (report: Report): void => {
+    if (out === undefined) {
+      if (report.error_code !== 200) { held.push(report); return }
+      out = new PassThrough()
+      reply.code(200).type('application/json').send(out)
+      for (const h of held) out.write(JSON.stringify(h) + '\n')
+      held.length = 0
+    }
+    out.write(JSON.stringify(report) + '\n')
+  }
+  let tail: Promise<void> = Promise.resolve()
+  let inFlight = 0
+  let count = 0
+  const enqueue = (report: Promise<Report>): void => {
+    inFlight++
+    count++
+    tail = tail.then(async () => { const r = await report; inFlight--; emit(r) })
+  }
+  const fail = (error: KoshaError): Promise<Report> => Promise.resolve(failure(error))
+
+  const one = (json: Buffer): Promise<Report> => {
+    const where = `records/${count}/`
+    let body: unknown
+    try { body = JSON.parse(json.toString('utf8')) } catch (err) {
+      return fail(new BadRecordError(`${where} is not valid JSON: ${(err as Error).message}.`))
+    }
+    if (!validate(body)) return fail(new BadRecordError(ajvMessage(validate, where)))
+    let prepared: Prepared
+    try { prepared = prepare(body as ProduceRequest, where) } catch (err) { return fail(asKosha(err, request)) }
+    return fastify.produce.send(request, { ...prepared.record, topic }).then(
+      (d): Report => ({ error_code: 200, ...delivered(clusterId, topic, prepared, d) }),
+      (err: unknown): Report => failure(asKosha(err, request)))
+  }
+
+  const reader = new ConcatenatedJson(fastify.config.bodyLimit)
+  let stop = false
+  const take = (pieces: Iterable<Piece>): void => {
+    for (const piece of pieces) {
+      if ('json' in piece) enqueue(one(piece.json))
+      else if ('tooLarge' in piece) enqueue(fail(new KoshaError(413, 'KOSHA_BODY_TOO_LARGE', `A record is larger than ${fastify.config.bodyLimit} bytes of JSON.`)))
+      else { enqueue(fail(new BadRecordError(piece.syntax))); stop = true }
+    }
+  }
+  try {
+    for await (const chunk of input) {
+      take(reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer))
+      if (stop) break
+      if (inFlight >= MAX_IN_FLIGHT) await tail
+    }
+    if (!stop) take(reader.end())
+  } catch (err) {
+    // The client went away mid-body: what was read is still produced; nobody is left to read the reports.
+    request.log.info({ err: (err as Error).message }, 'the produce stream ended early')
+  }
+  if (count === 0) throw new InvalidPayloadError('The body is empty: send one or more JSON records.')
+  await tail
+  if (out !== undefined) {
+    out.end()
+    return reply
+  }
+  // No record was acknowledged: the first failure's status, with every report (one, or a stream as above).
+  reply.code(held[0]?.error_code ?? 500).type('application/json')
+  if (held.length === 1) return await reply.send(JSON.stringify(held[0]))
+  return await reply.send(Readable.from(held.map((h) => JSON.stringify(h) + '\n')))
+}
+
+// ---- POST .../records:batch ---------------------------------------------------------------------------------------
+
+// Statuses Confluent's spec declares for records:batch; any other 4xx of a batch of which nothing was produced is 400.
+const BATCH_STATUSES = new Set([400, 401, 403, 404, 413, 415])
+
+async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{ Params: Params, Body: BatchRequest }>,
+  reply: FastifyReply): Promise<FastifyReply> {
+  const { cluster_id: clusterId, topic_name: topic } = request.params
+  const entries = request.body.entries
+  const seen = new Set<string>()
+  for (const e of entries) {
+    if (seen.has(e.id)) throw new BadRecordError(`entries: the id '${e.id}' is used twice; each entry needs its own.`)
+    seen.add(e.id)
+  }
+  await assertCluster(fastify, request, clusterId)
+  await fastify.produce.assertTopic(request, topic)
+  type Settled = { id: string, ok: true, body: BatchResponse['successes'][number] } | { id: string, ok: false, error: KoshaError }
+  const settled = await Promise.all(entries.map(async (e, i): Promise<Settled> => {
+    try {
+      const prepared = prepare(e, `entries/${i}/`)
+      const d = await fastify.produce.send(request, { ...prepared.record, topic })
+      return { id: e.id, ok: true, body: { id: e.id, ...delivered(clusterId, topic, prepared, d) } }
+    } catch (err) {
+      return { id: e.id, ok: false, error: asKosha(err, request) }
+    }
+  }))
+  const failures = settled.filter((s) => !s.ok)
+  if (failures.length === settled.length) {
+    const first = failures[0] as { id: string, error: KoshaError }
+    const { status, body } = confluentError(first.error, 'v3')
+    const code = BATCH_STATUSES.has(status) || status >= 500 ? status : 400
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more failed)` : ''
+    return await reply.code(code).type('application/json')
+      .send({ error_code: code, message: `No entry was produced. Entry '${first.id}': ${body.message}${more}` })
+  }
+  const body: BatchResponse = {
+    successes: settled.flatMap((s) => s.ok ? [s.body] : []),
+    failures: settled.flatMap((s) => s.ok ? [] : [{ id: s.id, ...failure(s.error) }])
+  }
+  return await reply.code(207).type('application/json').send(body)
+}
+
+// ---- registration -------------------------------------------------------------------------------------------------
+
+export default async function v3RecordRoutes (fastify: FastifyInstance): Promise<void> {
+  // The records route reads its body itself: its own context takes application/json as the raw stream (and nothing
+  // else, 415). Its record schema is checked per record, so it is not the route's body schema.
+  await fastify.register(async (stream) => {
+    stream.removeAllContentTypeParsers()
+    stream.addContentTypeParser('application/json', (_request, body, done) => { done(null, body) })
+    const { body: recordSchema, ...schema } = routes.produceRecordV3.schema
+    const validate = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, strict: false }).compile(recordSchema)
+    stream.route<{ Params: Params }>({
+      ...routes.produceRecordV3,
+      schema,
+      handler: async (request, reply) => await produceStream(fastify, validate, request, reply)
+    })
+  })
+  // records:batch: a JSON body as usual. Confluent declares no 422 here: a malformed batch is 400.
+  await fastify.register(async (batch) => {
+    batch.setErrorHandler((err: FastifyError) => {
+      if (err.validation) {
+        const e = err.validation[0]
+        const field = e?.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e?.instancePath ?? ''
+        throw new BadRecordError(`body${field}${e?.keyword === 'required' ? ' is required' : ` ${e?.message ?? 'is invalid'}`}.`)
+      }
+      if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err instanceof SyntaxError && err.statusCode === 400)) {
+        throw new BadRecordError('The body is not a JSON batch: send {"entries": [...]}.')
+      }
+      throw err
+    })
+    batch.route<RouteTypes['produceRecordsBatchV3']>({
+      ...routes.produceRecordsBatchV3,
+      handler: async (request, reply) => await produceBatch(fastify, request, reply)
+    })
+  })
+}
