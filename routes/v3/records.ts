@@ -191,6 +191,16 @@ export class ConcatenatedJson {
 
 // ---- POST .../records: one record or a stream ---------------------------------------------------------------------
 
+/** Resolves when the reports written so far were taken by the connection, or the connection is gone. */
+async function drained (out: PassThrough, reply: FastifyReply): Promise<void> {
+  if (reply.raw.destroyed) return
+  await new Promise<void>((resolve) => {
+    const done = (): void => { out.off('drain', done); reply.raw.off('close', done); resolve() }
+    out.once('drain', done)
+    reply.raw.once('close', done)
+  })
+}
+
 // Records read ahead of their reports at most; beyond it the body is read only as reports are written.
 const MAX_IN_FLIGHT = 1000
 
@@ -255,6 +265,8 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
       take(reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer))
       if (stop) break
       if (inFlight >= MAX_IN_FLIGHT) await tail
+      // A client that does not read its reports is not sent more: the body is read as fast as they are taken.
+      if (out?.writableNeedDrain === true) await drained(out, reply)
     }
     if (!stop) take(reader.end())
   } catch (err) {

@@ -281,3 +281,26 @@ t.test('failures', async (t) => {
   }
   t.same(await kcatConsume(topic, 1, { timeoutMs: 5000 }).catch(() => []), [], 'nothing was produced')
 })
+
+t.test('a client that leaves mid-stream: what it sent is produced, the service carries on', async (t) => {
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const topic = await createTopic(t)
+  const url = `/v3/clusters/${await clusterId(t)}/topics/${topic}/records`
+  const { port } = app.server.address() as AddressInfo
+  let reports = 0
+  const counter = new ConcatenatedJson(1 << 20)
+  const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: url, headers: JSON_TYPE }, (res) => {
+    res.on('data', (chunk: Buffer) => { for (const piece of counter.push(chunk)) if ('json' in piece) reports++ })
+    res.on('error', () => undefined)
+  })
+  req.on('error', () => undefined)
+  for (let i = 0; i < 5; i++) req.write(JSON.stringify({ value: { type: 'STRING', data: `v${i}` } }))
+  req.write('{"value": {"type": "STRING", "da')
+  await until('5 reports', () => reports === 5)
+  req.destroy()
+  const after = await app.inject({ method: 'POST', url, headers: JSON_TYPE, payload: { value: { type: 'STRING', data: 'after' } } })
+  t.equal(after.statusCode, 200)
+  t.equal(after.json().offset, 5, 'the five records before it, and nothing of the half-sent one')
+  t.same((await kcatConsume(topic, 6)).map((r) => r.payload), ['v0', 'v1', 'v2', 'v3', 'v4', 'after'])
+})
