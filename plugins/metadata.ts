@@ -98,7 +98,7 @@ async function metadata (fastify: FastifyInstance): Promise<void> {
         isReadOnly: c.readOnly,
         isSensitive: c.isSensitive,
         synonyms: c.synonyms.map((y) => ({ name: y.name, value: c.isSensitive ? null : y.value ?? null, source: sourceName(y.source) }))
-      })).sort((a, b) => a.name.localeCompare(b.name))
+      })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     },
     async alterConfigs (request, type, name, changes, validateOnly = false) {
       const { configAdmin } = fastify.kafka.clientsFor(request)

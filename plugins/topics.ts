@@ -120,7 +120,7 @@ async function topics (fastify: FastifyInstance): Promise<void> {
         }
         out.push({ name: d.name, isInternal: d.isInternal, replicationFactor: partitions[0]?.replicas.length ?? 0, partitions })
       }
-      return out.sort((a, b) => a.name.localeCompare(b.name))
+      return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     },
     async addPartitions (request, topic, count) {
       const { admin } = fastify.kafka.clientsFor(request)
