@@ -31,6 +31,8 @@ export interface OutgoingRecord {
   /** Unset: the partitioner chooses (murmur2 of the key, as the Java client does). */
   partition?: number
   headers?: Array<Record<string, string | Buffer>>
+  /** The record's timestamp, ms since the epoch (CreateTime); unset: now. */
+  timestamp?: number
 }
 export interface Watermarks { low: number, high: number }
 
@@ -169,7 +171,7 @@ async function kafkaConnection (fastify: FastifyInstance): Promise<void> {
       return await new Promise<Delivery>((resolve, reject) => {
         pending.set(opaque, { resolve, reject })
         try {
-          p.produce(record.topic, record.partition ?? null, record.value, record.key, Date.now(), opaque, record.headers)
+          p.produce(record.topic, record.partition ?? null, record.value, record.key, record.timestamp ?? Date.now(), opaque, record.headers)
         } catch (err) {
           pending.delete(opaque)
           reject(err)

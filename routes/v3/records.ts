@@ -82,7 +82,8 @@ function prepare (r: ProduceRequest, where: string): Prepared {
       value: value.bytes,
       ...(key.bytes !== null ? { key: key.bytes } : {}),
       ...(r.partition_id !== undefined && r.partition_id !== null ? { partition: r.partition_id } : {}),
-      ...(headers.length > 0 ? { headers } : {})
+      ...(headers.length > 0 ? { headers } : {}),
+      ...(r.timestamp !== undefined && r.timestamp !== null ? { timestamp: Date.parse(r.timestamp) } : {})
     },
     key: key.report,
     value: value.report
