@@ -14,6 +14,8 @@ export interface BuildOptions {
   env?: Record<string, string>
   /** Collects every log line (JSON) the app writes. */
   logs?: string[]
+  /** Collects every route the app registers, as "METHOD /url". */
+  routes?: string[]
 }
 
 export async function build (t: Teardown, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -38,6 +40,12 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
     }
     return payload
   })
+  const routes = options.routes
+  if (routes) {
+    fastify.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`)
+    })
+  }
   await fastify.register(app, { config })
   await fastify.ready()
   t.teardown(async () => {

@@ -7,27 +7,21 @@ import { build } from './helper'
 
 const openapi = JSON.parse(readFileSync(path.join(__dirname, '..', 'openapi.json'), 'utf8')) as { paths: Record<string, Record<string, unknown>> }
 const METHODS = ['get', 'put', 'post', 'delete', 'patch']
+// Fastify reads ":" as a parameter; a literal one is "::" (as scripts/generate.ts writes it).
+const fastifyUrl = (url: string): string => url.replace(/:/g, '::').replace(/\{([^}]+)\}/g, ':$1')
 
 t.test('every operation of openapi.json has a route, and every route an operation', async (t) => {
-  const app = await build(t)
+  const registered: string[] = []
+  const app = await build(t, { routes: registered })
   const described = new Set<string>()
   for (const [url, item] of Object.entries(openapi.paths)) {
     for (const method of Object.keys(item).filter((m) => METHODS.includes(m))) {
-      const fastifyUrl = url.replace(/:/g, '::').replace(/\{([^}]+)\}/g, ':$1')
-      described.add(`${method.toUpperCase()} ${fastifyUrl}`)
-      t.ok(app.hasRoute({ method: method.toUpperCase() as 'GET', url: fastifyUrl }), `${method.toUpperCase()} ${url} is served`)
+      described.add(`${method.toUpperCase()} ${fastifyUrl(url)}`)
+      t.ok(app.hasRoute({ method: method.toUpperCase() as 'GET', url: fastifyUrl(url) }), `${method.toUpperCase()} ${url} is served`)
     }
   }
-  const served = app.printRoutes({ commonPrefix: false, includeHooks: false })
-  t.ok(served.length > 0)
-  const undocumented: string[] = []
-  for (const line of served.split('\n')) {
-    const m = /(\/\S*) \(([A-Z, ]+)\)/.exec(line.replace(/^[\s│├└─]+/, ''))
-    if (!m) continue
-    for (const method of (m[2] ?? '').split(', ').filter((x) => x !== 'HEAD' && x !== 'OPTIONS')) {
-      const key = `${method} ${m[1] ?? ''}`
-      if (!described.has(key) && !/^[A-Z]+ \/(docs|metrics)/.test(key)) undocumented.push(key)
-    }
-  }
+  // The router's own registrations: HEAD twins of GETs, CORS preflights, the docs, metrics, the catch-all 404.
+  const own = (r: string): boolean => /^(HEAD|OPTIONS) /.test(r) || /^[A-Z]+ \/(docs|metrics)(\/|$)/.test(r) || r.endsWith(' *')
+  const undocumented = registered.filter((r) => !own(r) && !described.has(r.replace(/\/$/, '') || r))
   t.same(undocumented, [], 'no route is missing from openapi.json')
 })
