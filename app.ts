@@ -17,6 +17,8 @@ import metadata from './plugins/metadata'
 import consumers from './plugins/consumers'
 import cluster from './plugins/cluster'
 import consumerInstances from './plugins/consumer-instances'
+import consumerGroups from './plugins/consumer-groups'
+import acls from './plugins/acls'
 import operationRoutes from './routes/operations'
 import topicRoutes from './routes/topics'
 import produceRoutes from './routes/produce'
@@ -28,6 +30,8 @@ import v3RecordRoutes from './routes/v3/records'
 import v3ClusterRoutes from './routes/v3/cluster'
 import v3TopicRoutes from './routes/v3/topics'
 import v2ConsumerRoutes from './routes/v2/consumers'
+import v3ConsumerGroupRoutes from './routes/v3/consumer-groups'
+import v3AclRoutes from './routes/v3/acls'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -83,6 +87,8 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(consumers)
   await fastify.register(cluster)
   await fastify.register(consumerInstances)
+  await fastify.register(consumerGroups)
+  await fastify.register(acls)
 
   // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are
   // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
@@ -103,4 +109,6 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(v3ClusterRoutes)
   await fastify.register(v3TopicRoutes)
   await fastify.register(v2ConsumerRoutes)
+  await fastify.register(v3ConsumerGroupRoutes)
+  await fastify.register(v3AclRoutes)
 }

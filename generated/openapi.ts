@@ -823,6 +823,258 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v3/clusters/{cluster_id}/consumer-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List consumer groups (v3)
+         * @description Every consumer group of the cluster, described (state, assignor, coordinator).
+         */
+        get: operations["listConsumerGroupsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a consumer group (v3)
+         * @description One consumer group. A group Kafka does not know (state DEAD: never used, or deleted) is 404.
+         */
+        get: operations["getConsumerGroupV3"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a consumer group (beyond Confluent)
+         * @description Deletes the group and its committed offsets. Refused with 409 while the group has active members: stop its consumers first. Not in Confluent's REST Proxy: an extension of this service in v3 style.
+         */
+        delete: operations["deleteConsumerGroupV3"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the consumers of a group (v3)
+         * @description The active members of the group.
+         */
+        get: operations["listConsumersV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a consumer of a group (v3)
+         * @description One active member of the group.
+         */
+        get: operations["getConsumerV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the assignments of a consumer (v3)
+         * @description The partitions assigned to one member of the group.
+         */
+        get: operations["listConsumerAssignmentsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}/assignments/{topic_name}/partitions/{partition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one assignment of a consumer (v3)
+         * @description One partition assigned to one member; 404 when it is not assigned to that member.
+         */
+        get: operations["getConsumerAssignmentV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the lags of a group (v3)
+         * @description For every partition the group has a committed offset on: the committed offset, the log end offset and their difference, with the member it is assigned to.
+         */
+        get: operations["listConsumerLagsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags/{topic_name}/partitions/{partition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the lag of a group on one partition (v3)
+         * @description 404 when the group has no committed offset on that partition.
+         */
+        get: operations["getConsumerLagV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lag-summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the lag summary of a group (v3)
+         * @description The largest lag (and where) and the total lag over every partition the group has a committed offset on. A group with no committed offset has max_lag and total_lag 0, empty names and max_lag_partition_id -1.
+         */
+        get: operations["getConsumerGroupLagSummaryV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/offsets:reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset the committed offsets of a group (beyond Confluent)
+         * @description Moves the group's committed offsets to the earliest or latest offset, to the first record at or after a timestamp, or to given offsets, for the given topics. Only while the group has no active member (409 otherwise): stop its consumers first. dry_run answers the offsets it would set and sets nothing. Not in Confluent's REST Proxy: an extension of this service in the style of Confluent's actions (configs:alter, records:batch). It is a sub-resource (offsets) with an action rather than `{consumer_group_id}:reset-offsets` because a group id may itself contain ':'.
+         */
+        post: operations["resetConsumerGroupOffsetsV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/acls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search ACLs (v3)
+         * @description The ACLs matching every filter given; an unset filter matches anything. ACLs go through @platformatic/kafka's Admin: librdkafka's JavaScript binding has no ACL call.
+         */
+        get: operations["listAclsV3"];
+        put?: never;
+        /**
+         * Create an ACL (v3)
+         * @description Creates one ACL; creating one that exists changes nothing. ACLs go through @platformatic/kafka's Admin: librdkafka's JavaScript binding has no ACL call.
+         */
+        post: operations["createAclV3"];
+        /**
+         * Delete ACLs (v3)
+         * @description Deletes every ACL matching the filters and answers the deleted ones. resource_type, pattern_type, operation and permission are required (ANY is allowed). ACLs go through @platformatic/kafka's Admin: librdkafka's JavaScript binding has no ACL call.
+         */
+        delete: operations["deleteAclsV3"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/acls:batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create ACLs in a batch (v3)
+         * @description Creates every ACL of data in one request to Kafka; all are checked before any is created. ACLs go through @platformatic/kafka's Admin: librdkafka's JavaScript binding has no ACL call.
+         */
+        post: operations["createAclsBatchV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1438,6 +1690,206 @@ export interface components {
             }[];
             /** @description true: Kafka validates the changes and applies none. */
             validate_only?: boolean;
+        };
+        V3ConsumerGroup: {
+            /** @example KafkaConsumerGroup */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            is_simple: boolean;
+            partition_assignor: string;
+            /** @description UNKNOWN, PREPARING_REBALANCE, COMPLETING_REBALANCE, STABLE, DEAD or EMPTY. */
+            state: string;
+            /** @description CLASSIC, CONSUMER or UNKNOWN. */
+            type: string;
+            /** @description Always false: Kafka does not report it through this API. */
+            is_mixed_consumer_group: boolean;
+            coordinator: components["schemas"]["V3Relationship"];
+            consumers: components["schemas"]["V3Relationship"];
+            lag_summary: components["schemas"]["V3Relationship"];
+        };
+        V3ConsumerGroupList: {
+            /** @example KafkaConsumerGroupList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3ConsumerGroup"][];
+        };
+        V3Consumer: {
+            /** @example KafkaConsumer */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            consumer_id: string;
+            instance_id?: string | null;
+            client_id: string;
+            assignments: components["schemas"]["V3Relationship"];
+        };
+        V3ConsumerList: {
+            /** @example KafkaConsumerList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3Consumer"][];
+        };
+        V3ConsumerAssignment: {
+            /** @example KafkaConsumerAssignment */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            consumer_id: string;
+            topic_name: string;
+            partition_id: number;
+            partition: components["schemas"]["V3Relationship"];
+            lag: components["schemas"]["V3Relationship"];
+        };
+        V3ConsumerAssignmentList: {
+            /** @example KafkaConsumerAssignmentList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3ConsumerAssignment"][];
+        };
+        V3ConsumerLag: {
+            /** @example KafkaConsumerLag */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            topic_name: string;
+            partition_id: number;
+            /** @description The group's committed offset. */
+            current_offset: number;
+            /** @description The offset the next record of the partition will get. */
+            log_end_offset: number;
+            /** @description log_end_offset - current_offset. */
+            lag: number;
+            /** @description The member the partition is assigned to; empty when none is. */
+            consumer_id: string;
+            instance_id?: string | null;
+            /** @description That member's client id; empty when none is. */
+            client_id: string;
+        };
+        V3ConsumerLagList: {
+            /** @example KafkaConsumerLagList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3ConsumerLag"][];
+        };
+        V3ConsumerGroupLagSummary: {
+            /** @example KafkaConsumerGroupLagSummary */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            max_lag_consumer_id: string;
+            max_lag_instance_id?: string | null;
+            max_lag_client_id: string;
+            max_lag_topic_name: string;
+            max_lag_partition_id: number;
+            max_lag: number;
+            total_lag: number;
+            max_lag_consumer: components["schemas"]["V3Relationship"];
+            max_lag_partition: components["schemas"]["V3Relationship"];
+        };
+        V3Acl: {
+            /** @example KafkaAcl */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            resource_type: string;
+            resource_name: string;
+            pattern_type: string;
+            principal: string;
+            host: string;
+            operation: string;
+            permission: string;
+        };
+        V3AclList: {
+            /** @example KafkaAclList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3Acl"][];
+        };
+        V3DeletedAcls: {
+            data: components["schemas"]["V3Acl"][];
+        };
+        /**
+         * @example {
+         *       "resource_type": "TOPIC",
+         *       "resource_name": "orders",
+         *       "pattern_type": "LITERAL",
+         *       "principal": "User:alice",
+         *       "host": "*",
+         *       "operation": "READ",
+         *       "permission": "ALLOW"
+         *     }
+         */
+        V3CreateAclRequest: {
+            /** @description TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID or DELEGATION_TOKEN. */
+            resource_type: string;
+            /** @description The resource's name (or prefix, with pattern_type PREFIXED; '*' for all); kafka-cluster for CLUSTER. */
+            resource_name: string;
+            /** @description LITERAL or PREFIXED. */
+            pattern_type: string;
+            /** @description Type:name, e.g. 'User:alice'. */
+            principal: string;
+            /** @description A client host, or '*' for any. */
+            host: string;
+            /** @description ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS or IDEMPOTENT_WRITE. */
+            operation: string;
+            /** @description ALLOW or DENY. */
+            permission: string;
+        };
+        V3CreateAclBatchRequest: {
+            data: components["schemas"]["V3CreateAclRequest"][];
+        };
+        /**
+         * @description Where to move the group's committed offsets. EARLIEST, LATEST and TIMESTAMP apply to every partition of each topic in `topics`; OFFSETS sets the given offset of each listed partition.
+         * @example {
+         *       "strategy": "TIMESTAMP",
+         *       "topics": [
+         *         "orders"
+         *       ],
+         *       "timestamp": "2026-01-05T00:00:00Z",
+         *       "dry_run": true
+         *     }
+         */
+        V3ResetOffsetsRequest: {
+            /** @enum {string} */
+            strategy: "EARLIEST" | "LATEST" | "TIMESTAMP" | "OFFSETS";
+            /** @description The topics to reset (EARLIEST, LATEST, TIMESTAMP). */
+            topics?: string[];
+            /** @description TIMESTAMP: an ISO 8601 date-time or milliseconds since the epoch. Each partition goes to its first record at or after it; to its end when none is. */
+            timestamp?: string | number;
+            /** @description OFFSETS: the offset of each partition, between its first stored offset and its end. */
+            offsets?: {
+                topic_name: string;
+                partition_id: number;
+                offset: number;
+            }[];
+            /**
+             * @description true: answer the offsets that would be set, set nothing.
+             * @default false
+             */
+            dry_run: boolean;
+        };
+        V3ResetOffsets: {
+            /** @example KafkaConsumerGroupOffsetsReset */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            /** @description true: nothing was set. */
+            dry_run: boolean;
+            data: {
+                topic_name: string;
+                partition_id: number;
+                /** @description The committed offset before; null when the group had none. */
+                previous_offset: number | null;
+                /** @description The committed offset after (or, dry run, that would be). */
+                offset: number;
+            }[];
         };
     };
     responses: never;
@@ -7962,6 +8414,2113 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listConsumerGroupsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consumer groups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ConsumerGroupList"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or cluster does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getConsumerGroupV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consumer group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ConsumerGroup"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    deleteConsumerGroupV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The group has active members. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 409,
+                     *       "message": "Consumer group 'orders-service' has 1 active member(s): stop them first."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listConsumersV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consumers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ConsumerList"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getConsumerV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+                /** @description A member's id (its consumer_id, as the group's description gives it). */
+                consumer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consumer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Consumer"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group or the consumer does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listConsumerAssignmentsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+                /** @description A member's id (its consumer_id, as the group's description gives it). */
+                consumer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The assignments. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ConsumerAssignmentList"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group or the consumer does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getConsumerAssignmentV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+                /** @description A member's id (its consumer_id, as the group's description gives it). */
+                consumer_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The partition id.
+                 * @example 0
+                 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The assignment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ConsumerAssignment"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group, the consumer or the assignment does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listConsumerLagsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ConsumerLagList"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getConsumerLagV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The partition id.
+                 * @example 0
+                 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lag. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ConsumerLag"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group or its committed offset on the partition does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getConsumerGroupLagSummaryV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lag summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ConsumerGroupLagSummary"];
+                };
+            };
+            /** @description A path or query parameter of the wrong type or value (Confluent answers these with 400). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "params/partition_id must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    resetConsumerGroupOffsetsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+                /**
+                 * @description The consumer group id.
+                 * @example orders-service
+                 */
+                consumer_group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3ResetOffsetsRequest"];
+            };
+        };
+        responses: {
+            /** @description The offsets set (or, dry run, that would be). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ResetOffsets"];
+                };
+            };
+            /** @description A malformed body, a strategy without what it needs (topics, timestamp, offsets), or an offset outside its partition. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "offsets/0/offset 99 is outside partition orders-0 (0 to 12)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the consumer group, a topic or a partition does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The group has active members. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 409,
+                     *       "message": "Consumer group 'orders-service' has 1 active member(s): stop them first."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The Content-Type is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 415,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listAclsV3: {
+        parameters: {
+            query?: {
+                /** @description The resource type (ANY: every type). One of ANY, TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID, DELEGATION_TOKEN. */
+                resource_type?: string;
+                /** @description The resource name; unset: any. */
+                resource_name?: string;
+                /** @description The pattern type: LITERAL and PREFIXED match ACLs of that type exactly; MATCH, those that apply to resource_name (literal, wildcard, prefixes); ANY: every type. One of ANY, MATCH, LITERAL, PREFIXED. */
+                pattern_type?: string;
+                /** @description The principal, e.g. 'User:alice'; unset: any. */
+                principal?: string;
+                /** @description The host; unset: any. */
+                host?: string;
+                /** @description The operation (ANY: every operation). One of ANY, ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE. */
+                operation?: string;
+                /** @description The permission (ANY: both). One of ANY, DENY, ALLOW. */
+                permission?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The matching ACLs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3AclList"];
+                };
+            };
+            /** @description A filter or field with a value that is not one of its allowed values, or one Kafka refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "resource_type cannot be unspecified or UNKNOWN."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or cluster does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    createAclV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3CreateAclRequest"];
+            };
+        };
+        responses: {
+            /** @description Created (no body, as Confluent answers). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A filter or field with a value that is not one of its allowed values, or one Kafka refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "resource_type cannot be unspecified or UNKNOWN."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or cluster does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The Content-Type is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 415,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    deleteAclsV3: {
+        parameters: {
+            query: {
+                /** @description The resource type. One of ANY, TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID, DELEGATION_TOKEN. */
+                resource_type: string;
+                /** @description The resource name; unset: any. */
+                resource_name?: string;
+                /** @description The pattern type: LITERAL and PREFIXED match ACLs of that type exactly; MATCH, those that apply to resource_name (literal, wildcard, prefixes); ANY: every type. One of ANY, MATCH, LITERAL, PREFIXED. */
+                pattern_type: string;
+                /** @description The principal, e.g. 'User:alice'; unset: any. */
+                principal?: string;
+                /** @description The host; unset: any. */
+                host?: string;
+                /** @description The operation (ANY: every operation). One of ANY, ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE. */
+                operation: string;
+                /** @description The permission (ANY: both). One of ANY, DENY, ALLOW. */
+                permission: string;
+            };
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deleted ACLs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3DeletedAcls"];
+                };
+            };
+            /** @description A filter or field with a value that is not one of its allowed values, or one Kafka refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "resource_type cannot be unspecified or UNKNOWN."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or cluster does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    createAclsBatchV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of the Kafka cluster (GET /v3/clusters); another id is 404. */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3CreateAclBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Created (no body, as Confluent answers). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A filter or field with a value that is not one of its allowed values, or one Kafka refuses. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "resource_type cannot be unspecified or UNKNOWN."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the credentials are missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation to the connector's user."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or cluster does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The Content-Type is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 415,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unclassified error; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 500,
+                     *       "message": "Internal error."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 503,
+                     *       "message": "Kafka is not reachable: retry later."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time (KAFKA_TIMEOUT_MS). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 504,
+                     *       "message": "Kafka did not answer in time: retry later."
+                     *     }
+                     */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };

@@ -11903,6 +11903,3699 @@ export const routes = {
         }
       }
     }
+  },
+  listConsumerGroupsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups',
+    schema: {
+      "operationId": "listConsumerGroupsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "consumer_group_id",
+                  "is_simple",
+                  "partition_assignor",
+                  "state",
+                  "type",
+                  "is_mixed_consumer_group",
+                  "coordinator",
+                  "consumers",
+                  "lag_summary"
+                ],
+                "properties": {
+                  "kind": {
+                    "type": "string"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "consumer_group_id": {
+                    "type": "string"
+                  },
+                  "is_simple": {
+                    "type": "boolean"
+                  },
+                  "partition_assignor": {
+                    "type": "string"
+                  },
+                  "state": {
+                    "type": "string",
+                    "description": "UNKNOWN, PREPARING_REBALANCE, COMPLETING_REBALANCE, STABLE, DEAD or EMPTY."
+                  },
+                  "type": {
+                    "type": "string",
+                    "description": "CLASSIC, CONSUMER or UNKNOWN."
+                  },
+                  "is_mixed_consumer_group": {
+                    "type": "boolean",
+                    "description": "Always false: Kafka does not report it through this API."
+                  },
+                  "coordinator": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "consumers": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "lag_summary": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getConsumerGroupV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id',
+    schema: {
+      "operationId": "getConsumerGroupV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "consumer_group_id",
+            "is_simple",
+            "partition_assignor",
+            "state",
+            "type",
+            "is_mixed_consumer_group",
+            "coordinator",
+            "consumers",
+            "lag_summary"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "consumer_group_id": {
+              "type": "string"
+            },
+            "is_simple": {
+              "type": "boolean"
+            },
+            "partition_assignor": {
+              "type": "string"
+            },
+            "state": {
+              "type": "string",
+              "description": "UNKNOWN, PREPARING_REBALANCE, COMPLETING_REBALANCE, STABLE, DEAD or EMPTY."
+            },
+            "type": {
+              "type": "string",
+              "description": "CLASSIC, CONSUMER or UNKNOWN."
+            },
+            "is_mixed_consumer_group": {
+              "type": "boolean",
+              "description": "Always false: Kafka does not report it through this API."
+            },
+            "coordinator": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "consumers": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "lag_summary": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  deleteConsumerGroupV3: {
+    method: 'DELETE',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id',
+    schema: {
+      "operationId": "deleteConsumerGroupV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id"
+        ]
+      },
+      "response": {
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listConsumersV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers',
+    schema: {
+      "operationId": "listConsumersV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "consumer_group_id",
+                  "consumer_id",
+                  "client_id",
+                  "assignments"
+                ],
+                "properties": {
+                  "kind": {
+                    "type": "string"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "consumer_group_id": {
+                    "type": "string"
+                  },
+                  "consumer_id": {
+                    "type": "string"
+                  },
+                  "instance_id": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "client_id": {
+                    "type": "string"
+                  },
+                  "assignments": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getConsumerV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id',
+    schema: {
+      "operationId": "getConsumerV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          },
+          "consumer_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A member's id (its consumer_id, as the group's description gives it)."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id",
+          "consumer_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "consumer_group_id",
+            "consumer_id",
+            "client_id",
+            "assignments"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "consumer_group_id": {
+              "type": "string"
+            },
+            "consumer_id": {
+              "type": "string"
+            },
+            "instance_id": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "client_id": {
+              "type": "string"
+            },
+            "assignments": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listConsumerAssignmentsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments',
+    schema: {
+      "operationId": "listConsumerAssignmentsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          },
+          "consumer_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A member's id (its consumer_id, as the group's description gives it)."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id",
+          "consumer_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "consumer_group_id",
+                  "consumer_id",
+                  "topic_name",
+                  "partition_id",
+                  "partition",
+                  "lag"
+                ],
+                "properties": {
+                  "kind": {
+                    "type": "string"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "consumer_group_id": {
+                    "type": "string"
+                  },
+                  "consumer_id": {
+                    "type": "string"
+                  },
+                  "topic_name": {
+                    "type": "string"
+                  },
+                  "partition_id": {
+                    "type": "integer"
+                  },
+                  "partition": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  },
+                  "lag": {
+                    "type": "object",
+                    "required": [
+                      "related"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "related": {
+                        "type": "string",
+                        "description": "Absolute URL of the related resource."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getConsumerAssignmentV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments/:topic_name/partitions/:partition_id',
+    schema: {
+      "operationId": "getConsumerAssignmentV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          },
+          "consumer_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A member's id (its consumer_id, as the group's description gives it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The partition id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id",
+          "consumer_id",
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "consumer_group_id",
+            "consumer_id",
+            "topic_name",
+            "partition_id",
+            "partition",
+            "lag"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "consumer_group_id": {
+              "type": "string"
+            },
+            "consumer_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "partition_id": {
+              "type": "integer"
+            },
+            "partition": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "lag": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listConsumerLagsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags',
+    schema: {
+      "operationId": "listConsumerLagsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "consumer_group_id",
+                  "topic_name",
+                  "partition_id",
+                  "current_offset",
+                  "log_end_offset",
+                  "lag",
+                  "consumer_id",
+                  "client_id"
+                ],
+                "properties": {
+                  "kind": {
+                    "type": "string"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "consumer_group_id": {
+                    "type": "string"
+                  },
+                  "topic_name": {
+                    "type": "string"
+                  },
+                  "partition_id": {
+                    "type": "integer"
+                  },
+                  "current_offset": {
+                    "type": "integer",
+                    "description": "The group's committed offset."
+                  },
+                  "log_end_offset": {
+                    "type": "integer",
+                    "description": "The offset the next record of the partition will get."
+                  },
+                  "lag": {
+                    "type": "integer",
+                    "description": "log_end_offset - current_offset."
+                  },
+                  "consumer_id": {
+                    "type": "string",
+                    "description": "The member the partition is assigned to; empty when none is."
+                  },
+                  "instance_id": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "client_id": {
+                    "type": "string",
+                    "description": "That member's client id; empty when none is."
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getConsumerLagV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags/:topic_name/partitions/:partition_id',
+    schema: {
+      "operationId": "getConsumerLagV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "The partition id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id",
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "consumer_group_id",
+            "topic_name",
+            "partition_id",
+            "current_offset",
+            "log_end_offset",
+            "lag",
+            "consumer_id",
+            "client_id"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "consumer_group_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "partition_id": {
+              "type": "integer"
+            },
+            "current_offset": {
+              "type": "integer",
+              "description": "The group's committed offset."
+            },
+            "log_end_offset": {
+              "type": "integer",
+              "description": "The offset the next record of the partition will get."
+            },
+            "lag": {
+              "type": "integer",
+              "description": "log_end_offset - current_offset."
+            },
+            "consumer_id": {
+              "type": "string",
+              "description": "The member the partition is assigned to; empty when none is."
+            },
+            "instance_id": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "client_id": {
+              "type": "string",
+              "description": "That member's client id; empty when none is."
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  getConsumerGroupLagSummaryV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary',
+    schema: {
+      "operationId": "getConsumerGroupLagSummaryV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "consumer_group_id",
+            "max_lag_consumer_id",
+            "max_lag_client_id",
+            "max_lag_topic_name",
+            "max_lag_partition_id",
+            "max_lag",
+            "total_lag",
+            "max_lag_consumer",
+            "max_lag_partition"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "consumer_group_id": {
+              "type": "string"
+            },
+            "max_lag_consumer_id": {
+              "type": "string"
+            },
+            "max_lag_instance_id": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "max_lag_client_id": {
+              "type": "string"
+            },
+            "max_lag_topic_name": {
+              "type": "string"
+            },
+            "max_lag_partition_id": {
+              "type": "integer"
+            },
+            "max_lag": {
+              "type": "integer"
+            },
+            "total_lag": {
+              "type": "integer"
+            },
+            "max_lag_consumer": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            },
+            "max_lag_partition": {
+              "type": "object",
+              "required": [
+                "related"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "related": {
+                  "type": "string",
+                  "description": "Absolute URL of the related resource."
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  resetConsumerGroupOffsetsV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/offsets::reset',
+    schema: {
+      "operationId": "resetConsumerGroupOffsetsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          },
+          "consumer_group_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The consumer group id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "consumer_group_id"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "strategy"
+        ],
+        "description": "Where to move the group's committed offsets. EARLIEST, LATEST and TIMESTAMP apply to every partition of each topic in `topics`; OFFSETS sets the given offset of each listed partition.",
+        "properties": {
+          "strategy": {
+            "type": "string",
+            "enum": [
+              "EARLIEST",
+              "LATEST",
+              "TIMESTAMP",
+              "OFFSETS"
+            ]
+          },
+          "topics": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 249
+            },
+            "description": "The topics to reset (EARLIEST, LATEST, TIMESTAMP)."
+          },
+          "timestamp": {
+            "type": [
+              "string",
+              "integer"
+            ],
+            "description": "TIMESTAMP: an ISO 8601 date-time or milliseconds since the epoch. Each partition goes to its first record at or after it; to its end when none is."
+          },
+          "offsets": {
+            "type": "array",
+            "minItems": 1,
+            "description": "OFFSETS: the offset of each partition, between its first stored offset and its end.",
+            "items": {
+              "type": "object",
+              "required": [
+                "topic_name",
+                "partition_id",
+                "offset"
+              ],
+              "properties": {
+                "topic_name": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 249
+                },
+                "partition_id": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "offset": {
+                  "type": "integer",
+                  "minimum": 0
+                }
+              }
+            }
+          },
+          "dry_run": {
+            "type": "boolean",
+            "default": false,
+            "description": "true: answer the offsets that would be set, set nothing."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "consumer_group_id",
+            "dry_run",
+            "data"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "consumer_group_id": {
+              "type": "string"
+            },
+            "dry_run": {
+              "type": "boolean",
+              "description": "true: nothing was set."
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "topic_name",
+                  "partition_id",
+                  "previous_offset",
+                  "offset"
+                ],
+                "properties": {
+                  "topic_name": {
+                    "type": "string"
+                  },
+                  "partition_id": {
+                    "type": "integer"
+                  },
+                  "previous_offset": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ],
+                    "description": "The committed offset before; null when the group had none."
+                  },
+                  "offset": {
+                    "type": "integer",
+                    "description": "The committed offset after (or, dry run, that would be)."
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "409": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "415": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  listAclsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/acls',
+    schema: {
+      "operationId": "listAclsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "querystring": {
+        "type": "object",
+        "properties": {
+          "resource_type": {
+            "type": "string",
+            "description": "The resource type (ANY: every type). One of ANY, TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID, DELEGATION_TOKEN."
+          },
+          "resource_name": {
+            "type": "string",
+            "description": "The resource name; unset: any."
+          },
+          "pattern_type": {
+            "type": "string",
+            "description": "The pattern type: LITERAL and PREFIXED match ACLs of that type exactly; MATCH, those that apply to resource_name (literal, wildcard, prefixes); ANY: every type. One of ANY, MATCH, LITERAL, PREFIXED."
+          },
+          "principal": {
+            "type": "string",
+            "description": "The principal, e.g. 'User:alice'; unset: any."
+          },
+          "host": {
+            "type": "string",
+            "description": "The host; unset: any."
+          },
+          "operation": {
+            "type": "string",
+            "description": "The operation (ANY: every operation). One of ANY, ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE."
+          },
+          "permission": {
+            "type": "string",
+            "description": "The permission (ANY: both). One of ANY, DENY, ALLOW."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "data"
+          ],
+          "properties": {
+            "kind": {
+              "type": "string"
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string"
+                },
+                "next": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Always null: every list is one page."
+                }
+              }
+            },
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "resource_type",
+                  "resource_name",
+                  "pattern_type",
+                  "principal",
+                  "host",
+                  "operation",
+                  "permission"
+                ],
+                "properties": {
+                  "kind": {
+                    "type": "string"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "resource_type": {
+                    "type": "string"
+                  },
+                  "resource_name": {
+                    "type": "string"
+                  },
+                  "pattern_type": {
+                    "type": "string"
+                  },
+                  "principal": {
+                    "type": "string"
+                  },
+                  "host": {
+                    "type": "string"
+                  },
+                  "operation": {
+                    "type": "string"
+                  },
+                  "permission": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  createAclV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/acls',
+    schema: {
+      "operationId": "createAclV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "resource_type",
+          "resource_name",
+          "pattern_type",
+          "principal",
+          "host",
+          "operation",
+          "permission"
+        ],
+        "properties": {
+          "resource_type": {
+            "type": "string",
+            "description": "TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID or DELEGATION_TOKEN."
+          },
+          "resource_name": {
+            "type": "string",
+            "description": "The resource's name (or prefix, with pattern_type PREFIXED; '*' for all); kafka-cluster for CLUSTER."
+          },
+          "pattern_type": {
+            "type": "string",
+            "description": "LITERAL or PREFIXED."
+          },
+          "principal": {
+            "type": "string",
+            "description": "Type:name, e.g. 'User:alice'."
+          },
+          "host": {
+            "type": "string",
+            "description": "A client host, or '*' for any."
+          },
+          "operation": {
+            "type": "string",
+            "description": "ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS or IDEMPOTENT_WRITE."
+          },
+          "permission": {
+            "type": "string",
+            "description": "ALLOW or DENY."
+          }
+        }
+      },
+      "response": {
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "415": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  deleteAclsV3: {
+    method: 'DELETE',
+    url: '/v3/clusters/:cluster_id/acls',
+    schema: {
+      "operationId": "deleteAclsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "querystring": {
+        "type": "object",
+        "properties": {
+          "resource_type": {
+            "type": "string",
+            "description": "The resource type. One of ANY, TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID, DELEGATION_TOKEN."
+          },
+          "resource_name": {
+            "type": "string",
+            "description": "The resource name; unset: any."
+          },
+          "pattern_type": {
+            "type": "string",
+            "description": "The pattern type: LITERAL and PREFIXED match ACLs of that type exactly; MATCH, those that apply to resource_name (literal, wildcard, prefixes); ANY: every type. One of ANY, MATCH, LITERAL, PREFIXED."
+          },
+          "principal": {
+            "type": "string",
+            "description": "The principal, e.g. 'User:alice'; unset: any."
+          },
+          "host": {
+            "type": "string",
+            "description": "The host; unset: any."
+          },
+          "operation": {
+            "type": "string",
+            "description": "The operation (ANY: every operation). One of ANY, ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE."
+          },
+          "permission": {
+            "type": "string",
+            "description": "The permission (ANY: both). One of ANY, DENY, ALLOW."
+          }
+        },
+        "required": [
+          "resource_type",
+          "pattern_type",
+          "operation",
+          "permission"
+        ]
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "data"
+          ],
+          "properties": {
+            "data": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "metadata",
+                  "cluster_id",
+                  "resource_type",
+                  "resource_name",
+                  "pattern_type",
+                  "principal",
+                  "host",
+                  "operation",
+                  "permission"
+                ],
+                "properties": {
+                  "kind": {
+                    "type": "string"
+                  },
+                  "metadata": {
+                    "type": "object",
+                    "required": [
+                      "self"
+                    ],
+                    "additionalProperties": false,
+                    "properties": {
+                      "self": {
+                        "type": "string",
+                        "description": "Absolute URL of this resource."
+                      },
+                      "resource_name": {
+                        "type": [
+                          "string",
+                          "null"
+                        ],
+                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                      }
+                    }
+                  },
+                  "cluster_id": {
+                    "type": "string"
+                  },
+                  "resource_type": {
+                    "type": "string"
+                  },
+                  "resource_name": {
+                    "type": "string"
+                  },
+                  "pattern_type": {
+                    "type": "string"
+                  },
+                  "principal": {
+                    "type": "string"
+                  },
+                  "host": {
+                    "type": "string"
+                  },
+                  "operation": {
+                    "type": "string"
+                  },
+                  "permission": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  createAclsBatchV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/acls::batch',
+    schema: {
+      "operationId": "createAclsBatchV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of the Kafka cluster (GET /v3/clusters); another id is 404."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "body": {
+        "type": "object",
+        "required": [
+          "data"
+        ],
+        "properties": {
+          "data": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "object",
+              "required": [
+                "resource_type",
+                "resource_name",
+                "pattern_type",
+                "principal",
+                "host",
+                "operation",
+                "permission"
+              ],
+              "properties": {
+                "resource_type": {
+                  "type": "string",
+                  "description": "TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID or DELEGATION_TOKEN."
+                },
+                "resource_name": {
+                  "type": "string",
+                  "description": "The resource's name (or prefix, with pattern_type PREFIXED; '*' for all); kafka-cluster for CLUSTER."
+                },
+                "pattern_type": {
+                  "type": "string",
+                  "description": "LITERAL or PREFIXED."
+                },
+                "principal": {
+                  "type": "string",
+                  "description": "Type:name, e.g. 'User:alice'."
+                },
+                "host": {
+                  "type": "string",
+                  "description": "A client host, or '*' for any."
+                },
+                "operation": {
+                  "type": "string",
+                  "description": "ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS or IDEMPOTENT_WRITE."
+                },
+                "permission": {
+                  "type": "string",
+                  "description": "ALLOW or DENY."
+                }
+              }
+            }
+          }
+        }
+      },
+      "response": {
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "415": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
   }
 } as const
 
@@ -12131,6 +15824,71 @@ export interface RouteTypes {
   getPartitionV3: {
     Reply: { 200: operations['getPartitionV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionV3']['responses'][404]['content']['application/json']; 500: operations['getPartitionV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionV3']['responses'][504]['content']['application/json'] }
     Params: operations['getPartitionV3']['parameters']['path']
+  }
+  listConsumerGroupsV3: {
+    Reply: { 200: operations['listConsumerGroupsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerGroupsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerGroupsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerGroupsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerGroupsV3']['responses'][404]['content']['application/json']; 500: operations['listConsumerGroupsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerGroupsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerGroupsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listConsumerGroupsV3']['parameters']['path']
+  }
+  getConsumerGroupV3: {
+    Reply: { 200: operations['getConsumerGroupV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getConsumerGroupV3']['parameters']['path']
+  }
+  deleteConsumerGroupV3: {
+    Reply: { 204: void; 400: operations['deleteConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['deleteConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['deleteConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['deleteConsumerGroupV3']['responses'][404]['content']['application/json']; 409: operations['deleteConsumerGroupV3']['responses'][409]['content']['application/json']; 500: operations['deleteConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['deleteConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['deleteConsumerGroupV3']['responses'][504]['content']['application/json'] }
+    Params: operations['deleteConsumerGroupV3']['parameters']['path']
+  }
+  listConsumersV3: {
+    Reply: { 200: operations['listConsumersV3']['responses'][200]['content']['application/json']; 400: operations['listConsumersV3']['responses'][400]['content']['application/json']; 401: operations['listConsumersV3']['responses'][401]['content']['application/json']; 403: operations['listConsumersV3']['responses'][403]['content']['application/json']; 404: operations['listConsumersV3']['responses'][404]['content']['application/json']; 500: operations['listConsumersV3']['responses'][500]['content']['application/json']; 503: operations['listConsumersV3']['responses'][503]['content']['application/json']; 504: operations['listConsumersV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listConsumersV3']['parameters']['path']
+  }
+  getConsumerV3: {
+    Reply: { 200: operations['getConsumerV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getConsumerV3']['parameters']['path']
+  }
+  listConsumerAssignmentsV3: {
+    Reply: { 200: operations['listConsumerAssignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerAssignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerAssignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerAssignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerAssignmentsV3']['responses'][404]['content']['application/json']; 500: operations['listConsumerAssignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerAssignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerAssignmentsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listConsumerAssignmentsV3']['parameters']['path']
+  }
+  getConsumerAssignmentV3: {
+    Reply: { 200: operations['getConsumerAssignmentV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerAssignmentV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerAssignmentV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerAssignmentV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerAssignmentV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerAssignmentV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerAssignmentV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerAssignmentV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getConsumerAssignmentV3']['parameters']['path']
+  }
+  listConsumerLagsV3: {
+    Reply: { 200: operations['listConsumerLagsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerLagsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerLagsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerLagsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerLagsV3']['responses'][404]['content']['application/json']; 500: operations['listConsumerLagsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerLagsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerLagsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listConsumerLagsV3']['parameters']['path']
+  }
+  getConsumerLagV3: {
+    Reply: { 200: operations['getConsumerLagV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerLagV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerLagV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerLagV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerLagV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerLagV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerLagV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerLagV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getConsumerLagV3']['parameters']['path']
+  }
+  getConsumerGroupLagSummaryV3: {
+    Reply: { 200: operations['getConsumerGroupLagSummaryV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupLagSummaryV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupLagSummaryV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupLagSummaryV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupLagSummaryV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerGroupLagSummaryV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupLagSummaryV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupLagSummaryV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getConsumerGroupLagSummaryV3']['parameters']['path']
+  }
+  resetConsumerGroupOffsetsV3: {
+    Reply: { 200: operations['resetConsumerGroupOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['resetConsumerGroupOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['resetConsumerGroupOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['resetConsumerGroupOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['resetConsumerGroupOffsetsV3']['responses'][404]['content']['application/json']; 409: operations['resetConsumerGroupOffsetsV3']['responses'][409]['content']['application/json']; 415: operations['resetConsumerGroupOffsetsV3']['responses'][415]['content']['application/json']; 500: operations['resetConsumerGroupOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['resetConsumerGroupOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['resetConsumerGroupOffsetsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['resetConsumerGroupOffsetsV3']['parameters']['path']
+    Body: NonNullable<operations['resetConsumerGroupOffsetsV3']['requestBody']>['content']['application/json']
+  }
+  listAclsV3: {
+    Reply: { 200: operations['listAclsV3']['responses'][200]['content']['application/json']; 400: operations['listAclsV3']['responses'][400]['content']['application/json']; 401: operations['listAclsV3']['responses'][401]['content']['application/json']; 403: operations['listAclsV3']['responses'][403]['content']['application/json']; 404: operations['listAclsV3']['responses'][404]['content']['application/json']; 500: operations['listAclsV3']['responses'][500]['content']['application/json']; 503: operations['listAclsV3']['responses'][503]['content']['application/json']; 504: operations['listAclsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listAclsV3']['parameters']['path']
+    Querystring: NonNullable<operations['listAclsV3']['parameters']['query']>
+  }
+  createAclV3: {
+    Reply: { 201: void; 400: operations['createAclV3']['responses'][400]['content']['application/json']; 401: operations['createAclV3']['responses'][401]['content']['application/json']; 403: operations['createAclV3']['responses'][403]['content']['application/json']; 404: operations['createAclV3']['responses'][404]['content']['application/json']; 415: operations['createAclV3']['responses'][415]['content']['application/json']; 500: operations['createAclV3']['responses'][500]['content']['application/json']; 503: operations['createAclV3']['responses'][503]['content']['application/json']; 504: operations['createAclV3']['responses'][504]['content']['application/json'] }
+    Params: operations['createAclV3']['parameters']['path']
+    Body: NonNullable<operations['createAclV3']['requestBody']>['content']['application/json']
+  }
+  deleteAclsV3: {
+    Reply: { 200: operations['deleteAclsV3']['responses'][200]['content']['application/json']; 400: operations['deleteAclsV3']['responses'][400]['content']['application/json']; 401: operations['deleteAclsV3']['responses'][401]['content']['application/json']; 403: operations['deleteAclsV3']['responses'][403]['content']['application/json']; 404: operations['deleteAclsV3']['responses'][404]['content']['application/json']; 500: operations['deleteAclsV3']['responses'][500]['content']['application/json']; 503: operations['deleteAclsV3']['responses'][503]['content']['application/json']; 504: operations['deleteAclsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['deleteAclsV3']['parameters']['path']
+    Querystring: NonNullable<operations['deleteAclsV3']['parameters']['query']>
+  }
+  createAclsBatchV3: {
+    Reply: { 201: void; 400: operations['createAclsBatchV3']['responses'][400]['content']['application/json']; 401: operations['createAclsBatchV3']['responses'][401]['content']['application/json']; 403: operations['createAclsBatchV3']['responses'][403]['content']['application/json']; 404: operations['createAclsBatchV3']['responses'][404]['content']['application/json']; 415: operations['createAclsBatchV3']['responses'][415]['content']['application/json']; 500: operations['createAclsBatchV3']['responses'][500]['content']['application/json']; 503: operations['createAclsBatchV3']['responses'][503]['content']['application/json']; 504: operations['createAclsBatchV3']['responses'][504]['content']['application/json'] }
+    Params: operations['createAclsBatchV3']['parameters']['path']
+    Body: NonNullable<operations['createAclsBatchV3']['requestBody']>['content']['application/json']
   }
 }
 
