@@ -247,10 +247,20 @@ const V2_CODES: Record<string, number> = {
   KOSHA_SHUTTING_DOWN: 50003
 }
 
-/** The status and body of an error on the Confluent-compatible API: v2 sub-codes, or (v3) the plain status. */
-export function confluentError (error: KoshaError, api: 'v2' | 'v3'): { status: number, body: { error_code: number, message: string } } {
-  // Confluent answers a malformed payload with 422; so does this API on its Confluent routes.
-  const status = ['KOSHA_VALIDATION_FAILED', 'KOSHA_INVALID_JSON'].includes(error.code) ? 422 : error.status
-  const code = api === 'v2' ? (V2_CODES[error.code] ?? status) : status
-  return { status, body: { error_code: code, message: error.message } }
+/**
+ * The status and body of an error on the Confluent-compatible API: v2 sub-codes, or (v3) the plain status.
+ * A malformed payload is 422 on v2, as Confluent's v2 answers it, and 400 on v3, as Confluent's v3 spec declares it.
+ * On v3, a client error that the operation does not declare in openapi.json (which lists Confluent's statuses) is
+ * Confluent's catch-all 400 with the same message (e.g. an existing topic); a missing resource stays 404, as
+ * Confluent's server answers it even where its spec omits it.
+ */
+export function confluentError (error: KoshaError, api: 'v2' | 'v3', declared: string[] = []): { status: number, body: { error_code: number, message: string } } {
+  const malformed = ['KOSHA_VALIDATION_FAILED', 'KOSHA_INVALID_JSON'].includes(error.code)
+  if (api === 'v2') {
+    const status = malformed ? 422 : error.status
+    return { status, body: { error_code: V2_CODES[error.code] ?? status, message: error.message } }
+  }
+  const keep = [401, 404, 429].includes(error.status) || declared.includes(String(error.status)) || declared.length === 0
+  const status = malformed || (error.status >= 400 && error.status < 500 && !keep) ? 400 : error.status
+  return { status, body: { error_code: status, message: error.message } }
 }

@@ -55,7 +55,8 @@ export function sendError (reply: FastifyReply, error: KoshaError): FastifyReply
   reply.headers(error.headers)
   const api = apiOf(reply.request.url)
   if (api !== undefined) {
-    const { status, body } = confluentError(error, api)
+    const declared = Object.keys((reply.request.routeOptions.schema?.response ?? {}) as Record<string, unknown>)
+    const { status, body } = confluentError(error, api, declared)
     return reply.code(status).type(api === 'v2' ? 'application/vnd.kafka.v2+json' : 'application/json').send(body)
   }
   return reply

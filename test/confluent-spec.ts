@@ -55,10 +55,10 @@ const EXTENSIONS: Array<{ method: string, path: RegExp }> = [
   { method: 'DELETE', path: /^\/v3\/clusters\/[^/]+\/consumer-groups\/[^/]+$/ },
   { method: 'POST', path: /^\/v3\/clusters\/[^/]+\/consumer-groups\/[^/]+\/offsets:reset$/ }
 ]
-// Confluent's server answers an unknown cluster, group or consumer with 404 (its NotFoundErrorResponse, whose examples
-// include "Cluster my-cluster cannot be found."), but its spec declares no 404 on the consumer-group and ACL operations:
-// there, a 404 is checked against that response.
-const UNDECLARED_404 = /^\/v3\/clusters\/[^/]+\/(consumer-groups(\/|$)|acls(:batch)?$)/
+// Confluent's server answers an unknown cluster, broker, group or consumer with 404 (its NotFoundErrorResponse, whose
+// examples include "Cluster my-cluster cannot be found."), but its spec omits 404 on many operations whose URL names a
+// resource: there, a 404 is checked against that response.
+const UNDECLARED_404 = /^\/v3\/clusters\/[^/]+/
 
 /** Why a v3 response does not conform to Confluent's spec, or undefined when it does. */
 export function v3Mismatch (method: string, url: string, status: number, contentType: string | undefined, body: string): string | undefined {

@@ -1,8 +1,7 @@
 // The Confluent v3 resources of clusters, brokers, topics, configs and partitions as Confluent writes them (kind,
-// metadata.self and resource_name, related links), and the error rule of these routes.
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+// metadata.self and resource_name, related links).
+import type { FastifyRequest } from 'fastify'
 import type { RouteTypes } from '../../generated/routes'
-import { KoshaError } from '../../lib/errors'
 import { link } from '../../lib/links'
 import type { ClusterBroker } from '../../plugins/cluster'
 import type { ConfigValue } from '../../plugins/metadata'
@@ -126,34 +125,4 @@ export function partitionResource (request: FastifyRequest, clusterId: string, t
     replicas: related(request, `${base}/replicas`),
     reassignment: related(request, `${base}/reassignment`)
   }
-}
-
-const BAD_REQUEST = 'KOSHA_BAD_REQUEST'
-/** Codes that the shared envelope would turn into a 422; Confluent's spec answers a malformed request with 400. */
-const MALFORMED = new Set(['KOSHA_VALIDATION_FAILED', 'KOSHA_INVALID_JSON'])
-
-/**
- * The error handler of these routes (each routes plugin is encapsulated, so it applies to its own routes only).
- * Confluent's spec declares, per operation, which statuses it answers; a client error whose status the operation
- * does not declare (openapi.json lists exactly Confluent's) is answered as Confluent's catch-all 400 with the same
- * message: e.g. an existing topic, or an unknown cluster id where no 404 is declared. Everything else goes on to
- * the application's error handler unchanged, which writes the v3 envelope.
- */
-export async function v3AdminErrors (err: FastifyError, request: FastifyRequest, _reply: FastifyReply): Promise<never> {
-  const declared = Object.keys((request.routeOptions.schema?.response ?? {}) as Record<string, unknown>)
-  if (err.validation) throw new KoshaError(400, BAD_REQUEST, `${err.message}.`, { cause: err })
-  if (err instanceof KoshaError) {
-    const undeclared = err.status >= 400 && err.status < 500 && !declared.includes(String(err.status))
-    if (MALFORMED.has(err.code) || undeclared) throw new KoshaError(400, BAD_REQUEST, err.message, { cause: err, headers: err.headers })
-    throw err
-  }
-  const status = err.statusCode
-  if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') throw new KoshaError(400, BAD_REQUEST, 'The body is empty: send a JSON document.', { cause: err })
-  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && status === 400)) {
-    throw new KoshaError(400, BAD_REQUEST, 'The body is not valid JSON.', { cause: err })
-  }
-  if (typeof status === 'number' && status >= 400 && status < 500 && !declared.includes(String(status))) {
-    throw new KoshaError(400, BAD_REQUEST, err.message, { cause: err })
-  }
-  throw err
 }

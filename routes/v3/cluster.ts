@@ -2,11 +2,9 @@
 import type { FastifyInstance } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
 import { ResourceNotFoundError } from '../../lib/errors'
-import { brokerConfigResource, brokerPath, brokerResource, clusterPath, clusterResource, collection, v3AdminErrors } from './admin-resources'
+import { brokerConfigResource, brokerPath, brokerResource, clusterPath, clusterResource, collection } from './admin-resources'
 
 export default async function v3ClusterRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.setErrorHandler(v3AdminErrors)
-
   fastify.route<RouteTypes['listClustersV3']>({
     ...routes.listClustersV3,
     handler: async (request, reply) => {

@@ -4,12 +4,10 @@ import { routes, type RouteTypes } from '../../generated/routes'
 import { PartitionNotFoundError, ResourceNotFoundError, ValidationError } from '../../lib/errors'
 import type { ConfigChange, ConfigValue } from '../../plugins/metadata'
 import {
-  clusterPath, collection, describedTopic, partitionResource, topicConfigResource, topicPath, topicResource, v3AdminErrors
+  clusterPath, collection, describedTopic, partitionResource, topicConfigResource, topicPath, topicResource
 } from './admin-resources'
 
 export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.setErrorHandler(v3AdminErrors)
-
   /** The topic's config `name`; ResourceNotFoundError when the topic has no such config. */
   async function topicConfig (request: Parameters<typeof fastify.metadata.configs>[0], topic: string, name: string): Promise<ConfigValue> {
     const config = (await fastify.metadata.configs(request, 'topic', topic)).find((c) => c.name === name)

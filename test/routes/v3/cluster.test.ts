@@ -117,19 +117,19 @@ t.test('brokers: list, one, and their configs (sensitive values never returned)'
 t.test('unknown cluster, broker or config: Confluent\'s envelope, with the statuses the spec declares', async (t) => {
   const app = await build(t)
   const id = await clusterId(app)
-  // Confluent's spec declares no 404 for these operations: a resource that is not there is its catch-all 400.
+  // A resource that is not there is 404, as Confluent's server answers (its spec omits 404 on some of these).
   const cases: Array<[string, number, RegExp]> = [
-    ['/v3/clusters/no-such-cluster', 400, /Cluster no-such-cluster cannot be found/],
-    ['/v3/clusters/no-such-cluster/brokers', 400, /cannot be found/],
-    ['/v3/clusters/no-such-cluster/brokers/1', 400, /cannot be found/],
-    [`/v3/clusters/${id}/brokers/987654`, 400, /Broker 987654 cannot be found/],
-    [`/v3/clusters/${id}/brokers/987654/configs`, 400, /Broker 987654 cannot be found/],
-    [`/v3/clusters/${id}/brokers/987654/configs/log.retention.hours`, 400, /Broker 987654 cannot be found/],
+    ['/v3/clusters/no-such-cluster', 404, /Cluster no-such-cluster cannot be found/],
+    ['/v3/clusters/no-such-cluster/brokers', 404, /cannot be found/],
+    ['/v3/clusters/no-such-cluster/brokers/1', 404, /cannot be found/],
+    [`/v3/clusters/${id}/brokers/987654`, 404, /Broker 987654 cannot be found/],
+    [`/v3/clusters/${id}/brokers/987654/configs`, 404, /Broker 987654 cannot be found/],
+    [`/v3/clusters/${id}/brokers/987654/configs/log.retention.hours`, 404, /Broker 987654 cannot be found/],
     [`/v3/clusters/${id}/brokers/not-a-number`, 400, /broker_id must be integer/],
     [`/v3/clusters/${id}/brokers/-5`, 400, /broker_id must be >= 0/]
   ]
   const [broker] = (await app.inject({ method: 'GET', url: `/v3/clusters/${id}/brokers` })).json().data
-  cases.push([`/v3/clusters/${id}/brokers/${broker.broker_id}/configs/no.such.config`, 400, /Config no.such.config cannot be found/])
+  cases.push([`/v3/clusters/${id}/brokers/${broker.broker_id}/configs/no.such.config`, 404, /Config no.such.config cannot be found/])
   for (const [url, status, message] of cases) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, status, `${url}: ${status}`)

@@ -162,8 +162,8 @@ t.test('create: failures', async (t) => {
   expectError(t, await post({ topic_name: fresh, replicas_assignments: { 0: [1] } }), 400, /replicas_assignments is not supported/, 'replicas_assignments')
   const notJson = await app.inject({ method: 'POST', url: `/v3/clusters/${id}/topics`, headers: { 'content-type': 'application/json' }, payload: '{"topic_name":' })
   expectError(t, notJson, 400, /not valid JSON/, 'a body that is not JSON')
-  expectError(t, await post({ topic_name: fresh }, '/v3/clusters/no-such-cluster/topics'), 400, /Cluster no-such-cluster cannot be found/, 'an unknown cluster')
-  expectError(t, await app.inject({ method: 'GET', url: '/v3/clusters/no-such-cluster/topics' }), 400, /cannot be found/, 'listing in an unknown cluster')
+  expectError(t, await post({ topic_name: fresh }, '/v3/clusters/no-such-cluster/topics'), 404, /Cluster no-such-cluster cannot be found/, 'an unknown cluster')
+  expectError(t, await app.inject({ method: 'GET', url: '/v3/clusters/no-such-cluster/topics' }), 404, /cannot be found/, 'listing in an unknown cluster')
   t.notOk(await topicExists(t, fresh), 'none of them created anything')
 })
 
@@ -184,7 +184,7 @@ t.test('PATCH adds partitions; fewer or as many is refused', async (t) => {
   expectError(t, await app.inject({ method: 'PATCH', url, payload: { partitions_count: 5 } }), 400, /partitions/i, 'as many partitions')
   expectError(t, await app.inject({ method: 'PATCH', url, payload: {} }), 400, /partitions_count/, 'no partitions_count')
   expectError(t, await app.inject({ method: 'PATCH', url: `/v3/clusters/${id}/topics/${uniqueName('none')}`, payload: { partitions_count: 3 } }),
-    400, /does not exist/, 'an unknown topic')
+    404, /does not exist/, 'an unknown topic')
   const [after] = await admin.fetchTopicMetadata({ topics: [topic] })
   t.equal(after?.partitions.length, 5, 'still 5 partitions')
 })
