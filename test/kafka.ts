@@ -3,6 +3,7 @@
 // and passes its addresses in the environment; nothing here starts or fakes a broker.
 import { randomUUID } from 'node:crypto'
 import { KafkaJS } from '@confluentinc/kafka-javascript'
+import { Admin } from '@platformatic/kafka'
 
 export type Mechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
 export interface SaslUser { username: string, password: string }
@@ -80,4 +81,11 @@ export async function createTopic (t: Teardown, options: { prefix?: string, name
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   return topic
+}
+
+/** The cluster's id, as Kafka itself reports it (not through the service). */
+export async function clusterId (t: Teardown): Promise<string> {
+  const admin = new Admin({ clientId: 'kosha-test', bootstrapBrokers: bootstrap().split(',') })
+  t.teardown(() => admin.close())
+  return (await admin.metadata({ topics: [] })).id
 }

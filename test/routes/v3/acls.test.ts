@@ -6,17 +6,11 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { Admin, AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka'
 import { build } from '../../helper'
-import { USERS, bootstrap, createTopic, kafkaClient, saslBootstrap, uniqueName } from '../../kafka'
+import { USERS, bootstrap, createTopic, kafkaClient, saslBootstrap, uniqueName, clusterId } from '../../kafka'
 
 const JSON_TYPE = { 'content-type': 'application/json' }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Body = Record<string, any>
-
-async function clusterId (t: Test): Promise<string> {
-  const admin = new Admin({ clientId: 'kosha-test', bootstrapBrokers: bootstrap().split(',') })
-  t.teardown(() => admin.close())
-  return (await admin.metadata({ topics: [] })).id
-}
 
 /** Whatever a test leaves behind for a principal is removed, even when it fails half-way. */
 function cleanup (t: Test, principal: string): void {

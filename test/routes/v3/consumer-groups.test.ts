@@ -3,20 +3,13 @@
 // extensions: deleting a group and resetting its offsets, both refused while the group has an active member.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { Admin } from '@platformatic/kafka'
 import type { KafkaJS } from '@confluentinc/kafka-javascript'
 import { build } from '../../helper'
-import { bootstrap, createTopic, kafkaClient, uniqueName } from '../../kafka'
+import { createTopic, kafkaClient, uniqueName, clusterId } from '../../kafka'
 
 const JSON_TYPE = { 'content-type': 'application/json' }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
 type Body = Record<string, any>
-
-async function clusterId (t: Test): Promise<string> {
-  const admin = new Admin({ clientId: 'kosha-test', bootstrapBrokers: bootstrap().split(',') })
-  t.teardown(() => admin.close())
-  return (await admin.metadata({ topics: [] })).id
-}
 
 async function produce (t: Test, topic: string, perPartition: number[]): Promise<void> {
   const producer = kafkaClient().producer()

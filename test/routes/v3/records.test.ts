@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../helper'
-import { Admin } from '@platformatic/kafka'
-import { bootstrap, createTopic, uniqueName } from '../../kafka'
+import { createTopic, uniqueName, clusterId } from '../../kafka'
 import { kcatConsume, kcatValueAt } from '../../kcat'
 import { v3Mismatch } from '../../confluent-spec'
 import { ConcatenatedJson } from '../../../routes/v3/records'
@@ -25,12 +24,6 @@ interface Report {
 }
 
 /** The cluster's id, asked of Kafka by a client of the test's own. */
-async function clusterId (t: Test): Promise<string> {
-  const admin = new Admin({ clientId: 'kosha-test', bootstrapBrokers: bootstrap().split(',') })
-  t.teardown(() => admin.close())
-  return (await admin.metadata({ topics: [] })).id
-}
-
 /** Reports in a body of concatenated JSON, each checked against Confluent's ProduceResponse schema. */
 function reportsOf (t: Test, url: string, status: number, body: Buffer): Report[] {
   const reader = new ConcatenatedJson(1 << 20)
