@@ -1075,6 +1075,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/offset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A partition's earliest and latest offsets (v3)
+         * @description earliest_offset: the first offset still stored; latest_offset: the offset the next record will get. offset_type is accepted and ignored (both are always answered).
+         */
+        get: operations["getPartitionOffsetsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1890,6 +1910,16 @@ export interface components {
                 /** @description The committed offset after (or, dry run, that would be). */
                 offset: number;
             }[];
+        };
+        V3PartitionOffsets: {
+            /** @enum {string} */
+            kind: "KafkaPartitionWithOffsets";
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            earliest_offset: number;
+            latest_offset: number;
         };
     };
     responses: never;
@@ -10521,6 +10551,133 @@ export interface operations {
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getPartitionOffsetsV3: {
+        parameters: {
+            query?: {
+                /** @description Accepted for compatibility; both offsets are answered. */
+                offset_type?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The partition id.
+                 * @example 0
+                 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The offsets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3PartitionOffsets"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };

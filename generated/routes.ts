@@ -15596,6 +15596,227 @@ export const routes = {
         }
       }
     }
+  },
+  getPartitionOffsetsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/offset',
+    schema: {
+      "operationId": "getPartitionOffsetsV3",
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The partition id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "querystring": {
+        "type": "object",
+        "properties": {
+          "offset_type": {
+            "type": "string",
+            "maxLength": 32,
+            "description": "Accepted for compatibility; both offsets are answered."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "type": "object",
+          "required": [
+            "kind",
+            "metadata",
+            "cluster_id",
+            "topic_name",
+            "partition_id",
+            "earliest_offset",
+            "latest_offset"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "kind": {
+              "type": "string",
+              "enum": [
+                "KafkaPartitionWithOffsets"
+              ]
+            },
+            "metadata": {
+              "type": "object",
+              "required": [
+                "self"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "self": {
+                  "type": "string",
+                  "description": "Absolute URL of this resource."
+                },
+                "resource_name": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+                }
+              }
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "partition_id": {
+              "type": "integer"
+            },
+            "earliest_offset": {
+              "type": "integer"
+            },
+            "latest_offset": {
+              "type": "integer"
+            }
+          }
+        },
+        "400": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "401": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "403": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "404": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "500": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "503": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        },
+        "504": {
+          "type": "object",
+          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+          "required": [
+            "error_code",
+            "message"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
   }
 } as const
 
@@ -15889,6 +16110,11 @@ export interface RouteTypes {
     Reply: { 201: void; 400: operations['createAclsBatchV3']['responses'][400]['content']['application/json']; 401: operations['createAclsBatchV3']['responses'][401]['content']['application/json']; 403: operations['createAclsBatchV3']['responses'][403]['content']['application/json']; 404: operations['createAclsBatchV3']['responses'][404]['content']['application/json']; 415: operations['createAclsBatchV3']['responses'][415]['content']['application/json']; 500: operations['createAclsBatchV3']['responses'][500]['content']['application/json']; 503: operations['createAclsBatchV3']['responses'][503]['content']['application/json']; 504: operations['createAclsBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['createAclsBatchV3']['parameters']['path']
     Body: NonNullable<operations['createAclsBatchV3']['requestBody']>['content']['application/json']
+  }
+  getPartitionOffsetsV3: {
+    Reply: { 200: operations['getPartitionOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionOffsetsV3']['responses'][404]['content']['application/json']; 500: operations['getPartitionOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionOffsetsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getPartitionOffsetsV3']['parameters']['path']
+    Querystring: NonNullable<operations['getPartitionOffsetsV3']['parameters']['query']>
   }
 }
 

@@ -21,6 +21,8 @@ function toJsonSchema (node: unknown): unknown {
     if (k === 'example' || k === 'examples' || k.startsWith('x-') || k === 'nullable' || k === 'discriminator') continue
     out[k] = toJsonSchema(v)
   }
+  // The spec writes some integers as type int64 (a format, not a JSON type).
+  if (out.type === 'int64' || out.type === 'int32') out.type = 'integer'
   if ((node as Node).nullable === true) {
     if (typeof out.type === 'string') out.type = [out.type, 'null']
     else return { anyOf: [out, { type: 'null' }] }

@@ -1,6 +1,7 @@
 // Confluent REST Proxy v3: topics, their configs and their partitions.
 import type { FastifyInstance } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
+import { link } from '../../lib/links'
 import { PartitionNotFoundError, ResourceNotFoundError, ValidationError } from '../../lib/errors'
 import type { ConfigChange, ConfigValue } from '../../plugins/metadata'
 import {
@@ -165,6 +166,25 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
       const partition = described?.partitions.find((p) => p.id === partitionId)
       if (!partition) throw new PartitionNotFoundError(topic, partitionId)
       return reply.code(200).send(partitionResource(request, id, topic, partition))
+    }
+  })
+
+  fastify.route<RouteTypes['getPartitionOffsetsV3']>({
+    ...routes.getPartitionOffsetsV3,
+    handler: async (request, reply) => {
+      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
+      const { topic_name: topic, partition_id: partition } = request.params
+      const offsets = await fastify.metadata.watermarks(request, topic, partition)
+      const self = `${topicPath(id, topic)}/partitions/${partition}/offset`
+      return reply.code(200).send({
+        kind: 'KafkaPartitionWithOffsets',
+        metadata: { self: link(request, self), resource_name: `crn:///kafka=${id}/topic=${topic}/partition=${partition}/offset` },
+        cluster_id: id,
+        topic_name: topic,
+        partition_id: partition,
+        earliest_offset: offsets.low,
+        latest_offset: offsets.high
+      })
     }
   })
 }

@@ -318,3 +318,28 @@ t.test('partitions: list and one', async (t) => {
   expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/no-such-cluster/topics/${topic}/partitions` }), 404, /cannot be found/, 'an unknown cluster')
   expectError(t, await app.inject({ method: 'GET', url: `${base}/-1` }), 400, /partition_id/, 'a negative partition id')
 })
+
+t.test('a partition\'s earliest and latest offsets follow the records', async (t) => {
+  const app = await build(t, { env: { ADVERTISED_URL: BASE } })
+  const id = await clusterId(app)
+  const topic = await createTopic(t, { partitions: 2 })
+  const url = `/v3/clusters/${id}/topics/${topic}/partitions/1/offset`
+  const before = await app.inject({ method: 'GET', url })
+  t.equal(before.statusCode, 200)
+  t.match(before.json(), {
+    kind: 'KafkaPartitionWithOffsets',
+    metadata: { self: `${BASE}${url}`, resource_name: `crn:///kafka=${id}/topic=${topic}/partition=1/offset` },
+    cluster_id: id,
+    topic_name: topic,
+    partition_id: 1,
+    earliest_offset: 0,
+    latest_offset: 0
+  })
+  for (let i = 0; i < 3; i++) {
+    const res = await app.inject({ method: 'POST', url: `/topics/${topic}/partitions/1`, headers: { 'content-type': 'application/json' }, payload: { records: [{ value: i }] } })
+    t.equal(res.statusCode, 200)
+  }
+  t.match((await app.inject({ method: 'GET', url: `${url}?offset_type=latest` })).json(), { earliest_offset: 0, latest_offset: 3 })
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${topic}/partitions/9/offset` }), 404, /Partition 9/, 'an unknown partition')
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${uniqueName('none')}/partitions/0/offset` }), 404, /does not exist/, 'an unknown topic')
+})
