@@ -98,6 +98,11 @@ export class ConsumerInstanceNotFoundError extends KoshaError {
 export class IllegalStateError extends KoshaError {
   constructor (message: string) { super(409, 'KOSHA_ILLEGAL_STATE', message) }
 }
+export class GroupNotEmptyError extends KoshaError {
+  constructor (groupId: string, members: number) {
+    super(409, 'KOSHA_GROUP_NOT_EMPTY', `Consumer group '${groupId}' has ${members} active member(s): stop its consumers first.`)
+  }
+}
 export class ConsumerExistsError extends KoshaError {
   constructor (name: string) {
     super(409, 'KOSHA_CONSUMER_EXISTS', `Consumer '${name}' already exists: pick another name, or delete it first.`)

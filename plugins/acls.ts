@@ -7,7 +7,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes, type Acl, type AclFilter } from '@platformatic/kafka'
-import { KoshaError, ResourceNotFoundError, fromKafkaError, kafkaCode } from '../lib/errors'
+import { KafkaInvalidRequestError, KoshaError, ResourceNotFoundError, ValidationError, fromKafkaError, kafkaCode } from '../lib/errors'
 
 /** One ACL in Confluent's names. */
 export interface AclEntry {
@@ -43,11 +43,6 @@ declare module 'fastify' {
   interface FastifyInstance { acls: AclService }
 }
 
-/** 400: a filter or an ACL this API (or Kafka) refuses. */
-export class AclRequestError extends KoshaError {
-  constructor (message: string, cause?: unknown) { super(400, 'KOSHA_BAD_REQUEST', message, { cause }) }
-}
-
 // Confluent's spec lists these names; USER and the token operations of Kafka's enums are outside it.
 const RESOURCE_TYPES = ['ANY', 'TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID', 'DELEGATION_TOKEN'] as const
 const PATTERN_TYPES = ['ANY', 'MATCH', 'LITERAL', 'PREFIXED'] as const
@@ -64,7 +59,7 @@ function enumValue<T extends Table> (table: T, allowed: readonly string[], field
   const choices = options.concrete ? allowed.filter((a) => !FILTER_ONLY.has(a)) : allowed
   if (!choices.includes(name) || !(name in table)) {
     const said = value === undefined ? 'is required' : `cannot be ${JSON.stringify(value)}`
-    throw new AclRequestError(`${field} ${said}: use one of ${choices.join(', ')}.`)
+    throw new ValidationError(`${field} ${said}: use one of ${choices.join(', ')}.`)
   }
   return table[name] as T[keyof T]
 }
@@ -93,12 +88,12 @@ function toAcl (e: AclEntry, where: string): Acl {
     permissionType: enumValue(AclPermissionTypes, PERMISSIONS, `${where}permission`, e.permission, concrete)
   }
   // Kafka would refuse these too, with less to go on.
-  if (!/^[^:]+:.+$/.test(e.principal)) throw new AclRequestError(`${where}principal must be Type:name, e.g. User:alice (got ${JSON.stringify(e.principal)}).`)
-  if (e.resource_name === '') throw new AclRequestError(`${where}resource_name must not be empty ('*' for every resource).`)
+  if (!/^[^:]+:.+$/.test(e.principal)) throw new ValidationError(`${where}principal must be Type:name, e.g. User:alice (got ${JSON.stringify(e.principal)}).`)
+  if (e.resource_name === '') throw new ValidationError(`${where}resource_name must not be empty ('*' for every resource).`)
   if (acl.resourceType === ResourceTypes.CLUSTER && e.resource_name !== 'kafka-cluster') {
-    throw new AclRequestError(`${where}resource_name: the only valid name for the CLUSTER resource is kafka-cluster.`)
+    throw new ValidationError(`${where}resource_name: the only valid name for the CLUSTER resource is kafka-cluster.`)
   }
-  if (e.host === '') throw new AclRequestError(`${where}host must not be empty ('*' for every host).`)
+  if (e.host === '') throw new ValidationError(`${where}host must not be empty ('*' for every host).`)
   return acl
 }
 
@@ -129,7 +124,7 @@ async function acls (fastify: FastifyInstance): Promise<void> {
     const error = fromKafkaError(err, { resource: 'the ACLs' }, request.id)
     const code = kafkaCode(err)
     if (error.status === 500 && code !== undefined && code > 0) {
-      return new AclRequestError(`Kafka refused the ACL request (error ${code}${err instanceof Error ? `: ${err.message}` : ''}).`, err)
+      return new KafkaInvalidRequestError(`Kafka refused the ACL request (error ${code}${err instanceof Error ? `: ${err.message}` : ''}).`, err)
     }
     return error
   }
@@ -150,7 +145,7 @@ async function acls (fastify: FastifyInstance): Promise<void> {
     },
     async delete (request, clusterId, query) {
       for (const field of ['resource_type', 'pattern_type', 'operation', 'permission'] as const) {
-        if (query[field] === undefined) throw new AclRequestError(`${field} is required to delete ACLs (ANY matches every value).`)
+        if (query[field] === undefined) throw new ValidationError(`${field} is required to delete ACLs (ANY matches every value).`)
       }
       const filter = toFilter(query)
       await assertCluster(request, clusterId)

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import {
   CODES, ConsumerGroupStates, ConsumerGroupTypes, OffsetSpec, type GroupDescription, type LibrdKafkaError, type ListOffsetsResult
 } from '@confluentinc/kafka-javascript'
-import { KoshaError, ResourceNotFoundError, fromKafkaError, kafkaCode } from '../lib/errors'
+import { GroupNotEmptyError, ResourceNotFoundError, ValidationError, fromKafkaError, kafkaCode } from '../lib/errors'
 
 export interface GroupMember {
   consumerId: string
@@ -66,17 +66,6 @@ declare module 'fastify' {
   interface FastifyInstance { consumerGroups: ConsumerGroupService }
 }
 
-/** 409: the operation needs a group without active members. (Here, not in lib/errors.ts, which other work edits.) */
-export class GroupNotEmptyError extends KoshaError {
-  constructor (groupId: string, members: number) {
-    super(409, 'KOSHA_GROUP_NOT_EMPTY', `Consumer group '${groupId}' has ${members} active member(s): stop its consumers first.`)
-  }
-}
-/** 400: a request this API refuses before asking Kafka. */
-export class BadRequestError extends KoshaError {
-  constructor (message: string) { super(400, 'KOSHA_BAD_REQUEST', message) }
-}
-
 const E = CODES.ERRORS
 // What Kafka answers a commit of offsets for a group that (meanwhile) has members.
 const GROUP_BUSY = new Set<number>([E.ERR_NON_EMPTY_GROUP, E.ERR_UNKNOWN_MEMBER_ID, E.ERR_ILLEGAL_GENERATION, E.ERR_REBALANCE_IN_PROGRESS])
@@ -107,9 +96,9 @@ function groupInfo (g: GroupDescription): GroupInfo {
 
 /** An ISO 8601 date-time or milliseconds since the epoch, as milliseconds. */
 function timestampMs (value: string | number | undefined): number {
-  if (value === undefined) throw new BadRequestError('body/timestamp is required with strategy TIMESTAMP.')
+  if (value === undefined) throw new ValidationError('body/timestamp is required with strategy TIMESTAMP.')
   const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value)
-  if (!Number.isSafeInteger(ms) || ms < 0) throw new BadRequestError(`body/timestamp is not an ISO 8601 date-time nor milliseconds since the epoch (got ${JSON.stringify(value)}).`)
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new ValidationError(`body/timestamp is not an ISO 8601 date-time nor milliseconds since the epoch (got ${JSON.stringify(value)}).`)
   return ms
 }
 
@@ -184,11 +173,11 @@ async function consumerGroups (fastify: FastifyInstance): Promise<void> {
   /** The partitions a reset touches and the offset each gets. */
   async function resetTargets (request: FastifyRequest, spec: ResetSpec): Promise<Array<{ topic: string, partition: number, offset: number }>> {
     if (spec.strategy === 'OFFSETS') {
-      if (!spec.offsets?.length) throw new BadRequestError('body/offsets is required with strategy OFFSETS.')
+      if (!spec.offsets?.length) throw new ValidationError('body/offsets is required with strategy OFFSETS.')
       const seen = new Set<string>()
       for (const [i, o] of spec.offsets.entries()) {
         const key = partitionKey(o.topic_name, o.partition_id)
-        if (seen.has(key)) throw new BadRequestError(`body/offsets/${i}: partition ${o.topic_name}-${o.partition_id} is listed twice.`)
+        if (seen.has(key)) throw new ValidationError(`body/offsets/${i}: partition ${o.topic_name}-${o.partition_id} is listed twice.`)
         seen.add(key)
         await fastify.metadata.partition(request, o.topic_name, o.partition_id)
       }
@@ -199,12 +188,12 @@ async function consumerGroups (fastify: FastifyInstance): Promise<void> {
         const first = low.get(key) ?? 0
         const end = high.get(key) ?? 0
         if (o.offset < first || o.offset > end) {
-          throw new BadRequestError(`body/offsets/${i}/offset ${o.offset} is outside partition ${o.topic_name}-${o.partition_id} (${first} to ${end}).`)
+          throw new ValidationError(`body/offsets/${i}/offset ${o.offset} is outside partition ${o.topic_name}-${o.partition_id} (${first} to ${end}).`)
         }
         return { topic: o.topic_name, partition: o.partition_id, offset: o.offset }
       })
     }
-    if (!spec.topics?.length) throw new BadRequestError(`body/topics is required with strategy ${spec.strategy}.`)
+    if (!spec.topics?.length) throw new ValidationError(`body/topics is required with strategy ${spec.strategy}.`)
     const ms = spec.strategy === 'TIMESTAMP' ? timestampMs(spec.timestamp) : undefined
     const partitions: Array<{ topic: string, partition: number }> = []
     for (const topic of new Set(spec.topics)) {

@@ -1,9 +1,9 @@
 // Confluent REST Proxy v3 ACLs: search (GET), create (POST, and POST acls:batch), delete matching (DELETE), in
 // Confluent's shapes. Kafka work is in plugins/acls.ts (through @platformatic/kafka: librdkafka's binding has no ACLs).
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
 import { link } from '../../lib/links'
-import { AclRequestError, type AclEntry } from '../../plugins/acls'
+import type { AclEntry } from '../../plugins/acls'
 
 type Acl = RouteTypes['listAclsV3']['Reply'][200]['data'][number]
 
@@ -36,22 +36,7 @@ function aclOf (b: AclEntry): AclEntry {
   }
 }
 
-/** Confluent answers a malformed filter or body with 400 on these operations (it declares no 422 for them). */
-function badRequest (err: FastifyError): void {
-  if (err.validation) {
-    const e = err.validation[0]
-    const field = e?.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e?.instancePath ?? ''
-    throw new AclRequestError(`${err.validationContext ?? 'request'}${field}${e?.keyword === 'required' ? ' is required' : ` ${e?.message ?? 'is invalid'}`}.`)
-  }
-  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err instanceof SyntaxError && err.statusCode === 400)) {
-    throw new AclRequestError('The body is not a JSON object.')
-  }
-  throw err
-}
-
 export default async function v3AclRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.setErrorHandler(badRequest)
-
   fastify.route<RouteTypes['listAclsV3']>({
     ...routes.listAclsV3,
     handler: async (request, reply) => {

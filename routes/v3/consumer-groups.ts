@@ -1,11 +1,11 @@
 // Confluent REST Proxy v3 consumer groups: groups, their consumers and assignments, lags and the lag summary, in
 // Confluent's resource shapes; and, beyond Confluent, DELETE of a group and POST .../offsets:reset. Kafka work is in
 // plugins/consumer-groups.ts.
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
 import { link } from '../../lib/links'
 import { ResourceNotFoundError } from '../../lib/errors'
-import { BadRequestError, type GroupInfo, type GroupMember, type PartitionLag } from '../../plugins/consumer-groups'
+import type { GroupInfo, GroupMember, PartitionLag } from '../../plugins/consumer-groups'
 
 type Group = RouteTypes['getConsumerGroupV3']['Reply'][200]
 type Consumer = RouteTypes['getConsumerV3']['Reply'][200]
@@ -89,21 +89,7 @@ function member (g: GroupInfo, consumerId: string): GroupMember {
   return found
 }
 
-/** Confluent answers a malformed parameter or body with 400 on these operations (it declares no 422 for them). */
-function badRequest (err: FastifyError): void {
-  if (err.validation) {
-    const e = err.validation[0]
-    const field = e?.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e?.instancePath ?? ''
-    throw new BadRequestError(`${err.validationContext ?? 'request'}${field}${e?.keyword === 'required' ? ' is required' : ` ${e?.message ?? 'is invalid'}`}.`)
-  }
-  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err instanceof SyntaxError && err.statusCode === 400)) {
-    throw new BadRequestError('The body is not a JSON object.')
-  }
-  throw err
-}
-
 export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.setErrorHandler(badRequest)
   const groups = fastify.consumerGroups
 
   fastify.route<RouteTypes['listConsumerGroupsV3']>({
