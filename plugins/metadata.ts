@@ -55,6 +55,23 @@ const SOURCE_NAMES = [
 const sourceName = (source: number): string => SOURCE_NAMES[source] ?? 'UNKNOWN'
 
 async function metadata (fastify: FastifyInstance): Promise<void> {
+  // The controller has applied a config change when it answers; the brokers learn of it a moment later. Waiting
+  // (bounded) until DescribeConfigs shows it means a 2xx is followed by reads that see the change.
+  async function untilVisible (request: FastifyRequest, type: 'topic' | 'broker', name: string, changes: ConfigChange[]): Promise<void> {
+    const dynamic = type === 'topic' ? 'DYNAMIC_TOPIC_CONFIG' : 'DYNAMIC_BROKER_CONFIG'
+    const deadline = Date.now() + fastify.config.kafkaTimeoutMs
+    while (Date.now() < deadline) {
+      const current = new Map((await service.configs(request, type, name).catch(() => [])).map((c) => [c.name, c]))
+      const seen = changes.every((c) => {
+        const now = current.get(c.name)
+        if (!now || now.isSensitive) return true
+        return c.operation === 'SET' ? now.value === c.value && now.source === dynamic : now.source !== dynamic
+      })
+      if (seen) return
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
   async function assertResourceExists (request: FastifyRequest, type: ResourceType, name: string): Promise<void> {
     if (type === 'topic') return await fastify.topics.assertExists(request, name)
     if (type === 'broker') {
@@ -107,6 +124,7 @@ async function metadata (fastify: FastifyInstance): Promise<void> {
         : { name: c.name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })
       await configAdmin.incrementalAlterConfigs({ resources: [{ resourceType: RESOURCE_TYPES[type], resourceName: name, configs }], validateOnly })
         .catch((err: unknown) => { throw fromKafkaError(err, configContext(type, name), request.id) })
+      if (!validateOnly) await untilVisible(request, type, name, changes)
     },
     async topicNames (request) {
       const md = await cluster(request)
