@@ -5,7 +5,7 @@ import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, type Increme
 import type { RouteTypes } from '../generated/routes'
 import type { PartitionMetadata } from '@confluentinc/kafka-javascript'
 import type { Watermarks } from './kafka-connection'
-import { InvalidResourceTypeError, PartitionNotFoundError, ResourceNotFoundError, TopicNotFoundError, fromKafkaError } from '../lib/errors'
+import { InvalidResourceTypeError, KafkaUnavailableError, PartitionNotFoundError, ResourceNotFoundError, TopicNotFoundError, fromKafkaError } from '../lib/errors'
 
 type MetadataReply = RouteTypes['getTopicMetadata']['Reply'][200]
 type Description = RouteTypes['describeResource']['Reply'][200][number]
@@ -147,9 +147,18 @@ async function metadata (fastify: FastifyInstance): Promise<void> {
     },
     async watermarks (request, topic, partition) {
       await service.partition(request, topic, partition)
-      return await fastify.kafka.watermarks(request, topic, partition).catch((err: unknown) => {
-        throw fromKafkaError(err, { topic, partition }, request.id)
-      })
+      // Right after a topic is created the client may not know the partition's leader yet: that passes in moments,
+      // so a retriable answer is asked again for a short while before it becomes a 503.
+      const deadline = Date.now() + Math.min(fastify.config.kafkaTimeoutMs, 3000)
+      for (;;) {
+        try {
+          return await fastify.kafka.watermarks(request, topic, partition)
+        } catch (err) {
+          const error = fromKafkaError(err, { topic, partition }, request.id)
+          if (!(error instanceof KafkaUnavailableError) || Date.now() > deadline) throw error
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
     },
     async topicMetadata (request, topic) {
       const md = await fastify.kafka.metadata(request, topic).catch((err: unknown) => { throw fromKafkaError(err, { topic }, request.id) })
