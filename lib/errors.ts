@@ -65,6 +65,10 @@ export class UnsupportedFormatError extends KoshaError {
 export class InvalidPayloadError extends KoshaError {
   constructor (message: string) { super(422, 'KOSHA_INVALID_PAYLOAD', message) }
 }
+/** A record the caller got wrong: Confluent answers these with 400 (its v3 error_code is the HTTP status). */
+export class BadRecordError extends KoshaError {
+  constructor (message: string) { super(400, 'KOSHA_INVALID_RECORD', message) }
+}
 export class ResourceNotFoundError extends KoshaError {
   constructor (message: string, cause?: unknown) { super(404, 'KOSHA_RESOURCE_NOT_FOUND', message, { cause }) }
 }

@@ -17,7 +17,7 @@ import Ajv, { type ValidateFunction } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
 import type { Delivery, OutgoingRecord } from '../../plugins/kafka-connection'
-import { InvalidPayloadError, KoshaError, ResourceNotFoundError, confluentError } from '../../lib/errors'
+import { BadRecordError, InvalidPayloadError, KoshaError, ResourceNotFoundError, confluentError } from '../../lib/errors'
 
 type ProduceRequest = RouteTypes['produceRecordV3']['Body']
 type BatchRequest = RouteTypes['produceRecordsBatchV3']['Body']
@@ -26,11 +26,6 @@ type BatchResponse = RouteTypes['produceRecordsBatchV3']['Reply'][207]
 type Params = RouteTypes['produceRecordV3']['Params']
 type RequestData = NonNullable<ProduceRequest['value']>
 type ResponseData = ProduceResponse['value']
-
-/** A record the caller got wrong: Confluent answers these with 400 (its v3 error_code is the HTTP status). */
-export class BadRecordError extends KoshaError {
-  constructor (message: string) { super(400, 'KOSHA_INVALID_RECORD', message) }
-}
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const SCHEMA_TYPES = new Set(['AVRO', 'PROTOBUF', 'JSONSCHEMA'])
