@@ -62,7 +62,11 @@ const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: fals
 const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false })
 const parameterAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
 
-export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
+/**
+ * The HTTP layer every request crosses before a route: body parsing and validation, configuration, errors, metrics,
+ * CORS, authentication and the response headers. The benchmark's HTTP-only arm runs exactly this, without Kafka.
+ */
+export async function httpLayer (fastify: FastifyInstance, config: Config): Promise<void> {
   fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema))
   // Every body of this API is JSON: anything else is a 415 that says so, not a string that fails validation.
   fastify.removeContentTypeParser('text/plain')
@@ -74,11 +78,24 @@ export default async function app (fastify: FastifyInstance, options: { config: 
     if (text === '') done(null, null)
     else json(request, text, done)
   })
-  await fastify.register(configPlugin, { config: options.config })
+  await fastify.register(configPlugin, { config })
   await fastify.register(errorHandler)
   await fastify.register(metrics)
   await fastify.register(cors)
   await fastify.register(auth)
+
+  // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are
+  // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
+  let closing = false
+  fastify.addHook('preClose', async () => { closing = true })
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id)
+    if (closing) reply.header('Connection', 'close')
+  })
+}
+
+export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
+  await httpLayer(fastify, options.config)
   await fastify.register(swagger)
   await fastify.register(kafkaConnection)
   await fastify.register(topics)
@@ -90,14 +107,6 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(consumerGroups)
   await fastify.register(acls)
 
-  // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are
-  // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
-  let closing = false
-  fastify.addHook('preClose', async () => { closing = true })
-  fastify.addHook('onSend', async (request, reply) => {
-    reply.header('X-Request-Id', request.id)
-    if (closing) reply.header('Connection', 'close')
-  })
   await fastify.register(operationRoutes)
   await fastify.register(topicRoutes)
   await fastify.register(produceRoutes)

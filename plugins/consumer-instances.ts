@@ -9,7 +9,9 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset } from '@confluentinc/kafka-javascript'
+import { KafkaConsumer, type ConsumerGlobalConfig, type ConsumerTopicConfig, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset } from '@confluentinc/kafka-javascript'
+import type { Config } from '../lib/config'
+import { librdkafkaConfig } from './kafka-connection'
 import { RequestQueue } from '../lib/request-queue'
 import {
   ConsumerExistsError, ConsumerInstanceNotFoundError, IllegalStateError, ShuttingDownError, TooManyConsumersError,
@@ -21,6 +23,19 @@ declare module '@confluentinc/kafka-javascript' {
   interface KafkaConsumer {
     commitCb: (toppars: TopicPartitionOffset[], cb: (err: LibrdKafkaError | null) => void) => this
   }
+}
+
+/** A consumer instance's librdkafka settings (global, topic): one place, so the benchmark's native ceiling reads with these. */
+export function instanceConsumerConfig (config: Config, group: string, name: string, options: Pick<InstanceOptions, 'offsetReset' | 'fetchMinBytes'>): [ConsumerGlobalConfig, ConsumerTopicConfig] {
+  return [{
+    ...librdkafkaConfig(config),
+    'client.id': `kosha-kafka-connector-${name}`,
+    'group.id': group,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'enable.partition.eof': false,
+    ...(options.fetchMinBytes !== undefined ? { 'fetch.min.bytes': options.fetchMinBytes } : {})
+  }, { 'auto.offset.reset': options.offsetReset }]
 }
 
 export type Format = 'binary' | 'json'
@@ -80,8 +95,9 @@ declare module 'fastify' {
   interface FastifyInstance { consumerInstances: ConsumerInstances }
 }
 
-const POLL_SLICE_MS = 200
-const BATCH = 500
+/** A records request polls librdkafka in slices of this long, for up to this many records. */
+export const POLL_SLICE_MS = 200
+export const BATCH = 500
 const OFFSET_BEGINNING = -2
 const OFFSET_END = -1
 const keyOf = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`
@@ -180,15 +196,7 @@ async function consumerInstances (fastify: FastifyInstance): Promise<void> {
       const name = options.name ?? `kosha-${randomUUID()}`
       if (all.has(id(group, name))) throw new ConsumerExistsError(`${name}' of group '${group}`)
       if (all.size >= config.consumerMax) throw new TooManyConsumersError(config.consumerMax)
-      const consumer = new KafkaConsumer({
-        ...fastify.kafka.clientConfig(),
-        'client.id': `kosha-kafka-connector-${name}`,
-        'group.id': group,
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'enable.partition.eof': false,
-        ...(options.fetchMinBytes !== undefined ? { 'fetch.min.bytes': options.fetchMinBytes } : {})
-      }, { 'auto.offset.reset': options.offsetReset })
+      const consumer = new KafkaConsumer(...instanceConsumerConfig(config, group, name, options))
       const instance: Instance = {
         group,
         name,

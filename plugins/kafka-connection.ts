@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { AdminClient, Producer, type GlobalConfig, type IAdminClient, type LibrdKafkaError, type Metadata } from '@confluentinc/kafka-javascript'
+import { AdminClient, Producer, type GlobalConfig, type IAdminClient, type LibrdKafkaError, type Metadata, type ProducerGlobalConfig, type ProducerTopicConfig } from '@confluentinc/kafka-javascript'
 import { Admin } from '@platformatic/kafka'
 import type { Config } from '../lib/config'
 import { KafkaAuthenticationError, KafkaUnavailableError, KoshaError, ShuttingDownError, fromKafkaError } from '../lib/errors'
@@ -77,6 +77,23 @@ export function librdkafkaConfig (config: Config): GlobalConfig {
   }
 }
 
+/** The producer's settings (global, topic): one place, so the benchmark's native ceiling runs exactly these. */
+export function producerConfig (config: Config): [ProducerGlobalConfig, ProducerTopicConfig] {
+  return [{
+    ...librdkafkaConfig(config),
+    'enable.idempotence': true,
+    'linger.ms': 2,
+    'topic.metadata.propagation.max.ms': 3000,
+    dr_cb: true
+  }, {
+    // acks=all and the delivery timeout are topic-level settings in librdkafka (idempotence requires acks=all).
+    'request.required.acks': -1,
+    'message.timeout.ms': config.kafkaTimeoutMs,
+    // The Java producer's default: records with one key land on the partition a Java client would choose.
+    partitioner: 'murmur2_random'
+  }]
+}
+
 function platformaticAdmin (config: Config): Admin {
   return new Admin({
     clientId: 'kosha-kafka-connector-admin',
@@ -102,18 +119,7 @@ async function kafkaConnection (fastify: FastifyInstance): Promise<void> {
   let nextOpaque = 1
 
   function connect (): Promise<void> {
-    const p = new Producer({
-      ...librdkafkaConfig(config),
-      'enable.idempotence': true,
-      'request.required.acks': -1,
-      'linger.ms': 2,
-      'message.timeout.ms': config.kafkaTimeoutMs,
-      'topic.metadata.propagation.max.ms': 3000,
-      dr_cb: true
-    }, {
-      // The Java producer's default: records with one key land on the partition a Java client would choose.
-      partitioner: 'murmur2_random'
-    })
+    const p = new Producer(...producerConfig(config))
     p.on('event.log', (e: { severity: number, fac: string, message: string }) => {
       // librdkafka says here why a connection failed (e.g. SASL authentication error): worth a warning, never secret.
       if (e.severity <= 4) log.warn({ facility: e.fac }, e.message)
