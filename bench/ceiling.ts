@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline'
 import { KafkaConsumer, Producer, type LibrdKafkaError, type Message } from '@confluentinc/kafka-javascript'
 import { loadConfig } from '../lib/config'
 import { producerConfig } from '../plugins/kafka-connection'
-import { BATCH, POLL_SLICE_MS, instanceConsumerConfig } from '../plugins/consumer-instances'
+import { BATCH, POLL_SLICE_MS, instanceConsumerConfig, pollBatch } from '../plugins/consumer-instances'
 import { closedLoop, nowMs, openLoop, percentiles, recordValue, type LoadResult } from './load'
 
 export type CeilingTask =
@@ -54,13 +54,11 @@ async function consumer (topic: string, partitions: number, group: string): Prom
   const c = new KafkaConsumer(...instanceConsumerConfig(config, group, group, { offsetReset: 'earliest' }))
   await new Promise<void>((resolve, reject) => c.connect({ timeout: 30_000 }, (err) => err ? reject(err) : resolve()))
   c.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })))
-  c.setDefaultConsumeTimeout(POLL_SLICE_MS)
   return c
 }
 
-function consume (c: KafkaConsumer): Promise<Message[]> {
-  return new Promise((resolve, reject) => c.consume(BATCH, (err, messages) => err ? reject(err) : resolve(messages)))
-}
+/** Reads as the service's consumer instances do. */
+const consume = async (c: KafkaConsumer): Promise<Message[]> => await pollBatch(c, BATCH, POLL_SLICE_MS)
 
 async function disconnect (c: KafkaConsumer): Promise<void> {
   await new Promise<void>((resolve) => c.disconnect(() => resolve()))

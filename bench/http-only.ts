@@ -21,6 +21,7 @@ async function main (): Promise<void> {
   }
   fastify.decorate('produce', produce)
   await fastify.register(v2ProduceRoutes)
+  fastify.get('/healthz', async () => ({ status: 'ok' }))
   await fastify.listen({ port: config.port, host: config.host })
   const stop = (): void => { fastify.close().then(() => process.exit(0), () => process.exit(1)) }
   process.once('SIGTERM', stop)

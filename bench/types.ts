@@ -47,6 +47,8 @@ export interface Cell {
   /** CPU seconds (user + system) of the gateway process (for the ceiling: of the native client's process). */
   cpuSec: number
   recordsPerCpuSec: number
+  /** CPU seconds of the runner (the load generator), which shares its CPU with the broker: near elapsedSec means it was saturated. */
+  loadGeneratorCpuSec?: number
   /** Highest resident set size of the gateway process seen during the cell, MiB. */
   peakRssMb: number
   /** HTTP status mix ("200": n); "error" for requests that got no HTTP answer; "ok" for the ceiling. */

@@ -1,0 +1,168 @@
+// Starting and stopping what the benchmark measures, each pinned to the gateway's CPU: the service (production
+// build and configuration), the HTTP-only reference, Strimzi Kafka Bridge, and the native ceiling process.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { join } from 'node:path'
+import { request } from 'undici'
+import type { ArmName } from './types'
+import type { CeilingTask } from './ceiling'
+import type { LoadResult } from './load'
+
+export interface Process { pid: number, stop: () => Promise<void> }
+export interface Gateway extends Process { arm: ArmName, origin: string }
+
+const root = join(__dirname, '..')
+
+/** Starts a command, pinned to `cpu` with taskset when one is given; output goes to `log`. */
+export function launch (command: string, args: string[], options: { cpu?: string, env?: NodeJS.ProcessEnv, log: string, stdio?: 'pipe' }): ChildProcess {
+  const [cmd, argv] = options.cpu !== undefined ? ['taskset', ['-c', options.cpu, command, ...args]] : [command, args]
+  const child = spawn(cmd, argv, {
+    cwd: root,
+    env: { ...process.env, ...options.env },
+    stdio: [options.stdio === 'pipe' ? 'pipe' : 'ignore', options.stdio === 'pipe' ? 'pipe' : 'pipe', 'pipe']
+  })
+  const out = createWriteStream(options.log, { flags: 'a' })
+  if (options.stdio !== 'pipe') child.stdout?.pipe(out)
+  child.stderr?.pipe(out)
+  return child
+}
+
+async function stopChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Waits until `url` answers 2xx, or fails naming the log to read. */
+export async function waitReady (url: string, child: ChildProcess, log: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode}); see ${log}`)
+    try {
+      const res = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 })
+      await res.body.dump()
+      if (res.statusCode < 300) return
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(`${url} did not become ready within ${timeoutMs} ms; see ${log}`)
+}
+
+async function gateway (arm: ArmName, child: ChildProcess, origin: string, readyPath: string, log: string): Promise<Gateway> {
+  try {
+    await waitReady(origin + readyPath, child, log)
+  } catch (err) {
+    await stopChild(child)
+    throw err
+  }
+  if (child.pid === undefined) throw new Error(`${arm} did not start`)
+  return { arm, origin, pid: child.pid, stop: async () => await stopChild(child) }
+}
+
+export async function startService (o: { bootstrap: string, port: number, cpu?: string, logDir: string }): Promise<Gateway> {
+  const log = join(o.logDir, 'service.log')
+  const child = launch(process.execPath, ['dist/server.js'], {
+    ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
+    env: { BROKER_ADDRESS: o.bootstrap, PORT: String(o.port), HOST: '127.0.0.1', NODE_ENV: 'production' },
+    log
+  })
+  return await gateway('us', child, `http://127.0.0.1:${o.port}`, '/readyz', log)
+}
+
+export async function startHttpOnly (o: { port: number, cpu?: string, logDir: string }): Promise<Gateway> {
+  const log = join(o.logDir, 'http-only.log')
+  const child = launch(process.execPath, ['--import', 'tsx', 'bench/http-only.ts'], {
+    ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
+    env: { PORT: String(o.port), HOST: '127.0.0.1', NODE_ENV: 'production' },
+    log
+  })
+  return await gateway('http-only', child, `http://127.0.0.1:${o.port}`, '/healthz', log)
+}
+
+/** The bridge's version, from the jar in its libs folder. */
+export function bridgeVersion (home: string): string {
+  const jar = readdirSync(join(home, 'libs')).find((f) => /^kafka-bridge-\d.*\.jar$/.test(f))
+  return jar?.replace(/^kafka-bridge-/, '').replace(/\.jar$/, '') ?? 'unknown'
+}
+
+/**
+ * Strimzi Kafka Bridge from an unpacked distribution (BRIDGE_HOME), with the service's producer settings:
+ * acks=all, idempotence, linger 2 ms, no compression; consumers read with auto-commit off, as ours do.
+ */
+export async function startBridge (o: { home: string, bootstrap: string, port: number, cpu?: string, logDir: string, javaHome?: string }): Promise<Gateway> {
+  const log = join(o.logDir, 'bridge.log')
+  const properties = join(o.logDir, 'bridge.properties')
+  writeFileSync(properties, [
+    'bridge.id=kosha-bench',
+    `kafka.bootstrap.servers=${o.bootstrap}`,
+    'kafka.producer.acks=all',
+    'kafka.producer.enable.idempotence=true',
+    'kafka.producer.linger.ms=2',
+    'kafka.producer.compression.type=none',
+    'kafka.consumer.auto.offset.reset=earliest',
+    'http.host=127.0.0.1',
+    `http.port=${o.port}`,
+    'http.cors.enabled=false',
+    ''
+  ].join('\n'))
+  const script = join(o.home, 'bin', 'kafka_bridge_run.sh')
+  if (!existsSync(script)) throw new Error(`${script} not found: BRIDGE_HOME must be an unpacked Strimzi Kafka Bridge distribution`)
+  const child = launch('bash', [script, '--config-file', properties], {
+    ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
+    env: { ...(o.javaHome ? { JAVA_HOME: o.javaHome, PATH: `${o.javaHome}/bin:${process.env.PATH ?? ''}` } : {}) },
+    log
+  })
+  return await gateway('bridge', child, `http://127.0.0.1:${o.port}`, '/ready', log)
+}
+
+/** The native ceiling: a long-lived process that runs one task at a time. */
+export class Ceiling implements Process {
+  readonly pid: number
+  private readonly child: ChildProcess
+  private readonly answers = new Map<number, (line: { result?: LoadResult, error?: string }) => void>()
+  private nextId = 1
+
+  private constructor (child: ChildProcess) {
+    this.child = child
+    this.pid = child.pid ?? 0
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let msg: { id?: number, result?: LoadResult, error?: string }
+      try { msg = JSON.parse(line) as typeof msg } catch { return }
+      const answer = msg.id !== undefined ? this.answers.get(msg.id) : undefined
+      if (answer && msg.id !== undefined) { this.answers.delete(msg.id); answer(msg) }
+    })
+  }
+
+  static async start (o: { bootstrap: string, cpu?: string, logDir: string }): Promise<Ceiling> {
+    const child = launch(process.execPath, ['--import', 'tsx', 'bench/ceiling.ts'], {
+      ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
+      env: { BROKER_ADDRESS: o.bootstrap, NODE_ENV: 'production' },
+      log: join(o.logDir, 'ceiling.log'),
+      stdio: 'pipe'
+    })
+    await new Promise<void>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! })
+      lines.once('line', () => { lines.close(); resolve() })
+      child.once('exit', (code) => reject(new Error(`the ceiling process exited (${code}); see ${join(o.logDir, 'ceiling.log')}`)))
+    })
+    return new Ceiling(child)
+  }
+
+  async run (task: CeilingTask): Promise<LoadResult> {
+    const id = this.nextId++
+    const answer = new Promise<{ result?: LoadResult, error?: string }>((resolve) => this.answers.set(id, resolve))
+    this.child.stdin!.write(JSON.stringify({ id, task }) + '\n')
+    const { result, error } = await answer
+    if (!result) throw new Error(`ceiling: ${error ?? 'no result'}`)
+    return result
+  }
+
+  async stop (): Promise<void> {
+    this.child.stdin!.end()
+    await stopChild(this.child)
+  }
+}
