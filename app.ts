@@ -2,6 +2,7 @@
 // tests and production cannot differ. Plugins are registered in dependency order, one concern each; routes last.
 import { randomUUID } from 'node:crypto'
 import Ajv from 'ajv'
+import pino from 'pino'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './lib/config'
 import configPlugin from './plugins/config'
@@ -35,10 +36,26 @@ import v3AclRoutes from './routes/v3/acls'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+let stdout: ReturnType<typeof pino.destination> | undefined
+/**
+ * Standard output, written asynchronously in chunks of 4 KiB or every 250 ms, whichever comes first: a request
+ * never waits for the disk (synchronous writes of each line took a third of the CPU under load in the benchmark).
+ * Pino writes what is left when the process exits.
+ */
+function stdoutLog (): ReturnType<typeof pino.destination> {
+  if (!stdout) {
+    const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 })
+    setInterval(() => { destination.flush() }, 250).unref()
+    stdout = destination
+  }
+  return stdout
+}
+
 export function serverOptions (config: Config): FastifyServerOptions {
   return {
     logger: {
       level: config.logLevel,
+      stream: stdoutLog(),
       redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' }
     },
     bodyLimit: config.bodyLimit,

@@ -1,7 +1,7 @@
 // Starting and stopping what the benchmark measures, each pinned to the gateway's CPU: the service (production
 // build and configuration), the HTTP-only reference, Strimzi Kafka Bridge, and the native ceiling process.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { closeSync, existsSync, openSync, readdirSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import { request } from 'undici'
@@ -14,17 +14,17 @@ export interface Gateway extends Process { arm: ArmName, origin: string }
 
 const root = join(__dirname, '..')
 
-/** Starts a command, pinned to `cpu` with taskset when one is given; output goes to `log`. */
-export function launch (command: string, args: string[], options: { cpu?: string, env?: NodeJS.ProcessEnv, log: string, stdio?: 'pipe' }): ChildProcess {
+/** Starts a command, pinned to `cpu` with taskset when one is given; its output goes straight to the file `log`. */
+export function launch (command: string, args: string[], options: { cpu?: string, env?: NodeJS.ProcessEnv, log: string, stdio?: 'pipe', cwd?: string }): ChildProcess {
   const [cmd, argv] = options.cpu !== undefined ? ['taskset', ['-c', options.cpu, command, ...args]] : [command, args]
+  // A file, not a pipe to this process: a gateway that logs must never wait for the load generator to read.
+  const out = openSync(options.log, 'a')
   const child = spawn(cmd, argv, {
-    cwd: root,
+    cwd: options.cwd ?? root,
     env: { ...process.env, ...options.env },
-    stdio: [options.stdio === 'pipe' ? 'pipe' : 'ignore', options.stdio === 'pipe' ? 'pipe' : 'pipe', 'pipe']
+    stdio: options.stdio === 'pipe' ? ['pipe', 'pipe', out] : ['ignore', out, out]
   })
-  const out = createWriteStream(options.log, { flags: 'a' })
-  if (options.stdio !== 'pipe') child.stdout?.pipe(out)
-  child.stderr?.pipe(out)
+  closeSync(out)
   return child
 }
 
@@ -83,6 +83,21 @@ export async function startHttpOnly (o: { port: number, cpu?: string, logDir: st
   return await gateway('http-only', child, `http://127.0.0.1:${o.port}`, '/healthz', log)
 }
 
+/** A JDK of at least `major` for the bridge: BRIDGE_JAVA_HOME, else the default java if new enough, else the newest under /usr/lib/jvm. */
+export function bridgeJavaHome (major: number): string | undefined {
+  const versionOf = (java: string): number => {
+    const out = spawnSync(java, ['-version'], { encoding: 'utf8' })
+    return Number(/version "(\d+)/.exec(out.stderr ?? '')?.[1] ?? 0)
+  }
+  if (process.env.BRIDGE_JAVA_HOME) return process.env.BRIDGE_JAVA_HOME
+  if (versionOf('java') >= major) return undefined
+  const jvms = existsSync('/usr/lib/jvm') ? readdirSync('/usr/lib/jvm').map((d) => join('/usr/lib/jvm', d)) : []
+  const found = jvms.map((home) => ({ home, v: existsSync(join(home, 'bin', 'java')) ? versionOf(join(home, 'bin', 'java')) : 0 }))
+    .filter((j) => j.v >= major).sort((a, b) => b.v - a.v)[0]
+  if (!found) throw new Error(`Strimzi Kafka Bridge needs Java ${major} or newer: set BRIDGE_JAVA_HOME`)
+  return found.home
+}
+
 /** The bridge's version, from the jar in its libs folder. */
 export function bridgeVersion (home: string): string {
   const jar = readdirSync(join(home, 'libs')).find((f) => /^kafka-bridge-\d.*\.jar$/.test(f))
@@ -107,16 +122,22 @@ export async function startBridge (o: { home: string, bootstrap: string, port: n
     'http.host=127.0.0.1',
     `http.port=${o.port}`,
     'http.cors.enabled=false',
+    `http.management.port=${o.port + 100}`,
     ''
   ].join('\n'))
   const script = join(o.home, 'bin', 'kafka_bridge_run.sh')
   if (!existsSync(script)) throw new Error(`${script} not found: BRIDGE_HOME must be an unpacked Strimzi Kafka Bridge distribution`)
+  // Its own folder as working directory: the bridge reads openapi.json from there before its classpath, and ours
+  // is not its contract.
   const child = launch('bash', [script, '--config-file', properties], {
+    cwd: o.home,
     ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
     env: { ...(o.javaHome ? { JAVA_HOME: o.javaHome, PATH: `${o.javaHome}/bin:${process.env.PATH ?? ''}` } : {}) },
     log
   })
-  return await gateway('bridge', child, `http://127.0.0.1:${o.port}`, '/ready', log)
+  // Readiness is served on the management port; the API on the main one.
+  const gw = await gateway('bridge', child, `http://127.0.0.1:${o.port + 100}`, '/ready', log)
+  return { ...gw, origin: `http://127.0.0.1:${o.port}` }
 }
 
 /** The native ceiling: a long-lived process that runs one task at a time. */

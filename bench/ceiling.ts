@@ -7,7 +7,7 @@ import { KafkaConsumer, Producer, type LibrdKafkaError, type Message } from '@co
 import { loadConfig } from '../lib/config'
 import { producerConfig } from '../plugins/kafka-connection'
 import { BATCH, POLL_SLICE_MS, instanceConsumerConfig, pollBatch } from '../plugins/consumer-instances'
-import { closedLoop, nowMs, openLoop, percentiles, recordValue, type LoadResult } from './load'
+import { DrainClock, closedLoop, nowMs, openLoop, percentiles, recordValue, type LoadResult } from './load'
 
 export type CeilingTask =
   | { kind: 'produce', topic: string, batch: number, connections: number, maxRequests: number, durationMs: number, valueBytes: number }
@@ -57,8 +57,16 @@ async function consumer (topic: string, partitions: number, group: string): Prom
   return c
 }
 
-/** Reads as the service's consumer instances do. */
-const consume = async (c: KafkaConsumer): Promise<Message[]> => await pollBatch(c, BATCH, POLL_SLICE_MS)
+/** Reads as the service's consumer instances do; null after an error (logged), which the caller may wait out. */
+async function consume (c: KafkaConsumer): Promise<Message[] | null> {
+  try {
+    return await pollBatch(c, BATCH, POLL_SLICE_MS)
+  } catch (err) {
+    process.stderr.write(`ceiling: consume: ${String(err)}\n`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    return null
+  }
+}
 
 async function disconnect (c: KafkaConsumer): Promise<void> {
   await new Promise<void>((resolve) => c.disconnect(() => resolve()))
@@ -75,27 +83,32 @@ async function run (task: CeilingTask): Promise<LoadResult> {
       return await openLoop({ rate: task.rate, durationMs: task.durationMs, send: sender(task.topic, 1, () => value) })
     }
     case 'drain': {
-      const c = await consumer(task.topic, task.partitions, `bench-ceiling-${Date.now()}`)
-      const started = nowMs()
-      const deadline = started + task.durationMs
-      let records = 0
-      let requests = 0
-      while (records < task.records && nowMs() < deadline) {
-        records += (await consume(c)).length
-        requests++
+      let c = await consumer(task.topic, task.partitions, `bench-ceiling-${Date.now()}`)
+      const drain = new DrainClock(task.records, task.durationMs)
+      // A consumer that started while the broker was still creating its offsets topic can keep failing: after 5 s
+      // of errors (logged), a new one starts over.
+      let failingSince: number | undefined
+      while (drain.going()) {
+        const batch = await consume(c)
+        if (batch !== null) { failingSince = undefined; drain.got(batch.length); continue }
+        failingSince ??= nowMs()
+        if (nowMs() - failingSince > 5000 && drain.received === 0) {
+          await disconnect(c)
+          c = await consumer(task.topic, task.partitions, `bench-ceiling-${Date.now()}`)
+          failingSince = undefined
+        }
       }
-      const elapsedSec = (nowMs() - started) / 1000
       await disconnect(c)
-      return { requests, records, elapsedSec, statuses: { ok: requests }, latencyMs: percentiles([]) }
+      return { ...drain.result(), statuses: { ok: drain.requests }, latencyMs: percentiles([]) }
     }
     case 'e2e': {
       const c = await consumer(task.topic, task.partitions, `bench-ceiling-${Date.now()}`)
       const pad = recordValue(task.valueBytes)
       const latencies: number[] = []
-      let stop = false
+      const reader = { stop: false }
       const reading = (async () => {
-        while (!stop) {
-          for (const m of await consume(c)) {
+        while (!reader.stop) {
+          for (const m of await consume(c) ?? []) {
             const sent = (JSON.parse(m.value?.toString() ?? '{}') as { t?: number }).t
             if (sent !== undefined) latencies.push(nowMs() - sent)
           }
@@ -104,7 +117,7 @@ async function run (task: CeilingTask): Promise<LoadResult> {
       const produced = await openLoop({ rate: task.rate, durationMs: task.durationMs, send: sender(task.topic, 1, () => Buffer.from(JSON.stringify({ t: nowMs(), ...pad }))) })
       const deadline = nowMs() + 10_000
       while (latencies.length < produced.records && nowMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-      stop = true
+      reader.stop = true
       await reading
       await disconnect(c)
       return { ...produced, records: latencies.length, latencyMs: percentiles(latencies) }

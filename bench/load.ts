@@ -82,7 +82,7 @@ export async function openLoop (options: { rate: number, durationMs: number, sen
       const due = started + next * interval
       const p = settle(options.send).then((sent) => { tally.add(sent, performance.now() - due) })
       inFlight.add(p)
-      void p.finally(() => inFlight.delete(p))
+      p.finally(() => inFlight.delete(p)).catch(() => undefined)
       next++
     }
     const wait = started + next * interval - performance.now()
@@ -105,3 +105,32 @@ export function recordValue (bytes: number): Record<string, string> {
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable between processes on one machine. */
 export const nowMs = (): number => performance.timeOrigin + performance.now()
+
+/**
+ * Times a drain from its first records to its last, so that what precedes the first fetch (joining, finding the
+ * group coordinator, the first fetch's round trip) is not counted as reading speed: the same for every arm.
+ */
+export class DrainClock {
+  private readonly deadline: number
+  private first = 0
+  private last = 0
+  private firstBatch = 0
+  received = 0
+  requests = 0
+  constructor (private readonly records: number, durationMs: number) { this.deadline = nowMs() + durationMs }
+  going (): boolean { return this.received < this.records && nowMs() < this.deadline }
+  got (count: number): void {
+    this.requests++
+    if (count === 0) return
+    const now = nowMs()
+    if (this.received === 0) { this.first = now; this.firstBatch = count }
+    this.last = now
+    this.received += count
+  }
+
+  /** Records after the first batch, over the time from the first batch to the last. */
+  result (): { requests: number, records: number, elapsedSec: number } {
+    const elapsedSec = Math.max(1e-3, (this.last - this.first) / 1000)
+    return { requests: this.requests, records: this.received, elapsedSec: elapsedSec * this.received / Math.max(1, this.received - this.firstBatch) }
+  }
+}

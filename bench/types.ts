@@ -49,6 +49,8 @@ export interface Cell {
   recordsPerCpuSec: number
   /** CPU seconds of the runner (the load generator), which shares its CPU with the broker: near elapsedSec means it was saturated. */
   loadGeneratorCpuSec?: number
+  /** CPU seconds of the Kafka broker (when the runner started it), which shares its CPU with the load generator. */
+  brokerCpuSec?: number
   /** Highest resident set size of the gateway process seen during the cell, MiB. */
   peakRssMb: number
   /** HTTP status mix ("200": n); "error" for requests that got no HTTP answer; "ok" for the ceiling. */

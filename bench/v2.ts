@@ -5,6 +5,8 @@ import type { ArmName } from './types'
 import type { Send } from './load'
 
 export const JSON_V2 = 'application/vnd.kafka.json.v2+json'
+/** The type of request bodies that carry no records (the bridge accepts no other there). */
+export const V2 = 'application/vnd.kafka.v2+json'
 
 /** A produce of one prepared body: its status, and how many records the answer says were stored. */
 export function produceSender (pool: Pool, topic: string, body: () => string): Send {
@@ -32,7 +34,7 @@ async function call (pool: Pool, method: 'GET' | 'POST' | 'DELETE', path: string
   const res = await pool.request({
     path,
     method,
-    headers: { accept: JSON_V2, ...(body !== undefined ? { 'content-type': JSON_V2 } : {}) },
+    headers: { accept: JSON_V2, ...(body !== undefined ? { 'content-type': V2 } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {})
   })
   const text = await res.body.text()

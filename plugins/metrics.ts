@@ -6,7 +6,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface Metrics {
   registry: Registry
-  recordProduced: (ok: boolean, seconds: number) => void
+  /** A produce call's records: how many were acknowledged, how many failed, and how long until all had settled. */
+  recordProduced: (acknowledged: number, failed: number, seconds: number) => void
 }
 
 declare module 'fastify' {
@@ -29,7 +30,7 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
   const failed = new Counter({ name: 'kosha_records_failed_total', help: 'Records whose produce failed.', registers: [registry] })
   const latency = new Histogram({
     name: 'kosha_delivery_latency_seconds',
-    help: 'From send to the broker\'s acknowledgement.',
+    help: 'From handing a request\'s records to the producer to the last of their acknowledgements.',
     registers: [registry],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10]
   })
@@ -48,8 +49,9 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
   })
   fastify.decorate('metrics', {
     registry,
-    recordProduced (ok, seconds) {
-      if (ok) { produced.inc(); latency.observe(seconds) } else failed.inc()
+    recordProduced (acknowledged, failures, seconds) {
+      if (acknowledged > 0) { produced.inc(acknowledged); latency.observe(seconds) }
+      if (failures > 0) failed.inc(failures)
     }
   } satisfies Metrics)
   fastify.get('/metrics', async (_request, reply) => {

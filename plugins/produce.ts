@@ -32,32 +32,32 @@ async function produce (fastify: FastifyInstance): Promise<void> {
       known.set(topic, Date.now())
     }
   }
-  async function deliver (request: FastifyRequest, record: OutgoingRecord): Promise<Delivery> {
+  async function deliver (request: FastifyRequest, topic: string, records: Array<Omit<OutgoingRecord, 'topic'>>): Promise<Outcome[]> {
     const started = process.hrtime.bigint()
-    try {
-      const delivery = await fastify.kafka.produce(request, record)
-      fastify.metrics.recordProduced(true, Number(process.hrtime.bigint() - started) / 1e9)
-      return delivery
-    } catch (err) {
-      known.delete(record.topic)
-      fastify.metrics.recordProduced(false, 0)
-      throw fromKafkaError(err, { topic: record.topic, ...(record.partition !== undefined ? { partition: record.partition } : {}) }, request.id)
-    }
+    const settled = await fastify.kafka.produceMany(request, records.map((r) => ({ ...r, topic })))
+    const outcomes = settled.map((s, i): Outcome => {
+      if (s.ok) return s
+      const partition = records[i]?.partition
+      return { ok: false, error: fromKafkaError(s.error, { topic, ...(partition !== undefined ? { partition } : {}) }, request.id) }
+    })
+    const failed = outcomes.filter((o) => !o.ok).length
+    if (failed > 0) known.delete(topic)
+    fastify.metrics.recordProduced(outcomes.length - failed, failed, Number(process.hrtime.bigint() - started) / 1e9)
+    return outcomes
   }
 
   fastify.decorate('produce', {
     assertTopic,
     async send (request, record) {
       await assertTopic(request, record.topic)
-      return await deliver(request, record)
+      const [outcome] = await deliver(request, record.topic, [record])
+      if (!outcome?.ok) throw outcome?.error
+      return outcome.delivery
     },
     async sendMany (request, topic, records) {
       await assertTopic(request, topic)
-      // All are handed to the producer at once (librdkafka batches them); each settles on its own delivery report.
-      return await Promise.all(records.map((r) => deliver(request, { ...r, topic }).then(
-        (delivery): Outcome => ({ ok: true, delivery }),
-        (error: KoshaError): Outcome => ({ ok: false, error })
-      )))
+      // All are handed to the producer at once (librdkafka batches them); each has its own delivery report.
+      return await deliver(request, topic, records)
     }
   } satisfies Produce)
 }

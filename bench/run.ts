@@ -1,0 +1,473 @@
+// `npm run bench`: the native client (ceiling), Strimzi Kafka Bridge (peer), the service (us) and the HTTP-only
+// reference, side by side on one broker, the same workloads, three repetitions in alternating order.
+// `npm run bench -- --smoke`: a few seconds per arm, correctness only (CI runs it). See bench/README.md.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { cpus, freemem, release, tmpdir, totalmem } from 'node:os'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { AdminClient, Producer, librdkafkaVersion, type IAdminClient } from '@confluentinc/kafka-javascript'
+import { Pool } from 'undici'
+import { Ceiling, bridgeJavaHome, bridgeVersion, startBridge, startHttpOnly, startService, type Gateway, type Process } from './arms'
+import { DrainClock, closedLoop, nowMs, openLoop, percentiles, recordValue, type LoadResult } from './load'
+import { cpuSeconds, rssSampler } from './proc'
+import { ratios, summarise, writeReport } from './report'
+import { ConsumerInstance, produceBody, produceSender } from './v2'
+import type { ArmName, Cell, Meta, Workload } from './types'
+
+const root = join(__dirname, '..')
+const PARTITIONS = 6
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    seconds: { type: 'string' },
+    out: { type: 'string' },
+    arms: { type: 'string' },
+    only: { type: 'string' }
+  }
+})
+const smoke = args.smoke ?? false
+const reps = Number(args.reps ?? (smoke ? 1 : 3))
+const seconds = Number(args.seconds ?? (smoke ? 1 : 5))
+const outDir = args.out ?? (smoke ? join(tmpdir(), 'kosha-bench-smoke') : join(root, 'bench', 'results'))
+const log = (msg: string): void => { process.stderr.write(`bench: ${msg}\n`) }
+
+function workloads (): Workload[] {
+  const all: Workload[] = []
+  const gateways: ArmName[] = ['ceiling', 'us', 'bridge']
+  if (smoke) {
+    for (const batch of [1, 100]) all.push({ id: `produce-${batch}x100B-c8`, kind: 'produce', valueBytes: 100, batch, connections: 8, arms: [...gateways, 'http-only'] })
+    all.push({ id: 'open-loop-100B-200rps', kind: 'open-loop', valueBytes: 100, rate: 200, arms: [...gateways, 'http-only'] })
+    all.push({ id: 'drain-100B', kind: 'drain', valueBytes: 100, records: 5000, arms: gateways })
+    all.push({ id: 'e2e-100B-50rps', kind: 'e2e', valueBytes: 100, rate: 50, arms: gateways })
+    all.push({ id: 'consumers-rss-5', kind: 'consumers-rss', valueBytes: 100, consumers: 5, arms: ['us', 'bridge'] })
+    return all
+  }
+  // Memory with live consumers first, before any load has grown a heap.
+  all.push({ id: 'consumers-rss-100', kind: 'consumers-rss', valueBytes: 100, consumers: 100, arms: ['us', 'bridge'] })
+  for (const batch of [1, 100]) {
+    for (const valueBytes of [100, 1024]) {
+      for (const connections of [1, 8, 64]) {
+        all.push({ id: `produce-${batch}x${valueBytes === 100 ? '100B' : '1KB'}-c${connections}`, kind: 'produce', valueBytes, batch, connections, arms: [...gateways, 'http-only'] })
+      }
+    }
+  }
+  all.push({ id: 'open-loop-100B-1000rps', kind: 'open-loop', valueBytes: 100, rate: 1000, arms: [...gateways, 'http-only'] })
+  all.push({ id: 'drain-100B', kind: 'drain', valueBytes: 100, records: 200_000, arms: gateways })
+  all.push({ id: 'drain-1KB', kind: 'drain', valueBytes: 1024, records: 50_000, arms: gateways })
+  all.push({ id: 'e2e-100B-200rps', kind: 'e2e', valueBytes: 100, rate: 200, arms: gateways })
+  return all
+}
+
+// ---- Kafka side: topics, end offsets, pre-filled topics (from the runner's own core) ----
+
+class Kafka {
+  private constructor (readonly bootstrap: string, private readonly admin: IAdminClient, private readonly producer: Producer) {}
+
+  static async connect (bootstrap: string): Promise<Kafka> {
+    const producer = new Producer({ 'metadata.broker.list': bootstrap, 'linger.ms': 5, 'queue.buffering.max.messages': 1_000_000, dr_cb: true }, { 'request.required.acks': -1 })
+    await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err) => err ? reject(err) : resolve()))
+    producer.setPollInBackground(true)
+    return new Kafka(bootstrap, AdminClient.createFrom(producer), producer)
+  }
+
+  async createTopic (topic: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.admin.createTopic({
+      topic,
+      num_partitions: PARTITIONS,
+      replication_factor: 1,
+      // Bounded disk: old segments go, end offsets stay.
+      config: { 'retention.bytes': String(256 * 1024 * 1024), 'segment.bytes': String(64 * 1024 * 1024) }
+    }, 30_000, (err) => err ? reject(err) : resolve()))
+    // Until every partition has a leader the producer would only wait; ask until the end offsets answer.
+    const deadline = Date.now() + 30_000
+    let last: unknown
+    while (Date.now() < deadline) {
+      try { await this.endOffsets(topic); return } catch (err) { last = err; await new Promise((resolve) => setTimeout(resolve, 200)) }
+    }
+    throw new Error(`topic ${topic} has no leaders after 30 s: ${String(last)}`)
+  }
+
+  /** The sum of the end offsets of every partition. */
+  async endOffsets (topic: string): Promise<number> {
+    let sum = 0
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      sum += await new Promise<number>((resolve, reject) => this.producer.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => err ? reject(err) : resolve(o.highOffset)))
+    }
+    return sum
+  }
+
+  /** Writes `count` records of this value, spread over the partitions, and waits for every acknowledgement. */
+  async fill (topic: string, count: number, value: Buffer): Promise<void> {
+    let acked = 0
+    let failed = 0
+    const done = new Promise<void>((resolve) => {
+      this.producer.on('delivery-report', (err) => {
+        if (err) failed++
+        else acked++
+        if (acked + failed === count) resolve()
+      })
+    })
+    for (let i = 0; i < count; i++) {
+      for (;;) {
+        try { this.producer.produce(topic, i % PARTITIONS, value); break } catch { await new Promise((resolve) => setTimeout(resolve, 5)) }
+      }
+    }
+    await done
+    this.producer.removeAllListeners('delivery-report')
+    if (failed > 0) throw new Error(`pre-filling ${topic}: ${failed} records failed`)
+  }
+
+  async close (): Promise<void> {
+    this.admin.disconnect()
+    await new Promise<void>((resolve) => this.producer.disconnect(() => resolve()))
+  }
+}
+
+// ---- One cell: one arm, one workload, one repetition ----
+
+interface Arms { ceiling?: Ceiling, gateways: Partial<Record<Exclude<ArmName, 'ceiling'>, Gateway>> }
+
+function processOf (arms: Arms, arm: ArmName): Process | undefined {
+  return arm === 'ceiling' ? arms.ceiling : arms.gateways[arm]
+}
+
+const partitionsOf = (topic: string): Array<{ topic: string, partition: number }> => Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition }))
+
+async function httpDrain (gw: Gateway, group: string, topic: string, records: number, durationMs: number): Promise<LoadResult> {
+  const pool = new Pool(gw.origin, { connections: 1 })
+  const consumer = await ConsumerInstance.create(pool, gw.arm, group, 'drain', partitionsOf(topic))
+  const statuses: Record<string, number> = {}
+  const drain = new DrainClock(records, durationMs)
+  while (drain.going()) {
+    const res = await consumer.records(1000, 16 * 1024 * 1024)
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1
+    drain.got(res.records.length)
+  }
+  await consumer.delete()
+  await pool.close()
+  return { ...drain.result(), statuses, latencyMs: percentiles([]) }
+}
+
+async function httpE2e (gw: Gateway, group: string, topic: string, rate: number, durationMs: number, valueBytes: number): Promise<LoadResult> {
+  const consumerPool = new Pool(gw.origin, { connections: 1 })
+  const producerPool = new Pool(gw.origin, { connections: 8 })
+  const consumer = await ConsumerInstance.create(consumerPool, gw.arm, group, 'e2e', partitionsOf(topic))
+  const pad = recordValue(valueBytes)
+  const latencies: number[] = []
+  const reader = { stop: false }
+  const reading = (async () => {
+    while (!reader.stop) {
+      const res = await consumer.records(500, 16 * 1024 * 1024)
+      const at = nowMs()
+      for (const r of res.records) {
+        const t = (r.value as { t?: number } | null)?.t
+        if (typeof t === 'number') latencies.push(at - t)
+      }
+    }
+  })()
+  const produced = await openLoop({ rate, durationMs, send: produceSender(producerPool, topic, () => produceBody(1, { t: nowMs(), ...pad })) })
+  const deadline = nowMs() + 10_000
+  while (latencies.length < produced.records && nowMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  reader.stop = true
+  await reading
+  await consumer.delete()
+  await Promise.all([consumerPool.close(), producerPool.close()])
+  return { ...produced, records: latencies.length, latencyMs: percentiles(latencies) }
+}
+
+async function httpConsumers (gw: Gateway, topic: string, count: number): Promise<LoadResult> {
+  const pool = new Pool(gw.origin, { connections: 8 })
+  const started = nowMs()
+  const instances: ConsumerInstance[] = []
+  const statuses: Record<string, number> = {}
+  for (let i = 0; i < count; i++) {
+    const c = await ConsumerInstance.create(pool, gw.arm, `bench-rss-${Date.now()}-${i}`, `c${i}`, [{ topic, partition: 0 }])
+    const res = await c.records(100, 16 * 1024 * 1024)
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1
+    instances.push(c)
+  }
+  // Let memory settle with every instance alive, then read it (the runner samples throughout).
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  const elapsedSec = (nowMs() - started) / 1000
+  await Promise.all(instances.map(async (c) => await c.delete()))
+  await pool.close()
+  return { requests: count, records: instances.length, elapsedSec, statuses, latencyMs: percentiles([]) }
+}
+
+interface Topics { produce: Record<string, string>, drain: Record<number, string> }
+
+async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, arm: ArmName, rep: number, durationMs = seconds * 1000): Promise<LoadResult & { offsetsMoved: number | null }> {
+  const produceTopic = topics.produce[`${arm}-${w.valueBytes}`] ?? `bench-http-only-${w.valueBytes}`
+  const tracksOffsets = arm !== 'http-only' && (w.kind === 'produce' || w.kind === 'open-loop')
+  const before = tracksOffsets ? await kafka.endOffsets(produceTopic) : 0
+  let result: LoadResult
+  if (arm === 'ceiling') {
+    const ceiling = arms.ceiling!
+    switch (w.kind) {
+      case 'produce':
+        result = await ceiling.run({ kind: 'produce', topic: produceTopic, batch: w.batch!, connections: w.connections!, maxRequests: 10_000_000, durationMs, valueBytes: w.valueBytes })
+        break
+      case 'open-loop':
+        result = await ceiling.run({ kind: 'open-loop', topic: produceTopic, rate: w.rate!, durationMs: durationMs * 2, valueBytes: w.valueBytes })
+        break
+      case 'drain':
+        result = await ceiling.run({ kind: 'drain', topic: topics.drain[w.valueBytes]!, partitions: PARTITIONS, records: w.records!, durationMs: 120_000 })
+        break
+      case 'e2e': {
+        const topic = `bench-e2e-${arm}-${rep}-${Date.now()}`
+        await kafka.createTopic(topic)
+        result = await ceiling.run({ kind: 'e2e', topic, partitions: PARTITIONS, rate: w.rate!, durationMs, valueBytes: w.valueBytes })
+        break
+      }
+      default: throw new Error(`the ceiling does not run ${w.kind}`)
+    }
+  } else {
+    const gw = arms.gateways[arm]!
+    switch (w.kind) {
+      case 'produce': {
+        const pool = new Pool(gw.origin, { connections: w.connections!, pipelining: 1 })
+        const body = produceBody(w.batch!, recordValue(w.valueBytes))
+        result = await closedLoop({ concurrency: w.connections!, maxRequests: 10_000_000, durationMs, send: produceSender(pool, produceTopic, () => body) })
+        await pool.close()
+        break
+      }
+      case 'open-loop': {
+        const pool = new Pool(gw.origin, { connections: 64, pipelining: 1 })
+        const body = produceBody(1, recordValue(w.valueBytes))
+        result = await openLoop({ rate: w.rate!, durationMs: durationMs * 2, send: produceSender(pool, produceTopic, () => body) })
+        await pool.close()
+        break
+      }
+      case 'drain':
+        result = await httpDrain(gw, `bench-drain-${arm}-${rep}-${Date.now()}`, topics.drain[w.valueBytes]!, w.records!, 120_000)
+        break
+      case 'e2e': {
+        const topic = `bench-e2e-${arm}-${rep}-${Date.now()}`
+        await kafka.createTopic(topic)
+        result = await httpE2e(gw, `bench-e2e-${arm}-${rep}-${Date.now()}`, topic, w.rate!, durationMs, w.valueBytes)
+        break
+      }
+      case 'consumers-rss':
+        result = await httpConsumers(gw, topics.drain[100]!, w.consumers!)
+        break
+    }
+  }
+  const offsetsMoved = tracksOffsets ? (await kafka.endOffsets(produceTopic)) - before : null
+  return { ...result, offsetsMoved }
+}
+
+function correctness (w: Workload, arm: ArmName, r: LoadResult & { offsetsMoved: number | null }): { correct: boolean, note?: string } {
+  const failed = Object.entries(r.statuses).filter(([s]) => s !== '200' && s !== '204' && s !== 'ok').reduce((n, [, c]) => n + c, 0)
+  if (w.kind === 'produce' || w.kind === 'open-loop') {
+    if (r.offsetsMoved === null) return { correct: failed === 0, ...(failed > 0 ? { note: `${failed} requests failed` } : {}) }
+    if (r.offsetsMoved !== r.records) return { correct: false, note: `end offsets moved by ${r.offsetsMoved}, acknowledged ${r.records}` }
+    return { correct: r.records > 0 }
+  }
+  if (w.kind === 'drain') return r.records === w.records ? { correct: true } : { correct: false, note: `received ${r.records} of ${w.records}` }
+  if (w.kind === 'e2e') return r.records === r.requests && r.records > 0 ? { correct: true } : { correct: false, note: `received ${r.records} of ${r.requests} sent` }
+  return r.records === w.consumers && failed === 0 ? { correct: true } : { correct: false, note: `${r.records} of ${w.consumers} consumers, statuses ${JSON.stringify(r.statuses)}` }
+}
+
+let brokerPid: number | undefined
+
+async function measure (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, arm: ArmName, rep: number, position: number): Promise<Cell> {
+  const proc = processOf(arms, arm)!
+  const cpuBefore = cpuSeconds(proc.pid)
+  const brokerBefore = brokerPid !== undefined ? cpuSeconds(brokerPid) : 0
+  const sampler = rssSampler(proc.pid)
+  const runnerBefore = process.cpuUsage()
+  const r = await runCell(kafka, arms, topics, w, arm, rep)
+  const runner = process.cpuUsage(runnerBefore)
+  const peakRssMb = sampler.stop()
+  const cpuSec = cpuSeconds(proc.pid) - cpuBefore
+  const { correct, note } = correctness(w, arm, r)
+  const hasLatency = w.kind === 'produce' || w.kind === 'open-loop' || w.kind === 'e2e'
+  const cell: Cell = {
+    arm,
+    workload: w.id,
+    rep,
+    position,
+    requests: r.requests,
+    records: r.records,
+    elapsedSec: r.elapsedSec,
+    recordsPerSec: r.records / r.elapsedSec,
+    mbPerSec: r.records * w.valueBytes / r.elapsedSec / 1e6,
+    latencyMs: hasLatency ? r.latencyMs : null,
+    cpuSec,
+    loadGeneratorCpuSec: (runner.user + runner.system) / 1e6,
+    ...(brokerPid !== undefined ? { brokerCpuSec: cpuSeconds(brokerPid) - brokerBefore } : {}),
+    recordsPerCpuSec: cpuSec > 0 ? r.records / cpuSec : 0,
+    peakRssMb,
+    statuses: r.statuses,
+    offsetsMoved: r.offsetsMoved,
+    correct,
+    ...(note !== undefined ? { note } : {})
+  }
+  log(`${w.id} rep ${rep} ${arm}: ${Math.round(cell.recordsPerSec)} records/s, p99 ${cell.latencyMs?.p99.toFixed(2) ?? '-'} ms, ${cpuSec.toFixed(2)} CPU-s in ${r.elapsedSec.toFixed(1)} s (load ${cell.loadGeneratorCpuSec?.toFixed(2) ?? '-'}, broker ${cell.brokerCpuSec?.toFixed(2) ?? '-'}), ${peakRssMb.toFixed(0)} MiB${correct ? '' : `, NOT CORRECT: ${note ?? ''}`}`)
+  return cell
+}
+
+// ---- The run ----
+
+function machine (): Meta['machine'] {
+  const osRelease = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : ''
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    os: /PRETTY_NAME="([^"]+)"/.exec(osRelease)?.[1] ?? 'unknown'
+  }
+}
+
+/** The first line `java -version` prints (on stderr). */
+function javaVersion (javaHome?: string): string {
+  const out = spawnSync(javaHome ? join(javaHome, 'bin', 'java') : 'java', ['-version'], { encoding: 'utf8' })
+  return (out.stderr || out.stdout || 'unknown').split('\n')[0] ?? 'unknown'
+}
+
+async function main (): Promise<void> {
+  const began = Date.now()
+  const work = mkdtempSync(join(tmpdir(), 'kosha-bench-'))
+  const twoCores = cpus().length >= 2
+  // The gateway (or the ceiling process) has CPU 1 to itself; the runner, its load generator and the broker share CPU 0.
+  const gatewayCpu = twoCores ? String(cpus().length - 1) : undefined
+  const otherCpus = twoCores ? `0-${cpus().length - 2}` : undefined
+  if (otherCpus !== undefined) execFileSync('taskset', ['-a', '-p', '-c', otherCpus, String(process.pid)], { stdio: 'ignore' })
+  const placement: Record<string, string> = twoCores
+    ? { gateway: `CPU ${gatewayCpu} (alone)`, 'ceiling process': `CPU ${gatewayCpu} (alone)`, 'load generator (this runner)': `CPU ${otherCpus}`, 'Kafka broker': `CPU ${otherCpus} (shared with the load generator)` }
+    : { all: 'one CPU: no pinning' }
+  const skipped: Record<string, string> = {}
+  log(`working in ${work}; results to ${outDir}`)
+
+  let brokerStop: (() => void) | undefined
+  let bootstrap = process.env.KAFKA_BOOTSTRAP
+  if (bootstrap) {
+    placement['Kafka broker'] = `external (${bootstrap})`
+  } else {
+    const dir = join(work, 'kafka')
+    // Started from this (pinned) process, the broker inherits its CPUs.
+    execFileSync('bash', ['scripts/kafka', 'start', '--port-base', '39192', '--dir', dir, '--fresh'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+    bootstrap = /KAFKA_BOOTSTRAP=(\S+)/.exec(readFileSync(join(dir, 'bootstrap.env'), 'utf8'))?.[1] ?? '127.0.0.1:39192'
+    const pid = spawnSync('pgrep', ['-f', join(dir, 'node-1', 'server.properties')], { encoding: 'utf8' }).stdout.trim().split('\n')[0]
+    if (pid) brokerPid = Number(pid)
+    brokerStop = () => { execFileSync('bash', ['scripts/kafka', 'stop', '--dir', dir], { cwd: root, stdio: 'ignore' }) }
+    log(`Kafka broker on ${bootstrap}`)
+  }
+
+  const wanted = new Set((args.arms ?? 'ceiling,us,bridge,http-only').split(',') as ArmName[])
+  const arms: Arms = { gateways: {} }
+  const stops: Array<() => Promise<void>> = []
+  const bridgeHome = process.env.BRIDGE_HOME
+  // Strimzi Kafka Bridge 1.x is built for Java 21.
+  const bridgeJava = bridgeHome ? bridgeJavaHome(21) : undefined
+  let kafka: Kafka | undefined
+  try {
+    kafka = await Kafka.connect(bootstrap)
+    log('building the service (npm run build)')
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+    const cpu = gatewayCpu !== undefined ? { cpu: gatewayCpu } : {}
+    if (wanted.has('ceiling')) { arms.ceiling = await Ceiling.start({ bootstrap, ...cpu, logDir: work }); stops.push(async () => await arms.ceiling!.stop()) }
+    if (wanted.has('us')) { arms.gateways.us = await startService({ bootstrap, port: 39180, ...cpu, logDir: work }); stops.push(async () => await arms.gateways.us!.stop()) }
+    if (wanted.has('http-only')) { arms.gateways['http-only'] = await startHttpOnly({ port: 39181, ...cpu, logDir: work }); stops.push(async () => await arms.gateways['http-only']!.stop()) }
+    if (wanted.has('bridge')) {
+      if (!bridgeHome) {
+        skipped.bridge = 'BRIDGE_HOME is not set: Strimzi Kafka Bridge is not published on Maven Central; point BRIDGE_HOME at an unpacked release of it'
+      } else {
+        arms.gateways.bridge = await startBridge({ home: bridgeHome, bootstrap, port: 39182, ...cpu, logDir: work, ...(bridgeJava ? { javaHome: bridgeJava } : {}) })
+        stops.push(async () => await arms.gateways.bridge!.stop())
+      }
+    }
+    const present = (['ceiling', 'us', 'bridge', 'http-only'] as ArmName[]).filter((a) => processOf(arms, a) !== undefined)
+    log(`arms: ${present.join(', ')}${Object.keys(skipped).length > 0 ? ` (skipped: ${Object.keys(skipped).join(', ')})` : ''}`)
+
+    // Topics: one per arm and value size for produce runs (end offsets tell what each run stored), and one
+    // pre-filled topic per value size that every arm drains.
+    const list = workloads().filter((w) => args.only === undefined || args.only.split(',').some((o) => w.id.startsWith(o)))
+    const topics: Topics = { produce: {}, drain: {} }
+    const stamp = Date.now()
+    for (const arm of present.filter((a) => a !== 'http-only')) {
+      for (const size of [100, 1024]) {
+        topics.produce[`${arm}-${size}`] = `bench-produce-${arm}-${size}-${stamp}`
+        await kafka.createTopic(topics.produce[`${arm}-${size}`]!)
+      }
+    }
+    for (const w of list.filter((x) => x.kind === 'drain' || x.kind === 'consumers-rss')) {
+      if (topics.drain[w.valueBytes] !== undefined) continue
+      const records = Math.max(...list.filter((x) => x.kind === 'drain' && x.valueBytes === w.valueBytes).map((x) => x.records ?? 0), 1000)
+      const topic = `bench-drain-${w.valueBytes}-${stamp}`
+      await kafka.createTopic(topic)
+      log(`pre-filling ${topic} with ${records} records`)
+      await kafka.fill(topic, records, Buffer.from(JSON.stringify(recordValue(w.valueBytes))))
+      topics.drain[w.valueBytes] = topic
+    }
+
+    // Warm-up (JIT, connections, buffers), not measured. The memory workload runs before it, on purpose.
+    const cells: Cell[] = []
+    // The JVM compiles as it runs, on the same single CPU: the bridge gets a longer warm-up, so that it is measured
+    // compiled, as it would be in a long-running deployment.
+    const warm = async (): Promise<void> => {
+      log('warming up every arm')
+      for (const arm of present) {
+        for (const batch of [1, 100]) {
+          const w: Workload = { id: 'warm-up', kind: 'produce', valueBytes: 100, batch, connections: 8, arms: present }
+          await runCell(kafka!, arms, topics, w, arm, 0, (arm === 'bridge' ? 4 : 1) * (smoke ? 1000 : 5000))
+        }
+      }
+    }
+    let warmed = false
+    for (const w of list) {
+      if (!warmed && w.kind !== 'consumers-rss') { await warm(); warmed = true }
+      const inWorkload = present.filter((a) => w.arms.includes(a))
+      for (let rep = 1; rep <= reps; rep++) {
+        const order = rep % 2 === 1 ? inWorkload : [...inWorkload].reverse()
+        for (const [position, arm] of order.entries()) cells.push(await measure(kafka, arms, topics, w, arm, rep, position))
+      }
+    }
+
+    const summaries = summarise(cells)
+    const meta: Meta = {
+      date: new Date().toISOString(),
+      mode: smoke ? 'smoke' : 'full',
+      machine: machine(),
+      versions: {
+        service: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
+        node: process.version,
+        librdkafka: librdkafkaVersion,
+        kafka: /<kafka.version>([^<]+)</.exec(readFileSync(join(root, 'kafka', 'pom.xml'), 'utf8'))?.[1] ?? 'unknown',
+        ...(arms.gateways.bridge && bridgeHome ? { 'strimzi-kafka-bridge': bridgeVersion(bridgeHome), 'bridge java': javaVersion(bridgeJava) } : {}),
+        java: javaVersion()
+      },
+      placement,
+      settings: {
+        repetitions: reps,
+        'seconds per closed-loop run': seconds,
+        'partitions per topic': PARTITIONS,
+        producer: 'acks=all, idempotent, linger.ms=2, no compression (every arm)',
+        'free memory at start GiB': Math.round(freemem() / 2 ** 30)
+      },
+      skipped,
+      durationSec: Math.round((Date.now() - began) / 1000)
+    }
+    const files = writeReport({ meta, workloads: list, cells, summaries, ratios: ratios(summaries, list) }, outDir)
+    log(`wrote ${files.markdown}, ${files.json}, ${files.svg}`)
+    const wrong = cells.filter((c) => !c.correct)
+    console.log(`${cells.length - wrong.length} passed, ${wrong.length} failed`)
+    if (wrong.length > 0) {
+      for (const c of wrong) log(`NOT CORRECT: ${c.arm} ${c.workload} rep ${c.rep}: ${c.note ?? ''}`)
+      process.exitCode = 1
+    }
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => log(`stopping: ${String(err)}`))
+    await kafka?.close().catch(() => undefined)
+    brokerStop?.()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
