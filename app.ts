@@ -58,6 +58,8 @@ export function serverOptions (config: Config): FastifyServerOptions {
       stream: stdoutLog(),
       redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' }
     },
+    // One log line per request, written when it completes (see httpLayer), instead of Fastify's two.
+    disableRequestLogging: true,
     bodyLimit: config.bodyLimit,
     // Kafka topic names reach 249 characters; Fastify's default cap for a path parameter is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
@@ -105,6 +107,14 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
   let closing = false
   fastify.addHook('preClose', async () => { closing = true })
+  // Request logging: the arrival only at debug level; at info one line per completed request, with what an operator
+  // looks for (the request id is in every line already). Half the log volume of Fastify's default.
+  fastify.addHook('onRequest', async (request) => {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request')
+  })
+  fastify.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed')
+  })
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id)
     if (closing) reply.header('Connection', 'close')

@@ -1,205 +1,492 @@
-// Turning a run's cells into summaries, the ratios the issue asks for, and the files in bench/results/:
-// results.md (tables), results.json (everything, raw), ratios.svg (the chart the README shows).
+// Turns a benchmark run's cells into summaries and ratios, and writes them out as Markdown, JSON and an SVG chart.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ArmName, Cell, Ratio, Results, Stat, Summary, Target, Workload } from './types'
 
-function stat (values: number[]): Stat {
-  const s = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  const median = s.length === 0 ? 0 : s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-  return { median, min: s[0] ?? 0, max: s[s.length - 1] ?? 0 }
+// ---------------------------------------------------------------- summaries
+
+function median (sorted: number[]): number {
+  const mid = Math.floor(sorted.length / 2)
+  if (sorted.length % 2 === 1) return sorted[mid] ?? 0
+  return ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
 }
 
+function stat (values: number[]): Stat {
+  const sorted = [...values].sort((a, b) => a - b)
+  return { median: median(sorted), min: sorted[0] ?? 0, max: sorted[sorted.length - 1] ?? 0 }
+}
+
+function latencyStat (cells: Cell[], key: 'p50' | 'p99' | 'p999'): Stat | null {
+  const values = cells.flatMap((c) => (c.latencyMs === null ? [] : [c.latencyMs[key]]))
+  return values.length === 0 ? null : stat(values)
+}
+
+function sumStatuses (cells: Cell[]): Record<string, number> {
+  const total: Record<string, number> = {}
+  for (const c of cells) {
+    for (const [status, n] of Object.entries(c.statuses)) total[status] = (total[status] ?? 0) + n
+  }
+  return total
+}
+
+function summary (cells: Cell[], arm: ArmName, workload: string): Summary {
+  const of = (pick: (c: Cell) => number): Stat => stat(cells.map(pick))
+  return {
+    arm,
+    workload,
+    reps: cells.length,
+    recordsPerSec: of((c) => c.recordsPerSec),
+    mbPerSec: of((c) => c.mbPerSec),
+    p50: latencyStat(cells, 'p50'),
+    p99: latencyStat(cells, 'p99'),
+    p999: latencyStat(cells, 'p999'),
+    cpuSec: of((c) => c.cpuSec),
+    recordsPerCpuSec: of((c) => c.recordsPerCpuSec),
+    peakRssMb: of((c) => c.peakRssMb),
+    statuses: sumStatuses(cells),
+    correct: cells.every((c) => c.correct)
+  }
+}
+
+/** One summary per (arm, workload), in the order the pairs first appear among the cells. */
 export function summarise (cells: Cell[]): Summary[] {
   const groups = new Map<string, Cell[]>()
-  for (const c of cells) groups.set(`${c.arm}\u0000${c.workload}`, [...(groups.get(`${c.arm}\u0000${c.workload}`) ?? []), c])
-  return [...groups.values()].map((g) => {
-    const first = g[0]!
-    const lat = g.filter((c) => c.latencyMs !== null).map((c) => c.latencyMs!)
-    const statuses: Record<string, number> = {}
-    for (const c of g) for (const [k, n] of Object.entries(c.statuses)) statuses[k] = (statuses[k] ?? 0) + n
-    return {
-      arm: first.arm,
-      workload: first.workload,
-      reps: g.length,
-      recordsPerSec: stat(g.map((c) => c.recordsPerSec)),
-      mbPerSec: stat(g.map((c) => c.mbPerSec)),
-      p50: lat.length > 0 ? stat(lat.map((l) => l.p50)) : null,
-      p99: lat.length > 0 ? stat(lat.map((l) => l.p99)) : null,
-      p999: lat.length > 0 ? stat(lat.map((l) => l.p999)) : null,
-      cpuSec: stat(g.map((c) => c.cpuSec)),
-      recordsPerCpuSec: stat(g.map((c) => c.recordsPerCpuSec)),
-      peakRssMb: stat(g.map((c) => c.peakRssMb)),
-      statuses,
-      correct: g.every((c) => c.correct)
-    }
-  })
+  for (const c of cells) {
+    const key = `${c.arm}\u0000${c.workload}`
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [c])
+    else group.push(c)
+  }
+  return [...groups.values()].map((group) => summary(group, group[0]!.arm, group[0]!.workload))
 }
 
+// ---------------------------------------------------------------- ratios
+
+type Measure = 'records/s' | 'records per CPU-second' | 'RSS' | 'added p99 latency'
+
+interface RatioSpec { num: ArmName, den: ArmName, measure: Measure, target?: Target }
+
+const atLeast = (value: number): Target => ({ op: '>=', value })
+const atMost = (value: number): Target => ({ op: '<=', value })
+
+function specs (w: Workload): RatioSpec[] {
+  const perCpu: RatioSpec = { num: 'us', den: 'bridge', measure: 'records per CPU-second', target: atLeast(3) }
+  switch (w.kind) {
+    case 'produce':
+      return [
+        { num: 'us', den: 'ceiling', measure: 'records/s', target: w.batch === 100 ? atLeast(0.8) : undefined },
+        { num: 'us', den: 'bridge', measure: 'records/s' },
+        perCpu,
+        { num: 'us', den: 'ceiling', measure: 'RSS' },
+        { num: 'us', den: 'bridge', measure: 'RSS' }
+      ]
+    case 'open-loop':
+      return [
+        { num: 'us', den: 'ceiling', measure: 'added p99 latency', target: atMost(2) },
+        { num: 'bridge', den: 'ceiling', measure: 'added p99 latency' },
+        perCpu
+      ]
+    case 'drain':
+      return [
+        { num: 'us', den: 'ceiling', measure: 'records/s', target: atLeast(0.6) },
+        { num: 'us', den: 'bridge', measure: 'records/s' },
+        perCpu
+      ]
+    case 'e2e':
+      return [{ num: 'us', den: 'ceiling', measure: 'added p99 latency' }, perCpu]
+    case 'consumers-rss':
+      return [{ num: 'us', den: 'bridge', measure: 'RSS', target: atMost(0.5) }]
+  }
+}
+
+function medianOf (s: Summary, measure: Measure): number | null {
+  switch (measure) {
+    case 'records/s': return s.recordsPerSec.median
+    case 'records per CPU-second': return s.recordsPerCpuSec.median
+    case 'RSS': return s.peakRssMb.median
+    case 'added p99 latency': return s.p99?.median ?? null
+  }
+}
+
+function judged (ratio: Ratio, target: Target | undefined): Ratio {
+  if (target === undefined) return ratio
+  if (ratio.value === null) return { ...ratio, target }
+  const met = target.op === '>=' ? ratio.value >= target.value : ratio.value <= target.value
+  return { ...ratio, target, met }
+}
+
+function ratio (spec: RatioSpec, workload: string, num: Summary | undefined, den: Summary | undefined): Ratio | null {
+  if (num === undefined || den === undefined) return null
+  const a = medianOf(num, spec.measure)
+  const b = medianOf(den, spec.measure)
+  if (a === null || b === null) return null
+  if (spec.measure === 'added p99 latency') {
+    return judged({ name: `${spec.num} − ${spec.den}, ${spec.measure}`, workload, value: a - b, unit: 'ms' }, spec.target)
+  }
+  return judged({ name: `${spec.num} ÷ ${spec.den}, ${spec.measure}`, workload, value: b === 0 ? null : a / b }, spec.target)
+}
+
+/** The comparisons the issue asks for, from the medians; a ratio is left out when either arm is missing. */
 export function ratios (summaries: Summary[], workloads: Workload[]): Ratio[] {
   const out: Ratio[] = []
-  const get = (arm: ArmName, w: string): Summary | undefined => summaries.find((s) => s.arm === arm && s.workload === w)
-  const add = (name: string, w: string, value: number | null | undefined, target?: Target, unit?: string): void => {
-    if (value === undefined) return
-    const r: Ratio = { name, workload: w, value, ...(unit !== undefined ? { unit } : {}) }
-    if (target) {
-      r.target = target
-      if (value !== null) r.met = target.op === '>=' ? value >= target.value : value <= target.value
-    }
-    out.push(r)
-  }
-  const div = (a: number | undefined, b: number | undefined): number | null | undefined =>
-    a === undefined || b === undefined ? undefined : b === 0 ? null : a / b
-  const diff = (a: Stat | null | undefined, b: Stat | null | undefined): number | undefined =>
-    a && b ? a.median - b.median : undefined
   for (const w of workloads) {
-    const us = get('us', w.id)
-    const ceiling = get('ceiling', w.id)
-    const bridge = get('bridge', w.id)
-    const perCpu = (target?: Target): void => add('us ÷ bridge, records per CPU-second', w.id, div(us?.recordsPerCpuSec.median, bridge?.recordsPerCpuSec.median), target)
-    switch (w.kind) {
-      case 'produce':
-        add('us ÷ ceiling, records/s', w.id, div(us?.recordsPerSec.median, ceiling?.recordsPerSec.median), w.batch === 100 ? { op: '>=', value: 0.8 } : undefined)
-        add('us ÷ bridge, records/s', w.id, div(us?.recordsPerSec.median, bridge?.recordsPerSec.median))
-        perCpu({ op: '>=', value: 3 })
-        add('us ÷ ceiling, RSS', w.id, div(us?.peakRssMb.median, ceiling?.peakRssMb.median))
-        add('us ÷ bridge, RSS', w.id, div(us?.peakRssMb.median, bridge?.peakRssMb.median))
-        break
-      case 'open-loop':
-        add('us − ceiling, added p99 latency', w.id, diff(us?.p99, ceiling?.p99), { op: '<=', value: 2 }, 'ms')
-        add('bridge − ceiling, added p99 latency', w.id, diff(bridge?.p99, ceiling?.p99), undefined, 'ms')
-        perCpu({ op: '>=', value: 3 })
-        break
-      case 'drain':
-        add('us ÷ ceiling, records/s', w.id, div(us?.recordsPerSec.median, ceiling?.recordsPerSec.median), { op: '>=', value: 0.6 })
-        add('us ÷ bridge, records/s', w.id, div(us?.recordsPerSec.median, bridge?.recordsPerSec.median))
-        perCpu({ op: '>=', value: 3 })
-        break
-      case 'e2e':
-        add('us − ceiling, added p99 latency', w.id, diff(us?.p99, ceiling?.p99), undefined, 'ms')
-        add('bridge − ceiling, added p99 latency', w.id, diff(bridge?.p99, ceiling?.p99), undefined, 'ms')
-        perCpu({ op: '>=', value: 3 })
-        break
-      case 'consumers-rss':
-        add('us ÷ bridge, RSS', w.id, div(us?.peakRssMb.median, bridge?.peakRssMb.median), { op: '<=', value: 0.5 })
-        break
+    const find = (arm: ArmName): Summary | undefined => summaries.find((s) => s.workload === w.id && s.arm === arm)
+    for (const spec of specs(w)) {
+      const r = ratio(spec, w.id, find(spec.num), find(spec.den))
+      if (r !== null) out.push(r)
     }
   }
   return out
 }
 
-// ---- Markdown ----
+// ---------------------------------------------------------------- formatting
 
-const num = (n: number): string => n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(1) : n.toFixed(2)
-const spread = (s: Stat): string => `${num(s.median)} (${num(s.min)}–${num(s.max)})`
-const ms = (s: Stat | null): string => s === null ? '–' : num(s.median)
-const ratioValue = (r: Ratio): string => r.value === null ? 'n/a' : r.unit === 'ms' ? `${r.value.toFixed(2)} ms` : `${r.value.toFixed(2)}×`
-const targetText = (r: Ratio): string => r.target === undefined ? '' : `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value}${r.unit === 'ms' ? ' ms' : '×'}`
-const mark = (ok: boolean | undefined): string => ok === undefined ? '' : ok ? '✅' : '❌'
-
-export function describe (w: Workload): string {
-  const parts = [`${w.valueBytes} B values`]
-  if (w.batch !== undefined) parts.push(`${w.batch} record${w.batch === 1 ? '' : 's'} per POST`)
-  if (w.connections !== undefined) parts.push(`${w.connections} connection${w.connections === 1 ? '' : 's'}`)
-  if (w.rate !== undefined) parts.push(`${w.rate} ${w.kind === 'e2e' ? 'records' : 'requests'}/s`)
-  if (w.records !== undefined) parts.push(`${w.records.toLocaleString('en-US')} records`)
-  if (w.consumers !== undefined) parts.push(`${w.consumers} consumer instances`)
-  return `${w.kind}: ${parts.join(', ')}`
+function thousands (x: number): string {
+  return String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }
 
+/** Whole numbers with separators from 100 up, two significant decimals below. */
+function num (x: number): string {
+  const abs = Math.abs(x)
+  if (x === 0) return '0'
+  if (abs >= 100) return thousands(x)
+  if (abs >= 10) return x.toFixed(1)
+  if (abs >= 1) return x.toFixed(2)
+  return x.toPrecision(2)
+}
+
+function spread (s: Stat): string {
+  return s.min === s.max ? '' : ` (${num(s.min)}–${num(s.max)})`
+}
+
+function ratioValue (r: Ratio): string {
+  if (r.value === null) return 'n/a'
+  return r.unit === 'ms' ? `${r.value.toFixed(2)} ms` : `${r.value.toFixed(2)}×`
+}
+
+function targetText (target: Target | undefined, unit: string | undefined): string {
+  if (target === undefined) return '–'
+  return `${target.op === '>=' ? '≥' : '≤'} ${target.value}${unit === 'ms' ? ' ms' : '×'}`
+}
+
+function metText (r: Ratio): string {
+  if (r.met === undefined) return '–'
+  return r.met ? '✅' : '❌'
+}
+
+function statusMix (statuses: Record<string, number>): string {
+  return Object.entries(statuses).sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s}×${n}`).join(', ')
+}
+
+/** "2026-11-25T07:00:00.000Z" as "2026-11-25 07:00 UTC"; anything else as it is. */
+function when (date: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(date)
+  return m === null ? date : `${m[1]} ${m[2]} UTC`
+}
+
+function bytes (n: number): string {
+  return n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`
+}
+
+function describe (w: Workload): string {
+  const parts = [w.kind, `${bytes(w.valueBytes)} values`]
+  if (w.batch !== undefined) parts.push(`batch ${w.batch}`)
+  if (w.connections !== undefined) parts.push(`${w.connections} connections`)
+  if (w.rate !== undefined) parts.push(`${num(w.rate)} ${w.kind === 'open-loop' ? 'requests' : 'records'}/s`)
+  if (w.records !== undefined) parts.push(`${num(w.records)} records`)
+  if (w.consumers !== undefined) parts.push(`${w.consumers} consumers`)
+  return parts.join(', ')
+}
+
+// ---------------------------------------------------------------- markdown
+
+function cell (text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\n/g, ' ')
+}
+
+function table (head: string[], rows: string[][]): string[] {
+  const line = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`
+  return [line(head), `|${head.map(() => '---').join('|')}|`, ...rows.map(line), '']
+}
+
+function bullets (entries: Record<string, string | number | boolean>): string[] {
+  const keys = Object.keys(entries)
+  if (keys.length === 0) return ['- (none)', '']
+  return [...keys.map((k) => `- ${k}: ${String(entries[k])}`), '']
+}
+
+function setupSection (results: Results): string[] {
+  const { machine, versions, placement, settings, durationSec } = results.meta
+  return [
+    '## Setup', '',
+    '### Machine', '',
+    `- CPU: ${machine.cpu} (${machine.cores} cores)`,
+    `- Memory: ${machine.memoryGiB} GiB`,
+    `- OS: ${machine.os}, kernel ${machine.kernel}`,
+    `- Run took ${num(durationSec)} s`, '',
+    '### Versions', '', ...bullets(versions),
+    '### Placement', '', ...bullets(placement),
+    '### Settings', '', ...bullets(settings)
+  ]
+}
+
+function skippedSection (skipped: Record<string, string>): string[] {
+  if (Object.keys(skipped).length === 0) return []
+  return ['## Skipped arms', '', ...bullets(skipped)]
+}
+
+function ratioSections (list: Ratio[]): string[] {
+  const row = (r: Ratio): string[] => [r.name, r.workload, ratioValue(r), targetText(r.target, r.unit), metText(r)]
+  const head = ['Ratio', 'Workload', 'Value', 'Target', 'Met']
+  const targeted = list.filter((r) => r.target !== undefined)
+  return [
+    '## Targets', '',
+    ...(targeted.length === 0 ? ['No targeted ratio could be computed.', ''] : table(head, targeted.map(row))),
+    '## All ratios', '',
+    ...(list.length === 0 ? ['No ratio could be computed.', ''] : table(head, list.map(row)))
+  ]
+}
+
+function latencyText (s: Stat | null): string {
+  return s === null ? '–' : num(s.median)
+}
+
+function armRow (s: Summary): string[] {
+  return [
+    s.arm,
+    `${num(s.recordsPerSec.median)}${spread(s.recordsPerSec)}`,
+    num(s.mbPerSec.median),
+    latencyText(s.p50),
+    latencyText(s.p99),
+    latencyText(s.p999),
+    num(s.cpuSec.median),
+    num(s.recordsPerCpuSec.median),
+    num(s.peakRssMb.median),
+    statusMix(s.statuses),
+    s.correct ? '✅' : '❌'
+  ]
+}
+
+function armsOf (w: Workload, summaries: Summary[]): Summary[] {
+  const mine = summaries.filter((s) => s.workload === w.id)
+  const rank = (arm: ArmName): number => {
+    const i = w.arms.indexOf(arm)
+    return i === -1 ? w.arms.length : i
+  }
+  return mine.sort((a, b) => rank(a.arm) - rank(b.arm))
+}
+
+function workloadSection (w: Workload, results: Results): string[] {
+  const head = ['Arm', 'records/s (min–max)', 'MB/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU-s', 'rec/CPU-s', 'RSS MiB', 'Statuses', 'OK']
+  const rows = armsOf(w, results.summaries).map(armRow)
+  const notes = results.cells.filter((c) => c.workload === w.id && c.note !== undefined && c.note !== '')
+  return [
+    `### ${cell(w.id)} — ${describe(w)}`, '',
+    ...(rows.length === 0 ? ['No arm ran this workload.', ''] : table(head, rows)),
+    ...(notes.length === 0 ? [] : [...notes.map((c) => `- ${c.arm}, rep ${c.rep}: ${c.note ?? ''}`), ''])
+  ]
+}
+
+/** The whole run as a readable Markdown report. */
 export function markdown (results: Results): string {
-  const { meta } = results
-  const lines: string[] = []
-  lines.push(`# Benchmark results (${meta.mode}), ${meta.date.slice(0, 10)}`, '')
-  lines.push(`Machine: ${meta.machine.cpu}, ${meta.machine.cores} CPUs, ${meta.machine.memoryGiB} GiB, ${meta.machine.os}, Linux ${meta.machine.kernel}. Run took ${Math.round(meta.durationSec / 60)} min.`, '')
-  lines.push('- Versions: ' + Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join('; '))
-  lines.push('- Placement: ' + Object.entries(meta.placement).map(([k, v]) => `${k}: ${v}`).join('; '))
-  lines.push('- Settings: ' + Object.entries(meta.settings).map(([k, v]) => `${k}: ${String(v)}`).join('; '))
-  for (const [arm, why] of Object.entries(meta.skipped)) lines.push(`- Skipped: ${arm}: ${why}`)
-  lines.push('', 'Figures are medians of the repetitions, with the spread (lowest–highest) in brackets. CPU-s is the gateway process\'s', 'CPU time (for the ceiling, the native client process, which also generates its own load).', '')
-  const targeted = results.ratios.filter((r) => r.target !== undefined)
-  if (targeted.length > 0) {
-    lines.push('## Targets', '', '| workload | ratio | value | target | met |', '|---|---|---|---|---|')
-    for (const r of targeted) lines.push(`| ${r.workload} | ${r.name} | ${ratioValue(r)} | ${targetText(r)} | ${mark(r.met)} |`)
-    lines.push('')
-  }
-  lines.push('## All ratios', '', '| workload | ratio | value |', '|---|---|---|')
-  for (const r of results.ratios) lines.push(`| ${r.workload} | ${r.name} | ${ratioValue(r)} |`)
-  lines.push('', '## Figures')
-  for (const w of results.workloads) {
-    const rows = results.summaries.filter((s) => s.workload === w.id)
-    if (rows.length === 0) continue
-    lines.push('', `### ${w.id}`, '', describe(w), '')
-    lines.push('| arm | records/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU-s | records/CPU-s | peak RSS MiB | statuses | correct |')
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|')
-    for (const s of rows) {
-      const statuses = Object.entries(s.statuses).map(([k, n]) => `${k}×${n}`).join(', ')
-      lines.push(`| ${s.arm} | ${spread(s.recordsPerSec)} | ${num(s.mbPerSec.median)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.p999)} | ${num(s.cpuSec.median)} | ${num(s.recordsPerCpuSec.median)} | ${num(s.peakRssMb.median)} | ${statuses} | ${mark(s.correct)} |`)
-    }
-  }
-  const wrong = results.cells.filter((c) => !c.correct)
-  if (wrong.length > 0) {
-    lines.push('', '## Correctness failures', '')
-    for (const c of wrong) lines.push(`- ${c.arm}, ${c.workload}, repetition ${c.rep}: ${c.note ?? ''}`)
-  }
-  return lines.join('\n') + '\n'
+  const { date, mode } = results.meta
+  return [
+    `# Benchmark results — ${when(date)} (${mode})`, '',
+    'Figures are medians of the repetitions; records/s shows the spread (lowest–highest) in brackets. CPU-s is the',
+    'gateway process\'s CPU time (for the ceiling, the native client\'s process). Ratios compare medians.', '',
+    ...setupSection(results),
+    ...skippedSection(results.meta.skipped),
+    ...ratioSections(results.ratios),
+    '## Workloads', '',
+    ...results.workloads.flatMap((w) => workloadSection(w, results))
+  ].join('\n')
 }
 
-// ---- SVG chart ----
+// ---------------------------------------------------------------- svg
 
-const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+const WIDTH = 900
+const LABEL_RIGHT = 390
+const PLOT_LEFT = 400
+const PLOT_RIGHT = 820
+const ROW = 24
+const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"'
+const GREEN = '#2e7d32'
+const RED = '#c62828'
+const GREY = '#8a8a8a'
+const MAX_LABEL = 64
 
-export function svg (results: Results): string {
-  const bars = results.ratios.filter((r) => r.unit !== 'ms' && r.value !== null &&
-    (r.target !== undefined || r.name === 'us ÷ ceiling, records/s' || r.name === 'us ÷ bridge, records per CPU-second'))
-  const ms = results.ratios.filter((r) => r.unit === 'ms' && r.value !== null && r.name.startsWith('us'))
-  const width = 960
-  const left = 430
-  const barArea = width - left - 90
-  const rowH = 22
-  const top = 56
-  const max = Math.max(1.2, ...bars.map((r) => Math.max(r.value!, r.target?.value ?? 0))) * 1.05
-  const x = (v: number): number => left + (v / max) * barArea
-  const colour = (r: Ratio): string => r.met === undefined ? '#7a8794' : r.met ? '#2e8b57' : '#c0392b'
+interface Scale {
+  x: (v: number) => number
+  ticks: number[]
+  tick: (t: number) => string
+  /** Where bars start: 1× for ratios, 0 for milliseconds. */
+  base: number
+}
+
+interface Panel { title: string, unit: string, scale: (bars: Ratio[]) => Scale, reference?: { value: number, label: string }, bars: Ratio[] }
+
+function xml (text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+}
+
+function colour (r: Ratio): string {
+  if (r.met === undefined) return GREY
+  return r.met ? GREEN : RED
+}
+
+function extent (bars: Ratio[], always: number[]): number[] {
+  return [...always, ...bars.flatMap((r) => [r.value, r.target?.value ?? null]).filter((v): v is number => v !== null)]
+}
+
+const across = (share: number): number => PLOT_LEFT + share * (PLOT_RIGHT - PLOT_LEFT)
+
+/** Milliseconds: a linear axis from 0 (or below, for negative differences) in 1-2-5 steps. */
+function linearScale (bars: Ratio[]): Scale {
+  const values = extent(bars, [0, 1])
+  const raw = (Math.max(...values) - Math.min(...values)) / 5
+  const power = 10 ** Math.floor(Math.log10(raw))
+  const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power
+  const lo = Math.floor(Math.min(...values) / step) * step
+  const hi = Math.ceil(Math.max(...values) / step) * step
+  const ticks: number[] = []
+  for (let i = 0; lo + i * step <= hi + step / 2; i++) ticks.push(lo + i * step)
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)))
+  return { x: (v) => across((v - lo) / (hi - lo)), ticks, tick: (t) => t.toFixed(decimals), base: 0 }
+}
+
+function steps125 (lo: number, hi: number): number[] {
+  const out: number[] = []
+  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)) + 1; e++) {
+    for (const m of [1, 2, 5]) out.push(Number((m * 10 ** e).toPrecision(1)))
+  }
+  return out
+}
+
+/** Ratios: a logarithmic axis around 1×, so 0.76× next to a 0.8× target stays readable beside a 25× bar. */
+function logScale (bars: Ratio[]): Scale {
+  const values = extent(bars, [0.5, 2]).filter((v) => v > 0)
+  const min = Math.min(...values)
+  const max = Math.max(...values)
+  const grid = steps125(min, max)
+  const lo = Math.max(...grid.filter((g) => g <= min))
+  const hi = Math.min(...grid.filter((g) => g >= max))
+  const decades = Math.log10(hi) - Math.log10(lo)
+  const ticks = grid.filter((g) => g >= lo && g <= hi && (decades <= 3 || Number.isInteger(Math.log10(g))))
+  const x = (v: number): number => across((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / decades)
+  return { x, ticks, tick: (t) => String(t), base: 1 }
+}
+
+function text (x: number, y: number, body: string, attrs = ''): string {
+  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${xml(body)}</text>`
+}
+
+function line (x1: number, y1: number, x2: number, y2: number, attrs: string): string {
+  return `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" ${attrs}/>`
+}
+
+function label (r: Ratio): string {
+  const full = `${r.workload} — ${r.name}`
+  return full.length > MAX_LABEL ? `${full.slice(0, MAX_LABEL - 1)}…` : full
+}
+
+/** One bar from the scale's base to the value, the value just past whichever is further right: bar or target. */
+function barRow (r: Ratio, top: number, scale: Scale, unit: string): string[] {
+  const mid = top + ROW / 2
+  const base = scale.x(scale.base)
+  const targetX = r.target === undefined ? base : scale.x(r.target.value)
+  const out = [`<g><title>${xml(`${r.workload} — ${r.name}: ${ratioValue(r)}`)}</title>`,
+    text(LABEL_RIGHT, mid + 4, label(r), 'text-anchor="end" font-size="11" fill="#222"')]
+  if (r.value === null) {
+    out.push(text(Math.max(base, targetX) + 5, mid + 4, 'n/a', 'font-size="11" fill="#555"'))
+  } else {
+    const end = scale.x(r.value)
+    out.push(`<rect x="${Math.min(base, end).toFixed(1)}" y="${(top + 5).toFixed(1)}" width="${Math.max(1, Math.abs(end - base)).toFixed(1)}" height="${ROW - 10}" fill="${colour(r)}" fill-opacity="0.55"/>`)
+    out.push(text(Math.max(base, end, targetX) + 5, mid + 4, `${r.value.toFixed(2)}${unit}`, 'font-size="11" fill="#222"'))
+  }
+  if (r.target !== undefined) out.push(line(targetX, top + 1, targetX, top + ROW - 1, `stroke="${colour(r)}" stroke-width="3"`))
+  out.push('</g>')
+  return out
+}
+
+function panelSvg (panel: Panel, top: number): { body: string[], height: number } {
+  const scale = panel.scale(panel.bars)
+  const rowsTop = top + 30
+  const rowsBottom = rowsTop + panel.bars.length * ROW
+  const body = [text(10, top + 16, panel.title, 'font-size="14" font-weight="bold" fill="#222"')]
+  for (const t of scale.ticks) {
+    body.push(line(scale.x(t), rowsTop, scale.x(t), rowsBottom, `stroke="${t === scale.base ? '#999' : '#e4e4e4'}" stroke-width="1"`))
+    body.push(text(scale.x(t), rowsBottom + 14, `${scale.tick(t)}${panel.unit}`, 'text-anchor="middle" font-size="10" fill="#555"'))
+  }
+  panel.bars.forEach((r, i) => body.push(...barRow(r, rowsTop + i * ROW, scale, panel.unit)))
+  if (panel.reference !== undefined) {
+    const rx = scale.x(panel.reference.value)
+    body.push(line(rx, rowsTop - 4, rx, rowsBottom, 'stroke="#333" stroke-width="1.5" stroke-dasharray="4 3"'))
+    body.push(text(rx, rowsTop - 7, panel.reference.label, 'text-anchor="middle" font-size="10" fill="#333"'))
+  }
+  return { body, height: rowsBottom + 24 - top }
+}
+
+function legend (top: number): string[] {
+  const items: Array<[string, string]> = [[GREEN, 'target met'], [RED, 'target missed'], [GREY, 'no target']]
   const out: string[] = []
-  const height = top + bars.length * rowH + 40 + (ms.length > 0 ? 40 + ms.length * rowH : 0) + 20
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`)
-  out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
-  out.push(`<text x="16" y="24" font-size="16" font-weight="bold">${xml(`Kosha Kafka Connector: ratios (${results.meta.mode} run, ${results.meta.date.slice(0, 10)})`)}</text>`)
-  out.push(`<text x="16" y="42" fill="#555">${xml(`${results.meta.machine.cpu}, ${results.meta.machine.cores} CPUs. Bar: value; tick: target (green met, red missed, grey none); dashed line: 1×.`)}</text>`)
-  bars.forEach((r, i) => {
-    const y = top + i * rowH
-    out.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${xml(`${r.workload} — ${r.name}`)}</text>`)
-    out.push(`<rect x="${left}" y="${y + 3}" width="${Math.max(1, x(r.value!) - left)}" height="${rowH - 8}" fill="${colour(r)}" opacity="0.8"/>`)
-    out.push(`<text x="${x(r.value!) + 4}" y="${y + 14}">${xml(ratioValue(r))}</text>`)
-    if (r.target) out.push(`<line x1="${x(r.target.value)}" x2="${x(r.target.value)}" y1="${y}" y2="${y + rowH}" stroke="${colour(r)}" stroke-width="3"/>`)
+  items.forEach(([fill, name], i) => {
+    const left = 10 + i * 130
+    out.push(`<rect x="${left}" y="${top}" width="14" height="10" fill="${fill}" fill-opacity="0.55"/>`)
+    out.push(text(left + 20, top + 9, name, 'font-size="11" fill="#333"'))
   })
-  const axisBottom = top + bars.length * rowH
-  out.push(`<line x1="${x(1)}" x2="${x(1)}" y1="${top - 4}" y2="${axisBottom}" stroke="#333" stroke-dasharray="4 3"/>`)
-  out.push(`<text x="${x(1)}" y="${axisBottom + 14}" text-anchor="middle">1×</text>`)
-  if (ms.length > 0) {
-    const msTop = axisBottom + 48
-    const msMax = Math.max(2.5, ...ms.map((r) => Math.max(r.value!, r.target?.value ?? 0))) * 1.05
-    const mx = (v: number): number => left + (Math.max(0, v) / msMax) * barArea
-    out.push(`<text x="16" y="${msTop - 10}" font-weight="bold">Added p99 latency over the ceiling (ms)</text>`)
-    ms.forEach((r, i) => {
-      const y = msTop + i * rowH
-      out.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${xml(`${r.workload} — ${r.name}`)}</text>`)
-      out.push(`<rect x="${left}" y="${y + 3}" width="${Math.max(1, mx(r.value!) - left)}" height="${rowH - 8}" fill="${colour(r)}" opacity="0.8"/>`)
-      out.push(`<text x="${mx(r.value!) + 4}" y="${y + 14}">${xml(ratioValue(r))}</text>`)
-      if (r.target) out.push(`<line x1="${mx(r.target.value)}" x2="${mx(r.target.value)}" y1="${y}" y2="${y + rowH}" stroke="${colour(r)}" stroke-width="3"/>`)
-    })
-  }
-  out.push('</svg>')
-  return out.join('\n') + '\n'
+  out.push(line(410, top - 1, 410, top + 11, `stroke="${GREY}" stroke-width="3"`))
+  out.push(text(418, top + 9, 'target (coloured by met / missed)', 'font-size="11" fill="#333"'))
+  return out
 }
 
+function panels (list: Ratio[]): Panel[] {
+  const main = new Set(['us ÷ ceiling, records/s', 'us ÷ bridge, records per CPU-second'])
+  const ratioBars = list.filter((r) => r.unit !== 'ms' && (r.target !== undefined || main.has(r.name)))
+  const msBars = list.filter((r) => r.unit === 'ms')
+  const all: Panel[] = [
+    { title: 'Ratios of medians (log scale; bars start at 1×)', unit: '×', scale: logScale, reference: { value: 1, label: '1.0×' }, bars: ratioBars },
+    { title: 'Added p99 latency, difference of medians (ms)', unit: ' ms', scale: linearScale, bars: msBars }
+  ]
+  return all.filter((p) => p.bars.length > 0)
+}
+
+/** A self-contained SVG bar chart of the main ratios, with their targets. */
+export function svg (results: Results): string {
+  const { date, mode, machine } = results.meta
+  const body = [
+    text(10, 24, `Benchmark ratios — ${when(date)} (${mode})`, 'font-size="16" font-weight="bold" fill="#111"'),
+    text(10, 42, `${machine.cpu}, ${machine.cores} cores`, 'font-size="12" fill="#444"'),
+    ...legend(54)
+  ]
+  let top = 76
+  const shown = panels(results.ratios)
+  if (shown.length === 0) {
+    body.push(text(10, top + 16, 'No ratio could be computed.', 'font-size="12" fill="#444"'))
+    top += 30
+  }
+  for (const panel of shown) {
+    const drawn = panelSvg(panel, top)
+    body.push(...drawn.body)
+    top += drawn.height + 10
+  }
+  const height = Math.ceil(top)
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ${FONT}>`,
+    `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
+    ...body,
+    '</svg>',
+    ''
+  ].join('\n')
+}
+
+// ---------------------------------------------------------------- files
+
+/** Writes results.md, results.json and ratios.svg into dir (created if missing) and returns their paths. */
 export function writeReport (results: Results, dir: string): { markdown: string, json: string, svg: string } {
   mkdirSync(dir, { recursive: true })
-  const files = { markdown: join(dir, 'results.md'), json: join(dir, 'results.json'), svg: join(dir, 'ratios.svg') }
-  writeFileSync(files.markdown, markdown(results))
-  writeFileSync(files.json, JSON.stringify(results, null, 2) + '\n')
-  writeFileSync(files.svg, svg(results))
-  return files
+  const paths = { markdown: join(dir, 'results.md'), json: join(dir, 'results.json'), svg: join(dir, 'ratios.svg') }
+  writeFileSync(paths.markdown, markdown(results))
+  writeFileSync(paths.json, `${JSON.stringify(results, null, 2)}\n`)
+  writeFileSync(paths.svg, svg(results))
+  return paths
 }

@@ -6,7 +6,7 @@ import { cpus, freemem, release, tmpdir, totalmem } from 'node:os'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { AdminClient, Producer, librdkafkaVersion, type IAdminClient } from '@confluentinc/kafka-javascript'
+import { AdminClient, Producer, librdkafkaVersion, type IAdminClient, type Metadata } from '@confluentinc/kafka-javascript'
 import { Pool } from 'undici'
 import { Ceiling, bridgeJavaHome, bridgeVersion, startBridge, startHttpOnly, startService, type Gateway, type Process } from './arms'
 import { DrainClock, closedLoop, nowMs, openLoop, percentiles, recordValue, type LoadResult } from './load'
@@ -81,11 +81,16 @@ class Kafka {
       // Bounded disk: old segments go, end offsets stay.
       config: { 'retention.bytes': String(256 * 1024 * 1024), 'segment.bytes': String(64 * 1024 * 1024) }
     }, 30_000, (err) => err ? reject(err) : resolve()))
-    // Until every partition has a leader the producer would only wait; ask until the end offsets answer.
+    // Until every partition has a leader (in this client's metadata too) the producer would only wait.
     const deadline = Date.now() + 30_000
     let last: unknown
     while (Date.now() < deadline) {
-      try { await this.endOffsets(topic); return } catch (err) { last = err; await new Promise((resolve) => setTimeout(resolve, 200)) }
+      try {
+        const md = await new Promise<Metadata>((resolve, reject) => this.producer.getMetadata({ topic, allTopics: false, timeout: 5000 }, (err, m) => err ? reject(err) : resolve(m)))
+        const partitions = md.topics.find((t) => t.name === topic)?.partitions ?? []
+        if (partitions.length === PARTITIONS && partitions.every((p) => p.leader >= 0)) { await this.endOffsets(topic); return }
+      } catch (err) { last = err }
+      await new Promise((resolve) => setTimeout(resolve, 200))
     }
     throw new Error(`topic ${topic} has no leaders after 30 s: ${String(last)}`)
   }
@@ -199,7 +204,10 @@ async function httpConsumers (gw: Gateway, topic: string, count: number): Promis
 
 interface Topics { produce: Record<string, string>, drain: Record<number, string> }
 
-async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, arm: ArmName, rep: number, durationMs = seconds * 1000): Promise<LoadResult & { offsetsMoved: number | null }> {
+/** One run's load result, how far the topic's end offsets moved, and why it could not be made, if it could not. */
+type CellRun = LoadResult & { offsetsMoved: number | null, failure?: string }
+
+async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, arm: ArmName, rep: number, durationMs = seconds * 1000): Promise<CellRun> {
   const produceTopic = topics.produce[`${arm}-${w.valueBytes}`] ?? `bench-http-only-${w.valueBytes}`
   const tracksOffsets = arm !== 'http-only' && (w.kind === 'produce' || w.kind === 'open-loop')
   const before = tracksOffsets ? await kafka.endOffsets(produceTopic) : 0
@@ -259,7 +267,7 @@ async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, a
   return { ...result, offsetsMoved }
 }
 
-function correctness (w: Workload, arm: ArmName, r: LoadResult & { offsetsMoved: number | null }): { correct: boolean, note?: string } {
+function correctness (w: Workload, r: CellRun): { correct: boolean, note?: string } {
   const failed = Object.entries(r.statuses).filter(([s]) => s !== '200' && s !== '204' && s !== 'ok').reduce((n, [, c]) => n + c, 0)
   if (w.kind === 'produce' || w.kind === 'open-loop') {
     if (r.offsetsMoved === null) return { correct: failed === 0, ...(failed > 0 ? { note: `${failed} requests failed` } : {}) }
@@ -279,11 +287,17 @@ async function measure (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, a
   const brokerBefore = brokerPid !== undefined ? cpuSeconds(brokerPid) : 0
   const sampler = rssSampler(proc.pid)
   const runnerBefore = process.cpuUsage()
-  const r = await runCell(kafka, arms, topics, w, arm, rep)
+  let r: CellRun
+  try {
+    r = await runCell(kafka, arms, topics, w, arm, rep)
+  } catch (err) {
+    // A run that could not be made is a failed cell in the results, not the end of the benchmark.
+    r = { requests: 0, records: 0, elapsedSec: 1, statuses: { error: 1 }, latencyMs: percentiles([]), offsetsMoved: null, failure: String(err) }
+  }
   const runner = process.cpuUsage(runnerBefore)
   const peakRssMb = sampler.stop()
   const cpuSec = cpuSeconds(proc.pid) - cpuBefore
-  const { correct, note } = correctness(w, arm, r)
+  const { correct, note } = r.failure !== undefined ? { correct: false, note: r.failure } : correctness(w, r)
   const hasLatency = w.kind === 'produce' || w.kind === 'open-loop' || w.kind === 'e2e'
   const cell: Cell = {
     arm,
@@ -418,6 +432,34 @@ async function main (): Promise<void> {
         }
       }
     }
+    // The report is rewritten after every workload, so an interrupted run still leaves what it measured.
+    const report = (cells: Cell[]): ReturnType<typeof writeReport> => {
+      const summaries = summarise(cells)
+      const meta: Meta = {
+        date: new Date().toISOString(),
+        mode: smoke ? 'smoke' : 'full',
+        machine: machine(),
+        versions: {
+          service: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
+          node: process.version,
+          librdkafka: librdkafkaVersion,
+          kafka: /<kafka.version>([^<]+)</.exec(readFileSync(join(root, 'kafka', 'pom.xml'), 'utf8'))?.[1] ?? 'unknown',
+          ...(arms.gateways.bridge && bridgeHome ? { 'strimzi-kafka-bridge': bridgeVersion(bridgeHome), 'bridge java': javaVersion(bridgeJava) } : {}),
+          java: javaVersion()
+        },
+        placement,
+        settings: {
+          repetitions: reps,
+          'seconds per closed-loop run': seconds,
+          'partitions per topic': PARTITIONS,
+          producer: 'acks=all, idempotent, linger.ms=2, no compression (every arm)',
+          'free memory at start GiB': Math.round(freemem() / 2 ** 30)
+        },
+        skipped,
+        durationSec: Math.round((Date.now() - began) / 1000)
+      }
+      return writeReport({ meta, workloads: list, cells, summaries, ratios: ratios(summaries, list) }, outDir)
+    }
     let warmed = false
     for (const w of list) {
       if (!warmed && w.kind !== 'consumers-rss') { await warm(); warmed = true }
@@ -426,33 +468,10 @@ async function main (): Promise<void> {
         const order = rep % 2 === 1 ? inWorkload : [...inWorkload].reverse()
         for (const [position, arm] of order.entries()) cells.push(await measure(kafka, arms, topics, w, arm, rep, position))
       }
+      report(cells)
     }
 
-    const summaries = summarise(cells)
-    const meta: Meta = {
-      date: new Date().toISOString(),
-      mode: smoke ? 'smoke' : 'full',
-      machine: machine(),
-      versions: {
-        service: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
-        node: process.version,
-        librdkafka: librdkafkaVersion,
-        kafka: /<kafka.version>([^<]+)</.exec(readFileSync(join(root, 'kafka', 'pom.xml'), 'utf8'))?.[1] ?? 'unknown',
-        ...(arms.gateways.bridge && bridgeHome ? { 'strimzi-kafka-bridge': bridgeVersion(bridgeHome), 'bridge java': javaVersion(bridgeJava) } : {}),
-        java: javaVersion()
-      },
-      placement,
-      settings: {
-        repetitions: reps,
-        'seconds per closed-loop run': seconds,
-        'partitions per topic': PARTITIONS,
-        producer: 'acks=all, idempotent, linger.ms=2, no compression (every arm)',
-        'free memory at start GiB': Math.round(freemem() / 2 ** 30)
-      },
-      skipped,
-      durationSec: Math.round((Date.now() - began) / 1000)
-    }
-    const files = writeReport({ meta, workloads: list, cells, summaries, ratios: ratios(summaries, list) }, outDir)
+    const files = report(cells)
     log(`wrote ${files.markdown}, ${files.json}, ${files.svg}`)
     const wrong = cells.filter((c) => !c.correct)
     console.log(`${cells.length - wrong.length} passed, ${wrong.length} failed`)

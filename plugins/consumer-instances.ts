@@ -11,7 +11,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KafkaConsumer, type ConsumerGlobalConfig, type ConsumerTopicConfig, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset } from '@confluentinc/kafka-javascript'
 import type { Config } from '../lib/config'
-import { librdkafkaConfig } from './kafka-connection'
+import { CONSUMER_PREFETCH, librdkafkaConfig } from './kafka-connection'
 import { RequestQueue } from '../lib/request-queue'
 import {
   ConsumerExistsError, ConsumerInstanceNotFoundError, IllegalStateError, ShuttingDownError, TooManyConsumersError,
@@ -42,6 +42,7 @@ export async function pollBatch (consumer: KafkaConsumer, count: number, sliceMs
 export function instanceConsumerConfig (config: Config, group: string, name: string, options: Pick<InstanceOptions, 'offsetReset' | 'fetchMinBytes'>): [ConsumerGlobalConfig, ConsumerTopicConfig] {
   return [{
     ...librdkafkaConfig(config),
+    ...CONSUMER_PREFETCH,
     'client.id': `kosha-kafka-connector-${name}`,
     'group.id': group,
     'enable.auto.commit': false,

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KafkaConsumer, type LibrdKafkaError, type Message } from '@confluentinc/kafka-javascript'
 import type { RouteTypes } from '../generated/routes'
 import { RequestQueue } from '../lib/request-queue'
+import { CONSUMER_PREFETCH } from './kafka-connection'
 import {
   ConsumerExistsError, ConsumerNotFoundError, ConsumerNotSubscribedError, ShuttingDownError, TooManyConsumersError,
   fromKafkaError
@@ -125,6 +126,7 @@ async function consumers (fastify: FastifyInstance): Promise<void> {
       const groupId = options.groupId ?? `kosha-${options.name}`
       const consumer = new KafkaConsumer({
         ...fastify.kafka.clientConfig(),
+        ...CONSUMER_PREFETCH,
         'client.id': `kosha-kafka-connector-${options.name}`,
         'group.id': groupId,
         'enable.auto.commit': false,

@@ -43,7 +43,8 @@ async function waitFor (predicate: () => boolean, ms: number): Promise<void> {
 t.test('SIGTERM while produces are in flight: they complete, the records are in Kafka, the process exits 0', async (t) => {
   const topic = await createTopic(t, { partitions: 2 })
   const port = await freePort()
-  const { child, output } = startServer({ BROKER_ADDRESS: bootstrap(), PORT: String(port), HOST: '127.0.0.1' })
+  // LOG_LEVEL=debug: the server logs each request's arrival, which tells when all 40 were received.
+  const { child, output } = startServer({ BROKER_ADDRESS: bootstrap(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'debug' })
   t.teardown(() => { child.kill('SIGKILL') })
   await waitFor(() => output().includes('Server listening'), 30_000)
 
