@@ -6,7 +6,7 @@ import { cpus, freemem, release, tmpdir, totalmem } from 'node:os'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { AdminClient, Producer, librdkafkaVersion, type IAdminClient, type Metadata } from '@confluentinc/kafka-javascript'
+import { AdminClient, KafkaConsumer, Producer, librdkafkaVersion, type IAdminClient, type Metadata } from '@confluentinc/kafka-javascript'
 import { Pool } from 'undici'
 import { Ceiling, bridgeJavaHome, bridgeVersion, startBridge, startHttpOnly, startService, type Gateway, type Process } from './arms'
 import { DrainClock, closedLoop, nowMs, openLoop, percentiles, recordValue, type LoadResult } from './load'
@@ -123,6 +123,26 @@ class Kafka {
     await done
     this.producer.removeAllListeners('delivery-report')
     if (failed > 0) throw new Error(`pre-filling ${topic}: ${failed} records failed`)
+  }
+
+  /**
+   * Waits until the broker has a group coordinator (a new broker creates its offsets topic on first use), so that
+   * the first consumer of a measured run does not meet "not coordinator" and count it against its arm.
+   */
+  async primeGroupCoordinator (topic: string): Promise<void> {
+    const c = new KafkaConsumer({ 'metadata.broker.list': this.bootstrap, 'group.id': `bench-prime-${Date.now()}` }, {})
+    await new Promise<void>((resolve, reject) => c.connect({ timeout: 30_000 }, (err) => err ? reject(err) : resolve()))
+    const deadline = Date.now() + 60_000
+    try {
+      for (;;) {
+        const ok = await new Promise<boolean>((resolve) => c.committed([{ topic, partition: 0 }], 5000, (err) => resolve(!err)))
+        if (ok) return
+        if (Date.now() > deadline) throw new Error('the broker has no group coordinator after 60 s')
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    } finally {
+      await new Promise<void>((resolve) => c.disconnect(() => resolve()))
+    }
   }
 
   async close (): Promise<void> {
@@ -364,8 +384,8 @@ async function main (): Promise<void> {
   } else {
     const dir = join(work, 'kafka')
     // Started from this (pinned) process, the broker inherits its CPUs.
-    execFileSync('bash', ['scripts/kafka', 'start', '--port-base', '39192', '--dir', dir, '--fresh'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
-    bootstrap = /KAFKA_BOOTSTRAP=(\S+)/.exec(readFileSync(join(dir, 'bootstrap.env'), 'utf8'))?.[1] ?? '127.0.0.1:39192'
+    execFileSync('bash', ['scripts/kafka', 'start', '--port-base', '29192', '--dir', dir, '--fresh'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+    bootstrap = /KAFKA_BOOTSTRAP=(\S+)/.exec(readFileSync(join(dir, 'bootstrap.env'), 'utf8'))?.[1] ?? '127.0.0.1:29192'
     const pid = spawnSync('pgrep', ['-f', join(dir, 'node-1', 'server.properties')], { encoding: 'utf8' }).stdout.trim().split('\n')[0]
     if (pid) brokerPid = Number(pid)
     brokerStop = () => { execFileSync('bash', ['scripts/kafka', 'stop', '--dir', dir], { cwd: root, stdio: 'ignore' }) }
@@ -385,13 +405,13 @@ async function main (): Promise<void> {
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
     const cpu = gatewayCpu !== undefined ? { cpu: gatewayCpu } : {}
     if (wanted.has('ceiling')) { arms.ceiling = await Ceiling.start({ bootstrap, ...cpu, logDir: work }); stops.push(async () => await arms.ceiling!.stop()) }
-    if (wanted.has('us')) { arms.gateways.us = await startService({ bootstrap, port: 39180, ...cpu, logDir: work }); stops.push(async () => await arms.gateways.us!.stop()) }
-    if (wanted.has('http-only')) { arms.gateways['http-only'] = await startHttpOnly({ port: 39181, ...cpu, logDir: work }); stops.push(async () => await arms.gateways['http-only']!.stop()) }
+    if (wanted.has('us')) { arms.gateways.us = await startService({ bootstrap, port: 29180, ...cpu, logDir: work }); stops.push(async () => await arms.gateways.us!.stop()) }
+    if (wanted.has('http-only')) { arms.gateways['http-only'] = await startHttpOnly({ port: 29181, ...cpu, logDir: work }); stops.push(async () => await arms.gateways['http-only']!.stop()) }
     if (wanted.has('bridge')) {
       if (!bridgeHome) {
         skipped.bridge = 'BRIDGE_HOME is not set: Strimzi Kafka Bridge is not published on Maven Central; point BRIDGE_HOME at an unpacked release of it'
       } else {
-        arms.gateways.bridge = await startBridge({ home: bridgeHome, bootstrap, port: 39182, ...cpu, logDir: work, ...(bridgeJava ? { javaHome: bridgeJava } : {}) })
+        arms.gateways.bridge = await startBridge({ home: bridgeHome, bootstrap, port: 29182, ...cpu, logDir: work, ...(bridgeJava ? { javaHome: bridgeJava } : {}) })
         stops.push(async () => await arms.gateways.bridge!.stop())
       }
     }
@@ -418,6 +438,9 @@ async function main (): Promise<void> {
       await kafka.fill(topic, records, Buffer.from(JSON.stringify(recordValue(w.valueBytes))))
       topics.drain[w.valueBytes] = topic
     }
+
+    const anyTopic = Object.values(topics.produce)[0] ?? Object.values(topics.drain)[0]
+    if (anyTopic !== undefined) await kafka.primeGroupCoordinator(anyTopic)
 
     // Warm-up (JIT, connections, buffers), not measured. The memory workload runs before it, on purpose.
     const cells: Cell[] = []

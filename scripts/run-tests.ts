@@ -18,7 +18,7 @@ interface Broker {
 }
 
 const root = path.resolve(__dirname, '..')
-const portBase = Number(process.env.KAFKA_TEST_PORT_BASE ?? 39092)
+const portBase = Number(process.env.KAFKA_TEST_PORT_BASE ?? 29092) // below Linux's ephemeral ports (32768-60999), which a client socket may hold
 const KAFKA_IMAGE = 'apache/kafka:4.2.1'
 
 async function externalBroker (): Promise<Broker | undefined> {
