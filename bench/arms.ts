@@ -67,8 +67,8 @@ export async function startService (o: { bootstrap: string, port: number, cpu?: 
   const log = join(o.logDir, 'service.log')
   const child = launch(process.execPath, ['dist/server.js'], {
     ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
-    // The production environment of the Dockerfile (NODE_ENV, MALLOC_ARENA_MAX); everything else at its default.
-    env: { BROKER_ADDRESS: o.bootstrap, PORT: String(o.port), HOST: '127.0.0.1', NODE_ENV: 'production', MALLOC_ARENA_MAX: '2' },
+    // The production environment of the Dockerfile (NODE_ENV); everything else at its default.
+    env: { BROKER_ADDRESS: o.bootstrap, PORT: String(o.port), HOST: '127.0.0.1', NODE_ENV: 'production' },
     log
   })
   return await gateway('us', child, `http://127.0.0.1:${o.port}`, '/readyz', log)
