@@ -101,8 +101,8 @@ export function bridgeJavaHome (major: number): string | undefined {
 
 /** The bridge's version, from the jar in its libs folder. */
 export function bridgeVersion (home: string): string {
-  const jar = readdirSync(join(home, 'libs')).find((f) => /^kafka-bridge-\d.*\.jar$/.test(f))
-  return jar?.replace(/^kafka-bridge-/, '').replace(/\.jar$/, '') ?? 'unknown'
+  const jar = readdirSync(join(home, 'libs')).map((f) => /kafka-bridge-(\d[^/]*)\.jar$/.exec(f)?.[1]).find((v) => v !== undefined)
+  return jar ?? 'unknown'
 }
 
 /**

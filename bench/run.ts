@@ -369,7 +369,7 @@ async function main (): Promise<void> {
   const twoCores = cpus().length >= 2
   // The gateway (or the ceiling process) has CPU 1 to itself; the runner, its load generator and the broker share CPU 0.
   const gatewayCpu = twoCores ? String(cpus().length - 1) : undefined
-  const otherCpus = twoCores ? `0-${cpus().length - 2}` : undefined
+  const otherCpus = twoCores ? (cpus().length === 2 ? '0' : `0-${cpus().length - 2}`) : undefined
   if (otherCpus !== undefined) execFileSync('taskset', ['-a', '-p', '-c', otherCpus, String(process.pid)], { stdio: 'ignore' })
   const placement: Record<string, string> = twoCores
     ? { gateway: `CPU ${gatewayCpu} (alone)`, 'ceiling process': `CPU ${gatewayCpu} (alone)`, 'load generator (this runner)': `CPU ${otherCpus}`, 'Kafka broker': `CPU ${otherCpus} (shared with the load generator)` }
