@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { build } from '../../helper'
 import { createTopic, uniqueName, clusterId } from '../../kafka'
 import { kcatConsume, kcatValueAt } from '../../kcat'
-import { v3Mismatch } from '../../confluent-spec'
+import { specMissing, v3Mismatch } from '../../confluent-spec'
 import { ConcatenatedJson } from '../../../routes/v3/records'
 
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64')
@@ -31,7 +31,7 @@ function reportsOf (t: Test, url: string, status: number, body: Buffer): Report[
   for (const piece of [...reader.push(body), ...reader.end()]) {
     if (!('json' in piece)) throw new Error(`not concatenated JSON: ${JSON.stringify(piece)}`)
     const text = piece.json.toString('utf8')
-    const why = v3Mismatch('POST', url, status, 'application/json', text)
+    const why = specMissing() === undefined ? v3Mismatch('POST', url, status, 'application/json', text) : undefined
     if (why) t.fail(why)
     reports.push(JSON.parse(text) as Report)
   }
