@@ -1,7 +1,7 @@
 import neostandard, { plugins } from 'neostandard'
 
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'generated/**', 'coverage/**', '.tap/**', 'kafka/**', '.kafka/**'] }),
+  ...neostandard({ ts: true, ignores: ['dist/**', 'generated/**', 'coverage/**', '.tap/**', 'scripts/local-kafka/**', '.kafka/**'] }),
   {
     files: ['**/*.ts'],
     plugins: { '@typescript-eslint': plugins['typescript-eslint'].plugin },

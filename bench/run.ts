@@ -466,7 +466,7 @@ async function main (): Promise<void> {
           service: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
           node: process.version,
           librdkafka: librdkafkaVersion,
-          kafka: /<kafka.version>([^<]+)</.exec(readFileSync(join(root, 'kafka', 'pom.xml'), 'utf8'))?.[1] ?? 'unknown',
+          kafka: /<kafka.version>([^<]+)</.exec(readFileSync(join(root, 'scripts', 'local-kafka', 'pom.xml'), 'utf8'))?.[1] ?? 'unknown',
           ...(arms.gateways.bridge && bridgeHome ? { 'strimzi-kafka-bridge': bridgeVersion(bridgeHome), 'bridge java': javaVersion(bridgeJava) } : {}),
           java: javaVersion()
         },

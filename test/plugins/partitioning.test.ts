@@ -12,7 +12,7 @@ t.test('a keyed record lands on the partition the Java client picks for that key
   const app = await build(t)
   const topic = await createTopic(t, { partitions: 6 })
   const keys = ['a', 'b', 'customer-7', 'order-1234', 'ünïcödé', 'x'.repeat(100), '42']
-  const { stdout } = await promisify(execFile)('java', ['-cp', path.join(root, 'kafka/lib/*'), path.join(root, 'test/tools/JavaPartitioner.java'), '6', ...keys])
+  const { stdout } = await promisify(execFile)('java', ['-cp', path.join(root, 'scripts/local-kafka/lib/*'), path.join(root, 'test/tools/JavaPartitioner.java'), '6', ...keys])
   const expected = stdout.trim().split('\n').map(Number)
   t.equal(new Set(expected).size > 2, true, 'the keys spread over several partitions, so a wrong hash would show')
   for (const [i, key] of keys.entries()) {

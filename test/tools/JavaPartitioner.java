@@ -1,6 +1,6 @@
 // Prints, for each key, the partition the Java producer's default partitioner picks for a keyed record:
 // toPositive(murmur2(key bytes)) % partitions, from Kafka's own Utils. Used to prove the service partitions keys
-// as the Java client does.  java -cp 'kafka/lib/*' test/tools/JavaPartitioner.java <partitions> <key>...
+// as the Java client does.  java -cp 'scripts/local-kafka/lib/*' test/tools/JavaPartitioner.java <partitions> <key>...
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.utils.Utils;
 

@@ -1,7 +1,7 @@
 // Grants Kafka ACLs through the Admin API of the broker's own kafka-clients jar.
 // The JavaScript client has no ACL admin call, and Kafka's ACL command line tool lives in kafka-tools,
 // which drags Kafka Connect onto the classpath; a dozen lines of Java keep the broker's classpath enough.
-// Run as a single-file program:  java -cp 'kafka/lib/*' kafka/Acls.java <bootstrap> grant-all <User:name>
+// Run as a single-file program:  java -cp 'scripts/local-kafka/lib/*' scripts/local-kafka/Acls.java <bootstrap> grant-all <User:name>
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
