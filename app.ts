@@ -14,9 +14,9 @@ import swagger from './plugins/swagger'
 import kafkaConnection from './plugins/kafka-connection'
 import topics from './plugins/topics'
 import produce from './plugins/produce'
-import metadata from './plugins/metadata'
-import consumers from './plugins/consumers'
 import cluster from './plugins/cluster'
+import configs from './plugins/configs'
+import consumers from './plugins/consumers'
 import consumerInstances from './plugins/consumer-instances'
 import consumerGroups from './plugins/consumer-groups'
 import acls from './plugins/acls'
@@ -127,9 +127,9 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(kafkaConnection)
   await fastify.register(topics)
   await fastify.register(produce)
-  await fastify.register(metadata)
-  await fastify.register(consumers)
   await fastify.register(cluster)
+  await fastify.register(configs)
+  await fastify.register(consumers)
   await fastify.register(consumerInstances)
   await fastify.register(consumerGroups)
   await fastify.register(acls)

@@ -17,7 +17,7 @@ export default async function topicRoutes (fastify: FastifyInstance): Promise<vo
       const { topic, numParts, replicationFactor } = request.body
       const partitions = count(numParts, 'numParts', 10000) ?? 1
       const rf = count(replicationFactor, 'replicationFactor', 32767)
-      await fastify.topics.create(request, { topic, partitions, ...(rf !== undefined ? { replicationFactor: rf } : {}) })
+      await fastify.topics.create({ topic, partitions, ...(rf !== undefined ? { replicationFactor: rf } : {}) })
       return reply.code(201).send([{ topic, error: null }])
     }
   })
@@ -25,7 +25,7 @@ export default async function topicRoutes (fastify: FastifyInstance): Promise<vo
   fastify.route<RouteTypes['deleteTopic']>({
     ...routes.deleteTopic,
     handler: async (request, reply) => {
-      await fastify.topics.delete(request, request.params.topic)
+      await fastify.topics.delete(request.params.topic)
       return reply.code(200).send([{ topic: request.params.topic, error: null }])
     }
   })

@@ -1,9 +1,9 @@
 // Confluent REST Proxy v2: topics, partitions, offsets and brokers.
 import type { FastifyInstance } from 'fastify'
-import type { PartitionMetadata } from '@confluentinc/kafka-javascript'
 import { routes, type RouteTypes } from '../../generated/routes'
+import type { PartitionMetadata } from '../../kafka/cluster'
+import { V2_JSON } from './media-types'
 
-export const V2_JSON = 'application/vnd.kafka.v2+json'
 type V2Partition = RouteTypes['getPartitionV2']['Reply'][200]
 
 export function v2Partition (p: PartitionMetadata): V2Partition {
@@ -17,16 +17,15 @@ export function v2Partition (p: PartitionMetadata): V2Partition {
 export default async function v2MetadataRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.route<RouteTypes['listTopicsV2']>({
     ...routes.listTopicsV2,
-    handler: async (request, reply) => reply.type(V2_JSON).code(200).send(await fastify.metadata.topicNames(request))
+    handler: async (_request, reply) => reply.type(V2_JSON).code(200).send(await fastify.cluster.topicNames())
   })
 
   fastify.route<RouteTypes['getTopicV2']>({
     ...routes.getTopicV2,
     handler: async (request, reply) => {
       const name = request.params.topic_name
-      const partitions = await fastify.metadata.partitions(request, name)
-      const described = await fastify.metadata.describe(request, 'topic', name)
-      const configs = Object.fromEntries(Object.values(described.config).map((c) => [c.name, c.value]))
+      const partitions = await fastify.cluster.partitions(name)
+      const configs = Object.fromEntries((await fastify.configs.configs('topic', name)).map((c) => [c.name, c.value]))
       return reply.type(V2_JSON).code(200).send({ name, configs, partitions: partitions.map(v2Partition) })
     }
   })
@@ -34,7 +33,7 @@ export default async function v2MetadataRoutes (fastify: FastifyInstance): Promi
   fastify.route<RouteTypes['listPartitionsV2']>({
     ...routes.listPartitionsV2,
     handler: async (request, reply) => {
-      const partitions = await fastify.metadata.partitions(request, request.params.topic_name)
+      const partitions = await fastify.cluster.partitions(request.params.topic_name)
       return reply.type(V2_JSON).code(200).send(partitions.map(v2Partition))
     }
   })
@@ -42,7 +41,7 @@ export default async function v2MetadataRoutes (fastify: FastifyInstance): Promi
   fastify.route<RouteTypes['getPartitionV2']>({
     ...routes.getPartitionV2,
     handler: async (request, reply) => {
-      const p = await fastify.metadata.partition(request, request.params.topic_name, request.params.partition_id)
+      const p = await fastify.cluster.partition(request.params.topic_name, request.params.partition_id)
       return reply.type(V2_JSON).code(200).send(v2Partition(p))
     }
   })
@@ -50,13 +49,13 @@ export default async function v2MetadataRoutes (fastify: FastifyInstance): Promi
   fastify.route<RouteTypes['getPartitionOffsetsV2']>({
     ...routes.getPartitionOffsetsV2,
     handler: async (request, reply) => {
-      const w = await fastify.metadata.watermarks(request, request.params.topic_name, request.params.partition_id)
+      const w = await fastify.cluster.watermarks(request.params.topic_name, request.params.partition_id)
       return reply.type(V2_JSON).code(200).send({ beginning_offset: w.low, end_offset: w.high })
     }
   })
 
   fastify.route<RouteTypes['listBrokersV2']>({
     ...routes.listBrokersV2,
-    handler: async (request, reply) => reply.type(V2_JSON).code(200).send({ brokers: await fastify.metadata.brokerIds(request) })
+    handler: async (_request, reply) => reply.type(V2_JSON).code(200).send({ brokers: await fastify.cluster.brokerIds() })
   })
 }

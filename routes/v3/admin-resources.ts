@@ -3,9 +3,9 @@
 import type { FastifyRequest } from 'fastify'
 import type { RouteTypes } from '../../generated/routes'
 import { link } from '../../lib/links'
-import type { ClusterBroker } from '../../plugins/cluster'
-import type { ConfigValue } from '../../plugins/metadata'
-import type { TopicInfo, TopicPartition } from '../../plugins/topics'
+import type { Broker as ClusterBroker } from '../../kafka/cluster'
+import type { ConfigValue } from '../../kafka/configs'
+import type { TopicInfo, TopicPartition } from '../../kafka/topics'
 
 type Cluster = RouteTypes['getClusterV3']['Reply'][200]
 type Broker = RouteTypes['getBrokerV3']['Reply'][200]

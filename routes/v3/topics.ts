@@ -3,15 +3,15 @@ import type { FastifyInstance } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
 import { link } from '../../lib/links'
 import { PartitionNotFoundError, ResourceNotFoundError, ValidationError } from '../../lib/errors'
-import type { ConfigChange, ConfigValue } from '../../plugins/metadata'
+import type { ConfigChange, ConfigValue } from '../../kafka/configs'
 import {
   clusterPath, collection, describedTopic, partitionResource, topicConfigResource, topicPath, topicResource
 } from './admin-resources'
 
 export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<void> {
   /** The topic's config `name`; ResourceNotFoundError when the topic has no such config. */
-  async function topicConfig (request: Parameters<typeof fastify.metadata.configs>[0], topic: string, name: string): Promise<ConfigValue> {
-    const config = (await fastify.metadata.configs(request, 'topic', topic)).find((c) => c.name === name)
+  async function topicConfig (topic: string, name: string): Promise<ConfigValue> {
+    const config = (await fastify.configs.configs('topic', topic)).find((c) => c.name === name)
     if (!config) throw new ResourceNotFoundError(`Config ${name} cannot be found for topic ${topic}.`)
     return config
   }
@@ -19,8 +19,8 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['listTopicsV3']>({
     ...routes.listTopicsV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
-      const topics = await fastify.topics.describe(request)
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
+      const topics = await fastify.topics.describe()
       return reply.code(200).send(collection(request, 'KafkaTopicList', `${clusterPath(id)}/topics`,
         topics.map((t) => topicResource(request, id, describedTopic(t)))))
     }
@@ -29,7 +29,7 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['createTopicV3']>({
     ...routes.createTopicV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
       const body = request.body
       if (Object.keys(body.replicas_assignments ?? {}).length > 0) {
         throw new ValidationError('replicas_assignments is not supported: give partitions_count and replication_factor.')
@@ -43,13 +43,13 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
         configs
       }
       if (body.validate_only === true) {
-        const would = await fastify.topics.validateCreate(request, topic)
+        const would = await fastify.topics.validateCreate(topic)
         return reply.code(200).send(topicResource(request, id, {
           name: body.topic_name, isInternal: false, replicationFactor: would.replicationFactor, partitionsCount: would.partitions
         }))
       }
-      await fastify.topics.create(request, topic)
-      const [created] = await fastify.topics.describe(request, [body.topic_name])
+      await fastify.topics.create(topic)
+      const [created] = await fastify.topics.describe([body.topic_name])
       if (!created) throw new ResourceNotFoundError(`Topic '${body.topic_name}' does not exist.`)
       return reply.code(201).send(topicResource(request, id, describedTopic(created)))
     }
@@ -58,8 +58,8 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['getTopicV3']>({
     ...routes.getTopicV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
-      const [topic] = await fastify.topics.describe(request, [request.params.topic_name])
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
+      const [topic] = await fastify.topics.describe([request.params.topic_name])
       if (!topic) throw new ResourceNotFoundError(`Topic '${request.params.topic_name}' does not exist.`)
       return reply.code(200).send(topicResource(request, id, describedTopic(topic)))
     }
@@ -68,10 +68,10 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['updatePartitionCountTopicV3']>({
     ...routes.updatePartitionCountTopicV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
       const name = request.params.topic_name
-      await fastify.topics.addPartitions(request, name, request.body.partitions_count)
-      const [topic] = await fastify.topics.describe(request, [name])
+      await fastify.topics.addPartitions(name, request.body.partitions_count)
+      const [topic] = await fastify.topics.describe([name])
       if (!topic) throw new ResourceNotFoundError(`Topic '${name}' does not exist.`)
       return reply.code(200).send(topicResource(request, id, describedTopic(topic)))
     }
@@ -80,8 +80,8 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['deleteTopicV3']>({
     ...routes.deleteTopicV3,
     handler: async (request, reply) => {
-      await fastify.cluster.assert(request, request.params.cluster_id)
-      await fastify.topics.delete(request, request.params.topic_name)
+      await fastify.cluster.assertCluster(request.params.cluster_id)
+      await fastify.topics.delete(request.params.topic_name)
       return reply.code(204).send()
     }
   })
@@ -89,9 +89,9 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['listTopicConfigsV3']>({
     ...routes.listTopicConfigsV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
       const topic = request.params.topic_name
-      const configs = await fastify.metadata.configs(request, 'topic', topic)
+      const configs = await fastify.configs.configs('topic', topic)
       return reply.code(200).send(collection(request, 'KafkaTopicConfigList', `${topicPath(id, topic)}/configs`,
         configs.map((c) => topicConfigResource(request, id, topic, c))))
     }
@@ -100,21 +100,21 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['getTopicConfigV3']>({
     ...routes.getTopicConfigV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
       const { topic_name: topic, name } = request.params
-      return reply.code(200).send(topicConfigResource(request, id, topic, await topicConfig(request, topic, name)))
+      return reply.code(200).send(topicConfigResource(request, id, topic, await topicConfig(topic, name)))
     }
   })
 
   fastify.route<RouteTypes['updateTopicConfigV3']>({
     ...routes.updateTopicConfigV3,
     handler: async (request, reply) => {
-      await fastify.cluster.assert(request, request.params.cluster_id)
+      await fastify.cluster.assertCluster(request.params.cluster_id)
       const { topic_name: topic, name } = request.params
       const value = request.body.value
       if (typeof value !== 'string') throw new ValidationError('body/value must be a string: to reset a config to its default, DELETE it.')
-      await topicConfig(request, topic, name)
-      await fastify.metadata.alterConfigs(request, 'topic', topic, [{ name, operation: 'SET', value }])
+      await topicConfig(topic, name)
+      await fastify.configs.alterConfigs('topic', topic, [{ name, operation: 'SET', value }])
       return reply.code(204).send()
     }
   })
@@ -122,10 +122,10 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['deleteTopicConfigV3']>({
     ...routes.deleteTopicConfigV3,
     handler: async (request, reply) => {
-      await fastify.cluster.assert(request, request.params.cluster_id)
+      await fastify.cluster.assertCluster(request.params.cluster_id)
       const { topic_name: topic, name } = request.params
-      await topicConfig(request, topic, name)
-      await fastify.metadata.alterConfigs(request, 'topic', topic, [{ name, operation: 'DELETE' }])
+      await topicConfig(topic, name)
+      await fastify.configs.alterConfigs('topic', topic, [{ name, operation: 'DELETE' }])
       return reply.code(204).send()
     }
   })
@@ -133,15 +133,15 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['alterTopicConfigBatchV3']>({
     ...routes.alterTopicConfigBatchV3,
     handler: async (request, reply) => {
-      await fastify.cluster.assert(request, request.params.cluster_id)
+      await fastify.cluster.assertCluster(request.params.cluster_id)
       const topic = request.params.topic_name
       const changes: ConfigChange[] = request.body.data.map((c, i) => {
         if (c.operation === 'DELETE') return { name: c.name, operation: 'DELETE' }
         if (typeof c.value !== 'string') throw new ValidationError(`body/data/${i}/value is required to SET '${c.name}'.`)
         return { name: c.name, operation: 'SET', value: c.value }
       })
-      await fastify.topics.assertExists(request, topic)
-      await fastify.metadata.alterConfigs(request, 'topic', topic, changes, request.body.validate_only === true)
+      await fastify.topics.assertExists(topic)
+      await fastify.configs.alterConfigs('topic', topic, changes, request.body.validate_only === true)
       return reply.code(204).send()
     }
   })
@@ -149,9 +149,9 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['listPartitionsV3']>({
     ...routes.listPartitionsV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
       const topic = request.params.topic_name
-      const [described] = await fastify.topics.describe(request, [topic])
+      const [described] = await fastify.topics.describe([topic])
       return reply.code(200).send(collection(request, 'KafkaPartitionList', `${topicPath(id, topic)}/partitions`,
         (described?.partitions ?? []).map((p) => partitionResource(request, id, topic, p))))
     }
@@ -160,9 +160,9 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['getPartitionV3']>({
     ...routes.getPartitionV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
       const { topic_name: topic, partition_id: partitionId } = request.params
-      const [described] = await fastify.topics.describe(request, [topic])
+      const [described] = await fastify.topics.describe([topic])
       const partition = described?.partitions.find((p) => p.id === partitionId)
       if (!partition) throw new PartitionNotFoundError(topic, partitionId)
       return reply.code(200).send(partitionResource(request, id, topic, partition))
@@ -172,9 +172,9 @@ export default async function v3TopicRoutes (fastify: FastifyInstance): Promise<
   fastify.route<RouteTypes['getPartitionOffsetsV3']>({
     ...routes.getPartitionOffsetsV3,
     handler: async (request, reply) => {
-      const { id } = await fastify.cluster.assert(request, request.params.cluster_id)
+      const { id } = await fastify.cluster.assertCluster(request.params.cluster_id)
       const { topic_name: topic, partition_id: partition } = request.params
-      const offsets = await fastify.metadata.watermarks(request, topic, partition)
+      const offsets = await fastify.cluster.watermarks(topic, partition)
       const self = `${topicPath(id, topic)}/partitions/${partition}/offset`
       return reply.code(200).send({
         kind: 'KafkaPartitionWithOffsets',

@@ -4,7 +4,8 @@ import { Writable } from 'node:stream'
 import configPlugin from '../../plugins/config'
 import errorHandler from '../../plugins/error-handler'
 import { loadConfig } from '../../lib/config'
-import { fromKafkaError, InternalError, KafkaTimeoutError, TopicNotFoundError, KafkaNotAuthorizedError } from '../../lib/errors'
+import { InternalError, KafkaTimeoutError, TopicNotFoundError, KafkaNotAuthorizedError } from '../../lib/errors'
+import { fromKafkaError } from '../../kafka/errors'
 
 t.test('an unclassified error is a 500 with a generic message, logged in full under the request id', async (t) => {
   const logs: string[] = []
@@ -25,10 +26,10 @@ t.test('an unclassified error is a 500 with a generic message, logged in full un
 })
 
 t.test('Kafka errors are classified by their numeric code', async (t) => {
-  t.type(fromKafkaError({ code: 3, message: 'x' }, { topic: 'a' }, 'r'), TopicNotFoundError)
-  t.type(fromKafkaError({ code: 29 }, {}, 'r'), KafkaNotAuthorizedError)
-  t.type(fromKafkaError({ code: 7 }, {}, 'r'), KafkaTimeoutError)
-  t.type(fromKafkaError({ apiCode: 3 }, { topic: 'a' }, 'r'), TopicNotFoundError, '@platformatic/kafka errors too')
-  t.type(fromKafkaError({ code: 99999 }, {}, 'r'), InternalError, 'an unknown code is internal')
-  t.type(fromKafkaError(new Error('no code'), {}, 'r'), InternalError)
+  t.type(fromKafkaError({ code: 3, message: 'x' }, { topic: 'a' }), TopicNotFoundError)
+  t.type(fromKafkaError({ code: 29 }, {}), KafkaNotAuthorizedError)
+  t.type(fromKafkaError({ code: 7 }, {}), KafkaTimeoutError)
+  t.type(fromKafkaError({ apiCode: 3 }, { topic: 'a' }), TopicNotFoundError, '@platformatic/kafka errors too')
+  t.type(fromKafkaError({ code: 99999 }, {}), InternalError, 'an unknown code is internal')
+  t.type(fromKafkaError(new Error('no code'), {}), InternalError)
 })

@@ -1,0 +1,127 @@
+// The configuration of topics, brokers and groups: read (DescribeConfigs) and change (IncrementalAlterConfigs),
+// through @platformatic/kafka's Admin: librdkafka's binding has neither call.
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  ConfigResourceTypes, IncrementalAlterConfigOperationTypes, type ConfigDescription, type IncrementalAlterConfigsOptions
+} from '@platformatic/kafka'
+import { InvalidResourceTypeError, ResourceNotFoundError } from '../lib/errors'
+import { fromCallback } from './callback'
+import { Cluster, existingTopic } from './cluster'
+import type { KafkaConnection } from './connection'
+import { fromKafkaError, type KafkaContext } from './errors'
+
+export type ConfigResourceType = 'broker' | 'topic' | 'group'
+
+/** One configuration parameter as Kafka describes it; value (and synonyms' values) null when sensitive. */
+export interface ConfigValue {
+  name: string
+  value: string | null
+  source: string
+  isDefault: boolean
+  isReadOnly: boolean
+  isSensitive: boolean
+  synonyms: Array<{ name: string, value: string | null, source: string }>
+}
+/** A resource and every configuration parameter it has, by name. */
+export interface ResourceConfigs { type: ConfigResourceType, name: string, configs: ConfigValue[] }
+/** SET a value, or DELETE (reset to the default). */
+export type ConfigChange = { name: string, operation: 'SET', value: string } | { name: string, operation: 'DELETE' }
+
+const RESOURCE_TYPES = { broker: ConfigResourceTypes.BROKER, topic: ConfigResourceTypes.TOPIC, group: ConfigResourceTypes.GROUP } as const
+// Kafka's own names for the DescribeConfigs source codes (as its Java Admin client spells them).
+const SOURCE_NAMES = [
+  'UNKNOWN', 'DYNAMIC_TOPIC_CONFIG', 'DYNAMIC_BROKER_CONFIG', 'DYNAMIC_DEFAULT_BROKER_CONFIG', 'STATIC_BROKER_CONFIG',
+  'DEFAULT_CONFIG', 'DYNAMIC_BROKER_LOGGER_CONFIG', 'DYNAMIC_CLIENT_METRICS_CONFIG', 'DYNAMIC_GROUP_CONFIG'
+]
+const sourceName = (source: number): string => SOURCE_NAMES[source] ?? 'UNKNOWN'
+
+/** Is `type` a resource type that has configs (broker, topic, group)? */
+export const isConfigResourceType = (type: string): type is ConfigResourceType => Object.hasOwn(RESOURCE_TYPES, type)
+
+function configValue (c: ConfigDescription['configs'][number]): ConfigValue {
+  return {
+    name: c.name,
+    // Sensitive values never leave the service.
+    value: c.isSensitive ? null : c.value ?? null,
+    source: sourceName(c.configSource),
+    isDefault: sourceName(c.configSource) === 'DEFAULT_CONFIG',
+    isReadOnly: c.readOnly,
+    isSensitive: c.isSensitive,
+    synonyms: c.synonyms.map((y) => ({ name: y.name, value: c.isSensitive ? null : y.value ?? null, source: sourceName(y.source) }))
+  }
+}
+
+const contextOf = (type: ConfigResourceType, name: string): KafkaContext =>
+  type === 'topic' ? { topic: name } : { resource: type === 'broker' ? `broker ${name}` : `group '${name}'` }
+
+export class Configs {
+  constructor (private readonly kafka: KafkaConnection, private readonly cluster: Cluster = new Cluster(kafka)) {}
+
+  /** Every configuration parameter of a topic or a broker, by name. */
+  async configs (type: 'topic' | 'broker', name: string): Promise<ConfigValue[]> {
+    return await this.read(type, name)
+  }
+
+  /**
+   * A topic's, broker's or group's configuration (the v1 describe); TopicNotFoundError or ResourceNotFoundError
+   * when it does not exist, InvalidResourceTypeError for a broker not named by its id.
+   */
+  async describe (type: ConfigResourceType, name: string): Promise<ResourceConfigs> {
+    await this.assertResourceExists(type, name)
+    return { type, name, configs: await this.read(type, name) }
+  }
+
+  /** Applies the changes in one IncrementalAlterConfigs call (all or none); validateOnly: Kafka only checks them. */
+  async alterConfigs (type: 'topic' | 'broker', name: string, changes: ConfigChange[], validateOnly = false): Promise<void> {
+    const { configAdmin } = this.kafka.clients()
+    const configs: IncrementalAlterConfigsOptions['resources'][number]['configs'] = changes.map((c) => c.operation === 'SET'
+      ? { name: c.name, configOperation: IncrementalAlterConfigOperationTypes.SET, value: c.value }
+      : { name: c.name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })
+    await configAdmin.incrementalAlterConfigs({ resources: [{ resourceType: RESOURCE_TYPES[type], resourceName: name, configs }], validateOnly })
+      .catch((err: unknown) => { throw fromKafkaError(err, contextOf(type, name)) })
+    if (!validateOnly) await this.untilVisible(type, name, changes)
+  }
+
+  private async read (type: ConfigResourceType, name: string): Promise<ConfigValue[]> {
+    const { configAdmin } = this.kafka.clients()
+    const [result] = await configAdmin.describeConfigs({
+      resources: [{ resourceType: RESOURCE_TYPES[type], resourceName: name }],
+      includeSynonyms: true
+    }).catch((err: unknown) => { throw fromKafkaError(err, contextOf(type, name)) })
+    return (result?.configs ?? []).map(configValue).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  }
+
+  // The controller has applied a config change when it answers; the brokers learn of it a moment later. Waiting
+  // (bounded) until DescribeConfigs shows it means a 2xx is followed by reads that see the change.
+  private async untilVisible (type: 'topic' | 'broker', name: string, changes: ConfigChange[]): Promise<void> {
+    const dynamic = type === 'topic' ? 'DYNAMIC_TOPIC_CONFIG' : 'DYNAMIC_BROKER_CONFIG'
+    const deadline = Date.now() + this.kafka.timeoutMs
+    while (Date.now() < deadline) {
+      const current = new Map((await this.read(type, name).catch(() => [])).map((c) => [c.name, c]))
+      const seen = changes.every((c) => {
+        const now = current.get(c.name)
+        if (!now || now.isSensitive) return true
+        return c.operation === 'SET' ? now.value === c.value && now.source === dynamic : now.source !== dynamic
+      })
+      if (seen) return
+      await sleep(50)
+    }
+  }
+
+  /** TopicNotFoundError or ResourceNotFoundError unless the resource exists. */
+  private async assertResourceExists (type: ConfigResourceType, name: string): Promise<void> {
+    if (type === 'topic') {
+      await existingTopic(this.kafka, name)
+      return
+    }
+    if (type === 'broker') {
+      if (!/^\d{1,9}$/.test(name)) throw new InvalidResourceTypeError(`A broker is named by its numeric id (got '${name}').`)
+      if (!(await this.cluster.brokerIds()).includes(Number(name))) throw new ResourceNotFoundError(`Broker ${name} does not exist.`)
+      return
+    }
+    const { admin } = this.kafka.clients()
+    const listed = await fromCallback<{ groups: Array<{ groupId: string }> }>((done) => { admin.listGroups({ timeout: this.kafka.timeoutMs }, done) })
+      .catch((err: unknown) => { throw fromKafkaError(err, { resource: `group '${name}'` }) })
+    if (!listed.groups.some((g) => g.groupId === name)) throw new ResourceNotFoundError(`Group '${name}' does not exist.`)
+  }
+}
