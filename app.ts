@@ -17,7 +17,6 @@ import produce from './plugins/produce'
 import cluster from './plugins/cluster'
 import configs from './plugins/configs'
 import consumers from './plugins/consumers'
-import consumerInstances from './plugins/consumer-instances'
 import consumerGroups from './plugins/consumer-groups'
 import acls from './plugins/acls'
 import operationRoutes from './routes/operations'
@@ -130,7 +129,6 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(cluster)
   await fastify.register(configs)
   await fastify.register(consumers)
-  await fastify.register(consumerInstances)
   await fastify.register(consumerGroups)
   await fastify.register(acls)
 

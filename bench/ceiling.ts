@@ -1,12 +1,12 @@
 // The ceiling arm: a Node process using the same librdkafka client with the service's own producer and consumer
-// settings (producerConfig, instanceConsumerConfig), producing and consuming the same records with no HTTP between.
+// settings (producerConfig, consumerConfig), producing and consuming the same records with no HTTP between.
 // It takes tasks as JSON lines on stdin and answers each with a JSON line on stdout, so the runner can read its CPU
 // and memory around every task exactly as it does for the gateways.
 import { createInterface } from 'node:readline'
 import { KafkaConsumer, Producer, type LibrdKafkaError, type Message } from '@confluentinc/kafka-javascript'
 import { loadConfig } from '../lib/config'
-import { producerConfig } from '../plugins/kafka-connection'
-import { BATCH, POLL_SLICE_MS, instanceConsumerConfig, pollBatch } from '../plugins/consumer-instances'
+import { consumerConfig, producerConfig } from '../kafka/client-config'
+import { BATCH, POLL_SLICE_MS, pollBatch } from '../kafka/consumers/session'
 import { DrainClock, closedLoop, nowMs, openLoop, percentiles, recordValue, type LoadResult } from './load'
 
 export type CeilingTask =
@@ -51,7 +51,7 @@ function sender (topic: string, batch: number, value: () => Buffer) {
 }
 
 async function consumer (topic: string, partitions: number, group: string): Promise<KafkaConsumer> {
-  const c = new KafkaConsumer(...instanceConsumerConfig(config, group, group, { offsetReset: 'earliest' }))
+  const c = new KafkaConsumer(...consumerConfig(config, group, group, { offsetReset: 'earliest' }))
   await new Promise<void>((resolve, reject) => c.connect({ timeout: 30_000 }, (err) => err ? reject(err) : resolve()))
   c.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })))
   return c

@@ -1,12 +1,10 @@
 // The HTTP-only reference arm: the service's own HTTP layer and v2 produce route, with the producer replaced by an
 // immediate answer, so the benchmark shows what HTTP alone costs. Never a product: it stores nothing.
 import Fastify from 'fastify'
-import type { FastifyRequest } from 'fastify'
 import { httpLayer, serverOptions } from '../app'
 import { loadConfig } from '../lib/config'
 import v2ProduceRoutes from '../routes/v2/produce'
-import type { OutgoingRecord } from '../plugins/kafka-connection'
-import type { Outcome, Produce } from '../plugins/produce'
+import { Produce, type Outcome, type RecordSink } from '../kafka/produce'
 
 async function main (): Promise<void> {
   const config = loadConfig({ ...process.env, BROKER_ADDRESS: process.env.BROKER_ADDRESS ?? '127.0.0.1:1' })
@@ -14,11 +12,17 @@ async function main (): Promise<void> {
   await httpLayer(fastify, config)
   let offset = 0
   const answer = (): Outcome => ({ ok: true, delivery: { partition: 0, offset: offset++, timestamp: Date.now() } })
-  const produce: Produce = {
-    assertTopic: async () => {},
-    send: async () => { const o = answer(); if (!o.ok) throw o.error; return o.delivery },
-    sendMany: async (_request: FastifyRequest, _topic: string, records: Array<Omit<OutgoingRecord, 'topic'>>) => records.map(answer)
+  // The service's own Produce over a stand-in for the connection: every topic exists, every record is acknowledged.
+  const sink: RecordSink = {
+    produce: async (_topic, records) => records.map(answer),
+    metadata: async (topic) => ({
+      orig_broker_id: 0,
+      orig_broker_name: 'none',
+      brokers: [],
+      topics: [{ name: topic ?? '', partitions: [{ id: 0, leader: 0, replicas: [0], isrs: [0] }] }]
+    })
   }
+  const produce = new Produce(sink)
   fastify.decorate('produce', produce)
   await fastify.register(v2ProduceRoutes)
   fastify.get('/healthz', async () => ({ status: 'ok' }))

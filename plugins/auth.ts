@@ -52,4 +52,4 @@ async function auth (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(auth, { name: 'auth', dependencies: ['config', 'error-handler'] })
+export default fp(auth, { name: 'auth', dependencies: ['config'] })

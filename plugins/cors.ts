@@ -8,7 +8,7 @@ async function corsPlugin (fastify: FastifyInstance): Promise<void> {
   const origins = fastify.config.corsOrigins
   await fastify.register(cors, {
     origin: origins === '*' ? '*' : origins,
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id'],
     exposedHeaders: ['X-Request-Id', 'Retry-After'],
     maxAge: 600,

@@ -3,8 +3,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
-  BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, RouteNotFoundError, UnsupportedMediaTypeError,
-  ValidationError, confluentError, fromKafkaError
+  BadRequestError, BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, MALFORMED, RouteNotFoundError,
+  UnsupportedMediaTypeError, ValidationError
 } from '../lib/errors'
 
 interface ValidationIssue { instancePath: string, message?: string, keyword: string, params: Record<string, unknown>, parentSchema?: { description?: string } }
@@ -39,9 +39,32 @@ function classify (err: unknown, request: FastifyRequest, bodyLimit: number): Ko
   const status = e.statusCode
   if (err instanceof SyntaxError && status === 400) return new InvalidJsonError(`The body is not valid JSON: ${err.message}.`)
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new KoshaError(status, 'KOSHA_BAD_REQUEST', e.message ?? 'Bad request.')
+    return new BadRequestError(e.message ?? 'Bad request.')
   }
-  return fromKafkaError(err, {}, request.id)
+  return new InternalError(err)
+}
+
+/**
+ * The status and body of an error on the Confluent-compatible API: v2 sub-codes, or (v3) the plain status.
+ * A malformed payload is 422 on v2, as Confluent's v2 answers it, and 400 on v3, as Confluent's v3 spec declares it.
+ * On v3, a client error that the operation does not declare in openapi.json (which lists Confluent's statuses) is
+ * Confluent's catch-all 400 with the same message (e.g. an existing topic); a missing resource stays 404, as
+ * Confluent's server answers it even where its spec omits it.
+ */
+export function confluentError (error: KoshaError, api: 'v2' | 'v3', declared: string[] = []): { status: number, body: { error_code: number, message: string } } {
+  const malformed = MALFORMED.has(error.code)
+  if (api === 'v2') {
+    const status = malformed ? 422 : error.status
+    return { status, body: { error_code: error.v2Code, message: error.message } }
+  }
+  const keep = [401, 404, 429].includes(error.status) || declared.includes(String(error.status)) || declared.length === 0
+  const status = malformed || (error.status >= 400 && error.status < 500 && !keep) ? 400 : error.status
+  return { status, body: { error_code: status, message: error.message } }
+}
+
+/** What the client is told: an internal error's details stay in the log, under the request id the answer names. */
+export function publicMessage (error: KoshaError, requestId: string): string {
+  return error instanceof InternalError ? `Internal error: the service log has the details under request id ${requestId}.` : error.message
 }
 
 /** The Confluent-compatible routes answer errors in Confluent's envelope; every other route in ours. */
@@ -57,20 +80,21 @@ export function sendError (reply: FastifyReply, error: KoshaError): FastifyReply
   if (api !== undefined) {
     const declared = Object.keys((reply.request.routeOptions.schema?.response ?? {}) as Record<string, unknown>)
     const { status, body } = confluentError(error, api, declared)
-    return reply.code(status).type(api === 'v2' ? 'application/vnd.kafka.v2+json' : 'application/json').send(body)
+    return reply.code(status).type(api === 'v2' ? 'application/vnd.kafka.v2+json' : 'application/json')
+      .send({ ...body, message: publicMessage(error, reply.request.id) })
   }
   return reply
     .code(error.status)
     .type('application/json; charset=utf-8')
-    .send({ status: error.status, code: error.code, message: error.message, requestId: reply.request.id })
+    .send({ status: error.status, code: error.code, message: publicMessage(error, reply.request.id), requestId: reply.request.id })
 }
 
 async function errorHandler (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler((err, request, reply) => {
     const error = classify(err, request, fastify.config.bodyLimit)
-    if (error.status >= 500) request.log.error({ err, cause: error.cause, code: error.code }, error.message)
+    // One line per error: a 5xx at error level with its cause (an unclassified one is its own cause), a 4xx at info.
+    if (error.status >= 500) request.log.error({ err: error.cause ?? err, code: error.code }, error instanceof InternalError ? 'unclassified error' : error.message)
     else request.log.info({ code: error.code }, error.message)
-    if (error instanceof InternalError) request.log.error({ err }, 'unclassified error')
     return sendError(reply, error)
   })
   fastify.setNotFoundHandler((request, reply) => sendError(reply, new RouteNotFoundError(request.method, request.url.split('?')[0] ?? '')))

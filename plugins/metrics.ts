@@ -1,8 +1,9 @@
 // Prometheus metrics at /metrics: requests by route and status, request duration, records produced and failed,
-// delivery latency, live consumers. One registry per app instance, so that instances never share counters.
+// delivery latency; plugins add their own to the registry (plugins/consumers.ts: live consumers). One registry per
+// app instance, so that instances never share counters.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export interface Metrics {
   registry: Registry
@@ -33,13 +34,6 @@ async function metrics (fastify: FastifyInstance): Promise<void> {
     help: 'From handing a request\'s records to the producer to the last of their acknowledgements.',
     registers: [registry],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10]
-  })
-  // Read when scraped, so the gauge cannot drift from the consumers that exist.
-  new Gauge({ // eslint-disable-line no-new
-    name: 'kosha_consumers',
-    help: 'Live consumers.',
-    registers: [registry],
-    collect () { this.set(fastify.hasDecorator('consumers') ? fastify.consumers.count() : 0) }
   })
 
   fastify.addHook('onResponse', async (request, reply) => {

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
 import { routes, type RouteTypes } from '../generated/routes'
-import { sendError } from '../plugins/error-handler'
 import { KoshaError, KafkaUnavailableError } from '../lib/errors'
 
 export default async function operationRoutes (fastify: FastifyInstance): Promise<void> {
@@ -17,7 +16,7 @@ export default async function operationRoutes (fastify: FastifyInstance): Promis
       } catch (err) {
         const error = err instanceof KoshaError ? err : new KafkaUnavailableError('Kafka is not reachable: retry later.', err)
         request.log.warn({ code: error.code }, `not ready: ${error.message}`)
-        return sendError(reply, error)
+        throw error
       }
       return reply.code(200).send({ status: 'ready', kafka: 'reachable' })
     }

@@ -8,8 +8,10 @@ export default async function produceRoutes (fastify: FastifyInstance): Promise<
       const { topic } = request.params
       const value = Buffer.from(JSON.stringify(request.body))
       const key = request.query.key
-      const delivery = await fastify.produce.send(request, { topic, value, ...(key !== undefined ? { key } : {}) })
-      return reply.code(200).send({ result: 'success', topic, ...delivery })
+      const [outcome] = await fastify.produce.send(topic, [{ value, ...(key !== undefined ? { key } : {}) }])
+      // One record, one outcome: a 2xx only ever means the broker acknowledged it.
+      if (!outcome?.ok) throw outcome?.error
+      return reply.code(200).send({ result: 'success', topic, ...outcome.delivery })
     }
   })
 }

@@ -19,3 +19,13 @@ t.test('each request is logged once at info, when it completes: method, url, sta
   t.match(completed[0], { level: 30, method: 'GET', url: '/api/v1/getMetadata/kosha-no-such-topic-for-logs', statusCode: 404, responseTime: Number })
   t.equal(lines.filter((l) => l.msg === 'incoming request').length, 0, 'arrivals are not logged at info')
 })
+
+t.test('building the app prints no deprecation warning (FSTDEP023 for disableRequestLogging was one)', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error & { code?: string }): void => { warnings.push(`${w.code ?? w.name}: ${w.message}`) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  await build(t)
+  await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+  t.same(warnings.filter((w) => w.includes('FSTDEP')), [], 'no Fastify deprecation')
+})

@@ -1,50 +1,65 @@
-// Confluent REST Proxy v2 consumer instances: /consumers/{group_name}[/instances/{instance}/...].
+// Confluent REST Proxy v2 consumer instances: /consumers/{group_name}[/instances/{instance}/...], each a session of
+// the consumer engine (kafka/consumers/) in the named group, fetching up to BATCH records a request.
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import type { Message } from '@confluentinc/kafka-javascript'
 import { routes, type RouteTypes } from '../../generated/routes'
-import { NotAcceptableError } from '../../lib/errors'
+import { IllegalStateError, UnsupportedFormatError } from '../../lib/errors'
 import { link } from '../../lib/links'
-import type { Format } from '../../plugins/consumer-instances'
-import { V2_JSON } from './metadata'
-
-/** The format an Accept header asks for: a vendor type names one; application/json, * / * or none take the instance's. */
-export function acceptedFormat (accept: string | undefined, instanceFormat: Format): Format {
-  const types = (accept ?? '*/*').split(',').map((t) => t.split(';')[0]?.trim().toLowerCase() ?? '')
-  for (const type of types) {
-    const m = /^application\/vnd\.kafka\.(binary|json)\.v2\+json$/.exec(type)
-    if (m?.[1] === instanceFormat) return instanceFormat
-    if (['application/json', '*/*', 'application/*', 'application/vnd.kafka.v2+json', ''].includes(type)) return instanceFormat
-  }
-  throw new NotAcceptableError(`This consumer instance reads the ${instanceFormat} format: Accept application/vnd.kafka.${instanceFormat}.v2+json.`)
-}
+import { headersOf, inFormat, type Format } from '../../kafka/consumers/decode'
+import { BATCH, type ConsumerId } from '../../kafka/consumers/session'
+import { settleWhenWritten } from '../../http/deliver-once'
+import { V2_JSON, acceptedFormat } from './media-types'
 
 const number = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : Number(v))
+const idOf = (params: { group_name: string, instance: string }): ConsumerId => ({ name: params.instance, group: params.group_name })
+
+type V2Record = RouteTypes['getRecordsV2']['Reply'][200][number]
+
+function v2Record (m: Message, format: Format): V2Record {
+  return {
+    topic: m.topic,
+    key: inFormat(m.key, format),
+    value: inFormat(m.value, format),
+    partition: m.partition,
+    offset: m.offset,
+    timestamp: m.timestamp ?? 0,
+    headers: headersOf(m).map((h) => ({ name: h.name, value: format === 'binary' ? h.value.toString('base64') : h.value.toString('utf8') }))
+  }
+}
 
 export default async function v2ConsumerRoutes (fastify: FastifyInstance): Promise<void> {
-  const instances = fastify.consumerInstances
+  const consumers = fastify.consumers
 
   fastify.route<RouteTypes['createConsumerInstanceV2']>({
     ...routes.createConsumerInstanceV2,
     handler: async (request, reply) => {
       const body = request.body
       const group = request.params.group_name
+      const format = body.format ?? 'binary'
+      if (format !== 'binary' && format !== 'json') {
+        throw new UnsupportedFormatError(`The ${format} format needs a schema registry, which this service does not have: use binary or json.`)
+      }
       const reset = body['auto.offset.reset'] ?? 'latest'
       const fetchMinBytes = number(body['fetch.min.bytes'])
-      const { instanceId } = await instances.create(request, group, {
-        ...(body.name !== undefined ? { name: body.name } : {}),
-        format: body.format ?? 'binary',
+      const name = body.name ?? `kosha-${randomUUID()}`
+      await consumers.create({
+        id: { name, group },
+        groupId: group,
+        format,
         offsetReset: reset === 'earliest' || reset === 'smallest' ? 'earliest' : 'latest',
         autoCommit: String(body['auto.commit.enable'] ?? 'true') === 'true',
         requestTimeoutMs: Math.min(number(body['consumer.request.timeout.ms']) ?? 1000, 30_000),
         ...(fetchMinBytes !== undefined ? { fetchMinBytes } : {})
       })
-      return reply.type(V2_JSON).code(200).send({ instance_id: instanceId, base_uri: link(request, `/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(instanceId)}`) })
+      return reply.type(V2_JSON).code(200).send({ instance_id: name, base_uri: link(request, `/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`) })
     }
   })
 
   fastify.route<RouteTypes['deleteConsumerInstanceV2']>({
     ...routes.deleteConsumerInstanceV2,
     handler: async (request, reply) => {
-      await instances.delete(request.params.group_name, request.params.instance)
+      await consumers.delete(idOf(request.params))
       return reply.code(204).send()
     }
   })
@@ -53,22 +68,24 @@ export default async function v2ConsumerRoutes (fastify: FastifyInstance): Promi
     ...routes.subscribeV2,
     handler: async (request, reply) => {
       const { topics, topic_pattern: pattern } = request.body
-      await instances.subscribe(request, request.params.group_name, request.params.instance, {
-        ...(topics !== undefined ? { topics } : {}), ...(pattern !== undefined ? { pattern } : {})
-      })
+      if (topics !== undefined && pattern !== undefined) throw new IllegalStateError('Give topics or topic_pattern, not both.')
+      const session = consumers.get(idOf(request.params))
+      if (pattern !== undefined) await session.subscribe({ pattern })
+      else if (topics !== undefined) await session.subscribe({ topics })
+      else throw new IllegalStateError('Give topics or topic_pattern.')
       return reply.code(204).send()
     }
   })
 
   fastify.route<RouteTypes['getSubscriptionV2']>({
     ...routes.getSubscriptionV2,
-    handler: async (request, reply) => reply.type(V2_JSON).code(200).send({ topics: await instances.subscription(request.params.group_name, request.params.instance) })
+    handler: async (request, reply) => reply.type(V2_JSON).code(200).send({ topics: [...consumers.get(idOf(request.params)).topics] })
   })
 
   fastify.route<RouteTypes['unsubscribeV2']>({
     ...routes.unsubscribeV2,
     handler: async (request, reply) => {
-      await instances.unsubscribe(request, request.params.group_name, request.params.instance)
+      await consumers.get(idOf(request.params)).unsubscribe()
       return reply.code(204).send()
     }
   })
@@ -76,64 +93,71 @@ export default async function v2ConsumerRoutes (fastify: FastifyInstance): Promi
   fastify.route<RouteTypes['assignPartitionsV2']>({
     ...routes.assignPartitionsV2,
     handler: async (request, reply) => {
-      await instances.assign(request, request.params.group_name, request.params.instance, request.body.partitions ?? [])
+      await consumers.get(idOf(request.params)).assign(request.body.partitions ?? [])
       return reply.code(204).send()
     }
   })
 
   fastify.route<RouteTypes['getAssignmentsV2']>({
     ...routes.getAssignmentsV2,
-    handler: async (request, reply) => reply.type(V2_JSON).code(200).send({ partitions: await instances.assignments(request.params.group_name, request.params.instance) })
+    handler: async (request, reply) => reply.type(V2_JSON).code(200).send({ partitions: consumers.get(idOf(request.params)).assignments() })
   })
 
   fastify.route<RouteTypes['seekV2']>({
     ...routes.seekV2,
     handler: async (request, reply) => {
       const { offsets, timestamps } = request.body
-      await instances.seek(request, request.params.group_name, request.params.instance, {
-        ...(offsets !== undefined ? { offsets } : {}), ...(timestamps !== undefined ? { timestamps } : {})
-      })
+      await consumers.get(idOf(request.params)).seek({ ...(offsets !== undefined ? { offsets } : {}), ...(timestamps !== undefined ? { timestamps } : {}) })
       return reply.code(204).send()
     }
   })
 
-  for (const edge of ['beginning', 'end'] as const) {
-    const route = edge === 'beginning' ? routes.seekToBeginningV2 : routes.seekToEndV2
-    fastify.route<RouteTypes['seekToBeginningV2']>({
-      ...route,
-      handler: async (request, reply) => {
-        await instances.seekToEdge(request, request.params.group_name, request.params.instance, request.body.partitions ?? [], edge)
-        return reply.code(204).send()
-      }
-    })
-  }
+  fastify.route<RouteTypes['seekToBeginningV2']>({
+    ...routes.seekToBeginningV2,
+    handler: async (request, reply) => {
+      await consumers.get(idOf(request.params)).seekToEdge(request.body.partitions ?? [], 'beginning')
+      return reply.code(204).send()
+    }
+  })
+
+  fastify.route<RouteTypes['seekToEndV2']>({
+    ...routes.seekToEndV2,
+    handler: async (request, reply) => {
+      await consumers.get(idOf(request.params)).seekToEdge(request.body.partitions ?? [], 'end')
+      return reply.code(204).send()
+    }
+  })
 
   fastify.route<RouteTypes['commitOffsetsV2']>({
     ...routes.commitOffsetsV2,
     handler: async (request, reply) => {
-      const committed = await instances.commit(request, request.params.group_name, request.params.instance, request.body?.offsets)
-      return reply.type(V2_JSON).code(200).send({ offsets: committed })
+      const committed = await consumers.get(idOf(request.params)).commit(request.body?.offsets)
+      return reply.type(V2_JSON).code(200).send({ offsets: committed.map((c) => ({ ...c, metadata: null })) })
     }
   })
 
   fastify.route<RouteTypes['getCommittedOffsetsV2']>({
     ...routes.getCommittedOffsetsV2,
     handler: async (request, reply) => {
-      const offsets = await instances.committed(request, request.params.group_name, request.params.instance)
-      return reply.type(V2_JSON).code(200).send({ offsets })
+      const committed = await consumers.get(idOf(request.params)).committed()
+      return reply.type(V2_JSON).code(200).send({ offsets: committed.map((c) => ({ ...c, metadata: null })) })
     }
   })
 
   fastify.route<RouteTypes['getRecordsV2']>({
     ...routes.getRecordsV2,
     handler: async (request, reply) => {
-      const { group_name: group, instance } = request.params
-      const format = acceptedFormat(request.headers.accept, instances.format(group, instance))
-      const records = await instances.records(request, reply, group, instance, {
+      const session = consumers.get(idOf(request.params))
+      const format = acceptedFormat(request.headers.accept, session.format)
+      if (session.mode === 'none') throw new IllegalStateError('This instance has neither a subscription nor an assignment: subscribe or assign first.')
+      const fetched = await session.fetch({
+        max: BATCH,
         ...(request.query.timeout !== undefined ? { timeoutMs: request.query.timeout } : {}),
-        ...(request.query.max_bytes !== undefined ? { maxBytes: request.query.max_bytes } : {})
+        ...(request.query.max_bytes !== undefined ? { maxBytes: request.query.max_bytes } : {}),
+        abandoned: () => request.raw.destroyed
       })
-      return reply.type(`application/vnd.kafka.${format}.v2+json`).code(200).send(records)
+      settleWhenWritten(reply, fetched)
+      return reply.type(`application/vnd.kafka.${format}.v2+json`).code(200).send(fetched.messages.map((m) => v2Record(m, format)))
     }
   })
 }

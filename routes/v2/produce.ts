@@ -1,26 +1,12 @@
 // Confluent REST Proxy v2 produce: POST /topics/{topic} and /topics/{topic}/partitions/{partition}.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
-import type { OutgoingRecord } from '../../plugins/kafka-connection'
+import type { OutgoingRecord } from '../../kafka/produce'
 import { InvalidPayloadError, UnsupportedFormatError, type KoshaError } from '../../lib/errors'
-import { sendError } from '../../plugins/error-handler'
-import { V2_JSON } from './metadata'
+import { BASE64, V2_JSON, embeddedFormat, type Format } from './media-types'
 
 type ProduceRequest = RouteTypes['produceToTopicV2']['Body']
 type ProduceResponse = RouteTypes['produceToTopicV2']['Reply'][200]
-type Format = 'binary' | 'json'
-
-/** The embedded format from the Content-Type; schema formats are refused until a schema registry is supported. */
-export function embeddedFormat (contentType: string | undefined): Format {
-  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
-  if (type === 'application/json' || type === 'application/vnd.kafka.json.v2+json') return 'json'
-  if (type === 'application/vnd.kafka.binary.v2+json') return 'binary'
-  const m = /^application\/vnd\.kafka\.(avro|jsonschema|protobuf)\.v2\+json$/.exec(type)
-  if (m) throw new UnsupportedFormatError(`The ${m[1]} format needs a schema registry, which this service does not have: use binary or json.`)
-  throw new UnsupportedFormatError(`Unsupported Content-Type '${type}': use application/vnd.kafka.binary.v2+json, application/vnd.kafka.json.v2+json or application/json.`)
-}
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 function bytes (value: unknown, format: Format, where: string): Buffer | null {
   if (value === undefined || value === null) return null
@@ -29,7 +15,7 @@ function bytes (value: unknown, format: Format, where: string): Buffer | null {
   return Buffer.from(value, 'base64')
 }
 
-function toRecords (body: ProduceRequest, format: Format, partition: number | undefined): Array<Omit<OutgoingRecord, 'topic'>> {
+function toRecords (body: ProduceRequest, format: Format, partition: number | undefined): OutgoingRecord[] {
   if (body.key_schema !== undefined || body.value_schema !== undefined || body.key_schema_id !== undefined || body.value_schema_id !== undefined) {
     throw new UnsupportedFormatError('Schemas need a schema registry, which this service does not have: send binary or json records without schemas.')
   }
@@ -51,15 +37,15 @@ function toRecords (body: ProduceRequest, format: Format, partition: number | un
 async function produce (fastify: FastifyInstance, request: FastifyRequest<{ Params: { topic_name: string, partition_id?: number }, Body: ProduceRequest }>, reply: FastifyReply): Promise<FastifyReply> {
   const format = embeddedFormat(request.headers['content-type'])
   const records = toRecords(request.body, format, request.params.partition_id)
-  const outcomes = await fastify.produce.sendMany(request, request.params.topic_name, records)
+  const outcomes = await fastify.produce.send(request.params.topic_name, records)
   // Confluent answers 200 with per-record errors; a request of which no record was acknowledged is not a success.
   const firstError = outcomes.find((o): o is { ok: false, error: KoshaError } => !o.ok)?.error
-  if (firstError && outcomes.every((o) => !o.ok)) return sendError(reply, firstError)
+  if (firstError && outcomes.every((o) => !o.ok)) throw firstError
   const body: ProduceResponse = {
     offsets: outcomes.map((o) => o.ok
       ? { partition: o.delivery.partition, offset: o.delivery.offset, error_code: null, error: null }
       // Confluent's per-record codes: 2 when sending the record again may succeed, 1 when it will not.
-      : { partition: null, offset: null, error_code: o.error.status === 503 || o.error.status === 504 ? 2 : 1, error: o.error.message }),
+      : { partition: null, offset: null, error_code: o.error.retriable ? 2 : 1, error: o.error.message }),
     key_schema_id: null,
     value_schema_id: null
   }

@@ -1,39 +1,92 @@
 // Confluent REST Proxy v3 ACLs: search (GET), create (POST, and POST acls:batch), delete matching (DELETE), in
-// Confluent's shapes. Kafka work is in plugins/acls.ts (through @platformatic/kafka: librdkafka's binding has no ACLs).
+// Confluent's shapes. Kafka work is in kafka/acls.ts (through @platformatic/kafka: librdkafka's binding has no ACLs);
+// this file checks Confluent's names and turns its snake_case fields into the Kafka layer's and back.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
 import { link } from '../../lib/links'
-import type { AclEntry } from '../../plugins/acls'
+import { ValidationError } from '../../lib/errors'
+import type { AclEntry, AclFilter } from '../../kafka/acls'
+import { clusterPath, collection } from './admin-resources'
 
 type Acl = RouteTypes['listAclsV3']['Reply'][200]['data'][number]
+/** One ACL in Confluent's names. */
+type WireAcl = Omit<Acl, 'kind' | 'metadata' | 'cluster_id'>
+/** A search or delete filter in Confluent's names; an unset field matches anything. */
+type WireQuery = Partial<Record<keyof WireAcl, string>>
 
-const aclsPath = (c: string): string => `/v3/clusters/${encodeURIComponent(c)}/acls`
+const aclsPath = (c: string): string => `${clusterPath(c)}/acls`
 
-/** Confluent's self link of an ACL: the search that finds exactly it. */
-function acl (request: FastifyRequest, c: string, e: AclEntry): Acl {
-  const query = new URLSearchParams({
-    resource_type: e.resource_type,
-    resource_name: e.resource_name,
-    pattern_type: e.pattern_type,
+// Confluent's spec lists these names; USER and the token operations of Kafka's enums are outside it.
+const RESOURCE_TYPES = ['ANY', 'TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID', 'DELEGATION_TOKEN']
+const PATTERN_TYPES = ['ANY', 'MATCH', 'LITERAL', 'PREFIXED']
+const OPERATIONS = ['ANY', 'ALL', 'READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'CLUSTER_ACTION', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE']
+const PERMISSIONS = ['ANY', 'DENY', 'ALLOW']
+// An ACL itself has concrete values: the ANY and MATCH of filters are not values an ACL can hold.
+const FILTER_ONLY = new Set(['ANY', 'MATCH'])
+
+/** A name of `allowed` (case-insensitive; unset: ANY); ValidationError naming the field otherwise. */
+function enumName (allowed: string[], field: string, value: string | undefined, options: { concrete: boolean }): string {
+  const name = (value ?? 'ANY').toUpperCase()
+  const choices = options.concrete ? allowed.filter((a) => !FILTER_ONLY.has(a)) : allowed
+  if (!choices.includes(name)) {
+    const said = value === undefined ? 'is required' : `cannot be ${JSON.stringify(value)}`
+    throw new ValidationError(`${field} ${said}: use one of ${choices.join(', ')}.`)
+  }
+  return name
+}
+
+function filterOf (q: WireQuery): AclFilter {
+  const any = { concrete: false }
+  return {
+    resourceType: enumName(RESOURCE_TYPES, 'resource_type', q.resource_type, any),
+    resourceName: q.resource_name ?? null,
+    patternType: enumName(PATTERN_TYPES, 'pattern_type', q.pattern_type, any),
+    principal: q.principal ?? null,
+    host: q.host ?? null,
+    operation: enumName(OPERATIONS, 'operation', q.operation, any),
+    permission: enumName(PERMISSIONS, 'permission', q.permission, any)
+  }
+}
+
+/** The ACL of a request body (and nothing else it may carry); `where` prefixes the field in messages. */
+function entryOf (b: WireAcl, where: string): AclEntry {
+  const concrete = { concrete: true }
+  const entry: AclEntry = {
+    resourceType: enumName(RESOURCE_TYPES, `${where}resource_type`, b.resource_type, concrete),
+    resourceName: b.resource_name,
+    patternType: enumName(PATTERN_TYPES, `${where}pattern_type`, b.pattern_type, concrete),
+    principal: b.principal,
+    host: b.host,
+    operation: enumName(OPERATIONS, `${where}operation`, b.operation, concrete),
+    permission: enumName(PERMISSIONS, `${where}permission`, b.permission, concrete)
+  }
+  // Kafka would refuse these too, with less to go on.
+  if (!/^[^:]+:.+$/.test(b.principal)) throw new ValidationError(`${where}principal must be Type:name, e.g. User:alice (got ${JSON.stringify(b.principal)}).`)
+  if (b.resource_name === '') throw new ValidationError(`${where}resource_name must not be empty ('*' for every resource).`)
+  if (entry.resourceType === 'CLUSTER' && b.resource_name !== 'kafka-cluster') {
+    throw new ValidationError(`${where}resource_name: the only valid name for the CLUSTER resource is kafka-cluster.`)
+  }
+  if (b.host === '') throw new ValidationError(`${where}host must not be empty ('*' for every host).`)
+  return entry
+}
+
+function wire (e: AclEntry): WireAcl {
+  return {
+    resource_type: e.resourceType,
+    resource_name: e.resourceName,
+    pattern_type: e.patternType,
     principal: e.principal,
     host: e.host,
     operation: e.operation,
     permission: e.permission
-  })
-  return { kind: 'KafkaAcl', metadata: { self: link(request, `${aclsPath(c)}?${query.toString()}`) }, cluster_id: c, ...e }
+  }
 }
 
-/** The ACL fields of a request body (and nothing else it may carry). */
-function aclOf (b: AclEntry): AclEntry {
-  return {
-    resource_type: b.resource_type,
-    resource_name: b.resource_name,
-    pattern_type: b.pattern_type,
-    principal: b.principal,
-    host: b.host,
-    operation: b.operation,
-    permission: b.permission
-  }
+/** Confluent's self link of an ACL: the search that finds exactly it. */
+function acl (request: FastifyRequest, c: string, e: AclEntry): Acl {
+  const fields = wire(e)
+  const query = new URLSearchParams(fields)
+  return { kind: 'KafkaAcl', metadata: { self: link(request, `${aclsPath(c)}?${query.toString()}`) }, cluster_id: c, ...fields }
 }
 
 export default async function v3AclRoutes (fastify: FastifyInstance): Promise<void> {
@@ -41,21 +94,21 @@ export default async function v3AclRoutes (fastify: FastifyInstance): Promise<vo
     ...routes.listAclsV3,
     handler: async (request, reply) => {
       const c = request.params.cluster_id
-      const found = await fastify.acls.search(request, c, request.query)
+      const filter = filterOf(request.query)
+      await fastify.cluster.assertCluster(c)
+      const found = await fastify.acls.search(filter)
       const query = new URLSearchParams(Object.entries(request.query).filter((kv): kv is [string, string] => typeof kv[1] === 'string'))
       const search = query.size > 0 ? `?${query.toString()}` : ''
-      return reply.code(200).send({
-        kind: 'KafkaAclList',
-        metadata: { self: link(request, `${aclsPath(c)}${search}`), next: null },
-        data: found.map((e) => acl(request, c, e))
-      })
+      return reply.code(200).send(collection(request, 'KafkaAclList', `${aclsPath(c)}${search}`, found.map((e) => acl(request, c, e))))
     }
   })
 
   fastify.route<RouteTypes['createAclV3']>({
     ...routes.createAclV3,
     handler: async (request, reply) => {
-      await fastify.acls.create(request, request.params.cluster_id, [aclOf(request.body)])
+      const entry = entryOf(request.body, '')
+      await fastify.cluster.assertCluster(request.params.cluster_id)
+      await fastify.acls.create([entry])
       return reply.code(201).send()
     }
   })
@@ -63,7 +116,11 @@ export default async function v3AclRoutes (fastify: FastifyInstance): Promise<vo
   fastify.route<RouteTypes['createAclsBatchV3']>({
     ...routes.createAclsBatchV3,
     handler: async (request, reply) => {
-      await fastify.acls.create(request, request.params.cluster_id, request.body.data.map(aclOf))
+      // All are checked before any is sent.
+      const data = request.body.data
+      const entries = data.map((b, i) => entryOf(b, data.length > 1 ? `data/${i}/` : ''))
+      await fastify.cluster.assertCluster(request.params.cluster_id)
+      await fastify.acls.create(entries)
       return reply.code(201).send()
     }
   })
@@ -72,7 +129,12 @@ export default async function v3AclRoutes (fastify: FastifyInstance): Promise<vo
     ...routes.deleteAclsV3,
     handler: async (request, reply) => {
       const c = request.params.cluster_id
-      const deleted = await fastify.acls.delete(request, c, request.query)
+      for (const field of ['resource_type', 'pattern_type', 'operation', 'permission'] as const) {
+        if (request.query[field] === undefined) throw new ValidationError(`${field} is required to delete ACLs (ANY matches every value).`)
+      }
+      const filter = filterOf(request.query)
+      await fastify.cluster.assertCluster(c)
+      const deleted = await fastify.acls.delete(filter)
       return reply.code(200).send({ data: deleted.map((e) => acl(request, c, e)) })
     }
   })

@@ -1,19 +1,20 @@
 // Confluent REST Proxy v3 consumer groups: groups, their consumers and assignments, lags and the lag summary, in
 // Confluent's resource shapes; and, beyond Confluent, DELETE of a group and POST .../offsets:reset. Kafka work is in
-// plugins/consumer-groups.ts.
+// kafka/groups.ts (`fastify.consumerGroups`).
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
 import { link } from '../../lib/links'
-import { ResourceNotFoundError } from '../../lib/errors'
-import type { GroupInfo, GroupMember, PartitionLag } from '../../plugins/consumer-groups'
+import { ResourceNotFoundError, ValidationError } from '../../lib/errors'
+import type { GroupInfo, GroupMember, PartitionLag, ResetSpec } from '../../kafka/groups'
+import { clusterPath, collection } from './admin-resources'
 
 type Group = RouteTypes['getConsumerGroupV3']['Reply'][200]
 type Consumer = RouteTypes['getConsumerV3']['Reply'][200]
 type Assignment = RouteTypes['getConsumerAssignmentV3']['Reply'][200]
 type Lag = RouteTypes['getConsumerLagV3']['Reply'][200]
+type ResetRequest = RouteTypes['resetConsumerGroupOffsetsV3']['Body']
 
 const enc = encodeURIComponent
-const clusterPath = (c: string): string => `/v3/clusters/${enc(c)}`
 const groupPath = (c: string, g: string): string => `${clusterPath(c)}/consumer-groups/${enc(g)}`
 const consumerPath = (c: string, g: string, m: string): string => `${groupPath(c, g)}/consumers/${enc(m)}`
 const partitionPath = (c: string, t: string, p: number): string => `${clusterPath(c)}/topics/${enc(t)}/partitions/${p}`
@@ -89,6 +90,32 @@ function member (g: GroupInfo, consumerId: string): GroupMember {
   return found
 }
 
+/** An ISO 8601 date-time or milliseconds since the epoch, as milliseconds. */
+function timestampMs (value: string | number | undefined): number {
+  if (value === undefined) throw new ValidationError('body/timestamp is required with strategy TIMESTAMP.')
+  const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value)
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new ValidationError(`body/timestamp is not an ISO 8601 date-time nor milliseconds since the epoch (got ${JSON.stringify(value)}).`)
+  return ms
+}
+
+/** The reset a request body asks for; ValidationError for what the strategy needs and the body lacks. */
+function resetSpec (body: ResetRequest): ResetSpec {
+  const dryRun = body.dry_run ?? false
+  if (body.strategy === 'OFFSETS') {
+    if (!body.offsets?.length) throw new ValidationError('body/offsets is required with strategy OFFSETS.')
+    const seen = new Set<string>()
+    for (const [i, o] of body.offsets.entries()) {
+      const key = `${o.topic_name}\u0000${o.partition_id}`
+      if (seen.has(key)) throw new ValidationError(`body/offsets/${i}: partition ${o.topic_name}-${o.partition_id} is listed twice.`)
+      seen.add(key)
+    }
+    return { strategy: 'OFFSETS', offsets: body.offsets.map((o) => ({ topic: o.topic_name, partition: o.partition_id, offset: o.offset })), dryRun }
+  }
+  if (!body.topics?.length) throw new ValidationError(`body/topics is required with strategy ${body.strategy}.`)
+  if (body.strategy === 'TIMESTAMP') return { strategy: 'TIMESTAMP', topics: body.topics, timestampMs: timestampMs(body.timestamp), dryRun }
+  return { strategy: body.strategy, topics: body.topics, dryRun }
+}
+
 export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): Promise<void> {
   const groups = fastify.consumerGroups
 
@@ -96,12 +123,9 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.listConsumerGroupsV3,
     handler: async (request, reply) => {
       const c = request.params.cluster_id
-      const all = await groups.list(request, c)
-      return reply.code(200).send({
-        kind: 'KafkaConsumerGroupList',
-        metadata: { self: link(request, `${clusterPath(c)}/consumer-groups`), next: null },
-        data: all.map((g) => group(request, c, g))
-      })
+      await fastify.cluster.assertCluster(c)
+      const all = await groups.list()
+      return reply.code(200).send(collection(request, 'KafkaConsumerGroupList', `${clusterPath(c)}/consumer-groups`, all.map((g) => group(request, c, g))))
     }
   })
 
@@ -109,14 +133,16 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.getConsumerGroupV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g } = request.params
-      return reply.code(200).send(group(request, c, await groups.get(request, c, g)))
+      await fastify.cluster.assertCluster(c)
+      return reply.code(200).send(group(request, c, await groups.get(g)))
     }
   })
 
   fastify.route<RouteTypes['deleteConsumerGroupV3']>({
     ...routes.deleteConsumerGroupV3,
     handler: async (request, reply) => {
-      await groups.delete(request, request.params.cluster_id, request.params.consumer_group_id)
+      await fastify.cluster.assertCluster(request.params.cluster_id)
+      await groups.delete(request.params.consumer_group_id)
       return reply.code(204).send()
     }
   })
@@ -125,12 +151,9 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.listConsumersV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g } = request.params
-      const info = await groups.get(request, c, g)
-      return reply.code(200).send({
-        kind: 'KafkaConsumerList',
-        metadata: { self: link(request, `${groupPath(c, g)}/consumers`), next: null },
-        data: info.members.map((m) => consumer(request, c, g, m))
-      })
+      await fastify.cluster.assertCluster(c)
+      const info = await groups.get(g)
+      return reply.code(200).send(collection(request, 'KafkaConsumerList', `${groupPath(c, g)}/consumers`, info.members.map((m) => consumer(request, c, g, m))))
     }
   })
 
@@ -138,7 +161,8 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.getConsumerV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g, consumer_id: m } = request.params
-      return reply.code(200).send(consumer(request, c, g, member(await groups.get(request, c, g), m)))
+      await fastify.cluster.assertCluster(c)
+      return reply.code(200).send(consumer(request, c, g, member(await groups.get(g), m)))
     }
   })
 
@@ -146,12 +170,10 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.listConsumerAssignmentsV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g, consumer_id: m } = request.params
-      const found = member(await groups.get(request, c, g), m)
-      return reply.code(200).send({
-        kind: 'KafkaConsumerAssignmentList',
-        metadata: { self: link(request, `${consumerPath(c, g, m)}/assignments`), next: null },
-        data: found.assignments.map((a) => assignment(request, c, g, m, a))
-      })
+      await fastify.cluster.assertCluster(c)
+      const found = member(await groups.get(g), m)
+      return reply.code(200).send(collection(request, 'KafkaConsumerAssignmentList', `${consumerPath(c, g, m)}/assignments`,
+        found.assignments.map((a) => assignment(request, c, g, m, a))))
     }
   })
 
@@ -159,7 +181,8 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.getConsumerAssignmentV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g, consumer_id: m, topic_name: t, partition_id: p } = request.params
-      const found = member(await groups.get(request, c, g), m).assignments.find((a) => a.topic === t && a.partition === p)
+      await fastify.cluster.assertCluster(c)
+      const found = member(await groups.get(g), m).assignments.find((a) => a.topic === t && a.partition === p)
       if (!found) throw new ResourceNotFoundError(`Partition ${t}-${p} is not assigned to consumer ${m} of consumer group ${g}.`)
       return reply.code(200).send(assignment(request, c, g, m, found))
     }
@@ -169,12 +192,9 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.listConsumerLagsV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g } = request.params
-      const lags = await groups.lags(request, c, g)
-      return reply.code(200).send({
-        kind: 'KafkaConsumerLagList',
-        metadata: { self: link(request, `${groupPath(c, g)}/lags`), next: null },
-        data: lags.map((l) => lag(request, c, g, l))
-      })
+      await fastify.cluster.assertCluster(c)
+      const lags = await groups.lags(g)
+      return reply.code(200).send(collection(request, 'KafkaConsumerLagList', `${groupPath(c, g)}/lags`, lags.map((l) => lag(request, c, g, l))))
     }
   })
 
@@ -182,7 +202,8 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.getConsumerLagV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g, topic_name: t, partition_id: p } = request.params
-      const found = (await groups.lags(request, c, g)).find((l) => l.topic === t && l.partition === p)
+      await fastify.cluster.assertCluster(c)
+      const found = (await groups.lags(g)).find((l) => l.topic === t && l.partition === p)
       if (!found) throw new ResourceNotFoundError(`Consumer group ${g} has no committed offset on partition ${t}-${p}.`)
       return reply.code(200).send(lag(request, c, g, found))
     }
@@ -192,7 +213,8 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.getConsumerGroupLagSummaryV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g } = request.params
-      const lags = await groups.lags(request, c, g)
+      await fastify.cluster.assertCluster(c)
+      const lags = await groups.lags(g)
       const max = lags.reduce<PartitionLag | undefined>((best, l) => (best === undefined || l.lag > best.lag ? l : best), undefined)
       return reply.code(200).send({
         kind: 'KafkaConsumerGroupLagSummary',
@@ -216,14 +238,15 @@ export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): 
     ...routes.resetConsumerGroupOffsetsV3,
     handler: async (request, reply) => {
       const { cluster_id: c, consumer_group_id: g } = request.params
-      const { strategy, topics, timestamp, offsets, dry_run: dryRun } = request.body
-      const done = await groups.resetOffsets(request, c, g, { strategy, topics, timestamp, offsets, dryRun: dryRun ?? false })
+      await fastify.cluster.assertCluster(c)
+      const spec = resetSpec(request.body)
+      const done = await groups.resetOffsets(g, spec)
       return reply.code(200).send({
         kind: 'KafkaConsumerGroupOffsetsReset',
         metadata: { self: link(request, `${groupPath(c, g)}/offsets:reset`), resource_name: null },
         cluster_id: c,
         consumer_group_id: g,
-        dry_run: dryRun ?? false,
+        dry_run: spec.dryRun,
         data: done.map((o) => ({ topic_name: o.topic, partition_id: o.partition, previous_offset: o.previousOffset, offset: o.offset }))
       })
     }

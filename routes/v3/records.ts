@@ -1,6 +1,6 @@
 // Confluent REST Proxy v3 produce: POST /v3/clusters/{cluster_id}/topics/{topic_name}/records (one record or a
-// stream of them) and .../records:batch. Kafka work goes through plugins/produce.ts; this file turns Confluent's
-// request shapes into records and the outcomes into Confluent's delivery reports.
+// stream of them) and .../records:batch. Kafka work goes through kafka/produce.ts (`fastify.produce`); this file
+// turns Confluent's request shapes into records and the outcomes into Confluent's delivery reports.
 //
 // One record or a stream? The same thing here. Confluent's /records body is concatenated JSON: one ProduceRequest
 // object, or several one after the other, sent at once (Content-Length) or for as long as the client keeps a chunked
@@ -16,8 +16,10 @@ import { PassThrough, Readable } from 'node:stream'
 import Ajv, { type ValidateFunction } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { routes, type RouteTypes } from '../../generated/routes'
-import type { Delivery, OutgoingRecord } from '../../plugins/kafka-connection'
-import { BadRecordError, InvalidPayloadError, KoshaError, ResourceNotFoundError, confluentError } from '../../lib/errors'
+import type { Delivery, OutgoingRecord, Outcome } from '../../kafka/produce'
+import { BadRecordError, BodyTooLargeError, InternalError, InvalidPayloadError, KoshaError } from '../../lib/errors'
+import { confluentError, publicMessage } from '../../plugins/error-handler'
+import { BASE64 } from '../v2/media-types'
 
 type ProduceRequest = RouteTypes['produceRecordV3']['Body']
 type BatchRequest = RouteTypes['produceRecordsBatchV3']['Body']
@@ -27,7 +29,6 @@ type Params = RouteTypes['produceRecordV3']['Params']
 type RequestData = NonNullable<ProduceRequest['value']>
 type ResponseData = ProduceResponse['value']
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const SCHEMA_TYPES = new Set(['AVRO', 'PROTOBUF', 'JSONSCHEMA'])
 const NO_REGISTRY = 'this service has no schema registry yet: send type BINARY, JSON or STRING without subject or schema fields.'
 
@@ -59,7 +60,7 @@ function payload (d: RequestData | null | undefined, where: string): { bytes: Bu
   return { bytes, report: { type, size: bytes.length } }
 }
 
-interface Prepared { record: Omit<OutgoingRecord, 'topic'>, key: ResponseData, value: ResponseData }
+interface Prepared { record: OutgoingRecord, key: ResponseData, value: ResponseData }
 
 /** A ProduceRequest (already schema-checked) as an outgoing record; BadRecordError when it cannot be one. */
 function prepare (r: ProduceRequest, where: string): Prepared {
@@ -97,20 +98,16 @@ function delivered (clusterId: string, topic: string, prepared: Prepared, d: Del
   }
 }
 
-function failure (error: KoshaError): { error_code: number, message: string } {
-  return confluentError(error, 'v3').body
+/** A failed record's report: the error as Confluent's v3 envelope words it (an internal one names the request id). */
+function failure (error: KoshaError, request: FastifyRequest): { error_code: number, message: string } {
+  return { error_code: confluentError(error, 'v3').body.error_code, message: publicMessage(error, request.id) }
 }
 
-function asKosha (err: unknown, request: FastifyRequest): KoshaError {
+/** A record's failure as a catalogue error. A report carries it, so no error handler logs it: an unclassified one is logged here. */
+function classified (err: unknown, request: FastifyRequest): KoshaError {
   if (err instanceof KoshaError) return err
   request.log.error({ err }, 'unclassified error while producing')
-  return new KoshaError(500, 'KOSHA_INTERNAL_ERROR', `Internal error: the service log has the details under request id ${request.id}.`)
-}
-
-async function assertCluster (fastify: FastifyInstance, request: FastifyRequest, clusterId: string): Promise<string> {
-  const { id } = await fastify.kafka.cluster(request)
-  if (id !== clusterId) throw new ResourceNotFoundError(`Cluster ${clusterId} cannot be found.`)
-  return id
+  return new InternalError(err)
 }
 
 /** Ajv's first complaint as "where what", e.g. "records/3/partition_id must be integer,null". */
@@ -205,8 +202,8 @@ type Report = ProduceResponse
 async function produceStream (fastify: FastifyInstance, validate: ValidateFunction,
   request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<FastifyReply> {
   const { cluster_id: clusterId, topic_name: topic } = request.params
-  await assertCluster(fastify, request, clusterId)
-  await fastify.produce.assertTopic(request, topic)
+  await fastify.cluster.assertCluster(clusterId)
+  await fastify.produce.assertTopic(topic)
   const input = request.body as unknown as Readable
 
   // The status goes out with the first acknowledged record: until then, failed records' reports are held, so that a
@@ -231,7 +228,7 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     count++
     tail = tail.then(async () => { const r = await report; inFlight--; emit(r) })
   }
-  const fail = (error: KoshaError): Promise<Report> => Promise.resolve(failure(error))
+  const fail = (error: KoshaError): Promise<Report> => Promise.resolve(failure(error, request))
 
   const one = (json: Buffer): Promise<Report> => {
     const where = `records/${count}/`
@@ -241,10 +238,13 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     }
     if (!validate(body)) return fail(new BadRecordError(ajvMessage(validate, where)))
     let prepared: Prepared
-    try { prepared = prepare(body as ProduceRequest, where) } catch (err) { return fail(asKosha(err, request)) }
-    return fastify.produce.send(request, { ...prepared.record, topic }).then(
-      (d): Report => ({ error_code: 200, ...delivered(clusterId, topic, prepared, d) }),
-      (err: unknown): Report => failure(asKosha(err, request)))
+    try { prepared = prepare(body as ProduceRequest, where) } catch (err) { return fail(classified(err, request)) }
+    // The stream is read record by record, so each is sent as it is read (librdkafka batches them anyway).
+    return fastify.produce.send(topic, [prepared.record]).then(
+      ([outcome]): Report => outcome?.ok === true
+        ? { error_code: 200, ...delivered(clusterId, topic, prepared, outcome.delivery) }
+        : failure(classified(outcome?.error, request), request),
+      (err: unknown): Report => failure(classified(err, request), request))
   }
 
   const reader = new ConcatenatedJson(fastify.config.bodyLimit)
@@ -252,7 +252,7 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
   const take = (pieces: Iterable<Piece>): void => {
     for (const piece of pieces) {
       if ('json' in piece) enqueue(one(piece.json))
-      else if ('tooLarge' in piece) enqueue(fail(new KoshaError(413, 'KOSHA_BODY_TOO_LARGE', `A record is larger than ${fastify.config.bodyLimit} bytes of JSON.`)))
+      else if ('tooLarge' in piece) enqueue(fail(new BodyTooLargeError(fastify.config.bodyLimit, 'A record')))
       else { enqueue(fail(new BadRecordError(piece.syntax))); stop = true }
     }
   }
@@ -295,30 +295,39 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
     if (seen.has(e.id)) throw new BadRecordError(`entries: the id '${e.id}' is used twice; each entry needs its own.`)
     seen.add(e.id)
   }
-  await assertCluster(fastify, request, clusterId)
-  await fastify.produce.assertTopic(request, topic)
+  await fastify.cluster.assertCluster(clusterId)
+  await fastify.produce.assertTopic(topic)
+  // Every entry that can be a record is sent in one call, so that the batch is one send in the metrics too.
+  const prepared = entries.map((e, i): Prepared | KoshaError => {
+    try { return prepare(e, `entries/${i}/`) } catch (err) { return classified(err, request) }
+  })
+  const ready = prepared.filter((p): p is Prepared => !(p instanceof KoshaError))
+  const outcomes: Outcome[] = ready.length === 0
+    ? []
+    : await fastify.produce.send(topic, ready.map((p) => p.record))
+      // Nothing was sent (the connection is closing, say): every entry failed, for the same reason.
+      .catch((err: unknown) => { const error = classified(err, request); return ready.map(() => ({ ok: false, error })) })
   type Settled = { id: string, ok: true, body: BatchResponse['successes'][number] } | { id: string, ok: false, error: KoshaError }
-  const settled = await Promise.all(entries.map(async (e, i): Promise<Settled> => {
-    try {
-      const prepared = prepare(e, `entries/${i}/`)
-      const d = await fastify.produce.send(request, { ...prepared.record, topic })
-      return { id: e.id, ok: true, body: { id: e.id, ...delivered(clusterId, topic, prepared, d) } }
-    } catch (err) {
-      return { id: e.id, ok: false, error: asKosha(err, request) }
-    }
-  }))
+  let next = 0
+  const settled = entries.map((e, i): Settled => {
+    const p = prepared[i]
+    if (p === undefined || p instanceof KoshaError) return { id: e.id, ok: false, error: p ?? new InternalError() }
+    const outcome: Outcome | undefined = outcomes[next++]
+    if (outcome?.ok !== true) return { id: e.id, ok: false, error: classified(outcome?.error, request) }
+    return { id: e.id, ok: true, body: { id: e.id, ...delivered(clusterId, topic, p, outcome.delivery) } }
+  })
   const failures = settled.filter((s) => !s.ok)
   if (failures.length === settled.length) {
     const first = failures[0] as { id: string, error: KoshaError }
-    const { status, body } = confluentError(first.error, 'v3')
+    const { status } = confluentError(first.error, 'v3')
     const code = BATCH_STATUSES.has(status) || status >= 500 ? status : 400
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more failed)` : ''
     return await reply.code(code).type('application/json')
-      .send({ error_code: code, message: `No entry was produced. Entry '${first.id}': ${body.message}${more}` })
+      .send({ error_code: code, message: `No entry was produced. Entry '${first.id}': ${publicMessage(first.error, request.id)}${more}` })
   }
   const body: BatchResponse = {
     successes: settled.flatMap((s) => s.ok ? [s.body] : []),
-    failures: settled.flatMap((s) => s.ok ? [] : [{ id: s.id, ...failure(s.error) }])
+    failures: settled.flatMap((s) => s.ok ? [] : [{ id: s.id, ...failure(s.error, request) }])
   }
   return await reply.code(207).type('application/json').send(body)
 }

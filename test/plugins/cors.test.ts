@@ -1,5 +1,7 @@
 // CORS (plugins/cors.ts) against the real app and the real broker: a preflight is answered before any route
 // handler runs, so a preflight for DELETE deletes nothing; origins are '*' by default, or the CORS_ORIGINS list.
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import t, { type Test } from 'tap'
 import { build } from '../helper'
 import { adminClient, createTopic } from '../kafka'
@@ -83,4 +85,21 @@ t.test('with CORS_ORIGINS an allowed origin is echoed and another is not', async
   })
   t.not(preflight.headers['access-control-allow-origin'], 'https://b.example', 'a preflight from another origin is not allowed')
   t.not(preflight.headers['access-control-allow-origin'], '*', 'nor answered with *')
+})
+
+t.test('a preflight allows every method openapi.json uses (v3 has PUT and PATCH), so a browser can call them all', async (t) => {
+  const app = await build(t)
+  const openapi = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'openapi.json'), 'utf8')) as { paths: Record<string, Record<string, unknown>> }
+  const used = new Set(Object.values(openapi.paths).flatMap((item) => Object.keys(item)).filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m)))
+  t.ok(used.has('put') && used.has('patch'), 'the API has PUT and PATCH operations')
+  for (const method of [...used].map((m) => m.toUpperCase())) {
+    const res = await app.inject({
+      method: 'OPTIONS',
+      url: '/v3/clusters/any/topics/any/configs/any',
+      headers: { origin: 'https://app.example', 'access-control-request-method': method }
+    })
+    t.equal(res.statusCode, 204, `${method} preflight: 204`)
+    const allowed = String(res.headers['access-control-allow-methods']).split(',').map((m) => m.trim())
+    t.ok(allowed.includes(method), `${method} is allowed (${allowed.join(', ')})`)
+  }
 })

@@ -1,0 +1,117 @@
+// Where an error becomes HTTP. Whatever threw it (a route, a hook, Fastify's parsers and validators, the Kafka
+// layer), an error is first made a catalogue error (lib/errors.ts) by `classify`, logged once, and answered in the
+// one JSON shape of its API family, by that family's error handler, registered in the family's own context
+// (routes/v1, routes/v2, routes/v3; the Kosha shape also answers anything outside them):
+//   Kosha v1 and operations  { status, code, message, requestId }
+//   Confluent v2             { error_code, message }: the v2 sub-code (40401, 42206, 50003...); a malformed body 422
+//   Confluent v3             { error_code, message }: error_code is the status, as Confluent's v3 spec declares
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
+import {
+  BadRequestError, BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, MALFORMED, RouteNotFoundError,
+  UnsupportedMediaTypeError, ValidationError
+} from '../lib/errors'
+
+export type ApiFamily = 'kosha' | 'v2' | 'v3'
+export interface ConfluentEnvelope { error_code: number, message: string }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What this route answers a body that is not JSON, when it can say more than "not valid JSON". */
+    malformedBody?: string
+  }
+}
+
+/** "body/numParts must be <= 10000" rather than Ajv's terse default. */
+export function validationMessage (issues: FastifySchemaValidationError[], where: string): string {
+  const first = issues[0]
+  if (!first) return `The ${where} is invalid.`
+  const field = first.keyword === 'required' ? `${first.instancePath}/${String(first.params.missingProperty)}` : first.instancePath
+  const path = `${where}${field}`.replace(/\/$/, '')
+  if (first.keyword === 'required') return `${path} is required.`
+  // A pattern means nothing to a person; the field's description in openapi.json says what is allowed.
+  const description = (first as { parentSchema?: { description?: unknown } }).parentSchema?.description
+  if (first.keyword === 'pattern' && typeof description === 'string') return `${path} is not valid: ${description}`
+  if (first.keyword === 'enum') return `${path} must be one of: ${(first.params.allowedValues as unknown[]).join(', ')}.`
+  return `${path} ${first.message ?? 'is invalid'}.`
+}
+
+/** Fastify's and the clients' errors as catalogue errors: anything not known is an internal error. */
+export function classify (err: unknown, request: FastifyRequest): KoshaError {
+  if (err instanceof KoshaError) return err
+  const e = err as Partial<FastifyError> & { statusCode?: number }
+  if (e.validation) return new ValidationError(validationMessage(e.validation, e.validationContext ?? 'request'))
+  const notJson = request.routeOptions.config?.malformedBody
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLargeError(request.server.initialConfig.bodyLimit ?? 1_048_576)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? ''))
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new InvalidJsonError(notJson ?? 'The body is empty: send a JSON document.')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new InvalidJsonError(notJson ?? 'The body is not valid JSON.')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ValidationError('Content-Length does not match the body.')
+  }
+  const status = e.statusCode
+  if (err instanceof SyntaxError && status === 400) return new InvalidJsonError(notJson ?? `The body is not valid JSON: ${err.message}.`)
+  if (typeof status === 'number' && status >= 400 && status < 500) return new BadRequestError(e.message ?? 'Bad request.')
+  return new InternalError(err)
+}
+
+/** What the client is told: an internal error's details stay in the log, under the request id the answer names. */
+function publicMessage (error: KoshaError, requestId: string): string {
+  return error instanceof InternalError ? `Internal error: the service log has the details under request id ${requestId}.` : error.message
+}
+
+/** Confluent v2's status and envelope: the error's status, but 422 for a malformed payload, as Confluent answers it. */
+export function v2Error (error: KoshaError, requestId: string): { status: number, body: ConfluentEnvelope } {
+  const status = MALFORMED.has(error.code) ? 422 : error.status
+  return { status, body: { error_code: error.v2Code, message: publicMessage(error, requestId) } }
+}
+
+/**
+ * Confluent v3's status and envelope. A malformed payload is 400, as Confluent's v3 spec declares it. A client error
+ * that the operation does not declare in openapi.json (which lists Confluent's statuses) is Confluent's catch-all
+ * 400 with the same message (e.g. an existing topic); a missing resource stays 404, as Confluent's server answers it
+ * even where its spec omits it.
+ */
+export function v3Error (error: KoshaError, requestId: string, declared: readonly string[] = []): { status: number, body: ConfluentEnvelope } {
+  const keep = [401, 404, 429].includes(error.status) || declared.length === 0 || declared.includes(String(error.status))
+  const status = MALFORMED.has(error.code) || (error.status >= 400 && error.status < 500 && !keep) ? 400 : error.status
+  return { status, body: { error_code: status, message: publicMessage(error, requestId) } }
+}
+
+/** One line per error: a 5xx at error level with its cause (an unclassified one is its own cause), a 4xx at info. */
+function logged (request: FastifyRequest, err: unknown, error: KoshaError): void {
+  if (error.status >= 500) request.log.error({ err: error.cause ?? err, code: error.code }, error instanceof InternalError ? 'unclassified error' : error.message)
+  else request.log.info({ code: error.code }, error.message)
+}
+
+/** Answers `error` in the envelope of `family`. */
+export function sendError (family: ApiFamily, reply: FastifyReply, error: KoshaError): FastifyReply {
+  reply.headers(error.headers)
+  const id = reply.request.id
+  if (family === 'kosha') {
+    return reply.code(error.status).type('application/json; charset=utf-8')
+      .send({ status: error.status, code: error.code, message: publicMessage(error, id), requestId: id })
+  }
+  if (family === 'v2') {
+    const { status, body } = v2Error(error, id)
+    return reply.code(status).type('application/vnd.kafka.v2+json').send(body)
+  }
+  const declared = Object.keys((reply.request.routeOptions.schema?.response ?? {}) as Record<string, unknown>)
+  const { status, body } = v3Error(error, id, declared)
+  return reply.code(status).type('application/json').send(body)
+}
+
+/** The error handler of an API family: classify, log once, answer in the family's envelope. */
+export function errorHandler (family: ApiFamily): (err: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  return (err, request, reply) => {
+    const error = classify(err, request)
+    logged(request, err, error)
+    return sendError(family, reply, error)
+  }
+}
+
+/** A request no route matches: 404 in the Kosha shape. */
+export function notFoundHandler (request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const error = new RouteNotFoundError(request.method, request.url.split('?')[0] ?? '')
+  logged(request, error, error)
+  return sendError('kosha', reply, error)
+}

@@ -1,0 +1,46 @@
+// The HTTP layer every request crosses before a route: body parsing and validation, configuration, metrics, CORS,
+// authentication, the response headers, and the Kosha error shape for whatever no API family answers (unknown
+// routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this, without Kafka.
+import Ajv from 'ajv'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../lib/config'
+import configPlugin from '../plugins/config'
+import metrics from '../plugins/metrics'
+import cors from '../plugins/cors'
+import auth from '../plugins/auth'
+import { errorHandler, notFoundHandler } from './errors'
+
+// Path and query parameters arrive as text, so their validator turns "500" into 500; a JSON body keeps its types,
+// so that {"topic": 42} or {"numParts": true} is refused rather than quietly coerced into a topic named "42".
+const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, allowUnionTypes: true, verbose: true } as const
+const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false })
+const parameterAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
+
+export async function httpLayer (fastify: FastifyInstance, config: Config): Promise<void> {
+  fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema))
+  // Every body of this API is JSON: anything else is a 415 that says so, not a string that fails validation.
+  fastify.removeContentTypeParser('text/plain')
+  // Confluent's media types (application/vnd.kafka[.format].v2+json) are JSON; routes read the format from them.
+  // An empty body is no body: Confluent's clients send one with this type where the body is optional (commit).
+  const json = fastify.getDefaultJsonParser('error', 'ignore')
+  fastify.addContentTypeParser(/^application\/vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json$/, { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text === '') done(null, null)
+    else json(request, text, done)
+  })
+  fastify.setErrorHandler(errorHandler('kosha'))
+  fastify.setNotFoundHandler(notFoundHandler)
+  await fastify.register(configPlugin, { config })
+  await fastify.register(metrics)
+  await fastify.register(cors)
+  await fastify.register(auth)
+
+  // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are
+  // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
+  let closing = false
+  fastify.addHook('preClose', async () => { closing = true })
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id)
+    if (closing) reply.header('Connection', 'close')
+  })
+}

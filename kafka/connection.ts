@@ -1,0 +1,228 @@
+// The connection to Kafka that every request shares: one idempotent producer (acks=all), the librdkafka admin client
+// on its connections, and @platformatic/kafka's Admin. Every module of the Kafka layer reaches the clients through
+// `clients()`, so that a later per-caller identity (HTTP credentials passed through to SASL) plugs in here.
+//
+// Two clients, on purpose: librdkafka (@confluentinc/kafka-javascript) produces, consumes and does the admin calls
+// it has; its JavaScript binding has no DescribeConfigs (nor ACL, AlterConfigs, validate-only CreateTopics) call, so
+// those go through @platformatic/kafka's Admin, a pure-JavaScript client that speaks those APIs over the same
+// SASL/TLS settings.
+import { readFileSync } from 'node:fs'
+import { AdminClient, Producer, type IAdminClient, type LibrdKafkaError, type Metadata } from '@confluentinc/kafka-javascript'
+import { Admin } from '@platformatic/kafka'
+import type { Log } from './log'
+import type { Config } from '../lib/config'
+import { KafkaAuthenticationError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
+import { fromCallback } from './callback'
+import { producerConfig } from './client-config'
+import { fromKafkaError, type KafkaContext } from './errors'
+
+export interface KafkaClients {
+  /** librdkafka producer, connected, delivery reports on. Records go through `produce()`. */
+  producer: Producer
+  /** librdkafka admin client sharing the producer's connections. */
+  admin: IAdminClient
+  /** @platformatic/kafka admin client: DescribeConfigs and the calls librdkafka's binding lacks. */
+  configAdmin: Admin
+}
+
+export interface Delivery { partition: number, offset: number, timestamp: number }
+export interface OutgoingRecord {
+  /** null: a tombstone. */
+  value: Buffer | null
+  key?: Buffer | string
+  /** Unset: the partitioner chooses (murmur2 of the key, as the Java client does). */
+  partition?: number
+  headers?: Array<Record<string, string | Buffer>>
+  /** The record's timestamp, ms since the epoch (CreateTime); unset: now. */
+  timestamp?: number
+}
+export interface Watermarks { low: number, high: number }
+/** How one record of a batch ended: where the broker stored it, or why not (a catalogue error). */
+export type Outcome = { ok: true, delivery: Delivery } | { ok: false, error: KoshaError }
+
+const RECONNECT_MS = 3000
+
+// A batch of records handed to the producer together: settled when its last delivery report arrived.
+interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void }
+
+function platformaticAdmin (config: Config): Admin {
+  return new Admin({
+    clientId: 'kosha-kafka-connector-admin',
+    bootstrapBrokers: config.brokers,
+    retries: 1,
+    timeout: config.kafkaTimeoutMs,
+    connectTimeout: Math.min(config.kafkaTimeoutMs, 5000),
+    ...(config.sasl ? { sasl: { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } } : {}),
+    ...(config.tls ? { tls: config.tls.caFile ? { ca: readFileSync(config.tls.caFile) } : {} } : {})
+  })
+}
+
+export class KafkaConnection {
+  readonly config: Config
+  private readonly log: Log
+  private readonly configAdmin: Admin
+  private producer: Producer | undefined
+  private admin: IAdminClient | undefined
+  private closing = false
+  private reconnectTimer: NodeJS.Timeout | undefined
+  private lastFailure: KoshaError | undefined
+  private readonly pending = new Map<number, { batch: Batch, index: number }>()
+  private nextOpaque = 1
+
+  constructor (config: Config, log: Log) {
+    this.config = config
+    this.log = log
+    this.configAdmin = platformaticAdmin(config)
+  }
+
+  get timeoutMs (): number { return this.config.kafkaTimeoutMs }
+
+  /**
+   * Connects the producer. Resolves either way: when Kafka is not reachable the service still starts (readiness says
+   * why) and tries again every few seconds.
+   */
+  connect (): Promise<void> {
+    const config = this.config
+    const p = new Producer(...producerConfig(config))
+    p.on('event.log', (e: { severity: number, fac: string, message: string }) => {
+      // librdkafka says here why a connection failed (e.g. SASL authentication error): worth a warning, never secret.
+      if (e.severity <= 4) this.log.warn({ facility: e.fac }, e.message)
+    })
+    p.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, `kafka client: ${err.message}`) })
+    p.on('delivery-report', (err: LibrdKafkaError | null, report: { opaque?: unknown, partition: number, offset: number, timestamp?: number }) => {
+      const waiter = typeof report?.opaque === 'number' ? this.pending.get(report.opaque) : undefined
+      if (!waiter) return
+      this.pending.delete(report.opaque as number)
+      this.settle(waiter.batch, waiter.index, err
+        ? { ok: false, error: this.recordError(waiter.batch, waiter.index, err) }
+        : { ok: true, delivery: { partition: report.partition, offset: report.offset, timestamp: report.timestamp ?? Date.now() } })
+    })
+    return new Promise((resolve) => {
+      p.connect({ timeout: Math.min(config.kafkaTimeoutMs, 10_000) }, (err) => {
+        if (err) {
+          p.removeAllListeners()
+          this.lastFailure = fromKafkaError(err, { resource: 'the cluster' })
+          this.log.error({ code: err.code, retryInMs: RECONNECT_MS }, `cannot connect to Kafka at ${config.brokers.join(',')}: ${err.message}`)
+          if (!this.closing) this.reconnectTimer = setTimeout(() => { this.connect().catch(() => undefined) }, RECONNECT_MS)
+          resolve()
+          return
+        }
+        p.setPollInBackground(true)
+        this.producer = p
+        this.admin = AdminClient.createFrom(p)
+        this.lastFailure = undefined
+        this.log.info(`connected to Kafka at ${config.brokers.join(',')}`)
+        resolve()
+      })
+    })
+  }
+
+  /** The clients for the caller (today: the connector's one identity); ShuttingDownError or why Kafka is unavailable. */
+  clients (): KafkaClients {
+    if (this.closing) throw new ShuttingDownError()
+    if (!this.producer || !this.admin) throw this.lastFailure ?? this.unreachable()
+    return { producer: this.producer, admin: this.admin, configAdmin: this.configAdmin }
+  }
+
+  /**
+   * Sends records of one topic together and resolves once each was acknowledged (acks=all) or failed: one outcome
+   * per record, in order. One promise for the lot, however many records (librdkafka batches them).
+   */
+  async produce (topic: string, records: OutgoingRecord[]): Promise<Outcome[]> {
+    if (!this.producer) throw await this.unavailable()
+    const { producer } = this.clients()
+    return await new Promise<Outcome[]>((resolve) => {
+      const batch: Batch = { topic, records, results: new Array<Outcome>(records.length), left: records.length, done: resolve }
+      if (records.length === 0) resolve([])
+      const now = Date.now()
+      records.forEach((record, index) => {
+        const opaque = this.nextOpaque++
+        this.pending.set(opaque, { batch, index })
+        try {
+          producer.produce(topic, record.partition ?? null, record.value, record.key, record.timestamp ?? now, opaque, record.headers)
+        } catch (err) {
+          this.pending.delete(opaque)
+          this.settle(batch, index, { ok: false, error: this.recordError(batch, index, err) })
+        }
+      })
+    })
+  }
+
+  /** Cluster metadata for one topic (or all), never creating it. */
+  async metadata (topic?: string): Promise<Metadata> {
+    if (!this.producer) throw await this.unavailable()
+    const { producer } = this.clients()
+    return await fromCallback<Metadata>((done) => {
+      producer.getMetadata({ ...(topic !== undefined ? { topic, allTopics: false } : { allTopics: true }), timeout: this.timeoutMs }, done)
+    }).catch((err: unknown) => { throw fromKafkaError(err, topic !== undefined ? { topic } : {}) })
+  }
+
+  /** The first stored offset and the offset the next record will get, of one partition. */
+  async watermarks (topic: string, partition: number): Promise<Watermarks> {
+    if (!this.producer) throw await this.unavailable()
+    const { producer } = this.clients()
+    const offsets = await fromCallback<{ lowOffset: number, highOffset: number }>((done) => {
+      producer.queryWatermarkOffsets(topic, partition, this.timeoutMs, done)
+    }).catch((err: unknown) => { throw fromKafkaError(err, { topic, partition }) })
+    return { low: offsets.lowOffset, high: offsets.highOffset }
+  }
+
+  /** The cluster's id and controller, as Kafka reports them. */
+  async cluster (): Promise<{ id: string, controllerId: number }> {
+    const md = await this.clients().configAdmin.metadata({ topics: [] }).catch((err: unknown) => { throw fromKafkaError(err, { resource: 'the cluster' }) })
+    return { id: md.id, controllerId: md.controllerId }
+  }
+
+  /** Resolves when Kafka answers the connector; rejects with why not (unreachable, credentials refused, closing). */
+  async checkReady (): Promise<void> {
+    if (this.closing) throw new ShuttingDownError()
+    if (!this.producer) throw await this.unavailable()
+    await this.configAdmin.metadata({ topics: [] }).catch((err: unknown) => { throw fromKafkaError(err, { resource: 'the cluster' }) })
+  }
+
+  /** Flushes the producer and disconnects; called last in the shutdown order (after the consumers closed). */
+  async close (): Promise<void> {
+    this.closing = true
+    clearTimeout(this.reconnectTimer)
+    const p = this.producer
+    this.producer = undefined
+    this.admin = undefined
+    if (p) {
+      await fromCallback((done) => { p.flush(this.config.shutdownGraceMs || 10_000, done) }).catch((err: unknown) => {
+        this.log.error({ code: (err as LibrdKafkaError).code, unflushed: this.pending.size }, 'flushing the producer failed')
+      })
+      await new Promise<void>((resolve) => { p.disconnect(() => resolve()) })
+    }
+    for (const [, waiter] of this.pending) this.settle(waiter.batch, waiter.index, { ok: false, error: new ShuttingDownError() })
+    this.pending.clear()
+    await this.configAdmin.close().catch(() => undefined)
+    this.log.info('disconnected from Kafka')
+  }
+
+  private recordError (batch: Batch, index: number, err: unknown): KoshaError {
+    const partition = batch.records[index]?.partition
+    const context: KafkaContext = { topic: batch.topic, ...(partition !== undefined ? { partition } : {}) }
+    return fromKafkaError(err, context)
+  }
+
+  private settle (batch: Batch, index: number, result: Outcome): void {
+    batch.results[index] = result
+    if (--batch.left === 0) batch.done(batch.results)
+  }
+
+  private unreachable (): KoshaError {
+    return new KafkaUnavailableError(`Kafka is not reachable at ${this.config.brokers.join(',')}: retry later.`)
+  }
+
+  /** Why there is no producer: closing, credentials refused (librdkafka only logs that; the other client names it), or unreachable. */
+  private async unavailable (): Promise<KoshaError> {
+    if (this.closing) return new ShuttingDownError()
+    try {
+      await this.configAdmin.metadata({ topics: [] })
+    } catch (err) {
+      const mapped = fromKafkaError(err, { resource: 'the cluster' })
+      if (mapped instanceof KafkaAuthenticationError) return mapped
+    }
+    return this.lastFailure ?? this.unreachable()
+  }
+}

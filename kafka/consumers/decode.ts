@@ -1,0 +1,51 @@
+// The one set of decoders for consumed bytes (keys, values, header values), for every API that returns records.
+import type { Message } from '@confluentinc/kafka-javascript'
+
+/** How a v2 consumer instance presents bytes: base64 text, or the JSON (else text) they hold. */
+export type Format = 'binary' | 'json'
+export type Encoding = 'json' | 'text' | 'base64'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function asBuffer (bytes: Buffer | string): Buffer {
+  return typeof bytes === 'string' ? Buffer.from(bytes) : bytes
+}
+
+/** The bytes as text when they are UTF-8, else undefined. */
+function asText (bytes: Buffer): string | undefined {
+  try { return utf8.decode(bytes) } catch { return undefined }
+}
+
+/** JSON when the bytes are JSON, else text when they are UTF-8, else base64; null stays null (a tombstone). */
+export function decodeValue (bytes: Buffer | string | null | undefined): { value: unknown, encoding: Encoding | null } {
+  if (bytes === null || bytes === undefined) return { value: null, encoding: null }
+  const buf = asBuffer(bytes)
+  const text = asText(buf)
+  if (text === undefined) return { value: buf.toString('base64'), encoding: 'base64' }
+  try { return { value: JSON.parse(text) as unknown, encoding: 'json' } } catch { return { value: text, encoding: 'text' } }
+}
+
+/** Text when the bytes are UTF-8, else base64; null stays null. */
+export function decodeText (bytes: Buffer | string | null | undefined): { text: string | null, encoding: 'text' | 'base64' | null } {
+  if (bytes === null || bytes === undefined) return { text: null, encoding: null }
+  if (typeof bytes === 'string') return { text: bytes, encoding: 'text' }
+  const text = asText(bytes)
+  return text === undefined ? { text: bytes.toString('base64'), encoding: 'base64' } : { text, encoding: 'text' }
+}
+
+/** Bytes in a v2 format: binary is base64; json is the JSON the bytes hold (text, or base64, when they hold none). */
+export function inFormat (bytes: Buffer | string | null | undefined, format: Format): unknown {
+  if (bytes === null || bytes === undefined) return null
+  if (format === 'binary') return asBuffer(bytes).toString('base64')
+  return decodeValue(bytes).value
+}
+
+/** A record's headers as name/value pairs, in order (librdkafka gives one object per header). */
+export function headersOf (m: Message): Array<{ name: string, value: Buffer }> {
+  return (m.headers ?? []).flatMap((h) => Object.entries(h).map(([name, v]) => ({ name, value: asBuffer(v) })))
+}
+
+/** The bytes of a record that count against a fetch's max_bytes: key and value. */
+export function recordBytes (m: Message): number {
+  return (m.value?.length ?? 0) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : (m.key?.length ?? 0))
+}

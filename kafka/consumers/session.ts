@@ -1,0 +1,283 @@
+// One consumer as the HTTP APIs hold it: a librdkafka consumer in its group, with a subscription (topics or a
+// pattern) or a manual assignment, seeks, commits, and fetches of up to N records. A v1 consumer is a session asked
+// for one record at a time; a v2 consumer instance asks for up to BATCH. Requests on one session are served one at
+// a time, in arrival order (request-queue.ts), so concurrent requests each get their own records.
+//
+// Delivery, at least once: the records of a fetch stay held (the queue with them) until the caller says whether it
+// handed them to its client (`delivered`: they count as delivered, and are committed when the session auto-commits)
+// or not (`lost`: the session seeks back, so the same records come again). The HTTP side decides which, from the
+// socket (http/deliver-once.ts); this module never sees it.
+import {
+  KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
+} from '@confluentinc/kafka-javascript'
+import type { Log } from '../log'
+import { ConsumerNotFoundError, IllegalStateError } from '../../lib/errors'
+import { fromCallback } from '../callback'
+import { consumerConfig, type ConsumerOptions, type KafkaSettings } from '../client-config'
+import { fromKafkaError } from '../errors'
+import { recordBytes, type Format } from './decode'
+import { RequestQueue } from './request-queue'
+
+// The binding has these but its types do not declare them: commitCb (commit with a completion callback), and the
+// switch that makes consume(n) wait only for the first record instead of for each of the n.
+declare module '@confluentinc/kafka-javascript' {
+  interface KafkaConsumer {
+    commitCb: (toppars: TopicPartitionOffset[], cb: (err: LibrdKafkaError | null) => void) => this
+    setDefaultIsTimeoutOnlyForFirstMessage: (isTimeoutOnlyForFirstMessage: boolean) => void
+  }
+}
+
+/** A fetch waits in slices of this long (a consume call holds a libuv worker thread while it waits), for up to BATCH records. */
+export const POLL_SLICE_MS = 200
+export const BATCH = 500
+const OFFSET_BEGINNING = -2
+const OFFSET_END = -1
+const keyOf = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`
+
+/**
+ * Up to `count` records: waits up to `sliceMs` for the first, then takes only what is already fetched. (By default
+ * the binding waits up to the timeout for every one of the `count`, so a trickle of records was held back until 500
+ * had come or a gap of `sliceMs` appeared: more than a second of added latency at 200 records/s.)
+ */
+export async function pollBatch (consumer: KafkaConsumer, count: number, sliceMs: number): Promise<Message[]> {
+  consumer.setDefaultConsumeTimeout(sliceMs)
+  consumer.setDefaultIsTimeoutOnlyForFirstMessage(true)
+  return await fromCallback<Message[]>((done) => consumer.consume(count, done))
+}
+
+/** Names a consumer: a v1 consumer by its name alone, a v2 consumer instance by its name within its group. */
+export interface ConsumerId { name: string, group?: string }
+
+export interface SessionOptions extends ConsumerOptions {
+  id: ConsumerId
+  /** The Kafka group the consumer joins. */
+  groupId: string
+  /** Commit what a fetch's caller delivered, as soon as it did. */
+  autoCommit: boolean
+  /** How a v2 instance presents its records. */
+  format: Format
+  /** A fetch's wait when the request names none. */
+  requestTimeoutMs: number
+}
+
+export interface Committed { topic: string, partition: number, offset: number }
+
+/** The records of one fetch, held until the caller says what became of them (exactly one of the two, once). */
+export interface Fetched {
+  messages: Message[]
+  /** The caller's client has them: they count as delivered (and are committed, with auto-commit). */
+  delivered: () => void
+  /** They never reached the client: the next fetch returns them again. */
+  lost: () => void
+}
+
+export class ConsumerSession {
+  readonly id: ConsumerId
+  readonly groupId: string
+  readonly format: Format
+  readonly autoCommit: boolean
+  readonly requestTimeoutMs: number
+  mode: 'none' | 'subscribed' | 'assigned' = 'none'
+  topics: string[] = []
+  closed = false
+  private readonly consumer: KafkaConsumer
+  private readonly queue: RequestQueue
+  private readonly timeoutMs: number
+  /** Per partition, the offset after the last record a delivered fetch carried: what "commit all" commits. */
+  private readonly deliveredOffsets = new Map<string, TopicPartitionOffset>()
+
+  constructor (settings: KafkaSettings, options: SessionOptions, private readonly log: Log, idleMs: number, onIdle: () => void) {
+    this.id = options.id
+    this.groupId = options.groupId
+    this.format = options.format
+    this.autoCommit = options.autoCommit
+    this.requestTimeoutMs = options.requestTimeoutMs
+    this.timeoutMs = settings.kafkaTimeoutMs
+    this.consumer = new KafkaConsumer(...consumerConfig(settings, options.groupId, options.id.name, options))
+    this.consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, err.message) })
+    this.queue = new RequestQueue(idleMs, onIdle)
+  }
+
+  async connect (): Promise<void> {
+    await fromCallback<unknown>((done) => this.consumer.connect({ timeout: this.timeoutMs }, done))
+      .catch((err: unknown) => { throw fromKafkaError(err, { resource: `consumer '${this.id.name}'` }) })
+    this.queue.touch()
+  }
+
+  /** Runs one request's work on the session, in turn; a Kafka client's error comes out classified. */
+  async serial<T> (work: () => Promise<T> | T): Promise<T> {
+    const release = await this.queue.enqueue()
+    try {
+      this.assertOpen()
+      return await work()
+    } catch (err) {
+      throw fromKafkaError(err)
+    } finally {
+      release()
+    }
+  }
+
+  /** Subscribes to topics (v1: `add` keeps the ones already subscribed) or to a pattern. */
+  async subscribe (target: { topics: string[], add?: boolean } | { pattern: string }): Promise<string[]> {
+    return await this.serial(() => {
+      if (this.mode === 'assigned') throw new IllegalStateError('This instance has assigned partitions: it cannot also subscribe.')
+      // librdkafka treats a topic starting with ^ as a regular expression.
+      const topics = 'pattern' in target
+        ? [target.pattern.startsWith('^') ? target.pattern : `^${target.pattern}`]
+        : target.add === true ? [...new Set([...this.topics, ...target.topics])] : target.topics
+      this.consumer.subscribe(topics)
+      this.topics = topics
+      this.mode = 'subscribed'
+      return [...topics]
+    })
+  }
+
+  async unsubscribe (): Promise<void> {
+    await this.serial(() => {
+      if (this.mode === 'subscribed') {
+        this.consumer.unsubscribe()
+        this.mode = 'none'
+      }
+      this.topics = []
+    })
+  }
+
+  async assign (partitions: TopicPartition[]): Promise<void> {
+    await this.serial(() => {
+      if (this.mode === 'subscribed') throw new IllegalStateError('This instance is subscribed: it cannot also take manual assignments.')
+      this.consumer.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition })))
+      this.mode = partitions.length > 0 ? 'assigned' : 'none'
+    })
+  }
+
+  assignments (): TopicPartition[] {
+    this.assertOpen()
+    return this.consumer.assignments().map((p) => ({ topic: p.topic, partition: p.partition }))
+  }
+
+  /** Moves assigned partitions to offsets, or to the first record at or after a timestamp (the end when none is). */
+  async seek (to: { offsets?: TopicPartitionOffset[], timestamps?: Array<TopicPartition & { timestamp: number }> }): Promise<void> {
+    await this.serial(async () => {
+      const offsets = to.offsets ?? []
+      const times = to.timestamps ?? []
+      this.assertAssigned([...offsets, ...times])
+      const byTime = times.length === 0
+        ? []
+        : await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.offsetsForTimes(
+          times.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.timestamp })), this.timeoutMs, done))
+      // A timestamp after the last record gives no offset (-1): the partition's end, where the next record lands.
+      await this.seekAll([...offsets, ...byTime.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset < 0 ? OFFSET_END : o.offset }))])
+    })
+  }
+
+  async seekToEdge (partitions: TopicPartition[], edge: 'beginning' | 'end'): Promise<void> {
+    await this.serial(async () => {
+      this.assertAssigned(partitions)
+      await this.seekAll(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: edge === 'beginning' ? OFFSET_BEGINNING : OFFSET_END })))
+    })
+  }
+
+  /** Commits the offsets given, or (none given) the offsets after every record delivered so far; answers them. */
+  async commit (offsets?: TopicPartitionOffset[]): Promise<Committed[]> {
+    return await this.serial(async () => {
+      const targets = offsets ?? [...this.deliveredOffsets.values()]
+      if (targets.length > 0) await fromCallback((done) => this.consumer.commitCb(targets, done))
+      return targets.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.offset }))
+    })
+  }
+
+  /** The group's committed offsets of the partitions (default: the assigned ones). */
+  async committed (partitions?: TopicPartition[]): Promise<Committed[]> {
+    return await this.serial(async () => {
+      const asked = partitions ?? this.assignments()
+      if (asked.length === 0) return []
+      const result = await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.committed(asked, this.timeoutMs, done))
+      return result.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.offset }))
+    })
+  }
+
+  /**
+   * Up to `max` records (and, past the first, at most `maxBytes` of keys and values), waiting up to `timeoutMs` for
+   * the first. The session stays held until the caller settles the fetch (see the top of the file); a fetch that
+   * found nothing is settled already. `abandoned` stops the wait early (the client went away).
+   */
+  async fetch (options: { max: number, maxBytes?: number, timeoutMs?: number, abandoned?: () => boolean }): Promise<Fetched> {
+    const deadline = Date.now() + (options.timeoutMs ?? this.requestTimeoutMs)
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
+    const release = await this.queue.enqueue()
+    let messages: Message[] = []
+    try {
+      this.assertOpen()
+      do {
+        messages = await pollBatch(this.consumer, options.max, Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now())))
+      } while (messages.length === 0 && Date.now() < deadline && !this.closed && options.abandoned?.() !== true)
+      // max_bytes: keep whole records up to the budget (always at least one); give the rest back by seeking.
+      let bytes = 0
+      const keep = messages.findIndex((m, n) => { bytes += recordBytes(m); return n > 0 && bytes > maxBytes })
+      if (keep > 0) {
+        const rest = messages.slice(keep)
+        messages = messages.slice(0, keep)
+        await this.seekAll(firstOffsets(rest))
+      }
+    } catch (err) {
+      release()
+      throw fromKafkaError(err)
+    }
+    if (messages.length === 0) {
+      release()
+      return { messages, delivered: () => undefined, lost: () => undefined }
+    }
+    let settled = false
+    const fetched = messages
+    return {
+      messages,
+      delivered: () => {
+        if (settled) return
+        settled = true
+        const next = new Map<string, TopicPartitionOffset>()
+        for (const m of fetched) next.set(keyOf(m), { topic: m.topic, partition: m.partition, offset: m.offset + 1 })
+        for (const [k, v] of next) this.deliveredOffsets.set(k, v)
+        if (this.autoCommit) {
+          this.consumer.commitCb([...next.values()], (err) => { if (err) this.log.warn({ code: err.code }, 'commit failed: records may come again') })
+        }
+        release()
+      },
+      lost: () => {
+        if (settled) return
+        settled = true
+        this.log.warn({ records: fetched.length }, 'the response carrying records was not delivered: it will be returned again')
+        this.seekAll(firstOffsets(fetched)).catch((err: unknown) => this.log.error({ err }, 'seeking back failed')).finally(release)
+      }
+    }
+  }
+
+  /** Closes the consumer once the requests already queued are done; idempotent. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.queue.stop()
+    await this.queue.drained()
+    if (this.consumer.isConnected()) await new Promise<void>((resolve) => { this.consumer.disconnect(() => resolve()) })
+  }
+
+  private assertOpen (): void {
+    if (this.closed) throw new ConsumerNotFoundError(this.id.name, this.id.group)
+  }
+
+  private assertAssigned (partitions: TopicPartition[]): void {
+    const assigned = new Set(this.consumer.assignments().map(keyOf))
+    const missing = partitions.find((p) => !assigned.has(keyOf(p)))
+    if (missing) throw new IllegalStateError(`Partition ${missing.topic}-${missing.partition} is not assigned to this instance: subscribe and fetch first, or assign it.`)
+  }
+
+  private async seekAll (targets: TopicPartitionOffset[]): Promise<void> {
+    for (const t of targets) await fromCallback((done) => this.consumer.seek(t, this.timeoutMs, done))
+  }
+}
+
+/** The offset of the first of the records, per partition: where to seek so that they all come again. */
+function firstOffsets (messages: Message[]): TopicPartitionOffset[] {
+  const first = new Map<string, TopicPartitionOffset>()
+  for (const m of messages) if (!first.has(keyOf(m))) first.set(keyOf(m), { topic: m.topic, partition: m.partition, offset: m.offset })
+  return [...first.values()]
+}

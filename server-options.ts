@@ -1,0 +1,60 @@
+// The Fastify factory options that server.ts and the tests both use, so that tests and production cannot differ:
+// logging (where, what is redacted, one line per completed request), body limit, routing, request ids, closing.
+import { randomUUID } from 'node:crypto'
+import pino from 'pino'
+import { LogController, type FastifyServerOptions } from 'fastify'
+import type { Config } from './lib/config'
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+let stdout: ReturnType<typeof pino.destination> | undefined
+/**
+ * Standard output, written asynchronously in chunks of 4 KiB or every 250 ms, whichever comes first: a request
+ * never waits for the disk (synchronous writes of each line took a third of the CPU under load in the benchmark).
+ * Pino writes what is left when the process exits.
+ */
+function stdoutLog (): ReturnType<typeof pino.destination> {
+  if (!stdout) {
+    const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 })
+    setInterval(() => { destination.flush() }, 250).unref()
+    stdout = destination
+  }
+  return stdout
+}
+
+/**
+ * Request logging: the arrival only at debug level; at info one line per completed request, with what an operator
+ * looks for (the request id is in every line already). Half the log volume of Fastify's default.
+ */
+class RequestLog extends LogController {
+  override incomingRequest (request: Parameters<LogController['incomingRequest']>[0]): void {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request')
+  }
+
+  override requestCompleted (_error: unknown, request: Parameters<LogController['requestCompleted']>[1], reply: Parameters<LogController['requestCompleted']>[2]): void {
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed')
+  }
+}
+
+export function serverOptions (config: Config): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.logLevel,
+      stream: stdoutLog(),
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' }
+    },
+    logController: new RequestLog(),
+    bodyLimit: config.bodyLimit,
+    // Kafka topic names reach 249 characters; Fastify's default cap for a path parameter is 100.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // An incoming X-Request-Id is kept when it is sane, so a caller can follow its request through the logs.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Longer than the idle timeout of common load balancers (60 s), so they never reuse a connection we closed.
+    keepAliveTimeout: 72_000
+  }
+}
