@@ -5,6 +5,7 @@ import Ajv from 'ajv'
 import pino from 'pino'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type { Config } from './lib/config'
+import { schemas } from './generated/routes'
 import configPlugin from './plugins/config'
 import errorHandler from './plugins/error-handler'
 import metrics from './plugins/metrics'
@@ -79,6 +80,8 @@ export function serverOptions (config: Config): FastifyServerOptions {
 const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, allowUnionTypes: true, verbose: true } as const
 const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false })
 const parameterAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
+// The components of openapi.json, once each: the route schemas refer to them as { $ref: 'Name#' }.
+for (const ajv of [bodyAjv, parameterAjv]) ajv.addSchema([...schemas])
 
 /**
  * The HTTP layer every request crosses before a route: body parsing and validation, configuration, errors, metrics,
@@ -86,6 +89,8 @@ const parameterAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
  */
 export async function httpLayer (fastify: FastifyInstance, config: Config): Promise<void> {
   fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema))
+  // The response serializer (fast-json-stringify) resolves the same $refs through Fastify's shared schemas.
+  for (const s of schemas) fastify.addSchema(s)
   // Every body of this API is JSON: anything else is a 415 that says so, not a string that fails validation.
   fastify.removeContentTypeParser('text/plain')
   // Confluent's media types (application/vnd.kafka[.format].v2+json) are JSON; routes read the format from them.

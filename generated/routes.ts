@@ -2,363 +2,2935 @@
 /* eslint-disable */
 import type { operations } from './openapi'
 
-/** Per operationId: the method, the Fastify URL and the route schema, every $ref of openapi.json inlined. */
+/**
+ * The components of openapi.json that the route schemas use, each once, with `$id: 'Name'`: a route schema refers
+ * to one as `{ $ref: 'Name#' }`. Every Ajv instance that compiles a route schema, and fastify.addSchema (for the
+ * response serializer), must have them all.
+ */
+export const schemas = [
+  {
+    "$id": "Error",
+    "type": "object",
+    "description": "The one shape of every error this service answers.",
+    "required": [
+      "status",
+      "code",
+      "message"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "status": {
+        "type": "integer",
+        "description": "The HTTP status, repeated.",
+        "minimum": 400,
+        "maximum": 599
+      },
+      "code": {
+        "type": "string",
+        "description": "A stable machine-readable code (KOSHA_...).",
+        "pattern": "^KOSHA_[A-Z_]+$"
+      },
+      "message": {
+        "type": "string",
+        "description": "What went wrong, in words a person can act on."
+      },
+      "requestId": {
+        "type": "string",
+        "description": "The request id (also in the X-Request-Id response header and in the service log)."
+      }
+    }
+  },
+  {
+    "$id": "KafkaError",
+    "type": [
+      "object",
+      "null"
+    ],
+    "description": "null, or the Kafka error of this part of the answer.",
+    "required": [
+      "code",
+      "message"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "code": {
+        "type": "integer",
+        "description": "Kafka's numeric error code."
+      },
+      "message": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "CreateTopicRequest",
+    "type": "object",
+    "required": [
+      "topic"
+    ],
+    "description": "Unknown fields are ignored, as the old connector ignored them.",
+    "properties": {
+      "topic": {
+        "type": "string",
+        "pattern": "^(?!\\.{1,2}$)[a-zA-Z0-9._-]{1,249}$",
+        "description": "Topic name: 1 to 249 of a-z A-Z 0-9 . _ - (not '.' or '..')."
+      },
+      "numParts": {
+        "description": "A positive whole number, as an integer or as a string of digits (both are accepted). The number of partitions (1 to 10000; default 1).",
+        "type": [
+          "integer",
+          "string"
+        ],
+        "pattern": "^[1-9][0-9]{0,8}$",
+        "minimum": 1,
+        "maximum": 10000
+      },
+      "replicationFactor": {
+        "description": "A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (at most the number of brokers; default: the broker's default.replication.factor).",
+        "type": [
+          "integer",
+          "string"
+        ],
+        "pattern": "^[1-9][0-9]{0,8}$",
+        "minimum": 1,
+        "maximum": 32767
+      }
+    }
+  },
+  {
+    "$id": "TopicResult",
+    "type": "object",
+    "required": [
+      "topic",
+      "error"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topic": {
+        "type": "string"
+      },
+      "error": {
+        "$ref": "KafkaError#"
+      }
+    }
+  },
+  {
+    "$id": "ProduceResult",
+    "type": "object",
+    "required": [
+      "result",
+      "topic",
+      "partition",
+      "offset"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "result": {
+        "type": "string",
+        "enum": [
+          "success"
+        ]
+      },
+      "topic": {
+        "type": "string"
+      },
+      "partition": {
+        "type": "integer",
+        "minimum": 0
+      },
+      "offset": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "The record's offset in its partition, as the broker acknowledged it."
+      },
+      "timestamp": {
+        "type": "integer",
+        "description": "The record's timestamp (ms since the epoch)."
+      }
+    }
+  },
+  {
+    "$id": "ConfigSynonym",
+    "type": "object",
+    "required": [
+      "name",
+      "value",
+      "source"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "source": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "ConfigEntry",
+    "type": "object",
+    "required": [
+      "name",
+      "value",
+      "source",
+      "isReadOnly",
+      "isSensitive",
+      "isSynonym",
+      "synonyms"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "null for a sensitive value: those are never returned."
+      },
+      "source": {
+        "type": "string",
+        "description": "Where the value comes from, e.g. DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG."
+      },
+      "isReadOnly": {
+        "type": "boolean"
+      },
+      "isSensitive": {
+        "type": "boolean"
+      },
+      "isSynonym": {
+        "type": "boolean"
+      },
+      "synonyms": {
+        "type": "array",
+        "items": {
+          "$ref": "ConfigSynonym#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "ResourceDescription",
+    "type": "object",
+    "required": [
+      "name",
+      "type",
+      "config",
+      "error"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "broker",
+          "topic",
+          "group"
+        ]
+      },
+      "config": {
+        "type": "object",
+        "additionalProperties": {
+          "$ref": "ConfigEntry#"
+        }
+      },
+      "error": {
+        "$ref": "KafkaError#"
+      }
+    }
+  },
+  {
+    "$id": "Broker",
+    "type": "object",
+    "required": [
+      "id",
+      "host",
+      "port"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "id": {
+        "type": "integer"
+      },
+      "host": {
+        "type": "string"
+      },
+      "port": {
+        "type": "integer"
+      }
+    }
+  },
+  {
+    "$id": "PartitionMetadata",
+    "type": "object",
+    "required": [
+      "id",
+      "leader",
+      "replicas",
+      "isrs",
+      "error"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "id": {
+        "type": "integer"
+      },
+      "leader": {
+        "type": "integer",
+        "description": "The leader's broker id (-1: none)."
+      },
+      "replicas": {
+        "type": "array",
+        "items": {
+          "type": "integer"
+        }
+      },
+      "isrs": {
+        "type": "array",
+        "items": {
+          "type": "integer"
+        }
+      },
+      "error": {
+        "$ref": "KafkaError#"
+      }
+    }
+  },
+  {
+    "$id": "TopicMetadata",
+    "type": "object",
+    "required": [
+      "topic",
+      "partitions",
+      "error"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topic": {
+        "type": "string"
+      },
+      "partitions": {
+        "type": "array",
+        "items": {
+          "$ref": "PartitionMetadata#"
+        }
+      },
+      "error": {
+        "$ref": "KafkaError#"
+      }
+    }
+  },
+  {
+    "$id": "Metadata",
+    "type": "object",
+    "required": [
+      "brokers",
+      "originatingBroker",
+      "topics"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "brokers": {
+        "type": "array",
+        "items": {
+          "$ref": "Broker#"
+        }
+      },
+      "originatingBroker": {
+        "$ref": "Broker#"
+      },
+      "topics": {
+        "type": "object",
+        "additionalProperties": {
+          "$ref": "TopicMetadata#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "CreateConsumerRequest",
+    "type": "object",
+    "required": [
+      "name"
+    ],
+    "description": "Unknown fields are ignored.",
+    "properties": {
+      "name": {
+        "type": "string",
+        "pattern": "^[a-zA-Z0-9._-]{1,128}$",
+        "description": "The consumer's name: 1 to 128 of a-z A-Z 0-9 . _ -."
+      },
+      "offset": {
+        "type": "string",
+        "enum": [
+          "earliest",
+          "latest"
+        ],
+        "default": "latest",
+        "description": "Where to start in a partition that has no committed offset for the group."
+      },
+      "groupId": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "description": "The consumer group id. Default: kosha-<name>, so every consumer has its own group."
+      }
+    }
+  },
+  {
+    "$id": "ConsumerResult",
+    "type": "object",
+    "required": [
+      "result",
+      "name",
+      "groupId"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "result": {
+        "type": "string",
+        "enum": [
+          "success"
+        ]
+      },
+      "name": {
+        "type": "string"
+      },
+      "groupId": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "SubscribeRequest",
+    "type": "object",
+    "required": [
+      "name"
+    ],
+    "description": "Unknown fields are ignored.",
+    "properties": {
+      "name": {
+        "type": "string",
+        "pattern": "^(?!\\.{1,2}$)[a-zA-Z0-9._-]{1,249}$",
+        "description": "The topic to subscribe to."
+      }
+    }
+  },
+  {
+    "$id": "SubscribeResult",
+    "type": "object",
+    "required": [
+      "result",
+      "topics"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "result": {
+        "type": "string",
+        "enum": [
+          "success"
+        ]
+      },
+      "topics": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "Every topic the consumer is now subscribed to."
+      }
+    }
+  },
+  {
+    "$id": "RecordHeader",
+    "type": "object",
+    "required": [
+      "key",
+      "value",
+      "valueEncoding"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "key": {
+        "type": "string"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "valueEncoding": {
+        "type": "string",
+        "enum": [
+          "text",
+          "base64"
+        ]
+      }
+    }
+  },
+  {
+    "$id": "ConsumedRecord",
+    "type": "object",
+    "required": [
+      "topic",
+      "partition",
+      "offset",
+      "key",
+      "keyEncoding",
+      "value",
+      "valueEncoding",
+      "timestamp",
+      "headers"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topic": {
+        "type": "string"
+      },
+      "partition": {
+        "type": "integer"
+      },
+      "offset": {
+        "type": "integer"
+      },
+      "key": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "keyEncoding": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "enum": [
+          "text",
+          "base64",
+          null
+        ]
+      },
+      "value": {
+        "description": "The record's value: parsed JSON, text, base64 text, or null (a tombstone)."
+      },
+      "valueEncoding": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "enum": [
+          "json",
+          "text",
+          "base64",
+          null
+        ]
+      },
+      "timestamp": {
+        "type": "integer",
+        "description": "ms since the epoch."
+      },
+      "headers": {
+        "type": "array",
+        "items": {
+          "$ref": "RecordHeader#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "Result",
+    "type": "object",
+    "required": [
+      "result"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "result": {
+        "type": "string",
+        "enum": [
+          "success"
+        ]
+      },
+      "name": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "Health",
+    "type": "object",
+    "required": [
+      "status"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "status": {
+        "type": "string",
+        "enum": [
+          "ok"
+        ]
+      }
+    }
+  },
+  {
+    "$id": "Readiness",
+    "type": "object",
+    "required": [
+      "status",
+      "kafka"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "status": {
+        "type": "string",
+        "enum": [
+          "ready"
+        ]
+      },
+      "kafka": {
+        "type": "string",
+        "enum": [
+          "reachable"
+        ]
+      }
+    }
+  },
+  {
+    "$id": "V2Error",
+    "type": "object",
+    "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
+    "required": [
+      "error_code",
+      "message"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "error_code": {
+        "type": "integer"
+      },
+      "message": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "V2TopicList",
+    "type": "array",
+    "items": {
+      "type": "string"
+    }
+  },
+  {
+    "$id": "V2Replica",
+    "type": "object",
+    "required": [
+      "broker",
+      "leader",
+      "in_sync"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "broker": {
+        "type": "integer"
+      },
+      "leader": {
+        "type": "boolean"
+      },
+      "in_sync": {
+        "type": "boolean"
+      }
+    }
+  },
+  {
+    "$id": "V2Partition",
+    "type": "object",
+    "required": [
+      "partition",
+      "leader",
+      "replicas"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "partition": {
+        "type": "integer"
+      },
+      "leader": {
+        "type": "integer"
+      },
+      "replicas": {
+        "type": "array",
+        "items": {
+          "$ref": "V2Replica#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V2Topic",
+    "type": "object",
+    "required": [
+      "name",
+      "configs",
+      "partitions"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "configs": {
+        "type": "object",
+        "additionalProperties": {
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "description": "The topic's configuration, name to value (sensitive values null)."
+      },
+      "partitions": {
+        "type": "array",
+        "items": {
+          "$ref": "V2Partition#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V2PartitionOffsets",
+    "type": "object",
+    "required": [
+      "beginning_offset",
+      "end_offset"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "beginning_offset": {
+        "type": "integer"
+      },
+      "end_offset": {
+        "type": "integer"
+      }
+    }
+  },
+  {
+    "$id": "V2Brokers",
+    "type": "object",
+    "required": [
+      "brokers"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "brokers": {
+        "type": "array",
+        "items": {
+          "type": "integer"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V2Header",
+    "type": "object",
+    "required": [
+      "name"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "Base64 in the binary format; text in the json format."
+      }
+    }
+  },
+  {
+    "$id": "V2ProduceRecord",
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+      "key": {
+        "description": "binary format: base64 text; json format: any JSON value."
+      },
+      "value": {
+        "description": "binary format: base64 text; json format: any JSON value. Absent or null: a tombstone."
+      },
+      "partition": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 2147483647
+      },
+      "headers": {
+        "type": "array",
+        "items": {
+          "$ref": "V2Header#"
+        },
+        "description": "Beyond Confluent: record headers."
+      }
+    }
+  },
+  {
+    "$id": "V2ProduceRequest",
+    "type": "object",
+    "required": [
+      "records"
+    ],
+    "properties": {
+      "records": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 10000,
+        "items": {
+          "$ref": "V2ProduceRecord#"
+        }
+      },
+      "key_schema": {
+        "type": "string"
+      },
+      "value_schema": {
+        "type": "string"
+      },
+      "key_schema_id": {
+        "type": "integer"
+      },
+      "value_schema_id": {
+        "type": "integer"
+      }
+    }
+  },
+  {
+    "$id": "V2Offset",
+    "type": "object",
+    "required": [
+      "partition",
+      "offset",
+      "error_code",
+      "error"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "partition": {
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "offset": {
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "error_code": {
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "error": {
+        "type": [
+          "string",
+          "null"
+        ]
+      }
+    }
+  },
+  {
+    "$id": "V2ProduceResponse",
+    "type": "object",
+    "required": [
+      "offsets",
+      "key_schema_id",
+      "value_schema_id"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "offsets": {
+        "type": "array",
+        "items": {
+          "$ref": "V2Offset#"
+        }
+      },
+      "key_schema_id": {
+        "type": "null"
+      },
+      "value_schema_id": {
+        "type": "null"
+      }
+    }
+  },
+  {
+    "$id": "V2TopicPartition",
+    "type": "object",
+    "required": [
+      "topic",
+      "partition"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topic": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 249
+      },
+      "partition": {
+        "type": "integer",
+        "minimum": 0
+      }
+    }
+  },
+  {
+    "$id": "V2TopicPartitionOffset",
+    "type": "object",
+    "required": [
+      "topic",
+      "partition",
+      "offset"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topic": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 249
+      },
+      "partition": {
+        "type": "integer",
+        "minimum": 0
+      },
+      "offset": {
+        "type": "integer",
+        "minimum": 0
+      }
+    }
+  },
+  {
+    "$id": "V2CreateConsumerRequest",
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string",
+        "pattern": "^[a-zA-Z0-9._-]{1,128}$",
+        "description": "The instance name (default: generated)."
+      },
+      "format": {
+        "type": "string",
+        "enum": [
+          "binary",
+          "json",
+          "avro",
+          "jsonschema",
+          "protobuf"
+        ],
+        "default": "binary",
+        "description": "binary or json; schema formats need a schema registry and are refused."
+      },
+      "auto.offset.reset": {
+        "type": "string",
+        "enum": [
+          "earliest",
+          "latest",
+          "smallest",
+          "largest"
+        ],
+        "default": "latest"
+      },
+      "auto.commit.enable": {
+        "type": [
+          "string",
+          "boolean"
+        ],
+        "enum": [
+          "true",
+          "false",
+          true,
+          false
+        ],
+        "default": "true",
+        "description": "true: the offsets of returned records are committed once their response was written to the client; false: only POST .../offsets commits."
+      },
+      "fetch.min.bytes": {
+        "type": [
+          "integer",
+          "string"
+        ],
+        "pattern": "^[0-9]{1,10}$"
+      },
+      "consumer.request.timeout.ms": {
+        "type": [
+          "integer",
+          "string"
+        ],
+        "pattern": "^[0-9]{1,10}$",
+        "description": "The longest a records request waits for data (default 1000)."
+      }
+    }
+  },
+  {
+    "$id": "V2CreateConsumerResponse",
+    "type": "object",
+    "required": [
+      "instance_id",
+      "base_uri"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "instance_id": {
+        "type": "string"
+      },
+      "base_uri": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "V2SubscriptionRequest",
+    "type": "object",
+    "properties": {
+      "topics": {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 249
+        }
+      },
+      "topic_pattern": {
+        "type": "string",
+        "minLength": 1
+      }
+    }
+  },
+  {
+    "$id": "V2Subscription",
+    "type": "object",
+    "required": [
+      "topics"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topics": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V2Partitions",
+    "type": "object",
+    "required": [
+      "partitions"
+    ],
+    "properties": {
+      "partitions": {
+        "type": "array",
+        "items": {
+          "$ref": "V2TopicPartition#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V2PositionsRequest",
+    "type": "object",
+    "properties": {
+      "offsets": {
+        "type": "array",
+        "items": {
+          "$ref": "V2TopicPartitionOffset#"
+        }
+      },
+      "timestamps": {
+        "type": "array",
+        "description": "Beyond Confluent: seek each partition to the first record at or after timestamp (ms).",
+        "items": {
+          "type": "object",
+          "required": [
+            "topic",
+            "partition",
+            "timestamp"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "topic": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 249
+            },
+            "partition": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "timestamp": {
+              "type": "integer",
+              "minimum": 0
+            }
+          }
+        }
+      }
+    }
+  },
+  {
+    "$id": "V2CommitRequest",
+    "type": [
+      "object",
+      "null"
+    ],
+    "properties": {
+      "offsets": {
+        "type": "array",
+        "items": {
+          "$ref": "V2TopicPartitionOffset#"
+        }
+      }
+    },
+    "description": "The offsets to commit; an empty body (null) commits the offsets of every record this instance returned."
+  },
+  {
+    "$id": "V2CommittedOffsets",
+    "type": "object",
+    "required": [
+      "offsets"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "offsets": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "topic",
+            "partition",
+            "offset",
+            "metadata"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "topic": {
+              "type": "string"
+            },
+            "partition": {
+              "type": "integer"
+            },
+            "offset": {
+              "type": "integer"
+            },
+            "metadata": {
+              "type": [
+                "string",
+                "null"
+              ]
+            }
+          }
+        }
+      }
+    }
+  },
+  {
+    "$id": "V2ConsumerRecord",
+    "type": "object",
+    "required": [
+      "topic",
+      "key",
+      "value",
+      "partition",
+      "offset",
+      "timestamp",
+      "headers"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topic": {
+        "type": "string"
+      },
+      "key": {
+        "description": "binary: base64; json: parsed JSON; null when absent."
+      },
+      "value": {
+        "description": "binary: base64; json: parsed JSON; null for a tombstone."
+      },
+      "partition": {
+        "type": "integer"
+      },
+      "offset": {
+        "type": "integer"
+      },
+      "timestamp": {
+        "type": "integer",
+        "description": "Beyond Confluent: ms since the epoch."
+      },
+      "headers": {
+        "type": "array",
+        "description": "Beyond Confluent: the record's headers, values base64 (binary) or text (json).",
+        "items": {
+          "type": "object",
+          "required": [
+            "name",
+            "value"
+          ],
+          "additionalProperties": false,
+          "properties": {
+            "name": {
+              "type": "string"
+            },
+            "value": {
+              "type": [
+                "string",
+                "null"
+              ]
+            }
+          }
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3Error",
+    "type": "object",
+    "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+    "required": [
+      "error_code",
+      "message"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "error_code": {
+        "type": "integer"
+      },
+      "message": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "V3ProduceRequestData",
+    "type": [
+      "object",
+      "null"
+    ],
+    "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
+    "properties": {
+      "type": {
+        "type": "string",
+        "description": "BINARY, JSON or STRING."
+      },
+      "data": {
+        "description": "The payload, read as its type says."
+      },
+      "subject": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "subject_name_strategy": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "schema_id": {
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "schema_version": {
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "schema": {
+        "type": [
+          "string",
+          "null"
+        ]
+      }
+    }
+  },
+  {
+    "$id": "V3ProduceRequestHeader",
+    "type": "object",
+    "required": [
+      "name"
+    ],
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "The header value, base64. null is sent as an empty value."
+      }
+    }
+  },
+  {
+    "$id": "V3ProduceRequest",
+    "type": "object",
+    "description": "One record. Several records may follow each other in one body (concatenated JSON).",
+    "properties": {
+      "partition_id": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "description": "Unset: the partitioner chooses (murmur2 of the key, as the Java client)."
+      },
+      "headers": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ProduceRequestHeader#"
+        }
+      },
+      "key": {
+        "$ref": "V3ProduceRequestData#"
+      },
+      "value": {
+        "$ref": "V3ProduceRequestData#"
+      },
+      "timestamp": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "An ISO 8601 date-time. Accepted but not yet applied: the record gets the time it is produced; the report says which."
+      }
+    }
+  },
+  {
+    "$id": "V3ProduceBatchRequestEntry",
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 80,
+        "description": "Unique within the batch; names the entry in the answer."
+      },
+      "partition_id": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "description": "Unset: the partitioner chooses (murmur2 of the key, as the Java client)."
+      },
+      "headers": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ProduceRequestHeader#"
+        }
+      },
+      "key": {
+        "$ref": "V3ProduceRequestData#"
+      },
+      "value": {
+        "$ref": "V3ProduceRequestData#"
+      },
+      "timestamp": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "An ISO 8601 date-time. Accepted but not yet applied: the record gets the time it is produced; the report says which."
+      }
+    }
+  },
+  {
+    "$id": "V3ProduceBatchRequest",
+    "type": "object",
+    "required": [
+      "entries"
+    ],
+    "properties": {
+      "entries": {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+          "$ref": "V3ProduceBatchRequestEntry#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3ProduceResponseData",
+    "type": [
+      "object",
+      "null"
+    ],
+    "description": "The size in bytes and type of the key or value written; null when there was none.",
+    "required": [
+      "size",
+      "type"
+    ],
+    "properties": {
+      "size": {
+        "type": "integer"
+      },
+      "type": {
+        "type": [
+          "string",
+          "null"
+        ]
+      }
+    }
+  },
+  {
+    "$id": "V3ProduceResponse",
+    "type": "object",
+    "description": "The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (an HTTP status) and message of its failure.",
+    "required": [
+      "error_code"
+    ],
+    "properties": {
+      "error_code": {
+        "type": "integer"
+      },
+      "message": {
+        "type": "string"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "topic_name": {
+        "type": "string"
+      },
+      "partition_id": {
+        "type": "integer"
+      },
+      "offset": {
+        "type": "integer"
+      },
+      "timestamp": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time"
+      },
+      "key": {
+        "$ref": "V3ProduceResponseData#"
+      },
+      "value": {
+        "$ref": "V3ProduceResponseData#"
+      }
+    }
+  },
+  {
+    "$id": "V3ProduceBatchResponse",
+    "type": "object",
+    "required": [
+      "successes",
+      "failures"
+    ],
+    "properties": {
+      "successes": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "id"
+          ],
+          "properties": {
+            "id": {
+              "type": "string"
+            },
+            "cluster_id": {
+              "type": "string"
+            },
+            "topic_name": {
+              "type": "string"
+            },
+            "partition_id": {
+              "type": "integer"
+            },
+            "offset": {
+              "type": "integer"
+            },
+            "timestamp": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "format": "date-time"
+            },
+            "key": {
+              "$ref": "V3ProduceResponseData#"
+            },
+            "value": {
+              "$ref": "V3ProduceResponseData#"
+            }
+          }
+        }
+      },
+      "failures": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "id",
+            "error_code",
+            "message"
+          ],
+          "properties": {
+            "id": {
+              "type": "string"
+            },
+            "error_code": {
+              "type": "integer"
+            },
+            "message": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3Relationship",
+    "type": "object",
+    "required": [
+      "related"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "related": {
+        "type": "string",
+        "description": "Absolute URL of the related resource."
+      }
+    }
+  },
+  {
+    "$id": "V3ResourceMetadata",
+    "type": "object",
+    "required": [
+      "self"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "self": {
+        "type": "string",
+        "description": "Absolute URL of this resource."
+      },
+      "resource_name": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
+      }
+    }
+  },
+  {
+    "$id": "V3CollectionMetadata",
+    "type": "object",
+    "required": [
+      "self"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "self": {
+        "type": "string"
+      },
+      "next": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "Always null: every list is one page."
+      }
+    }
+  },
+  {
+    "$id": "V3Cluster",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "acls",
+      "brokers",
+      "broker_configs",
+      "consumer_groups",
+      "topics",
+      "partition_reassignments"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaCluster"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "controller": {
+        "$ref": "V3Relationship#"
+      },
+      "acls": {
+        "$ref": "V3Relationship#"
+      },
+      "brokers": {
+        "$ref": "V3Relationship#"
+      },
+      "broker_configs": {
+        "$ref": "V3Relationship#"
+      },
+      "consumer_groups": {
+        "$ref": "V3Relationship#"
+      },
+      "topics": {
+        "$ref": "V3Relationship#"
+      },
+      "partition_reassignments": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3ClusterList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaClusterList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Cluster#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3Broker",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "broker_id",
+      "host",
+      "port",
+      "rack",
+      "configs",
+      "partition_replicas"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaBroker"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "broker_id": {
+        "type": "integer"
+      },
+      "host": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "port": {
+        "type": [
+          "integer",
+          "null"
+        ]
+      },
+      "rack": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "configs": {
+        "$ref": "V3Relationship#"
+      },
+      "partition_replicas": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3BrokerList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaBrokerList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Broker#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3ConfigSynonym",
+    "type": "object",
+    "required": [
+      "name",
+      "value",
+      "source"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "null when sensitive."
+      },
+      "source": {
+        "type": "string",
+        "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
+      }
+    }
+  },
+  {
+    "$id": "V3BrokerConfig",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "name",
+      "value",
+      "is_default",
+      "is_read_only",
+      "is_sensitive",
+      "source",
+      "synonyms",
+      "broker_id"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaBrokerConfig"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "null when sensitive (never returned) or unset."
+      },
+      "is_default": {
+        "type": "boolean"
+      },
+      "is_read_only": {
+        "type": "boolean"
+      },
+      "is_sensitive": {
+        "type": "boolean"
+      },
+      "source": {
+        "type": "string"
+      },
+      "synonyms": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ConfigSynonym#"
+        }
+      },
+      "broker_id": {
+        "type": "integer"
+      }
+    }
+  },
+  {
+    "$id": "V3BrokerConfigList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaBrokerConfigList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3BrokerConfig#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3TopicConfig",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "name",
+      "value",
+      "is_default",
+      "is_read_only",
+      "is_sensitive",
+      "source",
+      "synonyms",
+      "topic_name"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaTopicConfig"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "null when sensitive (never returned) or unset."
+      },
+      "is_default": {
+        "type": "boolean"
+      },
+      "is_read_only": {
+        "type": "boolean"
+      },
+      "is_sensitive": {
+        "type": "boolean"
+      },
+      "source": {
+        "type": "string"
+      },
+      "synonyms": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ConfigSynonym#"
+        }
+      },
+      "topic_name": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "V3TopicConfigList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaTopicConfigList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3TopicConfig#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3Topic",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "topic_name",
+      "is_internal",
+      "replication_factor",
+      "partitions_count",
+      "partitions",
+      "configs",
+      "partition_reassignments"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaTopic"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "topic_name": {
+        "type": "string"
+      },
+      "is_internal": {
+        "type": "boolean"
+      },
+      "replication_factor": {
+        "type": "integer"
+      },
+      "partitions_count": {
+        "type": "integer"
+      },
+      "partitions": {
+        "$ref": "V3Relationship#"
+      },
+      "configs": {
+        "$ref": "V3Relationship#"
+      },
+      "partition_reassignments": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3TopicList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaTopicList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Topic#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3Partition",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "topic_name",
+      "partition_id",
+      "replicas",
+      "reassignment"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaPartition"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "topic_name": {
+        "type": "string"
+      },
+      "partition_id": {
+        "type": "integer"
+      },
+      "leader": {
+        "$ref": "V3Relationship#"
+      },
+      "replicas": {
+        "$ref": "V3Relationship#"
+      },
+      "reassignment": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3PartitionList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaPartitionList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Partition#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3CreateTopicRequest",
+    "type": "object",
+    "required": [
+      "topic_name"
+    ],
+    "description": "Unknown fields are ignored. replicas_assignments is not supported (400).",
+    "properties": {
+      "topic_name": {
+        "type": "string",
+        "pattern": "^(?!\\.{1,2}$)[a-zA-Z0-9._-]{1,249}$",
+        "description": "Topic name: 1 to 249 of a-z A-Z 0-9 . _ - (not '.' or '..')."
+      },
+      "partitions_count": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10000,
+        "description": "Default: the broker's num.partitions."
+      },
+      "replication_factor": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 32767,
+        "description": "Default: the broker's default.replication.factor."
+      },
+      "replicas_assignments": {
+        "type": "object",
+        "additionalProperties": {
+          "type": "array",
+          "items": {
+            "type": "integer"
+          }
+        },
+        "description": "Not supported: refused with 400 when not empty."
+      },
+      "configs": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "name"
+          ],
+          "properties": {
+            "name": {
+              "type": "string",
+              "minLength": 1
+            },
+            "value": {
+              "type": [
+                "string",
+                "null"
+              ]
+            }
+          }
+        }
+      },
+      "validate_only": {
+        "type": "boolean",
+        "description": "true: Kafka validates the creation and creates nothing (200)."
+      }
+    }
+  },
+  {
+    "$id": "V3UpdatePartitionCountRequest",
+    "type": "object",
+    "required": [
+      "partitions_count"
+    ],
+    "properties": {
+      "partitions_count": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "description": "The new partition count: more than the current one."
+      }
+    }
+  },
+  {
+    "$id": "V3UpdateConfigRequest",
+    "type": "object",
+    "required": [
+      "value"
+    ],
+    "properties": {
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "The new value (null is refused: use DELETE to reset)."
+      }
+    }
+  },
+  {
+    "$id": "V3AlterConfigBatchRequest",
+    "type": "object",
+    "required": [
+      "data"
+    ],
+    "properties": {
+      "data": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "name"
+          ],
+          "properties": {
+            "name": {
+              "type": "string",
+              "minLength": 1
+            },
+            "value": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "operation": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "enum": [
+                "SET",
+                "DELETE",
+                null
+              ],
+              "description": "SET (the default; value required) or DELETE (reset to the default)."
+            }
+          }
+        }
+      },
+      "validate_only": {
+        "type": "boolean",
+        "description": "true: Kafka validates the changes and applies none."
+      }
+    }
+  },
+  {
+    "$id": "V3ConsumerGroup",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "consumer_group_id",
+      "is_simple",
+      "partition_assignor",
+      "state",
+      "type",
+      "is_mixed_consumer_group",
+      "coordinator",
+      "consumers",
+      "lag_summary"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "consumer_group_id": {
+        "type": "string"
+      },
+      "is_simple": {
+        "type": "boolean"
+      },
+      "partition_assignor": {
+        "type": "string"
+      },
+      "state": {
+        "type": "string",
+        "description": "UNKNOWN, PREPARING_REBALANCE, COMPLETING_REBALANCE, STABLE, DEAD or EMPTY."
+      },
+      "type": {
+        "type": "string",
+        "description": "CLASSIC, CONSUMER or UNKNOWN."
+      },
+      "is_mixed_consumer_group": {
+        "type": "boolean",
+        "description": "Always false: Kafka does not report it through this API."
+      },
+      "coordinator": {
+        "$ref": "V3Relationship#"
+      },
+      "consumers": {
+        "$ref": "V3Relationship#"
+      },
+      "lag_summary": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3ConsumerGroupList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ConsumerGroup#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3Consumer",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "consumer_group_id",
+      "consumer_id",
+      "client_id",
+      "assignments"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "consumer_group_id": {
+        "type": "string"
+      },
+      "consumer_id": {
+        "type": "string"
+      },
+      "instance_id": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "client_id": {
+        "type": "string"
+      },
+      "assignments": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3ConsumerList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Consumer#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3ConsumerAssignment",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "consumer_group_id",
+      "consumer_id",
+      "topic_name",
+      "partition_id",
+      "partition",
+      "lag"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "consumer_group_id": {
+        "type": "string"
+      },
+      "consumer_id": {
+        "type": "string"
+      },
+      "topic_name": {
+        "type": "string"
+      },
+      "partition_id": {
+        "type": "integer"
+      },
+      "partition": {
+        "$ref": "V3Relationship#"
+      },
+      "lag": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3ConsumerAssignmentList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ConsumerAssignment#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3ConsumerLag",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "consumer_group_id",
+      "topic_name",
+      "partition_id",
+      "current_offset",
+      "log_end_offset",
+      "lag",
+      "consumer_id",
+      "client_id"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "consumer_group_id": {
+        "type": "string"
+      },
+      "topic_name": {
+        "type": "string"
+      },
+      "partition_id": {
+        "type": "integer"
+      },
+      "current_offset": {
+        "type": "integer",
+        "description": "The group's committed offset."
+      },
+      "log_end_offset": {
+        "type": "integer",
+        "description": "The offset the next record of the partition will get."
+      },
+      "lag": {
+        "type": "integer",
+        "description": "log_end_offset - current_offset."
+      },
+      "consumer_id": {
+        "type": "string",
+        "description": "The member the partition is assigned to; empty when none is."
+      },
+      "instance_id": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "client_id": {
+        "type": "string",
+        "description": "That member's client id; empty when none is."
+      }
+    }
+  },
+  {
+    "$id": "V3ConsumerLagList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ConsumerLag#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3ConsumerGroupLagSummary",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "consumer_group_id",
+      "max_lag_consumer_id",
+      "max_lag_client_id",
+      "max_lag_topic_name",
+      "max_lag_partition_id",
+      "max_lag",
+      "total_lag",
+      "max_lag_consumer",
+      "max_lag_partition"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "consumer_group_id": {
+        "type": "string"
+      },
+      "max_lag_consumer_id": {
+        "type": "string"
+      },
+      "max_lag_instance_id": {
+        "type": [
+          "string",
+          "null"
+        ]
+      },
+      "max_lag_client_id": {
+        "type": "string"
+      },
+      "max_lag_topic_name": {
+        "type": "string"
+      },
+      "max_lag_partition_id": {
+        "type": "integer"
+      },
+      "max_lag": {
+        "type": "integer"
+      },
+      "total_lag": {
+        "type": "integer"
+      },
+      "max_lag_consumer": {
+        "$ref": "V3Relationship#"
+      },
+      "max_lag_partition": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3Acl",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "resource_type",
+      "resource_name",
+      "pattern_type",
+      "principal",
+      "host",
+      "operation",
+      "permission"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "resource_type": {
+        "type": "string"
+      },
+      "resource_name": {
+        "type": "string"
+      },
+      "pattern_type": {
+        "type": "string"
+      },
+      "principal": {
+        "type": "string"
+      },
+      "host": {
+        "type": "string"
+      },
+      "operation": {
+        "type": "string"
+      },
+      "permission": {
+        "type": "string"
+      }
+    }
+  },
+  {
+    "$id": "V3AclList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Acl#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3DeletedAcls",
+    "type": "object",
+    "required": [
+      "data"
+    ],
+    "properties": {
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Acl#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3CreateAclRequest",
+    "type": "object",
+    "required": [
+      "resource_type",
+      "resource_name",
+      "pattern_type",
+      "principal",
+      "host",
+      "operation",
+      "permission"
+    ],
+    "properties": {
+      "resource_type": {
+        "type": "string",
+        "description": "TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID or DELEGATION_TOKEN."
+      },
+      "resource_name": {
+        "type": "string",
+        "description": "The resource's name (or prefix, with pattern_type PREFIXED; '*' for all); kafka-cluster for CLUSTER."
+      },
+      "pattern_type": {
+        "type": "string",
+        "description": "LITERAL or PREFIXED."
+      },
+      "principal": {
+        "type": "string",
+        "description": "Type:name, e.g. 'User:alice'."
+      },
+      "host": {
+        "type": "string",
+        "description": "A client host, or '*' for any."
+      },
+      "operation": {
+        "type": "string",
+        "description": "ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS or IDEMPOTENT_WRITE."
+      },
+      "permission": {
+        "type": "string",
+        "description": "ALLOW or DENY."
+      }
+    }
+  },
+  {
+    "$id": "V3CreateAclBatchRequest",
+    "type": "object",
+    "required": [
+      "data"
+    ],
+    "properties": {
+      "data": {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+          "$ref": "V3CreateAclRequest#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3ResetOffsetsRequest",
+    "type": "object",
+    "required": [
+      "strategy"
+    ],
+    "description": "Where to move the group's committed offsets. EARLIEST, LATEST and TIMESTAMP apply to every partition of each topic in `topics`; OFFSETS sets the given offset of each listed partition.",
+    "properties": {
+      "strategy": {
+        "type": "string",
+        "enum": [
+          "EARLIEST",
+          "LATEST",
+          "TIMESTAMP",
+          "OFFSETS"
+        ]
+      },
+      "topics": {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 249
+        },
+        "description": "The topics to reset (EARLIEST, LATEST, TIMESTAMP)."
+      },
+      "timestamp": {
+        "type": [
+          "string",
+          "integer"
+        ],
+        "description": "TIMESTAMP: an ISO 8601 date-time or milliseconds since the epoch. Each partition goes to its first record at or after it; to its end when none is."
+      },
+      "offsets": {
+        "type": "array",
+        "minItems": 1,
+        "description": "OFFSETS: the offset of each partition, between its first stored offset and its end.",
+        "items": {
+          "type": "object",
+          "required": [
+            "topic_name",
+            "partition_id",
+            "offset"
+          ],
+          "properties": {
+            "topic_name": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 249
+            },
+            "partition_id": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "offset": {
+              "type": "integer",
+              "minimum": 0
+            }
+          }
+        }
+      },
+      "dry_run": {
+        "type": "boolean",
+        "default": false,
+        "description": "true: answer the offsets that would be set, set nothing."
+      }
+    }
+  },
+  {
+    "$id": "V3ResetOffsets",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "consumer_group_id",
+      "dry_run",
+      "data"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "consumer_group_id": {
+        "type": "string"
+      },
+      "dry_run": {
+        "type": "boolean",
+        "description": "true: nothing was set."
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "topic_name",
+            "partition_id",
+            "previous_offset",
+            "offset"
+          ],
+          "properties": {
+            "topic_name": {
+              "type": "string"
+            },
+            "partition_id": {
+              "type": "integer"
+            },
+            "previous_offset": {
+              "type": [
+                "integer",
+                "null"
+              ],
+              "description": "The committed offset before; null when the group had none."
+            },
+            "offset": {
+              "type": "integer",
+              "description": "The committed offset after (or, dry run, that would be)."
+            }
+          }
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3PartitionOffsets",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "topic_name",
+      "partition_id",
+      "earliest_offset",
+      "latest_offset"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "enum": [
+          "KafkaPartitionWithOffsets"
+        ]
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "topic_name": {
+        "type": "string"
+      },
+      "partition_id": {
+        "type": "integer"
+      },
+      "earliest_offset": {
+        "type": "integer"
+      },
+      "latest_offset": {
+        "type": "integer"
+      }
+    }
+  }
+] as const
+
+/**
+ * Per operationId: the method, the Fastify URL, the route schema (with the operation's tags; components as $refs
+ * to `schemas`) and, if the operation has x- keys, those as the route's config.
+ */
 export const routes = {
   createTopic: {
     method: 'POST',
     url: '/api/v1/create',
     schema: {
       "operationId": "createTopic",
+      "tags": [
+        "topics"
+      ],
       "body": {
-        "type": "object",
-        "required": [
-          "topic"
-        ],
-        "description": "Unknown fields are ignored, as the old connector ignored them.",
-        "properties": {
-          "topic": {
-            "type": "string",
-            "pattern": "^(?!\\.{1,2}$)[a-zA-Z0-9._-]{1,249}$",
-            "description": "Topic name: 1 to 249 of a-z A-Z 0-9 . _ - (not '.' or '..')."
-          },
-          "numParts": {
-            "description": "A positive whole number, as an integer or as a string of digits (both are accepted). The number of partitions (1 to 10000; default 1).",
-            "type": [
-              "integer",
-              "string"
-            ],
-            "pattern": "^[1-9][0-9]{0,8}$",
-            "minimum": 1,
-            "maximum": 10000
-          },
-          "replicationFactor": {
-            "description": "A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (at most the number of brokers; default: the broker's default.replication.factor).",
-            "type": [
-              "integer",
-              "string"
-            ],
-            "pattern": "^[1-9][0-9]{0,8}$",
-            "minimum": 1,
-            "maximum": 32767
-          }
-        }
+        "$ref": "CreateTopicRequest#"
       },
       "response": {
         "201": {
           "type": "array",
           "items": {
-            "type": "object",
-            "required": [
-              "topic",
-              "error"
-            ],
-            "additionalProperties": false,
-            "properties": {
-              "topic": {
-                "type": "string"
-              },
-              "error": {
-                "type": [
-                  "object",
-                  "null"
-                ],
-                "description": "null, or the Kafka error of this part of the answer.",
-                "required": [
-                  "code",
-                  "message"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "code": {
-                    "type": "integer",
-                    "description": "Kafka's numeric error code."
-                  },
-                  "message": {
-                    "type": "string"
-                  }
-                }
-              }
-            }
+            "$ref": "TopicResult#"
           }
         },
         "400": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "413": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -368,6 +2940,9 @@ export const routes = {
     url: '/api/v1/delete/:topic',
     schema: {
       "operationId": "deleteTopic",
+      "tags": [
+        "topics"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -386,256 +2961,29 @@ export const routes = {
         "200": {
           "type": "array",
           "items": {
-            "type": "object",
-            "required": [
-              "topic",
-              "error"
-            ],
-            "additionalProperties": false,
-            "properties": {
-              "topic": {
-                "type": "string"
-              },
-              "error": {
-                "type": [
-                  "object",
-                  "null"
-                ],
-                "description": "null, or the Kafka error of this part of the answer.",
-                "required": [
-                  "code",
-                  "message"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "code": {
-                    "type": "integer",
-                    "description": "Kafka's numeric error code."
-                  },
-                  "message": {
-                    "type": "string"
-                  }
-                }
-              }
-            }
+            "$ref": "TopicResult#"
           }
         },
         "400": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -645,6 +2993,9 @@ export const routes = {
     url: '/api/v1/produce/:topic',
     schema: {
       "operationId": "produceRecord",
+      "tags": [
+        "produce"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -675,317 +3026,34 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "result",
-            "topic",
-            "partition",
-            "offset"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "result": {
-              "type": "string",
-              "enum": [
-                "success"
-              ]
-            },
-            "topic": {
-              "type": "string"
-            },
-            "partition": {
-              "type": "integer",
-              "minimum": 0
-            },
-            "offset": {
-              "type": "integer",
-              "minimum": 0,
-              "description": "The record's offset in its partition, as the broker acknowledged it."
-            },
-            "timestamp": {
-              "type": "integer",
-              "description": "The record's timestamp (ms since the epoch)."
-            }
-          }
+          "$ref": "ProduceResult#"
         },
         "400": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "413": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -995,6 +3063,9 @@ export const routes = {
     url: '/api/v1/describe/:resourceType/:resourceName',
     schema: {
       "operationId": "describeResource",
+      "tags": [
+        "metadata"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -1020,333 +3091,29 @@ export const routes = {
         "200": {
           "type": "array",
           "items": {
-            "type": "object",
-            "required": [
-              "name",
-              "type",
-              "config",
-              "error"
-            ],
-            "additionalProperties": false,
-            "properties": {
-              "name": {
-                "type": "string"
-              },
-              "type": {
-                "type": "string",
-                "enum": [
-                  "broker",
-                  "topic",
-                  "group"
-                ]
-              },
-              "config": {
-                "type": "object",
-                "additionalProperties": {
-                  "type": "object",
-                  "required": [
-                    "name",
-                    "value",
-                    "source",
-                    "isReadOnly",
-                    "isSensitive",
-                    "isSynonym",
-                    "synonyms"
-                  ],
-                  "additionalProperties": false,
-                  "properties": {
-                    "name": {
-                      "type": "string"
-                    },
-                    "value": {
-                      "type": [
-                        "string",
-                        "null"
-                      ],
-                      "description": "null for a sensitive value: those are never returned."
-                    },
-                    "source": {
-                      "type": "string",
-                      "description": "Where the value comes from, e.g. DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG."
-                    },
-                    "isReadOnly": {
-                      "type": "boolean"
-                    },
-                    "isSensitive": {
-                      "type": "boolean"
-                    },
-                    "isSynonym": {
-                      "type": "boolean"
-                    },
-                    "synonyms": {
-                      "type": "array",
-                      "items": {
-                        "type": "object",
-                        "required": [
-                          "name",
-                          "value",
-                          "source"
-                        ],
-                        "additionalProperties": false,
-                        "properties": {
-                          "name": {
-                            "type": "string"
-                          },
-                          "value": {
-                            "type": [
-                              "string",
-                              "null"
-                            ]
-                          },
-                          "source": {
-                            "type": "string"
-                          }
-                        }
-                      }
-                    }
-                  }
-                }
-              },
-              "error": {
-                "type": [
-                  "object",
-                  "null"
-                ],
-                "description": "null, or the Kafka error of this part of the answer.",
-                "required": [
-                  "code",
-                  "message"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "code": {
-                    "type": "integer",
-                    "description": "Kafka's numeric error code."
-                  },
-                  "message": {
-                    "type": "string"
-                  }
-                }
-              }
-            }
+            "$ref": "ResourceDescription#"
           }
         },
         "400": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -1356,6 +3123,9 @@ export const routes = {
     url: '/api/v1/getMetadata/:topic',
     schema: {
       "operationId": "getTopicMetadata",
+      "tags": [
+        "metadata"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -1372,369 +3142,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "brokers",
-            "originatingBroker",
-            "topics"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "brokers": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "id",
-                  "host",
-                  "port"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "id": {
-                    "type": "integer"
-                  },
-                  "host": {
-                    "type": "string"
-                  },
-                  "port": {
-                    "type": "integer"
-                  }
-                }
-              }
-            },
-            "originatingBroker": {
-              "type": "object",
-              "required": [
-                "id",
-                "host",
-                "port"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "id": {
-                  "type": "integer"
-                },
-                "host": {
-                  "type": "string"
-                },
-                "port": {
-                  "type": "integer"
-                }
-              }
-            },
-            "topics": {
-              "type": "object",
-              "additionalProperties": {
-                "type": "object",
-                "required": [
-                  "topic",
-                  "partitions",
-                  "error"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "topic": {
-                    "type": "string"
-                  },
-                  "partitions": {
-                    "type": "array",
-                    "items": {
-                      "type": "object",
-                      "required": [
-                        "id",
-                        "leader",
-                        "replicas",
-                        "isrs",
-                        "error"
-                      ],
-                      "additionalProperties": false,
-                      "properties": {
-                        "id": {
-                          "type": "integer"
-                        },
-                        "leader": {
-                          "type": "integer",
-                          "description": "The leader's broker id (-1: none)."
-                        },
-                        "replicas": {
-                          "type": "array",
-                          "items": {
-                            "type": "integer"
-                          }
-                        },
-                        "isrs": {
-                          "type": "array",
-                          "items": {
-                            "type": "integer"
-                          }
-                        },
-                        "error": {
-                          "type": [
-                            "object",
-                            "null"
-                          ],
-                          "description": "null, or the Kafka error of this part of the answer.",
-                          "required": [
-                            "code",
-                            "message"
-                          ],
-                          "additionalProperties": false,
-                          "properties": {
-                            "code": {
-                              "type": "integer",
-                              "description": "Kafka's numeric error code."
-                            },
-                            "message": {
-                              "type": "string"
-                            }
-                          }
-                        }
-                      }
-                    }
-                  },
-                  "error": {
-                    "type": [
-                      "object",
-                      "null"
-                    ],
-                    "description": "null, or the Kafka error of this part of the answer.",
-                    "required": [
-                      "code",
-                      "message"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "code": {
-                        "type": "integer",
-                        "description": "Kafka's numeric error code."
-                      },
-                      "message": {
-                        "type": "string"
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "Metadata#"
         },
         "400": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -1744,337 +3173,42 @@ export const routes = {
     url: '/api/v1/consumers',
     schema: {
       "operationId": "createConsumer",
+      "tags": [
+        "consumers"
+      ],
       "body": {
-        "type": "object",
-        "required": [
-          "name"
-        ],
-        "description": "Unknown fields are ignored.",
-        "properties": {
-          "name": {
-            "type": "string",
-            "pattern": "^[a-zA-Z0-9._-]{1,128}$",
-            "description": "The consumer's name: 1 to 128 of a-z A-Z 0-9 . _ -."
-          },
-          "offset": {
-            "type": "string",
-            "enum": [
-              "earliest",
-              "latest"
-            ],
-            "default": "latest",
-            "description": "Where to start in a partition that has no committed offset for the group."
-          },
-          "groupId": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 255,
-            "description": "The consumer group id. Default: kosha-<name>, so every consumer has its own group."
-          }
-        }
+        "$ref": "CreateConsumerRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "result",
-            "name",
-            "groupId"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "result": {
-              "type": "string",
-              "enum": [
-                "success"
-              ]
-            },
-            "name": {
-              "type": "string"
-            },
-            "groupId": {
-              "type": "string"
-            }
-          }
+          "$ref": "ConsumerResult#"
         },
         "400": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "413": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "429": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -2084,6 +3218,9 @@ export const routes = {
     url: '/api/v1/consumers/:name',
     schema: {
       "operationId": "deleteConsumer",
+      "tags": [
+        "consumers"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -2100,177 +3237,22 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "result"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "result": {
-              "type": "string",
-              "enum": [
-                "success"
-              ]
-            },
-            "name": {
-              "type": "string"
-            }
-          }
+          "$ref": "Result#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -2280,6 +3262,9 @@ export const routes = {
     url: '/api/v1/consumers/:name/subscribe',
     schema: {
       "operationId": "subscribeConsumer",
+      "tags": [
+        "consumers"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -2295,321 +3280,38 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "name"
-        ],
-        "description": "Unknown fields are ignored.",
-        "properties": {
-          "name": {
-            "type": "string",
-            "pattern": "^(?!\\.{1,2}$)[a-zA-Z0-9._-]{1,249}$",
-            "description": "The topic to subscribe to."
-          }
-        }
+        "$ref": "SubscribeRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "result",
-            "topics"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "result": {
-              "type": "string",
-              "enum": [
-                "success"
-              ]
-            },
-            "topics": {
-              "type": "array",
-              "items": {
-                "type": "string"
-              },
-              "description": "Every topic the consumer is now subscribed to."
-            }
-          }
+          "$ref": "SubscribeResult#"
         },
         "400": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "413": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -2619,6 +3321,9 @@ export const routes = {
     url: '/api/v1/consumers/:name/consume',
     schema: {
       "operationId": "consumeRecord",
+      "tags": [
+        "consumers"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -2647,344 +3352,31 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "topic",
-            "partition",
-            "offset",
-            "key",
-            "keyEncoding",
-            "value",
-            "valueEncoding",
-            "timestamp",
-            "headers"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "topic": {
-              "type": "string"
-            },
-            "partition": {
-              "type": "integer"
-            },
-            "offset": {
-              "type": "integer"
-            },
-            "key": {
-              "type": [
-                "string",
-                "null"
-              ]
-            },
-            "keyEncoding": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "enum": [
-                "text",
-                "base64",
-                null
-              ]
-            },
-            "value": {
-              "description": "The record's value: parsed JSON, text, base64 text, or null (a tombstone)."
-            },
-            "valueEncoding": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "enum": [
-                "json",
-                "text",
-                "base64",
-                null
-              ]
-            },
-            "timestamp": {
-              "type": "integer",
-              "description": "ms since the epoch."
-            },
-            "headers": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "key",
-                  "value",
-                  "valueEncoding"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "key": {
-                    "type": "string"
-                  },
-                  "value": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "valueEncoding": {
-                    "type": "string",
-                    "enum": [
-                      "text",
-                      "base64"
-                    ]
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "ConsumedRecord#"
         },
         "400": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -2994,21 +3386,12 @@ export const routes = {
     url: '/healthz',
     schema: {
       "operationId": "getLiveness",
+      "tags": [
+        "operations"
+      ],
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "status"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "string",
-              "enum": [
-                "ok"
-              ]
-            }
-          }
+          "$ref": "Health#"
         }
       }
     }
@@ -3018,59 +3401,15 @@ export const routes = {
     url: '/readyz',
     schema: {
       "operationId": "getReadiness",
+      "tags": [
+        "operations"
+      ],
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "status",
-            "kafka"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "string",
-              "enum": [
-                "ready"
-              ]
-            },
-            "kafka": {
-              "type": "string",
-              "enum": [
-                "reachable"
-              ]
-            }
-          }
+          "$ref": "Readiness#"
         },
         "503": {
-          "type": "object",
-          "description": "The one shape of every error this service answers.",
-          "required": [
-            "status",
-            "code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "status": {
-              "type": "integer",
-              "description": "The HTTP status, repeated.",
-              "minimum": 400,
-              "maximum": 599
-            },
-            "code": {
-              "type": "string",
-              "description": "A stable machine-readable code (KOSHA_...).",
-              "pattern": "^KOSHA_[A-Z_]+$"
-            },
-            "message": {
-              "type": "string",
-              "description": "What went wrong, in words a person can act on."
-            },
-            "requestId": {
-              "type": "string",
-              "description": "The request id (also in the X-Request-Id response header and in the service log)."
-            }
-          }
+          "$ref": "Error#"
         }
       }
     }
@@ -3080,80 +3419,24 @@ export const routes = {
     url: '/topics',
     schema: {
       "operationId": "listTopicsV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "response": {
         "200": {
-          "type": "array",
-          "items": {
-            "type": "string"
-          }
+          "$ref": "V2TopicList#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -3163,6 +3446,9 @@ export const routes = {
     url: '/topics/:topic_name',
     schema: {
       "operationId": "getTopicV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -3178,156 +3464,22 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "name",
-            "configs",
-            "partitions"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "name": {
-              "type": "string"
-            },
-            "configs": {
-              "type": "object",
-              "additionalProperties": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "description": "The topic's configuration, name to value (sensitive values null)."
-            },
-            "partitions": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "partition",
-                  "leader",
-                  "replicas"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "partition": {
-                    "type": "integer"
-                  },
-                  "leader": {
-                    "type": "integer"
-                  },
-                  "replicas": {
-                    "type": "array",
-                    "items": {
-                      "type": "object",
-                      "required": [
-                        "broker",
-                        "leader",
-                        "in_sync"
-                      ],
-                      "additionalProperties": false,
-                      "properties": {
-                        "broker": {
-                          "type": "integer"
-                        },
-                        "leader": {
-                          "type": "boolean"
-                        },
-                        "in_sync": {
-                          "type": "boolean"
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V2Topic#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -3337,6 +3489,9 @@ export const routes = {
     url: '/topics/:topic_name',
     schema: {
       "operationId": "produceToTopicV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -3351,280 +3506,38 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "records"
-        ],
-        "properties": {
-          "records": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 10000,
-            "items": {
-              "type": "object",
-              "additionalProperties": false,
-              "properties": {
-                "key": {
-                  "description": "binary format: base64 text; json format: any JSON value."
-                },
-                "value": {
-                  "description": "binary format: base64 text; json format: any JSON value. Absent or null: a tombstone."
-                },
-                "partition": {
-                  "type": "integer",
-                  "minimum": 0,
-                  "maximum": 2147483647
-                },
-                "headers": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "required": [
-                      "name"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "name": {
-                        "type": "string",
-                        "minLength": 1
-                      },
-                      "value": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Base64 in the binary format; text in the json format."
-                      }
-                    }
-                  },
-                  "description": "Beyond Confluent: record headers."
-                }
-              }
-            }
-          },
-          "key_schema": {
-            "type": "string"
-          },
-          "value_schema": {
-            "type": "string"
-          },
-          "key_schema_id": {
-            "type": "integer"
-          },
-          "value_schema_id": {
-            "type": "integer"
-          }
-        }
+        "$ref": "V2ProduceRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "offsets",
-            "key_schema_id",
-            "value_schema_id"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "offsets": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "partition",
-                  "offset",
-                  "error_code",
-                  "error"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "partition": {
-                    "type": [
-                      "integer",
-                      "null"
-                    ]
-                  },
-                  "offset": {
-                    "type": [
-                      "integer",
-                      "null"
-                    ]
-                  },
-                  "error_code": {
-                    "type": [
-                      "integer",
-                      "null"
-                    ]
-                  },
-                  "error": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  }
-                }
-              }
-            },
-            "key_schema_id": {
-              "type": "null"
-            },
-            "value_schema_id": {
-              "type": "null"
-            }
-          }
+          "$ref": "V2ProduceResponse#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "413": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -3634,6 +3547,9 @@ export const routes = {
     url: '/topics/:topic_name/partitions',
     schema: {
       "operationId": "listPartitionsV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -3651,130 +3567,23 @@ export const routes = {
         "200": {
           "type": "array",
           "items": {
-            "type": "object",
-            "required": [
-              "partition",
-              "leader",
-              "replicas"
-            ],
-            "additionalProperties": false,
-            "properties": {
-              "partition": {
-                "type": "integer"
-              },
-              "leader": {
-                "type": "integer"
-              },
-              "replicas": {
-                "type": "array",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "broker",
-                    "leader",
-                    "in_sync"
-                  ],
-                  "additionalProperties": false,
-                  "properties": {
-                    "broker": {
-                      "type": "integer"
-                    },
-                    "leader": {
-                      "type": "boolean"
-                    },
-                    "in_sync": {
-                      "type": "boolean"
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "V2Partition#"
           }
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -3784,6 +3593,9 @@ export const routes = {
     url: '/topics/:topic_name/partitions/:partition_id',
     schema: {
       "operationId": "getPartitionV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -3805,129 +3617,22 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "partition",
-            "leader",
-            "replicas"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "partition": {
-              "type": "integer"
-            },
-            "leader": {
-              "type": "integer"
-            },
-            "replicas": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "broker",
-                  "leader",
-                  "in_sync"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "broker": {
-                    "type": "integer"
-                  },
-                  "leader": {
-                    "type": "boolean"
-                  },
-                  "in_sync": {
-                    "type": "boolean"
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V2Partition#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -3937,6 +3642,9 @@ export const routes = {
     url: '/topics/:topic_name/partitions/:partition_id',
     schema: {
       "operationId": "produceToPartitionV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -3957,280 +3665,38 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "records"
-        ],
-        "properties": {
-          "records": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 10000,
-            "items": {
-              "type": "object",
-              "additionalProperties": false,
-              "properties": {
-                "key": {
-                  "description": "binary format: base64 text; json format: any JSON value."
-                },
-                "value": {
-                  "description": "binary format: base64 text; json format: any JSON value. Absent or null: a tombstone."
-                },
-                "partition": {
-                  "type": "integer",
-                  "minimum": 0,
-                  "maximum": 2147483647
-                },
-                "headers": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "required": [
-                      "name"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "name": {
-                        "type": "string",
-                        "minLength": 1
-                      },
-                      "value": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Base64 in the binary format; text in the json format."
-                      }
-                    }
-                  },
-                  "description": "Beyond Confluent: record headers."
-                }
-              }
-            }
-          },
-          "key_schema": {
-            "type": "string"
-          },
-          "value_schema": {
-            "type": "string"
-          },
-          "key_schema_id": {
-            "type": "integer"
-          },
-          "value_schema_id": {
-            "type": "integer"
-          }
-        }
+        "$ref": "V2ProduceRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "offsets",
-            "key_schema_id",
-            "value_schema_id"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "offsets": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "partition",
-                  "offset",
-                  "error_code",
-                  "error"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "partition": {
-                    "type": [
-                      "integer",
-                      "null"
-                    ]
-                  },
-                  "offset": {
-                    "type": [
-                      "integer",
-                      "null"
-                    ]
-                  },
-                  "error_code": {
-                    "type": [
-                      "integer",
-                      "null"
-                    ]
-                  },
-                  "error": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  }
-                }
-              }
-            },
-            "key_schema_id": {
-              "type": "null"
-            },
-            "value_schema_id": {
-              "type": "null"
-            }
-          }
+          "$ref": "V2ProduceResponse#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "413": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -4240,6 +3706,9 @@ export const routes = {
     url: '/topics/:topic_name/partitions/:partition_id/offsets',
     schema: {
       "operationId": "getPartitionOffsetsV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -4261,105 +3730,22 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "beginning_offset",
-            "end_offset"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "beginning_offset": {
-              "type": "integer"
-            },
-            "end_offset": {
-              "type": "integer"
-            }
-          }
+          "$ref": "V2PartitionOffsets#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -4369,89 +3755,24 @@ export const routes = {
     url: '/brokers',
     schema: {
       "operationId": "listBrokersV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "brokers"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "brokers": {
-              "type": "array",
-              "items": {
-                "type": "integer"
-              }
-            }
-          }
+          "$ref": "V2Brokers#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -4461,6 +3782,9 @@ export const routes = {
     url: '/consumers/:group_name',
     schema: {
       "operationId": "createConsumerInstanceV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -4475,218 +3799,35 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "properties": {
-          "name": {
-            "type": "string",
-            "pattern": "^[a-zA-Z0-9._-]{1,128}$",
-            "description": "The instance name (default: generated)."
-          },
-          "format": {
-            "type": "string",
-            "enum": [
-              "binary",
-              "json",
-              "avro",
-              "jsonschema",
-              "protobuf"
-            ],
-            "default": "binary",
-            "description": "binary or json; schema formats need a schema registry and are refused."
-          },
-          "auto.offset.reset": {
-            "type": "string",
-            "enum": [
-              "earliest",
-              "latest",
-              "smallest",
-              "largest"
-            ],
-            "default": "latest"
-          },
-          "auto.commit.enable": {
-            "type": [
-              "string",
-              "boolean"
-            ],
-            "enum": [
-              "true",
-              "false",
-              true,
-              false
-            ],
-            "default": "true",
-            "description": "true: the offsets of returned records are committed once their response was written to the client; false: only POST .../offsets commits."
-          },
-          "fetch.min.bytes": {
-            "type": [
-              "integer",
-              "string"
-            ],
-            "pattern": "^[0-9]{1,10}$"
-          },
-          "consumer.request.timeout.ms": {
-            "type": [
-              "integer",
-              "string"
-            ],
-            "pattern": "^[0-9]{1,10}$",
-            "description": "The longest a records request waits for data (default 1000)."
-          }
-        }
+        "$ref": "V2CreateConsumerRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "instance_id",
-            "base_uri"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "instance_id": {
-              "type": "string"
-            },
-            "base_uri": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2CreateConsumerResponse#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "429": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -4696,6 +3837,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance',
     schema: {
       "operationId": "deleteConsumerInstanceV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -4717,89 +3861,19 @@ export const routes = {
       },
       "response": {
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -4809,6 +3883,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/subscription',
     schema: {
       "operationId": "getSubscriptionV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -4830,104 +3907,22 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "topics"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "topics": {
-              "type": "array",
-              "items": {
-                "type": "string"
-              }
-            }
-          }
+          "$ref": "V2Subscription#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -4937,6 +3932,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/subscription',
     schema: {
       "operationId": "subscribeV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -4957,142 +3955,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "properties": {
-          "topics": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-              "type": "string",
-              "minLength": 1,
-              "maxLength": 249
-            }
-          },
-          "topic_pattern": {
-            "type": "string",
-            "minLength": 1
-          }
-        }
+        "$ref": "V2SubscriptionRequest#"
       },
       "response": {
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -5102,6 +3987,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/subscription',
     schema: {
       "operationId": "unsubscribeV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -5123,89 +4011,19 @@ export const routes = {
       },
       "response": {
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -5215,6 +4033,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/assignments',
     schema: {
       "operationId": "getAssignmentsV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -5236,119 +4057,22 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "partitions"
-          ],
-          "properties": {
-            "partitions": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "topic",
-                  "partition"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "topic": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": 249
-                  },
-                  "partition": {
-                    "type": "integer",
-                    "minimum": 0
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V2Partitions#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -5358,6 +4082,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/assignments',
     schema: {
       "operationId": "assignPartitionsV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -5378,154 +4105,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "partitions"
-        ],
-        "properties": {
-          "partitions": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "topic",
-                "partition"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "topic": {
-                  "type": "string",
-                  "minLength": 1,
-                  "maxLength": 249
-                },
-                "partition": {
-                  "type": "integer",
-                  "minimum": 0
-                }
-              }
-            }
-          }
-        }
+        "$ref": "V2Partitions#"
       },
       "response": {
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -5535,6 +4137,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/positions',
     schema: {
       "operationId": "seekV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -5555,184 +4160,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "properties": {
-          "offsets": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "topic",
-                "partition",
-                "offset"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "topic": {
-                  "type": "string",
-                  "minLength": 1,
-                  "maxLength": 249
-                },
-                "partition": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "offset": {
-                  "type": "integer",
-                  "minimum": 0
-                }
-              }
-            }
-          },
-          "timestamps": {
-            "type": "array",
-            "description": "Beyond Confluent: seek each partition to the first record at or after timestamp (ms).",
-            "items": {
-              "type": "object",
-              "required": [
-                "topic",
-                "partition",
-                "timestamp"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "topic": {
-                  "type": "string",
-                  "minLength": 1,
-                  "maxLength": 249
-                },
-                "partition": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "timestamp": {
-                  "type": "integer",
-                  "minimum": 0
-                }
-              }
-            }
-          }
-        }
+        "$ref": "V2PositionsRequest#"
       },
       "response": {
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -5742,6 +4192,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/positions/beginning',
     schema: {
       "operationId": "seekToBeginningV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -5762,154 +4215,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "partitions"
-        ],
-        "properties": {
-          "partitions": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "topic",
-                "partition"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "topic": {
-                  "type": "string",
-                  "minLength": 1,
-                  "maxLength": 249
-                },
-                "partition": {
-                  "type": "integer",
-                  "minimum": 0
-                }
-              }
-            }
-          }
-        }
+        "$ref": "V2Partitions#"
       },
       "response": {
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -5919,6 +4247,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/positions/end',
     schema: {
       "operationId": "seekToEndV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -5939,154 +4270,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "partitions"
-        ],
-        "properties": {
-          "partitions": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "topic",
-                "partition"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "topic": {
-                  "type": "string",
-                  "minLength": 1,
-                  "maxLength": 249
-                },
-                "partition": {
-                  "type": "integer",
-                  "minimum": 0
-                }
-              }
-            }
-          }
-        }
+        "$ref": "V2Partitions#"
       },
       "response": {
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -6096,6 +4302,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/offsets',
     schema: {
       "operationId": "getCommittedOffsetsV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -6117,128 +4326,22 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "offsets"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "offsets": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "topic",
-                  "partition",
-                  "offset",
-                  "metadata"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "topic": {
-                    "type": "string"
-                  },
-                  "partition": {
-                    "type": "integer"
-                  },
-                  "offset": {
-                    "type": "integer"
-                  },
-                  "metadata": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V2CommittedOffsets#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -6248,6 +4351,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/offsets',
     schema: {
       "operationId": "commitOffsetsV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -6268,182 +4374,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": [
-          "object",
-          "null"
-        ],
-        "properties": {
-          "offsets": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "topic",
-                "partition",
-                "offset"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "topic": {
-                  "type": "string",
-                  "minLength": 1,
-                  "maxLength": 249
-                },
-                "partition": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "offset": {
-                  "type": "integer",
-                  "minimum": 0
-                }
-              }
-            }
-          }
-        },
-        "description": "The offsets to commit; an empty body (null) commits the offsets of every record this instance returned."
+        "$ref": "V2CommitRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "offsets"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "offsets": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "topic",
-                  "partition",
-                  "offset",
-                  "metadata"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "topic": {
-                    "type": "string"
-                  },
-                  "partition": {
-                    "type": "integer"
-                  },
-                  "offset": {
-                    "type": "integer"
-                  },
-                  "metadata": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V2CommittedOffsets#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -6453,6 +4406,9 @@ export const routes = {
     url: '/consumers/:group_name/instances/:instance/records',
     schema: {
       "operationId": "getRecordsV2",
+      "tags": [
+        "confluent-v2"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -6493,198 +4449,32 @@ export const routes = {
         "200": {
           "type": "array",
           "items": {
-            "type": "object",
-            "required": [
-              "topic",
-              "key",
-              "value",
-              "partition",
-              "offset",
-              "timestamp",
-              "headers"
-            ],
-            "additionalProperties": false,
-            "properties": {
-              "topic": {
-                "type": "string"
-              },
-              "key": {
-                "description": "binary: base64; json: parsed JSON; null when absent."
-              },
-              "value": {
-                "description": "binary: base64; json: parsed JSON; null for a tombstone."
-              },
-              "partition": {
-                "type": "integer"
-              },
-              "offset": {
-                "type": "integer"
-              },
-              "timestamp": {
-                "type": "integer",
-                "description": "Beyond Confluent: ms since the epoch."
-              },
-              "headers": {
-                "type": "array",
-                "description": "Beyond Confluent: the record's headers, values base64 (binary) or text (json).",
-                "items": {
-                  "type": "object",
-                  "required": [
-                    "name",
-                    "value"
-                  ],
-                  "additionalProperties": false,
-                  "properties": {
-                    "name": {
-                      "type": "string"
-                    },
-                    "value": {
-                      "type": [
-                        "string",
-                        "null"
-                      ]
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "V2ConsumerRecord#"
           }
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "406": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent-compatible API: error_code is the HTTP status times 100 plus a sub-code (40401 topic not found, 40402 partition not found, 40403 consumer instance not found, 40601 format mismatch, 40902 consumer exists, 42206 invalid payload, 50001 Kafka error, 50002 timeout, 50003 retriable).",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V2Error#"
         }
       }
     }
@@ -6694,6 +4484,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/records',
     schema: {
       "operationId": "produceRecordV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -6714,387 +4507,41 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "description": "One record. Several records may follow each other in one body (concatenated JSON).",
-        "properties": {
-          "partition_id": {
-            "type": [
-              "integer",
-              "null"
-            ],
-            "minimum": 0,
-            "description": "Unset: the partitioner chooses (murmur2 of the key, as the Java client)."
-          },
-          "headers": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "name"
-              ],
-              "properties": {
-                "name": {
-                  "type": "string"
-                },
-                "value": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "The header value, base64. null is sent as an empty value."
-                }
-              }
-            }
-          },
-          "key": {
-            "type": [
-              "object",
-              "null"
-            ],
-            "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
-            "properties": {
-              "type": {
-                "type": "string",
-                "description": "BINARY, JSON or STRING."
-              },
-              "data": {
-                "description": "The payload, read as its type says."
-              },
-              "subject": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "subject_name_strategy": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "schema_id": {
-                "type": [
-                  "integer",
-                  "null"
-                ]
-              },
-              "schema_version": {
-                "type": [
-                  "integer",
-                  "null"
-                ]
-              },
-              "schema": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              }
-            }
-          },
-          "value": {
-            "type": [
-              "object",
-              "null"
-            ],
-            "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
-            "properties": {
-              "type": {
-                "type": "string",
-                "description": "BINARY, JSON or STRING."
-              },
-              "data": {
-                "description": "The payload, read as its type says."
-              },
-              "subject": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "subject_name_strategy": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              },
-              "schema_id": {
-                "type": [
-                  "integer",
-                  "null"
-                ]
-              },
-              "schema_version": {
-                "type": [
-                  "integer",
-                  "null"
-                ]
-              },
-              "schema": {
-                "type": [
-                  "string",
-                  "null"
-                ]
-              }
-            }
-          },
-          "timestamp": {
-            "type": [
-              "string",
-              "null"
-            ],
-            "description": "An ISO 8601 date-time. Accepted but not yet applied: the record gets the time it is produced; the report says which."
-          }
-        }
+        "$ref": "V3ProduceRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "description": "The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (an HTTP status) and message of its failure.",
-          "required": [
-            "error_code"
-          ],
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "partition_id": {
-              "type": "integer"
-            },
-            "offset": {
-              "type": "integer"
-            },
-            "timestamp": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "format": "date-time"
-            },
-            "key": {
-              "type": [
-                "object",
-                "null"
-              ],
-              "description": "The size in bytes and type of the key or value written; null when there was none.",
-              "required": [
-                "size",
-                "type"
-              ],
-              "properties": {
-                "size": {
-                  "type": "integer"
-                },
-                "type": {
-                  "type": [
-                    "string",
-                    "null"
-                  ]
-                }
-              }
-            },
-            "value": {
-              "type": [
-                "object",
-                "null"
-              ],
-              "description": "The size in bytes and type of the key or value written; null when there was none.",
-              "required": [
-                "size",
-                "type"
-              ],
-              "properties": {
-                "size": {
-                  "type": "integer"
-                },
-                "type": {
-                  "type": [
-                    "string",
-                    "null"
-                  ]
-                }
-              }
-            }
-          }
+          "$ref": "V3ProduceResponse#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "413": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "422": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -7104,6 +4551,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/records::batch',
     schema: {
       "operationId": "produceRecordsBatchV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -7124,420 +4574,38 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "entries"
-        ],
-        "properties": {
-          "entries": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-              "type": "object",
-              "required": [
-                "id"
-              ],
-              "properties": {
-                "id": {
-                  "type": "string",
-                  "minLength": 1,
-                  "maxLength": 80,
-                  "description": "Unique within the batch; names the entry in the answer."
-                },
-                "partition_id": {
-                  "type": [
-                    "integer",
-                    "null"
-                  ],
-                  "minimum": 0,
-                  "description": "Unset: the partitioner chooses (murmur2 of the key, as the Java client)."
-                },
-                "headers": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "required": [
-                      "name"
-                    ],
-                    "properties": {
-                      "name": {
-                        "type": "string"
-                      },
-                      "value": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "The header value, base64. null is sent as an empty value."
-                      }
-                    }
-                  }
-                },
-                "key": {
-                  "type": [
-                    "object",
-                    "null"
-                  ],
-                  "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
-                  "properties": {
-                    "type": {
-                      "type": "string",
-                      "description": "BINARY, JSON or STRING."
-                    },
-                    "data": {
-                      "description": "The payload, read as its type says."
-                    },
-                    "subject": {
-                      "type": [
-                        "string",
-                        "null"
-                      ]
-                    },
-                    "subject_name_strategy": {
-                      "type": [
-                        "string",
-                        "null"
-                      ]
-                    },
-                    "schema_id": {
-                      "type": [
-                        "integer",
-                        "null"
-                      ]
-                    },
-                    "schema_version": {
-                      "type": [
-                        "integer",
-                        "null"
-                      ]
-                    },
-                    "schema": {
-                      "type": [
-                        "string",
-                        "null"
-                      ]
-                    }
-                  }
-                },
-                "value": {
-                  "type": [
-                    "object",
-                    "null"
-                  ],
-                  "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
-                  "properties": {
-                    "type": {
-                      "type": "string",
-                      "description": "BINARY, JSON or STRING."
-                    },
-                    "data": {
-                      "description": "The payload, read as its type says."
-                    },
-                    "subject": {
-                      "type": [
-                        "string",
-                        "null"
-                      ]
-                    },
-                    "subject_name_strategy": {
-                      "type": [
-                        "string",
-                        "null"
-                      ]
-                    },
-                    "schema_id": {
-                      "type": [
-                        "integer",
-                        "null"
-                      ]
-                    },
-                    "schema_version": {
-                      "type": [
-                        "integer",
-                        "null"
-                      ]
-                    },
-                    "schema": {
-                      "type": [
-                        "string",
-                        "null"
-                      ]
-                    }
-                  }
-                },
-                "timestamp": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "An ISO 8601 date-time. Accepted but not yet applied: the record gets the time it is produced; the report says which."
-                }
-              }
-            }
-          }
-        }
+        "$ref": "V3ProduceBatchRequest#"
       },
       "response": {
         "207": {
-          "type": "object",
-          "required": [
-            "successes",
-            "failures"
-          ],
-          "properties": {
-            "successes": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "id"
-                ],
-                "properties": {
-                  "id": {
-                    "type": "string"
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "topic_name": {
-                    "type": "string"
-                  },
-                  "partition_id": {
-                    "type": "integer"
-                  },
-                  "offset": {
-                    "type": "integer"
-                  },
-                  "timestamp": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "date-time"
-                  },
-                  "key": {
-                    "type": [
-                      "object",
-                      "null"
-                    ],
-                    "description": "The size in bytes and type of the key or value written; null when there was none.",
-                    "required": [
-                      "size",
-                      "type"
-                    ],
-                    "properties": {
-                      "size": {
-                        "type": "integer"
-                      },
-                      "type": {
-                        "type": [
-                          "string",
-                          "null"
-                        ]
-                      }
-                    }
-                  },
-                  "value": {
-                    "type": [
-                      "object",
-                      "null"
-                    ],
-                    "description": "The size in bytes and type of the key or value written; null when there was none.",
-                    "required": [
-                      "size",
-                      "type"
-                    ],
-                    "properties": {
-                      "size": {
-                        "type": "integer"
-                      },
-                      "type": {
-                        "type": [
-                          "string",
-                          "null"
-                        ]
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "failures": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "id",
-                  "error_code",
-                  "message"
-                ],
-                "properties": {
-                  "id": {
-                    "type": "string"
-                  },
-                  "error_code": {
-                    "type": "integer"
-                  },
-                  "message": {
-                    "type": "string"
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3ProduceBatchResponse#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "413": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -7547,280 +4615,30 @@ export const routes = {
     url: '/v3/clusters',
     schema: {
       "operationId": "listClustersV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaClusterList"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "acls",
-                  "brokers",
-                  "broker_configs",
-                  "consumer_groups",
-                  "topics",
-                  "partition_reassignments"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "kind": {
-                    "type": "string",
-                    "description": "KafkaCluster"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "controller": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "acls": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "brokers": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "broker_configs": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "consumer_groups": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "topics": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "partition_reassignments": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3ClusterList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -7830,6 +4648,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id',
     schema: {
       "operationId": "getClusterV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -7845,241 +4666,25 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "acls",
-            "brokers",
-            "broker_configs",
-            "consumer_groups",
-            "topics",
-            "partition_reassignments"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaCluster"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "controller": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "acls": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "brokers": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "broker_configs": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "consumer_groups": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "topics": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "partition_reassignments": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3Cluster#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -8089,6 +4694,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/brokers',
     schema: {
       "operationId": "listBrokersV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -8104,234 +4712,25 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaBrokerList"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "broker_id",
-                  "host",
-                  "port",
-                  "rack",
-                  "configs",
-                  "partition_replicas"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "kind": {
-                    "type": "string",
-                    "description": "KafkaBroker"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "broker_id": {
-                    "type": "integer"
-                  },
-                  "host": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "port": {
-                    "type": [
-                      "integer",
-                      "null"
-                    ]
-                  },
-                  "rack": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "configs": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "partition_replicas": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3BrokerList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -8341,6 +4740,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/brokers/:broker_id',
     schema: {
       "operationId": "getBrokerV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -8363,197 +4765,25 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "broker_id",
-            "host",
-            "port",
-            "rack",
-            "configs",
-            "partition_replicas"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaBroker"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "broker_id": {
-              "type": "integer"
-            },
-            "host": {
-              "type": [
-                "string",
-                "null"
-              ]
-            },
-            "port": {
-              "type": [
-                "integer",
-                "null"
-              ]
-            },
-            "rack": {
-              "type": [
-                "string",
-                "null"
-              ]
-            },
-            "configs": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "partition_replicas": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3Broker#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -8563,6 +4793,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/brokers/:broker_id/configs',
     schema: {
       "operationId": "listBrokerConfigsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -8585,242 +4818,25 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaBrokerConfigList"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "name",
-                  "value",
-                  "is_default",
-                  "is_read_only",
-                  "is_sensitive",
-                  "source",
-                  "synonyms",
-                  "broker_id"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "kind": {
-                    "type": "string",
-                    "description": "KafkaBrokerConfig"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "name": {
-                    "type": "string"
-                  },
-                  "value": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "null when sensitive (never returned) or unset."
-                  },
-                  "is_default": {
-                    "type": "boolean"
-                  },
-                  "is_read_only": {
-                    "type": "boolean"
-                  },
-                  "is_sensitive": {
-                    "type": "boolean"
-                  },
-                  "source": {
-                    "type": "string"
-                  },
-                  "synonyms": {
-                    "type": "array",
-                    "items": {
-                      "type": "object",
-                      "required": [
-                        "name",
-                        "value",
-                        "source"
-                      ],
-                      "additionalProperties": false,
-                      "properties": {
-                        "name": {
-                          "type": "string"
-                        },
-                        "value": {
-                          "type": [
-                            "string",
-                            "null"
-                          ],
-                          "description": "null when sensitive."
-                        },
-                        "source": {
-                          "type": "string",
-                          "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
-                        }
-                      }
-                    }
-                  },
-                  "broker_id": {
-                    "type": "integer"
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3BrokerConfigList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -8830,6 +4846,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/brokers/:broker_id/configs/:name',
     schema: {
       "operationId": "getBrokerConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -8858,205 +4877,25 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "name",
-            "value",
-            "is_default",
-            "is_read_only",
-            "is_sensitive",
-            "source",
-            "synonyms",
-            "broker_id"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaBrokerConfig"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "name": {
-              "type": "string"
-            },
-            "value": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "description": "null when sensitive (never returned) or unset."
-            },
-            "is_default": {
-              "type": "boolean"
-            },
-            "is_read_only": {
-              "type": "boolean"
-            },
-            "is_sensitive": {
-              "type": "boolean"
-            },
-            "source": {
-              "type": "string"
-            },
-            "synonyms": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "name",
-                  "value",
-                  "source"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "name": {
-                    "type": "string"
-                  },
-                  "value": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "null when sensitive."
-                  },
-                  "source": {
-                    "type": "string",
-                    "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
-                  }
-                }
-              }
-            },
-            "broker_id": {
-              "type": "integer"
-            }
-          }
+          "$ref": "V3BrokerConfig#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -9066,6 +4905,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics',
     schema: {
       "operationId": "listTopicsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -9081,239 +4923,25 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaTopicList"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "topic_name",
-                  "is_internal",
-                  "replication_factor",
-                  "partitions_count",
-                  "partitions",
-                  "configs",
-                  "partition_reassignments"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "kind": {
-                    "type": "string",
-                    "description": "KafkaTopic"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "topic_name": {
-                    "type": "string"
-                  },
-                  "is_internal": {
-                    "type": "boolean"
-                  },
-                  "replication_factor": {
-                    "type": "integer"
-                  },
-                  "partitions_count": {
-                    "type": "integer"
-                  },
-                  "partitions": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "configs": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "partition_reassignments": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3TopicList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -9323,6 +4951,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics',
     schema: {
       "operationId": "createTopicV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -9337,360 +4968,32 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "topic_name"
-        ],
-        "description": "Unknown fields are ignored. replicas_assignments is not supported (400).",
-        "properties": {
-          "topic_name": {
-            "type": "string",
-            "pattern": "^(?!\\.{1,2}$)[a-zA-Z0-9._-]{1,249}$",
-            "description": "Topic name: 1 to 249 of a-z A-Z 0-9 . _ - (not '.' or '..')."
-          },
-          "partitions_count": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 10000,
-            "description": "Default: the broker's num.partitions."
-          },
-          "replication_factor": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 32767,
-            "description": "Default: the broker's default.replication.factor."
-          },
-          "replicas_assignments": {
-            "type": "object",
-            "additionalProperties": {
-              "type": "array",
-              "items": {
-                "type": "integer"
-              }
-            },
-            "description": "Not supported: refused with 400 when not empty."
-          },
-          "configs": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "name"
-              ],
-              "properties": {
-                "name": {
-                  "type": "string",
-                  "minLength": 1
-                },
-                "value": {
-                  "type": [
-                    "string",
-                    "null"
-                  ]
-                }
-              }
-            }
-          },
-          "validate_only": {
-            "type": "boolean",
-            "description": "true: Kafka validates the creation and creates nothing (200)."
-          }
-        }
+        "$ref": "V3CreateTopicRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "topic_name",
-            "is_internal",
-            "replication_factor",
-            "partitions_count",
-            "partitions",
-            "configs",
-            "partition_reassignments"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaTopic"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "is_internal": {
-              "type": "boolean"
-            },
-            "replication_factor": {
-              "type": "integer"
-            },
-            "partitions_count": {
-              "type": "integer"
-            },
-            "partitions": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "configs": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "partition_reassignments": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3Topic#"
         },
         "201": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "topic_name",
-            "is_internal",
-            "replication_factor",
-            "partitions_count",
-            "partitions",
-            "configs",
-            "partition_reassignments"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaTopic"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "is_internal": {
-              "type": "boolean"
-            },
-            "replication_factor": {
-              "type": "integer"
-            },
-            "partitions_count": {
-              "type": "integer"
-            },
-            "partitions": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "configs": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "partition_reassignments": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3Topic#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -9700,6 +5003,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name',
     schema: {
       "operationId": "getTopicV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -9731,219 +5037,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "topic_name",
-            "is_internal",
-            "replication_factor",
-            "partitions_count",
-            "partitions",
-            "configs",
-            "partition_reassignments"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaTopic"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "is_internal": {
-              "type": "boolean"
-            },
-            "replication_factor": {
-              "type": "integer"
-            },
-            "partitions_count": {
-              "type": "integer"
-            },
-            "partitions": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "configs": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "partition_reassignments": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3Topic#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -9953,6 +5068,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name',
     schema: {
       "operationId": "deleteTopicV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -9975,123 +5093,25 @@ export const routes = {
       },
       "response": {
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -10101,6 +5121,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name',
     schema: {
       "operationId": "updatePartitionCountTopicV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -10122,217 +5145,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "partitions_count"
-        ],
-        "properties": {
-          "partitions_count": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 2147483647,
-            "description": "The new partition count: more than the current one."
-          }
-        }
+        "$ref": "V3UpdatePartitionCountRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "topic_name",
-            "is_internal",
-            "replication_factor",
-            "partitions_count",
-            "partitions",
-            "configs",
-            "partition_reassignments"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaTopic"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "is_internal": {
-              "type": "boolean"
-            },
-            "replication_factor": {
-              "type": "integer"
-            },
-            "partitions_count": {
-              "type": "integer"
-            },
-            "partitions": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "configs": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "partition_reassignments": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3Topic#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -10342,6 +5177,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/configs',
     schema: {
       "operationId": "listTopicConfigsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -10364,259 +5202,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaTopicConfigList"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "name",
-                  "value",
-                  "is_default",
-                  "is_read_only",
-                  "is_sensitive",
-                  "source",
-                  "synonyms",
-                  "topic_name"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "kind": {
-                    "type": "string",
-                    "description": "KafkaTopicConfig"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "name": {
-                    "type": "string"
-                  },
-                  "value": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "null when sensitive (never returned) or unset."
-                  },
-                  "is_default": {
-                    "type": "boolean"
-                  },
-                  "is_read_only": {
-                    "type": "boolean"
-                  },
-                  "is_sensitive": {
-                    "type": "boolean"
-                  },
-                  "source": {
-                    "type": "string"
-                  },
-                  "synonyms": {
-                    "type": "array",
-                    "items": {
-                      "type": "object",
-                      "required": [
-                        "name",
-                        "value",
-                        "source"
-                      ],
-                      "additionalProperties": false,
-                      "properties": {
-                        "name": {
-                          "type": "string"
-                        },
-                        "value": {
-                          "type": [
-                            "string",
-                            "null"
-                          ],
-                          "description": "null when sensitive."
-                        },
-                        "source": {
-                          "type": "string",
-                          "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
-                        }
-                      }
-                    }
-                  },
-                  "topic_name": {
-                    "type": "string"
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3TopicConfigList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -10626,6 +5233,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/configs::alter',
     schema: {
       "operationId": "alterTopicConfigBatchV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -10647,169 +5257,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": [
-                "name"
-              ],
-              "properties": {
-                "name": {
-                  "type": "string",
-                  "minLength": 1
-                },
-                "value": {
-                  "type": [
-                    "string",
-                    "null"
-                  ]
-                },
-                "operation": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "enum": [
-                    "SET",
-                    "DELETE",
-                    null
-                  ],
-                  "description": "SET (the default; value required) or DELETE (reset to the default)."
-                }
-              }
-            }
-          },
-          "validate_only": {
-            "type": "boolean",
-            "description": "true: Kafka validates the changes and applies none."
-          }
-        }
+        "$ref": "V3AlterConfigBatchRequest#"
       },
       "response": {
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -10819,6 +5289,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/configs/:name',
     schema: {
       "operationId": "getTopicConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -10847,222 +5320,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "name",
-            "value",
-            "is_default",
-            "is_read_only",
-            "is_sensitive",
-            "source",
-            "synonyms",
-            "topic_name"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaTopicConfig"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "name": {
-              "type": "string"
-            },
-            "value": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "description": "null when sensitive (never returned) or unset."
-            },
-            "is_default": {
-              "type": "boolean"
-            },
-            "is_read_only": {
-              "type": "boolean"
-            },
-            "is_sensitive": {
-              "type": "boolean"
-            },
-            "source": {
-              "type": "string"
-            },
-            "synonyms": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "name",
-                  "value",
-                  "source"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "name": {
-                    "type": "string"
-                  },
-                  "value": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "description": "null when sensitive."
-                  },
-                  "source": {
-                    "type": "string",
-                    "description": "DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG or UNKNOWN."
-                  }
-                }
-              }
-            },
-            "topic_name": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3TopicConfig#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -11072,6 +5351,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/configs/:name',
     schema: {
       "operationId": "updateTopicConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -11099,139 +5381,29 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "value"
-        ],
-        "properties": {
-          "value": {
-            "type": [
-              "string",
-              "null"
-            ],
-            "description": "The new value (null is refused: use DELETE to reset)."
-          }
-        }
+        "$ref": "V3UpdateConfigRequest#"
       },
       "response": {
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -11241,6 +5413,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/configs/:name',
     schema: {
       "operationId": "deleteTopicConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -11269,123 +5444,25 @@ export const routes = {
       },
       "response": {
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -11395,6 +5472,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions',
     schema: {
       "operationId": "listPartitionsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -11417,247 +5497,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaPartitionList"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "topic_name",
-                  "partition_id",
-                  "replicas",
-                  "reassignment"
-                ],
-                "additionalProperties": false,
-                "properties": {
-                  "kind": {
-                    "type": "string",
-                    "description": "KafkaPartition"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "topic_name": {
-                    "type": "string"
-                  },
-                  "partition_id": {
-                    "type": "integer"
-                  },
-                  "leader": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "replicas": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "reassignment": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3PartitionList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -11667,6 +5528,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id',
     schema: {
       "operationId": "getPartitionV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -11696,210 +5560,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "topic_name",
-            "partition_id",
-            "replicas",
-            "reassignment"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "description": "KafkaPartition"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "partition_id": {
-              "type": "integer"
-            },
-            "leader": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "replicas": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "reassignment": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3Partition#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -11909,6 +5591,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups',
     schema: {
       "operationId": "listConsumerGroupsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -11924,263 +5609,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "consumer_group_id",
-                  "is_simple",
-                  "partition_assignor",
-                  "state",
-                  "type",
-                  "is_mixed_consumer_group",
-                  "coordinator",
-                  "consumers",
-                  "lag_summary"
-                ],
-                "properties": {
-                  "kind": {
-                    "type": "string"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "consumer_group_id": {
-                    "type": "string"
-                  },
-                  "is_simple": {
-                    "type": "boolean"
-                  },
-                  "partition_assignor": {
-                    "type": "string"
-                  },
-                  "state": {
-                    "type": "string",
-                    "description": "UNKNOWN, PREPARING_REBALANCE, COMPLETING_REBALANCE, STABLE, DEAD or EMPTY."
-                  },
-                  "type": {
-                    "type": "string",
-                    "description": "CLASSIC, CONSUMER or UNKNOWN."
-                  },
-                  "is_mixed_consumer_group": {
-                    "type": "boolean",
-                    "description": "Always false: Kafka does not report it through this API."
-                  },
-                  "coordinator": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "consumers": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "lag_summary": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3ConsumerGroupList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -12190,6 +5640,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id',
     schema: {
       "operationId": "getConsumerGroupV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -12211,228 +5664,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "consumer_group_id",
-            "is_simple",
-            "partition_assignor",
-            "state",
-            "type",
-            "is_mixed_consumer_group",
-            "coordinator",
-            "consumers",
-            "lag_summary"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "consumer_group_id": {
-              "type": "string"
-            },
-            "is_simple": {
-              "type": "boolean"
-            },
-            "partition_assignor": {
-              "type": "string"
-            },
-            "state": {
-              "type": "string",
-              "description": "UNKNOWN, PREPARING_REBALANCE, COMPLETING_REBALANCE, STABLE, DEAD or EMPTY."
-            },
-            "type": {
-              "type": "string",
-              "description": "CLASSIC, CONSUMER or UNKNOWN."
-            },
-            "is_mixed_consumer_group": {
-              "type": "boolean",
-              "description": "Always false: Kafka does not report it through this API."
-            },
-            "coordinator": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "consumers": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "lag_summary": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3ConsumerGroup#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -12442,6 +5695,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id',
     schema: {
       "operationId": "deleteConsumerGroupV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -12463,142 +5719,33 @@ export const routes = {
       },
       "response": {
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
+    },
+    config: {
+      "x-kosha-extension": true
     }
   },
   listConsumersV3: {
@@ -12606,6 +5753,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers',
     schema: {
       "operationId": "listConsumersV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -12627,226 +5777,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "consumer_group_id",
-                  "consumer_id",
-                  "client_id",
-                  "assignments"
-                ],
-                "properties": {
-                  "kind": {
-                    "type": "string"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "consumer_group_id": {
-                    "type": "string"
-                  },
-                  "consumer_id": {
-                    "type": "string"
-                  },
-                  "instance_id": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "client_id": {
-                    "type": "string"
-                  },
-                  "assignments": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3ConsumerList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -12856,6 +5808,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id',
     schema: {
       "operationId": "getConsumerV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -12883,191 +5838,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "consumer_group_id",
-            "consumer_id",
-            "client_id",
-            "assignments"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "consumer_group_id": {
-              "type": "string"
-            },
-            "consumer_id": {
-              "type": "string"
-            },
-            "instance_id": {
-              "type": [
-                "string",
-                "null"
-              ]
-            },
-            "client_id": {
-              "type": "string"
-            },
-            "assignments": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3Consumer#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -13077,6 +5869,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments',
     schema: {
       "operationId": "listConsumerAssignmentsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -13104,238 +5899,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "consumer_group_id",
-                  "consumer_id",
-                  "topic_name",
-                  "partition_id",
-                  "partition",
-                  "lag"
-                ],
-                "properties": {
-                  "kind": {
-                    "type": "string"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "consumer_group_id": {
-                    "type": "string"
-                  },
-                  "consumer_id": {
-                    "type": "string"
-                  },
-                  "topic_name": {
-                    "type": "string"
-                  },
-                  "partition_id": {
-                    "type": "integer"
-                  },
-                  "partition": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  },
-                  "lag": {
-                    "type": "object",
-                    "required": [
-                      "related"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "related": {
-                        "type": "string",
-                        "description": "Absolute URL of the related resource."
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3ConsumerAssignmentList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -13345,6 +5930,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments/:topic_name/partitions/:partition_id',
     schema: {
       "operationId": "getConsumerAssignmentV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -13385,203 +5973,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "consumer_group_id",
-            "consumer_id",
-            "topic_name",
-            "partition_id",
-            "partition",
-            "lag"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "consumer_group_id": {
-              "type": "string"
-            },
-            "consumer_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "partition_id": {
-              "type": "integer"
-            },
-            "partition": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "lag": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3ConsumerAssignment#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -13591,6 +6004,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags',
     schema: {
       "operationId": "listConsumerLagsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -13612,237 +6028,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "consumer_group_id",
-                  "topic_name",
-                  "partition_id",
-                  "current_offset",
-                  "log_end_offset",
-                  "lag",
-                  "consumer_id",
-                  "client_id"
-                ],
-                "properties": {
-                  "kind": {
-                    "type": "string"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "consumer_group_id": {
-                    "type": "string"
-                  },
-                  "topic_name": {
-                    "type": "string"
-                  },
-                  "partition_id": {
-                    "type": "integer"
-                  },
-                  "current_offset": {
-                    "type": "integer",
-                    "description": "The group's committed offset."
-                  },
-                  "log_end_offset": {
-                    "type": "integer",
-                    "description": "The offset the next record of the partition will get."
-                  },
-                  "lag": {
-                    "type": "integer",
-                    "description": "log_end_offset - current_offset."
-                  },
-                  "consumer_id": {
-                    "type": "string",
-                    "description": "The member the partition is assigned to; empty when none is."
-                  },
-                  "instance_id": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "client_id": {
-                    "type": "string",
-                    "description": "That member's client id; empty when none is."
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3ConsumerLagList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -13852,6 +6059,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags/:topic_name/partitions/:partition_id',
     schema: {
       "operationId": "getConsumerLagV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -13886,202 +6096,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "consumer_group_id",
-            "topic_name",
-            "partition_id",
-            "current_offset",
-            "log_end_offset",
-            "lag",
-            "consumer_id",
-            "client_id"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "consumer_group_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "partition_id": {
-              "type": "integer"
-            },
-            "current_offset": {
-              "type": "integer",
-              "description": "The group's committed offset."
-            },
-            "log_end_offset": {
-              "type": "integer",
-              "description": "The offset the next record of the partition will get."
-            },
-            "lag": {
-              "type": "integer",
-              "description": "log_end_offset - current_offset."
-            },
-            "consumer_id": {
-              "type": "string",
-              "description": "The member the partition is assigned to; empty when none is."
-            },
-            "instance_id": {
-              "type": [
-                "string",
-                "null"
-              ]
-            },
-            "client_id": {
-              "type": "string",
-              "description": "That member's client id; empty when none is."
-            }
-          }
+          "$ref": "V3ConsumerLag#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -14091,6 +6127,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary',
     schema: {
       "operationId": "getConsumerGroupLagSummaryV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -14112,221 +6151,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "consumer_group_id",
-            "max_lag_consumer_id",
-            "max_lag_client_id",
-            "max_lag_topic_name",
-            "max_lag_partition_id",
-            "max_lag",
-            "total_lag",
-            "max_lag_consumer",
-            "max_lag_partition"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "consumer_group_id": {
-              "type": "string"
-            },
-            "max_lag_consumer_id": {
-              "type": "string"
-            },
-            "max_lag_instance_id": {
-              "type": [
-                "string",
-                "null"
-              ]
-            },
-            "max_lag_client_id": {
-              "type": "string"
-            },
-            "max_lag_topic_name": {
-              "type": "string"
-            },
-            "max_lag_partition_id": {
-              "type": "integer"
-            },
-            "max_lag": {
-              "type": "integer"
-            },
-            "total_lag": {
-              "type": "integer"
-            },
-            "max_lag_consumer": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            },
-            "max_lag_partition": {
-              "type": "object",
-              "required": [
-                "related"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "related": {
-                  "type": "string",
-                  "description": "Absolute URL of the related resource."
-                }
-              }
-            }
-          }
+          "$ref": "V3ConsumerGroupLagSummary#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -14336,6 +6182,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/offsets::reset',
     schema: {
       "operationId": "resetConsumerGroupOffsetsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -14356,305 +6205,43 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "strategy"
-        ],
-        "description": "Where to move the group's committed offsets. EARLIEST, LATEST and TIMESTAMP apply to every partition of each topic in `topics`; OFFSETS sets the given offset of each listed partition.",
-        "properties": {
-          "strategy": {
-            "type": "string",
-            "enum": [
-              "EARLIEST",
-              "LATEST",
-              "TIMESTAMP",
-              "OFFSETS"
-            ]
-          },
-          "topics": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-              "type": "string",
-              "minLength": 1,
-              "maxLength": 249
-            },
-            "description": "The topics to reset (EARLIEST, LATEST, TIMESTAMP)."
-          },
-          "timestamp": {
-            "type": [
-              "string",
-              "integer"
-            ],
-            "description": "TIMESTAMP: an ISO 8601 date-time or milliseconds since the epoch. Each partition goes to its first record at or after it; to its end when none is."
-          },
-          "offsets": {
-            "type": "array",
-            "minItems": 1,
-            "description": "OFFSETS: the offset of each partition, between its first stored offset and its end.",
-            "items": {
-              "type": "object",
-              "required": [
-                "topic_name",
-                "partition_id",
-                "offset"
-              ],
-              "properties": {
-                "topic_name": {
-                  "type": "string",
-                  "minLength": 1,
-                  "maxLength": 249
-                },
-                "partition_id": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "offset": {
-                  "type": "integer",
-                  "minimum": 0
-                }
-              }
-            }
-          },
-          "dry_run": {
-            "type": "boolean",
-            "default": false,
-            "description": "true: answer the offsets that would be set, set nothing."
-          }
-        }
+        "$ref": "V3ResetOffsetsRequest#"
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "consumer_group_id",
-            "dry_run",
-            "data"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "consumer_group_id": {
-              "type": "string"
-            },
-            "dry_run": {
-              "type": "boolean",
-              "description": "true: nothing was set."
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "topic_name",
-                  "partition_id",
-                  "previous_offset",
-                  "offset"
-                ],
-                "properties": {
-                  "topic_name": {
-                    "type": "string"
-                  },
-                  "partition_id": {
-                    "type": "integer"
-                  },
-                  "previous_offset": {
-                    "type": [
-                      "integer",
-                      "null"
-                    ],
-                    "description": "The committed offset before; null when the group had none."
-                  },
-                  "offset": {
-                    "type": "integer",
-                    "description": "The committed offset after (or, dry run, that would be)."
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3ResetOffsets#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "409": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
+    },
+    config: {
+      "x-kosha-extension": true
     }
   },
   listAclsV3: {
@@ -14662,6 +6249,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/acls',
     schema: {
       "operationId": "listAclsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -14710,222 +6300,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "data"
-          ],
-          "properties": {
-            "kind": {
-              "type": "string"
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string"
-                },
-                "next": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Always null: every list is one page."
-                }
-              }
-            },
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "resource_type",
-                  "resource_name",
-                  "pattern_type",
-                  "principal",
-                  "host",
-                  "operation",
-                  "permission"
-                ],
-                "properties": {
-                  "kind": {
-                    "type": "string"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "resource_type": {
-                    "type": "string"
-                  },
-                  "resource_name": {
-                    "type": "string"
-                  },
-                  "pattern_type": {
-                    "type": "string"
-                  },
-                  "principal": {
-                    "type": "string"
-                  },
-                  "host": {
-                    "type": "string"
-                  },
-                  "operation": {
-                    "type": "string"
-                  },
-                  "permission": {
-                    "type": "string"
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3AclList#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -14935,6 +6331,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/acls',
     schema: {
       "operationId": "createAclV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -14949,183 +6348,32 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "resource_type",
-          "resource_name",
-          "pattern_type",
-          "principal",
-          "host",
-          "operation",
-          "permission"
-        ],
-        "properties": {
-          "resource_type": {
-            "type": "string",
-            "description": "TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID or DELEGATION_TOKEN."
-          },
-          "resource_name": {
-            "type": "string",
-            "description": "The resource's name (or prefix, with pattern_type PREFIXED; '*' for all); kafka-cluster for CLUSTER."
-          },
-          "pattern_type": {
-            "type": "string",
-            "description": "LITERAL or PREFIXED."
-          },
-          "principal": {
-            "type": "string",
-            "description": "Type:name, e.g. 'User:alice'."
-          },
-          "host": {
-            "type": "string",
-            "description": "A client host, or '*' for any."
-          },
-          "operation": {
-            "type": "string",
-            "description": "ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS or IDEMPOTENT_WRITE."
-          },
-          "permission": {
-            "type": "string",
-            "description": "ALLOW or DENY."
-          }
-        }
+        "$ref": "V3CreateAclRequest#"
       },
       "response": {
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -15135,6 +6383,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/acls',
     schema: {
       "operationId": "deleteAclsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -15189,198 +6440,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "data"
-          ],
-          "properties": {
-            "data": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "kind",
-                  "metadata",
-                  "cluster_id",
-                  "resource_type",
-                  "resource_name",
-                  "pattern_type",
-                  "principal",
-                  "host",
-                  "operation",
-                  "permission"
-                ],
-                "properties": {
-                  "kind": {
-                    "type": "string"
-                  },
-                  "metadata": {
-                    "type": "object",
-                    "required": [
-                      "self"
-                    ],
-                    "additionalProperties": false,
-                    "properties": {
-                      "self": {
-                        "type": "string",
-                        "description": "Absolute URL of this resource."
-                      },
-                      "resource_name": {
-                        "type": [
-                          "string",
-                          "null"
-                        ],
-                        "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                      }
-                    }
-                  },
-                  "cluster_id": {
-                    "type": "string"
-                  },
-                  "resource_type": {
-                    "type": "string"
-                  },
-                  "resource_name": {
-                    "type": "string"
-                  },
-                  "pattern_type": {
-                    "type": "string"
-                  },
-                  "principal": {
-                    "type": "string"
-                  },
-                  "host": {
-                    "type": "string"
-                  },
-                  "operation": {
-                    "type": "string"
-                  },
-                  "permission": {
-                    "type": "string"
-                  }
-                }
-              }
-            }
-          }
+          "$ref": "V3DeletedAcls#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -15390,6 +6471,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/acls::batch',
     schema: {
       "operationId": "createAclsBatchV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -15404,195 +6488,32 @@ export const routes = {
         ]
       },
       "body": {
-        "type": "object",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-              "type": "object",
-              "required": [
-                "resource_type",
-                "resource_name",
-                "pattern_type",
-                "principal",
-                "host",
-                "operation",
-                "permission"
-              ],
-              "properties": {
-                "resource_type": {
-                  "type": "string",
-                  "description": "TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID or DELEGATION_TOKEN."
-                },
-                "resource_name": {
-                  "type": "string",
-                  "description": "The resource's name (or prefix, with pattern_type PREFIXED; '*' for all); kafka-cluster for CLUSTER."
-                },
-                "pattern_type": {
-                  "type": "string",
-                  "description": "LITERAL or PREFIXED."
-                },
-                "principal": {
-                  "type": "string",
-                  "description": "Type:name, e.g. 'User:alice'."
-                },
-                "host": {
-                  "type": "string",
-                  "description": "A client host, or '*' for any."
-                },
-                "operation": {
-                  "type": "string",
-                  "description": "ALL, READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS or IDEMPOTENT_WRITE."
-                },
-                "permission": {
-                  "type": "string",
-                  "description": "ALLOW or DENY."
-                }
-              }
-            }
-          }
-        }
+        "$ref": "V3CreateAclBatchRequest#"
       },
       "response": {
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "415": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -15602,6 +6523,9 @@ export const routes = {
     url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/offset',
     schema: {
       "operationId": "getPartitionOffsetsV3",
+      "tags": [
+        "confluent-v3"
+      ],
       "params": {
         "type": "object",
         "properties": {
@@ -15641,179 +6565,28 @@ export const routes = {
       },
       "response": {
         "200": {
-          "type": "object",
-          "required": [
-            "kind",
-            "metadata",
-            "cluster_id",
-            "topic_name",
-            "partition_id",
-            "earliest_offset",
-            "latest_offset"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "kind": {
-              "type": "string",
-              "enum": [
-                "KafkaPartitionWithOffsets"
-              ]
-            },
-            "metadata": {
-              "type": "object",
-              "required": [
-                "self"
-              ],
-              "additionalProperties": false,
-              "properties": {
-                "self": {
-                  "type": "string",
-                  "description": "Absolute URL of this resource."
-                },
-                "resource_name": {
-                  "type": [
-                    "string",
-                    "null"
-                  ],
-                  "description": "Confluent resource name, e.g. crn:///kafka=<cluster_id>/topic=<topic_name>."
-                }
-              }
-            },
-            "cluster_id": {
-              "type": "string"
-            },
-            "topic_name": {
-              "type": "string"
-            },
-            "partition_id": {
-              "type": "integer"
-            },
-            "earliest_offset": {
-              "type": "integer"
-            },
-            "latest_offset": {
-              "type": "integer"
-            }
-          }
+          "$ref": "V3PartitionOffsets#"
         },
         "400": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "401": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "403": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "404": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "500": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "503": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         },
         "504": {
-          "type": "object",
-          "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
-          "required": [
-            "error_code",
-            "message"
-          ],
-          "additionalProperties": false,
-          "properties": {
-            "error_code": {
-              "type": "integer"
-            },
-            "message": {
-              "type": "string"
-            }
-          }
+          "$ref": "V3Error#"
         }
       }
     }
@@ -16119,3 +6892,21 @@ export interface RouteTypes {
 }
 
 export type OperationId = keyof RouteTypes
+
+/** Per tag of openapi.json: the operationIds of its operations. */
+export interface OperationsByTag {
+  'topics': 'createTopic' | 'deleteTopic'
+  'produce': 'produceRecord'
+  'metadata': 'describeResource' | 'getTopicMetadata'
+  'consumers': 'createConsumer' | 'deleteConsumer' | 'subscribeConsumer' | 'consumeRecord'
+  'operations': 'getLiveness' | 'getReadiness'
+  'confluent-v2': 'listTopicsV2' | 'getTopicV2' | 'produceToTopicV2' | 'listPartitionsV2' | 'getPartitionV2' | 'produceToPartitionV2' | 'getPartitionOffsetsV2' | 'listBrokersV2' | 'createConsumerInstanceV2' | 'deleteConsumerInstanceV2' | 'getSubscriptionV2' | 'subscribeV2' | 'unsubscribeV2' | 'getAssignmentsV2' | 'assignPartitionsV2' | 'seekV2' | 'seekToBeginningV2' | 'seekToEndV2' | 'getCommittedOffsetsV2' | 'commitOffsetsV2' | 'getRecordsV2'
+  'confluent-v3': 'produceRecordV3' | 'produceRecordsBatchV3' | 'listClustersV3' | 'getClusterV3' | 'listBrokersV3' | 'getBrokerV3' | 'listBrokerConfigsV3' | 'getBrokerConfigV3' | 'listTopicsV3' | 'createTopicV3' | 'getTopicV3' | 'deleteTopicV3' | 'updatePartitionCountTopicV3' | 'listTopicConfigsV3' | 'alterTopicConfigBatchV3' | 'getTopicConfigV3' | 'updateTopicConfigV3' | 'deleteTopicConfigV3' | 'listPartitionsV3' | 'getPartitionV3' | 'listConsumerGroupsV3' | 'getConsumerGroupV3' | 'deleteConsumerGroupV3' | 'listConsumersV3' | 'getConsumerV3' | 'listConsumerAssignmentsV3' | 'getConsumerAssignmentV3' | 'listConsumerLagsV3' | 'getConsumerLagV3' | 'getConsumerGroupLagSummaryV3' | 'resetConsumerGroupOffsetsV3' | 'listAclsV3' | 'createAclV3' | 'deleteAclsV3' | 'createAclsBatchV3' | 'getPartitionOffsetsV3'
+}
+
+declare module 'fastify' {
+  /** The x- keys of openapi.json's operations, which their routes carry as config. */
+  interface FastifyContextConfig {
+    'x-kosha-extension'?: boolean
+  }
+}

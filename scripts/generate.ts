@@ -1,7 +1,10 @@
 // openapi.json -> generated/: the only writer of that folder.
 //   generated/openapi.ts  the types of every path, operation and schema (openapi-typescript)
-//   generated/routes.ts   per operationId: method, Fastify URL and the JSON schemas of params, querystring, body
-//                         and responses (every $ref inlined), plus the Fastify route generic that types its handler
+//   generated/routes.ts   `schemas`: every component of openapi.json that a route uses, once, with `$id: 'Name'`;
+//                         per operationId: method, Fastify URL, the route schema (tags, params, querystring, body and
+//                         responses, whose component $refs read `{ $ref: 'Name#' }`) and the operation's x- keys as
+//                         `config`; the Fastify route generic that types each handler; the operationIds of each tag.
+//                         app.ts gives `schemas` to its Ajv instances and to fastify.addSchema (the serializer).
 // `--check` writes nothing and fails when generated/ is not what openapi.json makes (CI runs it).
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import path from 'node:path'
@@ -12,41 +15,92 @@ type JsonObject = { [key: string]: Json }
 interface Parameter { name: string, in: string, required?: boolean, description?: string, schema: JsonObject }
 interface Operation {
   operationId: string
+  tags?: string[]
   parameters?: Parameter[]
   requestBody?: { required?: boolean, content: Record<string, { schema: JsonObject }> }
   responses: Record<string, { content?: Record<string, { schema: JsonObject }> }>
+  [key: `x-${string}`]: Json
 }
 
 const root = path.resolve(__dirname, '..')
 const outDir = path.join(root, 'generated')
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const
+const COMPONENT = '#/components/schemas/'
 // Keywords of OpenAPI that are annotations only; Ajv's strict mode would reject them in a route schema.
 const DROP = new Set(['example', 'examples', 'xml', 'externalDocs', 'deprecated', 'discriminator'])
+// Keywords whose value maps names (of properties, of definitions) to schemas: those names are not keywords.
+const NAMES = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas'])
+// Keywords that only describe. Beside a $ref they are kept by copying the component's own keywords next to them
+// (its $refs stay $refs): Ajv reports a failed `pattern` with the schema that holds it (parentSchema), and the error
+// handler answers with that schema's description, so a description next to a bare $ref would never be read.
+const ANNOTATIONS = new Set(['description', 'title'])
 
 function isObject (value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function inline (value: Json, components: JsonObject): Json {
-  if (Array.isArray(value)) return value.map((v) => inline(v, components))
+/** `Name` of a `#/components/schemas/Name` reference, whose component exists. */
+function componentName (ref: string, components: JsonObject): string {
+  const name = ref.startsWith(COMPONENT) ? ref.slice(COMPONENT.length) : undefined
+  if (name === undefined || !isObject(components[name])) throw new Error(`openapi.json: unresolved $ref ${ref}`)
+  return name
+}
+
+/**
+ * An OpenAPI schema as the JSON schema of a generated route or shared schema: the annotations of DROP removed and
+ * every `#/components/schemas/Name` reference written `Name#` (the $id of that component in `schemas`), whose name is
+ * added to `used`.
+ */
+function convert (value: Json, components: JsonObject, used: Set<string>): Json {
+  if (Array.isArray(value)) return value.map((v) => convert(v, components, used))
   if (!isObject(value)) return value
   const ref = value.$ref
   if (typeof ref === 'string') {
-    const name = ref.replace('#/components/schemas/', '')
-    const target = components[name]
-    if (!isObject(target)) throw new Error(`openapi.json: unresolved $ref ${ref}`)
-    return inline(target, components)
+    const name = componentName(ref, components)
+    const beside = Object.entries(value).filter(([k]) => k !== '$ref' && !DROP.has(k))
+    // The schema that holds the keywords: through components that are only a $ref to another (an alias).
+    let target = components[name] as JsonObject
+    for (const aliases = new Set([name]); typeof target.$ref === 'string' && Object.keys(target).length === 1;) {
+      const next = componentName(target.$ref, components)
+      if (aliases.has(next)) break
+      aliases.add(next)
+      target = components[next] as JsonObject
+    }
+    if (beside.length > 0 && beside.every(([k]) => ANNOTATIONS.has(k)) && typeof target.$ref !== 'string') {
+      return { ...(convert(target, components, used) as JsonObject), ...(convert(Object.fromEntries(beside), components, used) as JsonObject) }
+    }
+    used.add(name)
+    if (beside.length === 0) return { $ref: `${name}#` }
+    return { allOf: [{ $ref: `${name}#` }], ...(convert(Object.fromEntries(beside), components, used) as JsonObject) }
   }
   const out: JsonObject = {}
-  for (const [k, v] of Object.entries(value)) if (!DROP.has(k)) out[k] = inline(v, components)
+  for (const [k, v] of Object.entries(value)) {
+    if (DROP.has(k)) continue
+    out[k] = NAMES.has(k) && isObject(v)
+      ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, convert(s, components, used)]))
+      : convert(v, components, used)
+  }
   return out
 }
 
-function parametersSchema (parameters: Parameter[], where: string, components: JsonObject): JsonObject | undefined {
+/** The shared schemas: every component in `used` and every component those use, in openapi.json's order. */
+function sharedSchemas (components: JsonObject, used: Set<string>): JsonObject[] {
+  const converted = new Map<string, JsonObject>()
+  for (let pending = [...used]; pending.length > 0; pending = [...used].filter((name) => !converted.has(name))) {
+    for (const name of pending) {
+      const schema = convert(components[name] as JsonObject, components, used) as JsonObject
+      // A component that is only a $ref: its $id must not stand beside that $ref.
+      converted.set(name, typeof schema.$ref === 'string' ? { allOf: [schema] } : schema)
+    }
+  }
+  return Object.keys(components).filter((name) => converted.has(name)).map((name) => ({ $id: name, ...converted.get(name) }))
+}
+
+function parametersSchema (parameters: Parameter[], where: string, components: JsonObject, used: Set<string>): JsonObject | undefined {
   const own = parameters.filter((p) => p.in === where)
   if (own.length === 0) return undefined
   const properties: JsonObject = {}
-  for (const p of own) properties[p.name] = inline({ ...p.schema, ...(p.description ? { description: p.description } : {}) }, components)
+  for (const p of own) properties[p.name] = convert({ ...p.schema, ...(p.description ? { description: p.description } : {}) }, components, used)
   const required = own.filter((p) => p.required).map((p) => p.name)
   return { type: 'object', properties, ...(required.length ? { required } : {}) }
 }
@@ -58,23 +112,35 @@ export function jsonMediaType (content: Record<string, unknown> | undefined): st
   return Object.keys(content).find((type) => /[/+]json$/.test(type))
 }
 
-function routeSchema (op: Operation, components: JsonObject): JsonObject {
+function routeSchema (op: Operation, components: JsonObject, used: Set<string>): JsonObject {
   const schema: JsonObject = { operationId: op.operationId }
-  const params = parametersSchema(op.parameters ?? [], 'path', components)
-  const querystring = parametersSchema(op.parameters ?? [], 'query', components)
+  if (op.tags?.length) schema.tags = op.tags
+  const params = parametersSchema(op.parameters ?? [], 'path', components, used)
+  const querystring = parametersSchema(op.parameters ?? [], 'query', components, used)
   if (params) schema.params = params
   if (querystring) schema.querystring = querystring
   const bodyType = jsonMediaType(op.requestBody?.content)
   const body = bodyType ? op.requestBody?.content[bodyType]?.schema : undefined
-  if (body) schema.body = inline(body, components)
+  if (body) schema.body = convert(body, components, used)
   const response: JsonObject = {}
   for (const [status, res] of Object.entries(op.responses)) {
     const type = jsonMediaType(res.content)
     const json = type ? res.content?.[type]?.schema : undefined
-    if (json) response[status] = inline(json, components)
+    if (json) response[status] = convert(json, components, used)
   }
   schema.response = response
   return schema
+}
+
+/** The TypeScript type of a JSON value, as far as its kind says. */
+function tsType (value: Json): string {
+  if (value === null) return 'null'
+  return ['boolean', 'number', 'string'].includes(typeof value) ? typeof value : 'unknown'
+}
+
+/** JSON, indented for a place `indent` deep in the generated file. */
+function literal (value: Json, indent: string): string {
+  return JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`)
 }
 
 async function generate (): Promise<Map<string, string>> {
@@ -83,8 +149,12 @@ async function generate (): Promise<Map<string, string>> {
   const { default: openapiTS, astToString } = await import('openapi-typescript')
   const types = astToString(await openapiTS(doc as never, { alphabetize: false }))
 
+  const used = new Set<string>()
   const routes: string[] = []
   const routeTypes: string[] = []
+  // The tags in the order openapi.json lists them, then any other an operation names.
+  const extensionTypes = new Map<string, Set<string>>()
+  const byTag = new Map<string, string[]>((Array.isArray(doc.tags) ? doc.tags : []).flatMap((t) => isObject(t) && typeof t.name === 'string' ? [[t.name, []]] : []))
   const seen = new Set<string>()
   for (const [url, item] of Object.entries(doc.paths as unknown as Record<string, Record<string, Operation>>)) {
     for (const method of METHODS) {
@@ -92,9 +162,13 @@ async function generate (): Promise<Map<string, string>> {
       if (!op) continue
       if (seen.has(op.operationId)) throw new Error(`openapi.json: operationId ${op.operationId} is not unique`)
       seen.add(op.operationId)
+      for (const tag of op.tags ?? []) byTag.set(tag, [...(byTag.get(tag) ?? []), op.operationId])
       // Fastify reads ":" as the start of a parameter; a literal one (Confluent's ".../records:batch") is "::".
       const fastifyUrl = url.replace(/:/g, '::').replace(/\{([^}]+)\}/g, ':$1')
-      routes.push(`  ${op.operationId}: {\n    method: '${method.toUpperCase()}',\n    url: '${fastifyUrl}',\n    schema: ${JSON.stringify(routeSchema(op, components), null, 2).replace(/\n/g, '\n    ')}\n  }`)
+      const extensions = Object.entries(op).filter(([k]) => k.startsWith('x-'))
+      for (const [k, v] of extensions) extensionTypes.set(k, (extensionTypes.get(k) ?? new Set()).add(tsType(v)))
+      const config = extensions.length ? `,\n    config: ${literal(Object.fromEntries(extensions) as JsonObject, '    ')}` : ''
+      routes.push(`  ${op.operationId}: {\n    method: '${method.toUpperCase()}',\n    url: '${fastifyUrl}',\n    schema: ${literal(routeSchema(op, components, used), '    ')}${config}\n  }`)
       const statuses = Object.keys(op.responses)
       const reply = statuses.map((s) => {
         const type = jsonMediaType(op.responses[s]?.content)
@@ -112,12 +186,37 @@ async function generate (): Promise<Map<string, string>> {
       routeTypes.push(`  ${op.operationId}: {\n    ${parts.join('\n    ')}\n  }`)
     }
   }
+  const shared = sharedSchemas(components, used).map((schema) => `  ${literal(schema, '  ')}`)
+  // Fastify types a route's config as FastifyContextConfig; the x- keys are declared there, so that they type-check.
+  const contextConfig = extensionTypes.size === 0
+    ? ''
+    : `
+declare module 'fastify' {
+  /** The x- keys of openapi.json's operations, which their routes carry as config. */
+  interface FastifyContextConfig {
+${[...extensionTypes].map(([k, types]) => `    '${k}'?: ${types.has('unknown') ? 'unknown' : [...types].join(' | ')}`).join('\n')}
+  }
+}
+`
+  const tags = [...byTag].filter(([, ids]) => ids.length > 0).map(([tag, ids]) => `  '${tag}': ${ids.map((id) => `'${id}'`).join(' | ')}`)
 
   const header = '// Generated by scripts/generate.ts from openapi.json. Do not edit: run `npm run generate`.\n'
   const routesTs = `${header}/* eslint-disable */
 import type { operations } from './openapi'
 
-/** Per operationId: the method, the Fastify URL and the route schema, every $ref of openapi.json inlined. */
+/**
+ * The components of openapi.json that the route schemas use, each once, with \`$id: 'Name'\`: a route schema refers
+ * to one as \`{ $ref: 'Name#' }\`. Every Ajv instance that compiles a route schema, and fastify.addSchema (for the
+ * response serializer), must have them all.
+ */
+export const schemas = [
+${shared.join(',\n')}
+] as const
+
+/**
+ * Per operationId: the method, the Fastify URL, the route schema (with the operation's tags; components as $refs
+ * to \`schemas\`) and, if the operation has x- keys, those as the route's config.
+ */
 export const routes = {
 ${routes.join(',\n')}
 } as const
@@ -128,7 +227,12 @@ ${routeTypes.join('\n')}
 }
 
 export type OperationId = keyof RouteTypes
-`
+
+/** Per tag of openapi.json: the operationIds of its operations. */
+export interface OperationsByTag {
+${tags.join('\n')}
+}
+${contextConfig}`
   return new Map([
     ['openapi.ts', `${header}/* eslint-disable */\n${types}`],
     ['routes.ts', routesTs]

@@ -15,7 +15,7 @@
 import { PassThrough, Readable } from 'node:stream'
 import Ajv, { type ValidateFunction } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { routes, type RouteTypes } from '../../generated/routes'
+import { routes, schemas, type RouteTypes } from '../../generated/routes'
 import type { Delivery, OutgoingRecord, Outcome } from '../../kafka/produce'
 import { BadRecordError, BodyTooLargeError, InternalError, InvalidPayloadError, KoshaError } from '../../lib/errors'
 import { confluentError, publicMessage } from '../../plugins/error-handler'
@@ -341,7 +341,7 @@ export default async function v3RecordRoutes (fastify: FastifyInstance): Promise
     stream.removeAllContentTypeParsers()
     stream.addContentTypeParser('application/json', (_request, body, done) => { done(null, body) })
     const { body: recordSchema, ...schema } = routes.produceRecordV3.schema
-    const validate = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, strict: false }).compile(recordSchema)
+    const validate = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, strict: false }).addSchema([...schemas]).compile(recordSchema)
     stream.route<{ Params: Params }>({
       ...routes.produceRecordV3,
       schema,
