@@ -3,7 +3,8 @@
 // disconnect, exit 0.
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
-import app, { serverOptions } from './app'
+import app from './app'
+import { serverOptions } from './server-options'
 import { ConfigError, loadConfig, type Config } from './lib/config'
 
 async function main (): Promise<void> {

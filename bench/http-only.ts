@@ -1,9 +1,12 @@
 // The HTTP-only reference arm: the service's own HTTP layer and v2 produce route, with the producer replaced by an
 // immediate answer, so the benchmark shows what HTTP alone costs. Never a product: it stores nothing.
 import Fastify from 'fastify'
-import { httpLayer, serverOptions } from '../app'
+import { serverOptions } from '../server-options'
+import { httpLayer } from '../http/layer'
+import { errorHandler } from '../http/errors'
+import { registerOperations } from '../http/register'
 import { loadConfig } from '../lib/config'
-import v2ProduceRoutes from '../routes/v2/produce'
+import { produce as v2Produce } from '../routes/v2/produce'
 import { Produce, type Outcome, type RecordSink } from '../kafka/produce'
 
 async function main (): Promise<void> {
@@ -24,7 +27,11 @@ async function main (): Promise<void> {
   }
   const produce = new Produce(sink)
   fastify.decorate('produce', produce)
-  await fastify.register(v2ProduceRoutes)
+  // The v2 produce operations, in a context with the v2 error handler, as routes/v2/index.ts registers them.
+  await fastify.register(async (v2) => {
+    v2.setErrorHandler(errorHandler('v2'))
+    registerOperations(v2, v2Produce)
+  })
   fastify.get('/healthz', async () => ({ status: 'ok' }))
   await fastify.listen({ port: config.port, host: config.host })
   const stop = (): void => { fastify.close().then(() => process.exit(0), () => process.exit(1)) }

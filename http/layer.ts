@@ -3,6 +3,7 @@
 // routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this, without Kafka.
 import Ajv from 'ajv'
 import type { FastifyInstance } from 'fastify'
+import { schemas } from '../generated/routes'
 import type { Config } from '../lib/config'
 import configPlugin from '../plugins/config'
 import metrics from '../plugins/metrics'
@@ -15,9 +16,13 @@ import { errorHandler, notFoundHandler } from './errors'
 const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, allowUnionTypes: true, verbose: true } as const
 const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false })
 const parameterAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' })
+// The components of openapi.json, once each: the route schemas refer to them as { $ref: 'Name#' }.
+for (const ajv of [bodyAjv, parameterAjv]) ajv.addSchema([...schemas])
 
 export async function httpLayer (fastify: FastifyInstance, config: Config): Promise<void> {
   fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : parameterAjv).compile(schema))
+  // The response serializer (fast-json-stringify) resolves the same $refs through Fastify's shared schemas.
+  for (const s of schemas) fastify.addSchema(s)
   // Every body of this API is JSON: anything else is a 415 that says so, not a string that fails validation.
   fastify.removeContentTypeParser('text/plain')
   // Confluent's media types (application/vnd.kafka[.format].v2+json) are JSON; routes read the format from them.

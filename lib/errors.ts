@@ -70,6 +70,11 @@ export class KoshaError extends Error {
   }
 }
 
+/** The same failure (code, status, headers) told with more context; the original is its cause. */
+export function rephrased (error: KoshaError, message: string): KoshaError {
+  return new KoshaError(error.code, message, { cause: error, headers: { ...error.headers } })
+}
+
 // ---- the request itself -------------------------------------------------------------------------------------------
 export class ValidationError extends KoshaError {
   constructor (message: string) { super('KOSHA_VALIDATION_FAILED', message) }

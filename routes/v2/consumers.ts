@@ -1,9 +1,9 @@
 // Confluent REST Proxy v2 consumer instances: /consumers/{group_name}[/instances/{instance}/...], each a session of
 // the consumer engine (kafka/consumers/) in the named group, fetching up to BATCH records a request.
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
 import type { Message } from '@confluentinc/kafka-javascript'
-import { routes, type RouteTypes } from '../../generated/routes'
+import { type RouteTypes } from '../../generated/routes'
+import type { Handlers } from '../../http/register'
 import { IllegalStateError, UnsupportedFormatError } from '../../lib/errors'
 import { link } from '../../lib/links'
 import { headersOf, inFormat, type Format } from '../../kafka/consumers/decode'
@@ -28,136 +28,95 @@ function v2Record (m: Message, format: Format): V2Record {
   }
 }
 
-export default async function v2ConsumerRoutes (fastify: FastifyInstance): Promise<void> {
-  const consumers = fastify.consumers
-
-  fastify.route<RouteTypes['createConsumerInstanceV2']>({
-    ...routes.createConsumerInstanceV2,
-    handler: async (request, reply) => {
-      const body = request.body
-      const group = request.params.group_name
-      const format = body.format ?? 'binary'
-      if (format !== 'binary' && format !== 'json') {
-        throw new UnsupportedFormatError(`The ${format} format needs a schema registry, which this service does not have: use binary or json.`)
-      }
-      const reset = body['auto.offset.reset'] ?? 'latest'
-      const fetchMinBytes = number(body['fetch.min.bytes'])
-      const name = body.name ?? `kosha-${randomUUID()}`
-      await consumers.create({
-        id: { name, group },
-        groupId: group,
-        format,
-        offsetReset: reset === 'earliest' || reset === 'smallest' ? 'earliest' : 'latest',
-        autoCommit: String(body['auto.commit.enable'] ?? 'true') === 'true',
-        requestTimeoutMs: Math.min(number(body['consumer.request.timeout.ms']) ?? 1000, 30_000),
-        ...(fetchMinBytes !== undefined ? { fetchMinBytes } : {})
-      })
-      return reply.type(V2_JSON).code(200).send({ instance_id: name, base_uri: link(request, `/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`) })
+export const consumers = {
+  createConsumerInstanceV2: async (request, reply) => {
+    const body = request.body
+    const group = request.params.group_name
+    const format = body.format ?? 'binary'
+    if (format !== 'binary' && format !== 'json') {
+      throw new UnsupportedFormatError(`The ${format} format needs a schema registry, which this service does not have: use binary or json.`)
     }
-  })
+    const reset = body['auto.offset.reset'] ?? 'latest'
+    const fetchMinBytes = number(body['fetch.min.bytes'])
+    const name = body.name ?? `kosha-${randomUUID()}`
+    await request.server.consumers.create({
+      id: { name, group },
+      groupId: group,
+      format,
+      offsetReset: reset === 'earliest' || reset === 'smallest' ? 'earliest' : 'latest',
+      autoCommit: String(body['auto.commit.enable'] ?? 'true') === 'true',
+      requestTimeoutMs: Math.min(number(body['consumer.request.timeout.ms']) ?? 1000, 30_000),
+      ...(fetchMinBytes !== undefined ? { fetchMinBytes } : {})
+    })
+    return reply.type(V2_JSON).code(200).send({ instance_id: name, base_uri: link(request, `/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`) })
+  },
 
-  fastify.route<RouteTypes['deleteConsumerInstanceV2']>({
-    ...routes.deleteConsumerInstanceV2,
-    handler: async (request, reply) => {
-      await consumers.delete(idOf(request.params))
-      return reply.code(204).send()
-    }
-  })
+  deleteConsumerInstanceV2: async (request, reply) => {
+    await request.server.consumers.delete(idOf(request.params))
+    return reply.code(204).send()
+  },
 
-  fastify.route<RouteTypes['subscribeV2']>({
-    ...routes.subscribeV2,
-    handler: async (request, reply) => {
-      const { topics, topic_pattern: pattern } = request.body
-      if (topics !== undefined && pattern !== undefined) throw new IllegalStateError('Give topics or topic_pattern, not both.')
-      const session = consumers.get(idOf(request.params))
-      if (pattern !== undefined) await session.subscribe({ pattern })
-      else if (topics !== undefined) await session.subscribe({ topics })
-      else throw new IllegalStateError('Give topics or topic_pattern.')
-      return reply.code(204).send()
-    }
-  })
+  subscribeV2: async (request, reply) => {
+    const { topics, topic_pattern: pattern } = request.body
+    if (topics !== undefined && pattern !== undefined) throw new IllegalStateError('Give topics or topic_pattern, not both.')
+    const session = request.server.consumers.get(idOf(request.params))
+    if (pattern !== undefined) await session.subscribe({ pattern })
+    else if (topics !== undefined) await session.subscribe({ topics })
+    else throw new IllegalStateError('Give topics or topic_pattern.')
+    return reply.code(204).send()
+  },
 
-  fastify.route<RouteTypes['getSubscriptionV2']>({
-    ...routes.getSubscriptionV2,
-    handler: async (request, reply) => reply.type(V2_JSON).code(200).send({ topics: [...consumers.get(idOf(request.params)).topics] })
-  })
+  getSubscriptionV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ topics: [...request.server.consumers.get(idOf(request.params)).topics] }),
 
-  fastify.route<RouteTypes['unsubscribeV2']>({
-    ...routes.unsubscribeV2,
-    handler: async (request, reply) => {
-      await consumers.get(idOf(request.params)).unsubscribe()
-      return reply.code(204).send()
-    }
-  })
+  unsubscribeV2: async (request, reply) => {
+    await request.server.consumers.get(idOf(request.params)).unsubscribe()
+    return reply.code(204).send()
+  },
 
-  fastify.route<RouteTypes['assignPartitionsV2']>({
-    ...routes.assignPartitionsV2,
-    handler: async (request, reply) => {
-      await consumers.get(idOf(request.params)).assign(request.body.partitions ?? [])
-      return reply.code(204).send()
-    }
-  })
+  assignPartitionsV2: async (request, reply) => {
+    await request.server.consumers.get(idOf(request.params)).assign(request.body.partitions ?? [])
+    return reply.code(204).send()
+  },
 
-  fastify.route<RouteTypes['getAssignmentsV2']>({
-    ...routes.getAssignmentsV2,
-    handler: async (request, reply) => reply.type(V2_JSON).code(200).send({ partitions: consumers.get(idOf(request.params)).assignments() })
-  })
+  getAssignmentsV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ partitions: request.server.consumers.get(idOf(request.params)).assignments() }),
 
-  fastify.route<RouteTypes['seekV2']>({
-    ...routes.seekV2,
-    handler: async (request, reply) => {
-      const { offsets, timestamps } = request.body
-      await consumers.get(idOf(request.params)).seek({ ...(offsets !== undefined ? { offsets } : {}), ...(timestamps !== undefined ? { timestamps } : {}) })
-      return reply.code(204).send()
-    }
-  })
+  seekV2: async (request, reply) => {
+    const { offsets, timestamps } = request.body
+    await request.server.consumers.get(idOf(request.params)).seek({ ...(offsets !== undefined ? { offsets } : {}), ...(timestamps !== undefined ? { timestamps } : {}) })
+    return reply.code(204).send()
+  },
 
-  fastify.route<RouteTypes['seekToBeginningV2']>({
-    ...routes.seekToBeginningV2,
-    handler: async (request, reply) => {
-      await consumers.get(idOf(request.params)).seekToEdge(request.body.partitions ?? [], 'beginning')
-      return reply.code(204).send()
-    }
-  })
+  seekToBeginningV2: async (request, reply) => {
+    await request.server.consumers.get(idOf(request.params)).seekToEdge(request.body.partitions ?? [], 'beginning')
+    return reply.code(204).send()
+  },
 
-  fastify.route<RouteTypes['seekToEndV2']>({
-    ...routes.seekToEndV2,
-    handler: async (request, reply) => {
-      await consumers.get(idOf(request.params)).seekToEdge(request.body.partitions ?? [], 'end')
-      return reply.code(204).send()
-    }
-  })
+  seekToEndV2: async (request, reply) => {
+    await request.server.consumers.get(idOf(request.params)).seekToEdge(request.body.partitions ?? [], 'end')
+    return reply.code(204).send()
+  },
 
-  fastify.route<RouteTypes['commitOffsetsV2']>({
-    ...routes.commitOffsetsV2,
-    handler: async (request, reply) => {
-      const committed = await consumers.get(idOf(request.params)).commit(request.body?.offsets)
-      return reply.type(V2_JSON).code(200).send({ offsets: committed.map((c) => ({ ...c, metadata: null })) })
-    }
-  })
+  commitOffsetsV2: async (request, reply) => {
+    const committed = await request.server.consumers.get(idOf(request.params)).commit(request.body?.offsets)
+    return reply.type(V2_JSON).code(200).send({ offsets: committed.map((c) => ({ ...c, metadata: null })) })
+  },
 
-  fastify.route<RouteTypes['getCommittedOffsetsV2']>({
-    ...routes.getCommittedOffsetsV2,
-    handler: async (request, reply) => {
-      const committed = await consumers.get(idOf(request.params)).committed()
-      return reply.type(V2_JSON).code(200).send({ offsets: committed.map((c) => ({ ...c, metadata: null })) })
-    }
-  })
+  getCommittedOffsetsV2: async (request, reply) => {
+    const committed = await request.server.consumers.get(idOf(request.params)).committed()
+    return reply.type(V2_JSON).code(200).send({ offsets: committed.map((c) => ({ ...c, metadata: null })) })
+  },
 
-  fastify.route<RouteTypes['getRecordsV2']>({
-    ...routes.getRecordsV2,
-    handler: async (request, reply) => {
-      const session = consumers.get(idOf(request.params))
-      const format = acceptedFormat(request.headers.accept, session.format)
-      if (session.mode === 'none') throw new IllegalStateError('This instance has neither a subscription nor an assignment: subscribe or assign first.')
-      const fetched = await session.fetch({
-        max: BATCH,
-        ...(request.query.timeout !== undefined ? { timeoutMs: request.query.timeout } : {}),
-        ...(request.query.max_bytes !== undefined ? { maxBytes: request.query.max_bytes } : {}),
-        abandoned: () => request.raw.destroyed
-      })
-      settleWhenWritten(reply, fetched)
-      return reply.type(`application/vnd.kafka.${format}.v2+json`).code(200).send(fetched.messages.map((m) => v2Record(m, format)))
-    }
-  })
-}
+  getRecordsV2: async (request, reply) => {
+    const session = request.server.consumers.get(idOf(request.params))
+    const format = acceptedFormat(request.headers.accept, session.format)
+    if (session.mode === 'none') throw new IllegalStateError('This instance has neither a subscription nor an assignment: subscribe or assign first.')
+    const fetched = await session.fetch({
+      max: BATCH,
+      ...(request.query.timeout !== undefined ? { timeoutMs: request.query.timeout } : {}),
+      ...(request.query.max_bytes !== undefined ? { maxBytes: request.query.max_bytes } : {}),
+      abandoned: () => request.raw.destroyed
+    })
+    settleWhenWritten(reply, fetched)
+    return reply.type(`application/vnd.kafka.${format}.v2+json`).code(200).send(fetched.messages.map((m) => v2Record(m, format)))
+  }
+} satisfies Partial<Handlers<'confluent-v2'>>

@@ -1,6 +1,6 @@
 // Confluent REST Proxy v2: topics, partitions, offsets and brokers.
-import type { FastifyInstance } from 'fastify'
-import { routes, type RouteTypes } from '../../generated/routes'
+import { type RouteTypes } from '../../generated/routes'
+import type { Handlers } from '../../http/register'
 import type { PartitionMetadata } from '../../kafka/cluster'
 import { V2_JSON } from './media-types'
 
@@ -13,49 +13,30 @@ export function v2Partition (p: PartitionMetadata): V2Partition {
     replicas: p.replicas.map((broker) => ({ broker, leader: broker === p.leader, in_sync: p.isrs.includes(broker) }))
   }
 }
+export const metadata = {
+  listTopicsV2: async (request, reply) => reply.type(V2_JSON).code(200).send(await request.server.cluster.topicNames()),
 
-export default async function v2MetadataRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.route<RouteTypes['listTopicsV2']>({
-    ...routes.listTopicsV2,
-    handler: async (_request, reply) => reply.type(V2_JSON).code(200).send(await fastify.cluster.topicNames())
-  })
+  getTopicV2: async (request, reply) => {
+    const name = request.params.topic_name
+    const partitions = await request.server.cluster.partitions(name)
+    const configs = Object.fromEntries((await request.server.configs.configs('topic', name)).map((c) => [c.name, c.value]))
+    return reply.type(V2_JSON).code(200).send({ name, configs, partitions: partitions.map(v2Partition) })
+  },
 
-  fastify.route<RouteTypes['getTopicV2']>({
-    ...routes.getTopicV2,
-    handler: async (request, reply) => {
-      const name = request.params.topic_name
-      const partitions = await fastify.cluster.partitions(name)
-      const configs = Object.fromEntries((await fastify.configs.configs('topic', name)).map((c) => [c.name, c.value]))
-      return reply.type(V2_JSON).code(200).send({ name, configs, partitions: partitions.map(v2Partition) })
-    }
-  })
+  listPartitionsV2: async (request, reply) => {
+    const partitions = await request.server.cluster.partitions(request.params.topic_name)
+    return reply.type(V2_JSON).code(200).send(partitions.map(v2Partition))
+  },
 
-  fastify.route<RouteTypes['listPartitionsV2']>({
-    ...routes.listPartitionsV2,
-    handler: async (request, reply) => {
-      const partitions = await fastify.cluster.partitions(request.params.topic_name)
-      return reply.type(V2_JSON).code(200).send(partitions.map(v2Partition))
-    }
-  })
+  getPartitionV2: async (request, reply) => {
+    const p = await request.server.cluster.partition(request.params.topic_name, request.params.partition_id)
+    return reply.type(V2_JSON).code(200).send(v2Partition(p))
+  },
 
-  fastify.route<RouteTypes['getPartitionV2']>({
-    ...routes.getPartitionV2,
-    handler: async (request, reply) => {
-      const p = await fastify.cluster.partition(request.params.topic_name, request.params.partition_id)
-      return reply.type(V2_JSON).code(200).send(v2Partition(p))
-    }
-  })
+  getPartitionOffsetsV2: async (request, reply) => {
+    const w = await request.server.cluster.watermarks(request.params.topic_name, request.params.partition_id)
+    return reply.type(V2_JSON).code(200).send({ beginning_offset: w.low, end_offset: w.high })
+  },
 
-  fastify.route<RouteTypes['getPartitionOffsetsV2']>({
-    ...routes.getPartitionOffsetsV2,
-    handler: async (request, reply) => {
-      const w = await fastify.cluster.watermarks(request.params.topic_name, request.params.partition_id)
-      return reply.type(V2_JSON).code(200).send({ beginning_offset: w.low, end_offset: w.high })
-    }
-  })
-
-  fastify.route<RouteTypes['listBrokersV2']>({
-    ...routes.listBrokersV2,
-    handler: async (_request, reply) => reply.type(V2_JSON).code(200).send({ brokers: await fastify.cluster.brokerIds() })
-  })
-}
+  listBrokersV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ brokers: await request.server.cluster.brokerIds() })
+} satisfies Partial<Handlers<'confluent-v2'>>

@@ -1,6 +1,7 @@
 // Confluent REST Proxy v2 produce: POST /topics/{topic} and /topics/{topic}/partitions/{partition}.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { routes, type RouteTypes } from '../../generated/routes'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { type RouteTypes } from '../../generated/routes'
+import type { Handlers } from '../../http/register'
 import type { OutgoingRecord } from '../../kafka/produce'
 import { InvalidPayloadError, UnsupportedFormatError, type KoshaError } from '../../lib/errors'
 import { BASE64, V2_JSON, embeddedFormat, type Format } from './media-types'
@@ -34,10 +35,10 @@ function toRecords (body: ProduceRequest, format: Format, partition: number | un
   })
 }
 
-async function produce (fastify: FastifyInstance, request: FastifyRequest<{ Params: { topic_name: string, partition_id?: number }, Body: ProduceRequest }>, reply: FastifyReply): Promise<FastifyReply> {
+async function produceRecords (request: FastifyRequest<{ Params: { topic_name: string, partition_id?: number }, Body: ProduceRequest }>, reply: FastifyReply): Promise<FastifyReply> {
   const format = embeddedFormat(request.headers['content-type'])
   const records = toRecords(request.body, format, request.params.partition_id)
-  const outcomes = await fastify.produce.send(request.params.topic_name, records)
+  const outcomes = await request.server.produce.send(request.params.topic_name, records)
   // Confluent answers 200 with per-record errors; a request of which no record was acknowledged is not a success.
   const firstError = outcomes.find((o): o is { ok: false, error: KoshaError } => !o.ok)?.error
   if (firstError && outcomes.every((o) => !o.ok)) throw firstError
@@ -52,13 +53,7 @@ async function produce (fastify: FastifyInstance, request: FastifyRequest<{ Para
   return reply.type(V2_JSON).code(200).send(body)
 }
 
-export default async function v2ProduceRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.route<RouteTypes['produceToTopicV2']>({
-    ...routes.produceToTopicV2,
-    handler: async (request, reply) => await produce(fastify, request, reply)
-  })
-  fastify.route<RouteTypes['produceToPartitionV2']>({
-    ...routes.produceToPartitionV2,
-    handler: async (request, reply) => await produce(fastify, request, reply)
-  })
-}
+export const produce = {
+  produceToTopicV2: async (request, reply) => await produceRecords(request, reply),
+  produceToPartitionV2: async (request, reply) => await produceRecords(request, reply)
+} satisfies Partial<Handlers<'confluent-v2'>>

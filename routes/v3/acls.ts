@@ -1,8 +1,9 @@
 // Confluent REST Proxy v3 ACLs: search (GET), create (POST, and POST acls:batch), delete matching (DELETE), in
 // Confluent's shapes. Kafka work is in kafka/acls.ts (through @platformatic/kafka: librdkafka's binding has no ACLs);
 // this file checks Confluent's names and turns its snake_case fields into the Kafka layer's and back.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { routes, type RouteTypes } from '../../generated/routes'
+import type { FastifyRequest } from 'fastify'
+import { type RouteTypes } from '../../generated/routes'
+import type { Handlers } from '../../http/register'
 import { link } from '../../lib/links'
 import { ValidationError } from '../../lib/errors'
 import type { AclEntry, AclFilter } from '../../kafka/acls'
@@ -88,54 +89,41 @@ function acl (request: FastifyRequest, c: string, e: AclEntry): Acl {
   const query = new URLSearchParams(fields)
   return { kind: 'KafkaAcl', metadata: { self: link(request, `${aclsPath(c)}?${query.toString()}`) }, cluster_id: c, ...fields }
 }
+export const acls = {
+  listAclsV3: async (request, reply) => {
+    const c = request.params.cluster_id
+    const filter = filterOf(request.query)
+    await request.server.cluster.assertCluster(c)
+    const found = await request.server.acls.search(filter)
+    const query = new URLSearchParams(Object.entries(request.query).filter((kv): kv is [string, string] => typeof kv[1] === 'string'))
+    const search = query.size > 0 ? `?${query.toString()}` : ''
+    return reply.code(200).send(collection(request, 'KafkaAclList', `${aclsPath(c)}${search}`, found.map((e) => acl(request, c, e))))
+  },
 
-export default async function v3AclRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.route<RouteTypes['listAclsV3']>({
-    ...routes.listAclsV3,
-    handler: async (request, reply) => {
-      const c = request.params.cluster_id
-      const filter = filterOf(request.query)
-      await fastify.cluster.assertCluster(c)
-      const found = await fastify.acls.search(filter)
-      const query = new URLSearchParams(Object.entries(request.query).filter((kv): kv is [string, string] => typeof kv[1] === 'string'))
-      const search = query.size > 0 ? `?${query.toString()}` : ''
-      return reply.code(200).send(collection(request, 'KafkaAclList', `${aclsPath(c)}${search}`, found.map((e) => acl(request, c, e))))
-    }
-  })
+  createAclV3: async (request, reply) => {
+    const entry = entryOf(request.body, '')
+    await request.server.cluster.assertCluster(request.params.cluster_id)
+    await request.server.acls.create([entry])
+    return reply.code(201).send()
+  },
 
-  fastify.route<RouteTypes['createAclV3']>({
-    ...routes.createAclV3,
-    handler: async (request, reply) => {
-      const entry = entryOf(request.body, '')
-      await fastify.cluster.assertCluster(request.params.cluster_id)
-      await fastify.acls.create([entry])
-      return reply.code(201).send()
-    }
-  })
+  createAclsBatchV3: async (request, reply) => {
+    // All are checked before any is sent.
+    const data = request.body.data
+    const entries = data.map((b, i) => entryOf(b, data.length > 1 ? `data/${i}/` : ''))
+    await request.server.cluster.assertCluster(request.params.cluster_id)
+    await request.server.acls.create(entries)
+    return reply.code(201).send()
+  },
 
-  fastify.route<RouteTypes['createAclsBatchV3']>({
-    ...routes.createAclsBatchV3,
-    handler: async (request, reply) => {
-      // All are checked before any is sent.
-      const data = request.body.data
-      const entries = data.map((b, i) => entryOf(b, data.length > 1 ? `data/${i}/` : ''))
-      await fastify.cluster.assertCluster(request.params.cluster_id)
-      await fastify.acls.create(entries)
-      return reply.code(201).send()
+  deleteAclsV3: async (request, reply) => {
+    const c = request.params.cluster_id
+    for (const field of ['resource_type', 'pattern_type', 'operation', 'permission'] as const) {
+      if (request.query[field] === undefined) throw new ValidationError(`${field} is required to delete ACLs (ANY matches every value).`)
     }
-  })
-
-  fastify.route<RouteTypes['deleteAclsV3']>({
-    ...routes.deleteAclsV3,
-    handler: async (request, reply) => {
-      const c = request.params.cluster_id
-      for (const field of ['resource_type', 'pattern_type', 'operation', 'permission'] as const) {
-        if (request.query[field] === undefined) throw new ValidationError(`${field} is required to delete ACLs (ANY matches every value).`)
-      }
-      const filter = filterOf(request.query)
-      await fastify.cluster.assertCluster(c)
-      const deleted = await fastify.acls.delete(filter)
-      return reply.code(200).send({ data: deleted.map((e) => acl(request, c, e)) })
-    }
-  })
-}
+    const filter = filterOf(request.query)
+    await request.server.cluster.assertCluster(c)
+    const deleted = await request.server.acls.delete(filter)
+    return reply.code(200).send({ data: deleted.map((e) => acl(request, c, e)) })
+  }
+} satisfies Partial<Handlers<'confluent-v3'>>

@@ -1,8 +1,9 @@
 // Confluent REST Proxy v3 consumer groups: groups, their consumers and assignments, lags and the lag summary, in
 // Confluent's resource shapes; and, beyond Confluent, DELETE of a group and POST .../offsets:reset. Kafka work is in
-// kafka/groups.ts (`fastify.consumerGroups`).
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { routes, type RouteTypes } from '../../generated/routes'
+// kafka/groups.ts (`request.server.consumerGroups`).
+import type { FastifyRequest } from 'fastify'
+import { type RouteTypes } from '../../generated/routes'
+import type { Handlers } from '../../http/register'
 import { link } from '../../lib/links'
 import { ResourceNotFoundError, ValidationError } from '../../lib/errors'
 import type { GroupInfo, GroupMember, PartitionLag, ResetSpec } from '../../kafka/groups'
@@ -116,139 +117,104 @@ function resetSpec (body: ResetRequest): ResetSpec {
   return { strategy: body.strategy, topics: body.topics, dryRun }
 }
 
-export default async function v3ConsumerGroupRoutes (fastify: FastifyInstance): Promise<void> {
-  const groups = fastify.consumerGroups
+export const consumerGroups = {
+  listConsumerGroupsV3: async (request, reply) => {
+    const c = request.params.cluster_id
+    await request.server.cluster.assertCluster(c)
+    const all = await request.server.consumerGroups.list()
+    return reply.code(200).send(collection(request, 'KafkaConsumerGroupList', `${clusterPath(c)}/consumer-groups`, all.map((g) => group(request, c, g))))
+  },
 
-  fastify.route<RouteTypes['listConsumerGroupsV3']>({
-    ...routes.listConsumerGroupsV3,
-    handler: async (request, reply) => {
-      const c = request.params.cluster_id
-      await fastify.cluster.assertCluster(c)
-      const all = await groups.list()
-      return reply.code(200).send(collection(request, 'KafkaConsumerGroupList', `${clusterPath(c)}/consumer-groups`, all.map((g) => group(request, c, g))))
-    }
-  })
+  getConsumerGroupV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g } = request.params
+    await request.server.cluster.assertCluster(c)
+    return reply.code(200).send(group(request, c, await request.server.consumerGroups.get(g)))
+  },
 
-  fastify.route<RouteTypes['getConsumerGroupV3']>({
-    ...routes.getConsumerGroupV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g } = request.params
-      await fastify.cluster.assertCluster(c)
-      return reply.code(200).send(group(request, c, await groups.get(g)))
-    }
-  })
+  deleteConsumerGroupV3: async (request, reply) => {
+    await request.server.cluster.assertCluster(request.params.cluster_id)
+    await request.server.consumerGroups.delete(request.params.consumer_group_id)
+    return reply.code(204).send()
+  },
 
-  fastify.route<RouteTypes['deleteConsumerGroupV3']>({
-    ...routes.deleteConsumerGroupV3,
-    handler: async (request, reply) => {
-      await fastify.cluster.assertCluster(request.params.cluster_id)
-      await groups.delete(request.params.consumer_group_id)
-      return reply.code(204).send()
-    }
-  })
+  listConsumersV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g } = request.params
+    await request.server.cluster.assertCluster(c)
+    const info = await request.server.consumerGroups.get(g)
+    return reply.code(200).send(collection(request, 'KafkaConsumerList', `${groupPath(c, g)}/consumers`, info.members.map((m) => consumer(request, c, g, m))))
+  },
 
-  fastify.route<RouteTypes['listConsumersV3']>({
-    ...routes.listConsumersV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g } = request.params
-      await fastify.cluster.assertCluster(c)
-      const info = await groups.get(g)
-      return reply.code(200).send(collection(request, 'KafkaConsumerList', `${groupPath(c, g)}/consumers`, info.members.map((m) => consumer(request, c, g, m))))
-    }
-  })
+  getConsumerV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g, consumer_id: m } = request.params
+    await request.server.cluster.assertCluster(c)
+    return reply.code(200).send(consumer(request, c, g, member(await request.server.consumerGroups.get(g), m)))
+  },
 
-  fastify.route<RouteTypes['getConsumerV3']>({
-    ...routes.getConsumerV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g, consumer_id: m } = request.params
-      await fastify.cluster.assertCluster(c)
-      return reply.code(200).send(consumer(request, c, g, member(await groups.get(g), m)))
-    }
-  })
+  listConsumerAssignmentsV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g, consumer_id: m } = request.params
+    await request.server.cluster.assertCluster(c)
+    const found = member(await request.server.consumerGroups.get(g), m)
+    return reply.code(200).send(collection(request, 'KafkaConsumerAssignmentList', `${consumerPath(c, g, m)}/assignments`,
+      found.assignments.map((a) => assignment(request, c, g, m, a))))
+  },
 
-  fastify.route<RouteTypes['listConsumerAssignmentsV3']>({
-    ...routes.listConsumerAssignmentsV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g, consumer_id: m } = request.params
-      await fastify.cluster.assertCluster(c)
-      const found = member(await groups.get(g), m)
-      return reply.code(200).send(collection(request, 'KafkaConsumerAssignmentList', `${consumerPath(c, g, m)}/assignments`,
-        found.assignments.map((a) => assignment(request, c, g, m, a))))
-    }
-  })
+  getConsumerAssignmentV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g, consumer_id: m, topic_name: t, partition_id: p } = request.params
+    await request.server.cluster.assertCluster(c)
+    const found = member(await request.server.consumerGroups.get(g), m).assignments.find((a) => a.topic === t && a.partition === p)
+    if (!found) throw new ResourceNotFoundError(`Partition ${t}-${p} is not assigned to consumer ${m} of consumer group ${g}.`)
+    return reply.code(200).send(assignment(request, c, g, m, found))
+  },
 
-  fastify.route<RouteTypes['getConsumerAssignmentV3']>({
-    ...routes.getConsumerAssignmentV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g, consumer_id: m, topic_name: t, partition_id: p } = request.params
-      await fastify.cluster.assertCluster(c)
-      const found = member(await groups.get(g), m).assignments.find((a) => a.topic === t && a.partition === p)
-      if (!found) throw new ResourceNotFoundError(`Partition ${t}-${p} is not assigned to consumer ${m} of consumer group ${g}.`)
-      return reply.code(200).send(assignment(request, c, g, m, found))
-    }
-  })
+  listConsumerLagsV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g } = request.params
+    await request.server.cluster.assertCluster(c)
+    const lags = await request.server.consumerGroups.lags(g)
+    return reply.code(200).send(collection(request, 'KafkaConsumerLagList', `${groupPath(c, g)}/lags`, lags.map((l) => lag(request, c, g, l))))
+  },
 
-  fastify.route<RouteTypes['listConsumerLagsV3']>({
-    ...routes.listConsumerLagsV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g } = request.params
-      await fastify.cluster.assertCluster(c)
-      const lags = await groups.lags(g)
-      return reply.code(200).send(collection(request, 'KafkaConsumerLagList', `${groupPath(c, g)}/lags`, lags.map((l) => lag(request, c, g, l))))
-    }
-  })
+  getConsumerLagV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g, topic_name: t, partition_id: p } = request.params
+    await request.server.cluster.assertCluster(c)
+    const found = (await request.server.consumerGroups.lags(g)).find((l) => l.topic === t && l.partition === p)
+    if (!found) throw new ResourceNotFoundError(`Consumer group ${g} has no committed offset on partition ${t}-${p}.`)
+    return reply.code(200).send(lag(request, c, g, found))
+  },
 
-  fastify.route<RouteTypes['getConsumerLagV3']>({
-    ...routes.getConsumerLagV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g, topic_name: t, partition_id: p } = request.params
-      await fastify.cluster.assertCluster(c)
-      const found = (await groups.lags(g)).find((l) => l.topic === t && l.partition === p)
-      if (!found) throw new ResourceNotFoundError(`Consumer group ${g} has no committed offset on partition ${t}-${p}.`)
-      return reply.code(200).send(lag(request, c, g, found))
-    }
-  })
+  getConsumerGroupLagSummaryV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g } = request.params
+    await request.server.cluster.assertCluster(c)
+    const lags = await request.server.consumerGroups.lags(g)
+    const max = lags.reduce<PartitionLag | undefined>((best, l) => (best === undefined || l.lag > best.lag ? l : best), undefined)
+    return reply.code(200).send({
+      kind: 'KafkaConsumerGroupLagSummary',
+      metadata: { self: link(request, `${groupPath(c, g)}/lag-summary`), resource_name: `crn:///kafka=${c}/consumer-group=${g}/lag-summary` },
+      cluster_id: c,
+      consumer_group_id: g,
+      max_lag_consumer_id: max?.consumerId ?? '',
+      max_lag_instance_id: max?.instanceId ?? null,
+      max_lag_client_id: max?.clientId ?? '',
+      max_lag_topic_name: max?.topic ?? '',
+      max_lag_partition_id: max?.partition ?? -1,
+      max_lag: max?.lag ?? 0,
+      total_lag: lags.reduce((sum, l) => sum + l.lag, 0),
+      max_lag_consumer: { related: link(request, consumerPath(c, g, max?.consumerId ?? '')) },
+      max_lag_partition: { related: link(request, partitionPath(c, max?.topic ?? '', max?.partition ?? -1)) }
+    })
+  },
 
-  fastify.route<RouteTypes['getConsumerGroupLagSummaryV3']>({
-    ...routes.getConsumerGroupLagSummaryV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g } = request.params
-      await fastify.cluster.assertCluster(c)
-      const lags = await groups.lags(g)
-      const max = lags.reduce<PartitionLag | undefined>((best, l) => (best === undefined || l.lag > best.lag ? l : best), undefined)
-      return reply.code(200).send({
-        kind: 'KafkaConsumerGroupLagSummary',
-        metadata: { self: link(request, `${groupPath(c, g)}/lag-summary`), resource_name: `crn:///kafka=${c}/consumer-group=${g}/lag-summary` },
-        cluster_id: c,
-        consumer_group_id: g,
-        max_lag_consumer_id: max?.consumerId ?? '',
-        max_lag_instance_id: max?.instanceId ?? null,
-        max_lag_client_id: max?.clientId ?? '',
-        max_lag_topic_name: max?.topic ?? '',
-        max_lag_partition_id: max?.partition ?? -1,
-        max_lag: max?.lag ?? 0,
-        total_lag: lags.reduce((sum, l) => sum + l.lag, 0),
-        max_lag_consumer: { related: link(request, consumerPath(c, g, max?.consumerId ?? '')) },
-        max_lag_partition: { related: link(request, partitionPath(c, max?.topic ?? '', max?.partition ?? -1)) }
-      })
-    }
-  })
-
-  fastify.route<RouteTypes['resetConsumerGroupOffsetsV3']>({
-    ...routes.resetConsumerGroupOffsetsV3,
-    handler: async (request, reply) => {
-      const { cluster_id: c, consumer_group_id: g } = request.params
-      await fastify.cluster.assertCluster(c)
-      const spec = resetSpec(request.body)
-      const done = await groups.resetOffsets(g, spec)
-      return reply.code(200).send({
-        kind: 'KafkaConsumerGroupOffsetsReset',
-        metadata: { self: link(request, `${groupPath(c, g)}/offsets:reset`), resource_name: null },
-        cluster_id: c,
-        consumer_group_id: g,
-        dry_run: spec.dryRun,
-        data: done.map((o) => ({ topic_name: o.topic, partition_id: o.partition, previous_offset: o.previousOffset, offset: o.offset }))
-      })
-    }
-  })
-}
+  resetConsumerGroupOffsetsV3: async (request, reply) => {
+    const { cluster_id: c, consumer_group_id: g } = request.params
+    await request.server.cluster.assertCluster(c)
+    const spec = resetSpec(request.body)
+    const done = await request.server.consumerGroups.resetOffsets(g, spec)
+    return reply.code(200).send({
+      kind: 'KafkaConsumerGroupOffsetsReset',
+      metadata: { self: link(request, `${groupPath(c, g)}/offsets:reset`), resource_name: null },
+      cluster_id: c,
+      consumer_group_id: g,
+      dry_run: spec.dryRun,
+      data: done.map((o) => ({ topic_name: o.topic, partition_id: o.partition, previous_offset: o.previousOffset, offset: o.offset }))
+    })
+  }
+} satisfies Partial<Handlers<'confluent-v3'>>

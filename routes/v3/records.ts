@@ -14,11 +14,12 @@
 // per-record size limit and resynchronisation after a malformed record, so it would not make this shorter.
 import { PassThrough, Readable } from 'node:stream'
 import Ajv, { type ValidateFunction } from 'ajv'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Handlers } from '../../http/register'
 import { routes, schemas, type RouteTypes } from '../../generated/routes'
 import type { Delivery, OutgoingRecord, Outcome } from '../../kafka/produce'
-import { BadRecordError, BodyTooLargeError, InternalError, InvalidPayloadError, KoshaError } from '../../lib/errors'
-import { confluentError, publicMessage } from '../../plugins/error-handler'
+import { BadRecordError, BodyTooLargeError, InternalError, InvalidPayloadError, KoshaError, rephrased } from '../../lib/errors'
+import { v3Error } from '../../http/errors'
 import { BASE64 } from '../v2/media-types'
 
 type ProduceRequest = RouteTypes['produceRecordV3']['Body']
@@ -100,7 +101,7 @@ function delivered (clusterId: string, topic: string, prepared: Prepared, d: Del
 
 /** A failed record's report: the error as Confluent's v3 envelope words it (an internal one names the request id). */
 function failure (error: KoshaError, request: FastifyRequest): { error_code: number, message: string } {
-  return { error_code: confluentError(error, 'v3').body.error_code, message: publicMessage(error, request.id) }
+  return v3Error(error, request.id).body
 }
 
 /** A record's failure as a catalogue error. A report carries it, so no error handler logs it: an unclassified one is logged here. */
@@ -200,7 +201,7 @@ const MAX_IN_FLIGHT = 1000
 type Report = ProduceResponse
 
 async function produceStream (fastify: FastifyInstance, validate: ValidateFunction,
-  request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<FastifyReply> {
+  request: FastifyRequest<{ Params: Params, Body: unknown }>, reply: FastifyReply): Promise<FastifyReply> {
   const { cluster_id: clusterId, topic_name: topic } = request.params
   await fastify.cluster.assertCluster(clusterId)
   await fastify.produce.assertTopic(topic)
@@ -283,9 +284,6 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
 
 // ---- POST .../records:batch ---------------------------------------------------------------------------------------
 
-// Statuses Confluent's spec declares for records:batch; any other 4xx of a batch of which nothing was produced is 400.
-const BATCH_STATUSES = new Set([400, 401, 403, 404, 413, 415])
-
 async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{ Params: Params, Body: BatchRequest }>,
   reply: FastifyReply): Promise<FastifyReply> {
   const { cluster_id: clusterId, topic_name: topic } = request.params
@@ -319,11 +317,9 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
   const failures = settled.filter((s) => !s.ok)
   if (failures.length === settled.length) {
     const first = failures[0] as { id: string, error: KoshaError }
-    const { status } = confluentError(first.error, 'v3')
-    const code = BATCH_STATUSES.has(status) || status >= 500 ? status : 400
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more failed)` : ''
-    return await reply.code(code).type('application/json')
-      .send({ error_code: code, message: `No entry was produced. Entry '${first.id}': ${publicMessage(first.error, request.id)}${more}` })
+    // Answered by the v3 error handler, with the first failure's status where Confluent declares it (else 400).
+    throw rephrased(first.error, `No entry was produced. Entry '${first.id}': ${first.error.message}${more}`)
   }
   const body: BatchResponse = {
     successes: settled.flatMap((s) => s.ok ? [s.body] : []),
@@ -332,38 +328,26 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
   return await reply.code(207).type('application/json').send(body)
 }
 
-// ---- registration -------------------------------------------------------------------------------------------------
+// ---- the handlers and the stream's context ------------------------------------------------------------------------
 
-export default async function v3RecordRoutes (fastify: FastifyInstance): Promise<void> {
-  // The records route reads its body itself: its own context takes application/json as the raw stream (and nothing
-  // else, 415). Its record schema is checked per record, so it is not the route's body schema.
-  await fastify.register(async (stream) => {
-    stream.removeAllContentTypeParsers()
-    stream.addContentTypeParser('application/json', (_request, body, done) => { done(null, body) })
-    const { body: recordSchema, ...schema } = routes.produceRecordV3.schema
-    const validate = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, strict: false }).addSchema([...schemas]).compile(recordSchema)
-    stream.route<{ Params: Params }>({
-      ...routes.produceRecordV3,
-      schema,
-      handler: async (request, reply) => await produceStream(fastify, validate, request, reply)
-    })
-  })
-  // records:batch: a JSON body as usual. Confluent declares no 422 here: a malformed batch is 400.
-  await fastify.register(async (batch) => {
-    batch.setErrorHandler((err: FastifyError) => {
-      if (err.validation) {
-        const e = err.validation[0]
-        const field = e?.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e?.instancePath ?? ''
-        throw new BadRecordError(`body${field}${e?.keyword === 'required' ? ' is required' : ` ${e?.message ?? 'is invalid'}`}.`)
-      }
-      if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err instanceof SyntaxError && err.statusCode === 400)) {
-        throw new BadRecordError('The body is not a JSON batch: send {"entries": [...]}.')
-      }
-      throw err
-    })
-    batch.route<RouteTypes['produceRecordsBatchV3']>({
-      ...routes.produceRecordsBatchV3,
-      handler: async (request, reply) => await produceBatch(fastify, request, reply)
-    })
-  })
+// The record schema is checked per record (the body is a stream of them), with the shared components of openapi.json.
+const { body: recordSchema, ...streamSchema } = routes.produceRecordV3.schema
+const validateRecord = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, strict: false }).addSchema([...schemas]).compile(recordSchema)
+
+export const records = {
+  produceRecordV3: async (request, reply) => await produceStream(request.server, validateRecord, request, reply),
+  produceRecordsBatchV3: async (request, reply) => await produceBatch(request.server, request, reply)
+} satisfies Partial<Handlers<'confluent-v3'>>
+
+/** What records:batch answers a body that is not JSON (the v3 error handler asks its route). */
+export const BATCH_NOT_JSON = 'The body is not a JSON batch: send {"entries": [...]}.'
+
+/**
+ * The records route reads its body itself: its own context takes application/json as the raw stream (and nothing
+ * else, 415), and its route schema has no body schema.
+ */
+export async function recordStreamContext (stream: FastifyInstance): Promise<void> {
+  stream.removeAllContentTypeParsers()
+  stream.addContentTypeParser('application/json', (_request, body, done) => { done(null, body) })
+  stream.route<RouteTypes['produceRecordV3']>({ ...routes.produceRecordV3, schema: streamSchema, handler: records.produceRecordV3 })
 }

@@ -1,10 +1,10 @@
 // Kosha v1 metadata: /api/v1/describe/{resourceType}/{resourceName} and /api/v1/getMetadata/{topic}, shaped here
 // from the Kafka layer's cluster and config types.
-import type { FastifyInstance } from 'fastify'
-import { routes, type RouteTypes } from '../generated/routes'
-import { InvalidResourceTypeError } from '../lib/errors'
-import { isConfigResourceType, type ConfigValue, type ResourceConfigs } from '../kafka/configs'
-import type { TopicMetadata } from '../kafka/cluster'
+import { type RouteTypes } from '../../generated/routes'
+import type { Handlers } from '../../http/register'
+import { InvalidResourceTypeError } from '../../lib/errors'
+import { isConfigResourceType, type ConfigValue, type ResourceConfigs } from '../../kafka/configs'
+import type { TopicMetadata } from '../../kafka/cluster'
 
 type Description = RouteTypes['describeResource']['Reply'][200][number]
 type ConfigEntry = Description['config'][string]
@@ -31,20 +31,13 @@ function topicMetadata (md: TopicMetadata): MetadataReply {
     }
   }
 }
+export const metadata = {
+  describeResource: async (request, reply) => {
+    const { resourceType, resourceName } = request.params
+    const type = resourceType.toLowerCase()
+    if (!isConfigResourceType(type)) throw new InvalidResourceTypeError(`resourceType must be broker, topic or group (got '${resourceType}').`)
+    return reply.code(200).send([description(await request.server.configs.describe(type, resourceName))])
+  },
 
-export default async function metadataRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.route<RouteTypes['describeResource']>({
-    ...routes.describeResource,
-    handler: async (request, reply) => {
-      const { resourceType, resourceName } = request.params
-      const type = resourceType.toLowerCase()
-      if (!isConfigResourceType(type)) throw new InvalidResourceTypeError(`resourceType must be broker, topic or group (got '${resourceType}').`)
-      return reply.code(200).send([description(await fastify.configs.describe(type, resourceName))])
-    }
-  })
-
-  fastify.route<RouteTypes['getTopicMetadata']>({
-    ...routes.getTopicMetadata,
-    handler: async (request, reply) => reply.code(200).send(topicMetadata(await fastify.cluster.topicMetadata(request.params.topic)))
-  })
-}
+  getTopicMetadata: async (request, reply) => reply.code(200).send(topicMetadata(await request.server.cluster.topicMetadata(request.params.topic)))
+} satisfies Handlers<'metadata'>

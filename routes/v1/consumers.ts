@@ -1,0 +1,65 @@
+// Kosha v1 consumers: each a session of the consumer engine (kafka/consumers/) asked for one record at a time.
+import type { Message } from '@confluentinc/kafka-javascript'
+import { type RouteTypes } from '../../generated/routes'
+import type { Handlers } from '../../http/register'
+import { ConsumerNotSubscribedError } from '../../lib/errors'
+import { decodeText, decodeValue, headersOf } from '../../kafka/consumers/decode'
+import { settleWhenWritten } from '../../http/deliver-once'
+
+type ConsumedRecord = RouteTypes['consumeRecord']['Reply'][200]
+
+function consumedRecord (m: Message): ConsumedRecord {
+  const key = decodeText(m.key)
+  const value = decodeValue(m.value)
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset,
+    key: key.text,
+    keyEncoding: key.encoding,
+    value: value.value,
+    valueEncoding: value.encoding,
+    timestamp: m.timestamp ?? 0,
+    headers: headersOf(m).map((h) => {
+      const d = decodeText(h.value)
+      return { key: h.name, value: d.text, valueEncoding: d.encoding ?? 'text' }
+    })
+  }
+}
+export const consumers = {
+  createConsumer: async (request, reply) => {
+    const { name, groupId, offset } = request.body
+    const session = await request.server.consumers.create({
+      id: { name },
+      groupId: groupId ?? `kosha-${name}`,
+      offsetReset: offset ?? 'latest',
+      autoCommit: true,
+      format: 'json',
+      requestTimeoutMs: 10_000
+    })
+    return reply.code(200).send({ result: 'success', name, groupId: session.groupId })
+  },
+
+  subscribeConsumer: async (request, reply) => {
+    const session = request.server.consumers.get({ name: request.params.name })
+    await request.server.topics.assertExists(request.body.name)
+    const topics = await session.subscribe({ topics: [request.body.name], add: true })
+    return reply.code(200).send({ result: 'success', topics })
+  },
+
+  consumeRecord: async (request, reply) => {
+    const name = request.params.name
+    const session = request.server.consumers.get({ name })
+    if (session.mode === 'none') throw new ConsumerNotSubscribedError(name)
+    const fetched = await session.fetch({ max: 1, timeoutMs: request.query.timeout ?? 10_000, abandoned: () => request.raw.destroyed })
+    const [message] = fetched.messages
+    if (message === undefined) return reply.code(204).send()
+    settleWhenWritten(reply, fetched)
+    return reply.code(200).send(consumedRecord(message))
+  },
+
+  deleteConsumer: async (request, reply) => {
+    await request.server.consumers.delete({ name: request.params.name })
+    return reply.code(200).send({ result: 'success', name: request.params.name })
+  }
+} satisfies Handlers<'consumers'>

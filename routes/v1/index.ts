@@ -1,0 +1,16 @@
+// The Kosha v1 API and the operations routes: their errors in the Kosha shape { status, code, message, requestId }.
+import type { FastifyInstance } from 'fastify'
+import { errorHandler } from '../../http/errors'
+import { registerOperations, type Handlers } from '../../http/register'
+import { operations } from '../operations'
+import { consumers } from './consumers'
+import { metadata } from './metadata'
+import { produce } from './produce'
+import { topics } from './topics'
+
+const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'operations'> = { ...topics, ...produce, ...metadata, ...consumers, ...operations }
+
+export default async function v1 (fastify: FastifyInstance): Promise<void> {
+  fastify.setErrorHandler(errorHandler('kosha'))
+  registerOperations(fastify, handlers)
+}

@@ -1,0 +1,12 @@
+import type { Handlers } from '../../http/register'
+export const produce = {
+  produceRecord: async (request, reply) => {
+    const { topic } = request.params
+    const value = Buffer.from(JSON.stringify(request.body))
+    const key = request.query.key
+    const [outcome] = await request.server.produce.send(topic, [{ value, ...(key !== undefined ? { key } : {}) }])
+    // One record, one outcome: a 2xx only ever means the broker acknowledged it.
+    if (!outcome?.ok) throw outcome?.error
+    return reply.code(200).send({ result: 'success', topic, ...outcome.delivery })
+  }
+} satisfies Handlers<'produce'>

@@ -1,0 +1,59 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import { Writable } from 'node:stream'
+import { errorHandler } from '../../http/errors'
+import { InternalError, KafkaTimeoutError, TopicNotFoundError, KafkaNotAuthorizedError } from '../../lib/errors'
+import { fromKafkaError } from '../../kafka/errors'
+
+t.test('an unclassified error is a 500 with a generic message, logged in full under the request id', async (t) => {
+  const logs: string[] = []
+  const app = Fastify({ logger: { level: 'info', stream: new Writable({ write (c: Buffer, _e, done) { logs.push(c.toString()); done() } }) } })
+  app.setErrorHandler(errorHandler('kosha'))
+  app.get('/boom', async () => { throw new Error('internal detail 7f3a') })
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'GET', url: '/boom' })
+  t.equal(res.statusCode, 500)
+  const body = res.json()
+  t.match(body, { status: 500, code: 'KOSHA_INTERNAL_ERROR', requestId: String })
+  t.notMatch(body.message, /7f3a/, 'the detail stays out of the answer')
+  t.match(body.message, body.requestId, 'the message names the request id')
+  const logged = logs.find((l) => l.includes('internal detail 7f3a'))
+  t.ok(logged, 'the detail is in the log')
+  t.match(logged, `"reqId":"${body.requestId}"`, 'under the request id')
+  const errorLines = logs.filter((l) => l.includes(`"reqId":"${body.requestId}"`) && l.includes('"level":50'))
+  t.equal(errorLines.length, 1, 'logged once, not twice')
+})
+
+t.test('each API family answers in its own envelope, chosen by the route\'s context, not by its URL', async (t) => {
+  const app = Fastify()
+  for (const family of ['kosha', 'v2', 'v3'] as const) {
+    await app.register(async (scope) => {
+      scope.setErrorHandler(errorHandler(family))
+      scope.get(`/${family}`, async () => { throw new TopicNotFoundError('orders') })
+      scope.post(`/${family}/validated`, { schema: { body: { type: 'object', required: ['a'] } } }, async () => 'never')
+    })
+  }
+  t.teardown(() => app.close())
+  const kosha = await app.inject({ method: 'GET', url: '/kosha' })
+  t.equal(kosha.statusCode, 404)
+  t.match(kosha.json(), { status: 404, code: 'KOSHA_TOPIC_NOT_FOUND', message: "Topic 'orders' does not exist.", requestId: String })
+  const v2 = await app.inject({ method: 'GET', url: '/v2' })
+  t.equal(v2.statusCode, 404)
+  t.same(v2.json(), { error_code: 40401, message: "Topic 'orders' does not exist." })
+  t.match(v2.headers['content-type'], 'application/vnd.kafka.v2+json')
+  const v3 = await app.inject({ method: 'GET', url: '/v3' })
+  t.same(v3.json(), { error_code: 404, message: "Topic 'orders' does not exist." })
+  const malformed = async (family: string): Promise<number> => (await app.inject({ method: 'POST', url: `/${family}/validated`, payload: {} })).statusCode
+  t.equal(await malformed('kosha'), 400, 'a malformed body is 400 on the Kosha API')
+  t.equal(await malformed('v2'), 422, '422 on v2, as Confluent answers it')
+  t.equal(await malformed('v3'), 400, '400 on v3, as Confluent\'s v3 spec declares it')
+})
+
+t.test('Kafka errors are classified by their numeric code', async (t) => {
+  t.type(fromKafkaError({ code: 3, message: 'x' }, { topic: 'a' }), TopicNotFoundError)
+  t.type(fromKafkaError({ code: 29 }, {}), KafkaNotAuthorizedError)
+  t.type(fromKafkaError({ code: 7 }, {}), KafkaTimeoutError)
+  t.type(fromKafkaError({ apiCode: 3 }, { topic: 'a' }), TopicNotFoundError, '@platformatic/kafka errors too')
+  t.type(fromKafkaError({ code: 99999 }, {}), InternalError, 'an unknown code is internal')
+  t.type(fromKafkaError(new Error('no code'), {}), InternalError)
+})
