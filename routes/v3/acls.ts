@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify'
 import { type RouteTypes } from '../../generated/routes'
 import type { Handlers } from '../../http/register'
-import { link } from '../../lib/links'
+import { link } from '../../http/links'
 import { ValidationError } from '../../lib/errors'
 import type { AclEntry, AclFilter } from '../../kafka/acls'
 import { clusterPath, collection } from './admin-resources'

@@ -2,7 +2,7 @@
 // metadata.self and resource_name, related links).
 import type { FastifyRequest } from 'fastify'
 import type { RouteTypes } from '../../generated/routes'
-import { link } from '../../lib/links'
+import { link } from '../../http/links'
 import type { Broker as ClusterBroker } from '../../kafka/cluster'
 import type { ConfigValue } from '../../kafka/configs'
 import type { TopicInfo, TopicPartition } from '../../kafka/topics'

@@ -1,7 +1,7 @@
 // Confluent REST Proxy v3: topics, their configs and their partitions.
 import type { FastifyInstance } from 'fastify'
 import type { Handlers } from '../../http/register'
-import { link } from '../../lib/links'
+import { link } from '../../http/links'
 import { PartitionNotFoundError, ResourceNotFoundError, ValidationError } from '../../lib/errors'
 import type { ConfigChange, ConfigValue } from '../../kafka/configs'
 import {

@@ -1,4 +1,5 @@
-// Absolute URLs of this service's resources (Confluent's metadata.self, related links and v2 base_uri).
+// Absolute URLs of this service's resources (Confluent's metadata.self, related links and v2 base_uri): HTTP-side, so
+// they read the request and the configuration the config plugin decorates.
 import type { FastifyRequest } from 'fastify'
 
 /** ADVERTISED_URL when set (behind an ingress the Host header is the ingress's), else what the request reached. */
