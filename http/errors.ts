@@ -109,9 +109,11 @@ export function errorHandler (family: ApiFamily): (err: unknown, request: Fastif
   }
 }
 
-/** A request no route matches: 404 in the Kosha shape. */
-export function notFoundHandler (request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const error = new RouteNotFoundError(request.method, request.url.split('?')[0] ?? '')
-  logged(request, error, error)
-  return sendError('kosha', reply, error)
+/** The not-found handler of an API family: a request no route matches is a 404 in that family's envelope. */
+export function notFoundHandler (family: ApiFamily): (request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  return (request, reply) => {
+    const error = new RouteNotFoundError(request.method, request.url.split('?')[0] ?? '')
+    logged(request, error, error)
+    return sendError(family, reply, error)
+  }
 }

@@ -34,7 +34,7 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
     else json(request, text, done)
   })
   fastify.setErrorHandler(errorHandler('kosha'))
-  fastify.setNotFoundHandler(notFoundHandler)
+  fastify.setNotFoundHandler(notFoundHandler('kosha'))
   await fastify.register(configPlugin, { config })
   await fastify.register(metrics)
   await fastify.register(cors)

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream'
 import { errorHandler } from '../../http/errors'
 import { InternalError, KafkaTimeoutError, TopicNotFoundError, KafkaNotAuthorizedError } from '../../lib/errors'
 import { fromKafkaError } from '../../kafka/errors'
+import { build } from '../helper'
 
 t.test('an unclassified error is a 500 with a generic message, logged in full under the request id', async (t) => {
   const logs: string[] = []
@@ -56,4 +57,22 @@ t.test('Kafka errors are classified by their numeric code', async (t) => {
   t.type(fromKafkaError({ apiCode: 3 }, { topic: 'a' }), TopicNotFoundError, '@platformatic/kafka errors too')
   t.type(fromKafkaError({ code: 99999 }, {}), InternalError, 'an unknown code is internal')
   t.type(fromKafkaError(new Error('no code'), {}), InternalError)
+})
+
+t.test('a path no route serves is a 404 in the envelope of the API whose paths it is under', async (t) => {
+  // Unknown v3 paths are not operations of Confluent's spec: collected here rather than failing the check.
+  const mismatches: string[] = []
+  const app = await build(t, { mismatches })
+  const v3 = await app.inject({ method: 'GET', url: '/v3/clusters/any/no-such-resource' })
+  t.equal(v3.statusCode, 404)
+  t.same(v3.json(), { error_code: 404, message: 'No route GET /v3/clusters/any/no-such-resource: see /docs for the API.' })
+  for (const url of ['/topics/x/no-such-thing', '/brokers/1/nothing', '/consumers/g/instances/i/nothing']) {
+    const v2 = await app.inject({ method: 'GET', url })
+    t.equal(v2.statusCode, 404, `${url}: 404`)
+    t.same(Object.keys(v2.json()).sort(), ['error_code', 'message'], `${url}: Confluent's v2 envelope`)
+    t.match(v2.headers['content-type'], 'application/vnd.kafka.v2+json')
+  }
+  const kosha = await app.inject({ method: 'GET', url: '/api/v2/anything' })
+  t.match(kosha.json(), { status: 404, code: 'KOSHA_ROUTE_NOT_FOUND', requestId: String }, 'elsewhere, the Kosha shape')
+  t.equal((await app.inject({ method: 'GET', url: '/topics' })).statusCode, 200, 'the routes under those paths still answer')
 })
