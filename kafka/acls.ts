@@ -40,7 +40,10 @@ function valueOf<T extends Table> (table: T, what: string, name: string): T[keyo
   return table[name] as T[keyof T]
 }
 
-function toKafkaFilter (f: AclFilter): KafkaAclFilter {
+type Names = 'resourceName' | 'principal' | 'host'
+
+/** An ACL or a filter in the protocol's numbers; its names pass through (an ACL's are strings, a filter's may be null). */
+function numbered<F extends AclFilter> (f: F): Omit<Acl, Names> & Pick<F, Names> {
   return {
     resourceType: valueOf(ResourceTypes, 'resource type', f.resourceType),
     resourceName: f.resourceName,
@@ -49,18 +52,6 @@ function toKafkaFilter (f: AclFilter): KafkaAclFilter {
     host: f.host,
     operation: valueOf(AclOperations, 'operation', f.operation),
     permissionType: valueOf(AclPermissionTypes, 'permission', f.permission)
-  }
-}
-
-function toAcl (e: AclEntry): Acl {
-  return {
-    resourceType: valueOf(ResourceTypes, 'resource type', e.resourceType),
-    resourceName: e.resourceName,
-    resourcePatternType: valueOf(ResourcePatternTypes, 'pattern type', e.patternType),
-    principal: e.principal,
-    host: e.host,
-    operation: valueOf(AclOperations, 'operation', e.operation),
-    permissionType: valueOf(AclPermissionTypes, 'permission', e.permission)
   }
 }
 
@@ -94,20 +85,20 @@ export class Acls {
 
   /** The ACLs matching the filter, sorted by their fields. */
   async search (filter: AclFilter): Promise<AclEntry[]> {
-    const kafkaFilter = toKafkaFilter(filter)
+    const kafkaFilter: KafkaAclFilter = numbered(filter)
     const resources = await this.kafka.clients().configAdmin.describeAcls({ filter: kafkaFilter }).catch((err: unknown) => { throw mapped(err) })
     return resources.flatMap((r) => r.acls.map((a) => toEntry({ ...r, ...a }))).sort(byFields)
   }
 
   /** Creates the ACLs in one call (all translated before any is sent); an existing one is left as it is. */
   async create (entries: AclEntry[]): Promise<void> {
-    const creations = entries.map(toAcl)
+    const creations: Acl[] = entries.map(numbered)
     await this.kafka.clients().configAdmin.createAcls({ creations }).catch((err: unknown) => { throw mapped(err) })
   }
 
   /** Deletes the ACLs matching the filter and answers them, sorted by their fields. */
   async delete (filter: AclFilter): Promise<AclEntry[]> {
-    const kafkaFilter = toKafkaFilter(filter)
+    const kafkaFilter: KafkaAclFilter = numbered(filter)
     const deleted = await this.kafka.clients().configAdmin.deleteAcls({ filters: [kafkaFilter] }).catch((err: unknown) => { throw mapped(err) })
     return deleted.map(toEntry).sort(byFields)
   }

@@ -1,5 +1,7 @@
+// The operations routes: liveness (never touches Kafka) and readiness (Kafka answers the connector).
 import type { Handlers } from '../http/register'
 import { KoshaError, KafkaUnavailableError } from '../lib/errors'
+
 export const operations = {
   getLiveness: async (_request, reply) => reply.code(200).send({ status: 'ok' }),
 

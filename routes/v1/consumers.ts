@@ -26,6 +26,7 @@ function consumedRecord (m: Message): ConsumedRecord {
     })
   }
 }
+
 export const consumers = {
   createConsumer: async (request, reply) => {
     const { name, groupId, offset } = request.body

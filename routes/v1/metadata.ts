@@ -31,6 +31,7 @@ function topicMetadata (md: TopicMetadata): MetadataReply {
     }
   }
 }
+
 export const metadata = {
   describeResource: async (request, reply) => {
     const { resourceType, resourceName } = request.params

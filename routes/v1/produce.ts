@@ -1,4 +1,6 @@
+// Kosha v1 produce: POST /api/v1/produce/{topic}, the JSON body as the record's value, ?key= as its key.
 import type { Handlers } from '../../http/register'
+
 export const produce = {
   produceRecord: async (request, reply) => {
     const { topic } = request.params

@@ -1,3 +1,4 @@
+// Kosha v1 topics: POST /api/v1/create and DELETE /api/v1/delete/{topic}.
 import type { Handlers } from '../../http/register'
 import { ValidationError } from '../../lib/errors'
 
@@ -8,6 +9,7 @@ function count (value: string | number | undefined, field: string, max: number):
   if (!Number.isInteger(n) || n < 1 || n > max) throw new ValidationError(`body/${field} must be a whole number from 1 to ${max} (got ${JSON.stringify(value)}).`)
   return n
 }
+
 export const topics = {
   createTopic: async (request, reply) => {
     const { topic, numParts, replicationFactor } = request.body

@@ -13,6 +13,7 @@ export function v2Partition (p: PartitionMetadata): V2Partition {
     replicas: p.replicas.map((broker) => ({ broker, leader: broker === p.leader, in_sync: p.isrs.includes(broker) }))
   }
 }
+
 export const metadata = {
   listTopicsV2: async (request, reply) => reply.type(V2_JSON).code(200).send(await request.server.cluster.topicNames()),
 

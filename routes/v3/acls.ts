@@ -89,6 +89,7 @@ function acl (request: FastifyRequest, c: string, e: AclEntry): Acl {
   const query = new URLSearchParams(fields)
   return { kind: 'KafkaAcl', metadata: { self: link(request, `${aclsPath(c)}?${query.toString()}`) }, cluster_id: c, ...fields }
 }
+
 export const acls = {
   listAclsV3: async (request, reply) => {
     const c = request.params.cluster_id

@@ -2,6 +2,7 @@
 import type { Handlers } from '../../http/register'
 import { ResourceNotFoundError } from '../../lib/errors'
 import { brokerConfigResource, brokerPath, brokerResource, clusterPath, clusterResource, collection } from './admin-resources'
+
 export const cluster = {
   listClustersV3: async (request, reply) => {
     const { id, controllerId } = await request.server.cluster.describe()
