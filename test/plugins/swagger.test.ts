@@ -56,9 +56,12 @@ async function openOperation (t: Test, page: Page, tag: string, operationId: str
 
 /** Clicks "Execute" and returns the live response's status and body as the UI shows them. */
 async function execute (page: Page, block: Locator): Promise<{ status: string, body: string }> {
+  // The answer to this click, not the one a previous Execute of the same block left on screen.
+  const answered = page.waitForResponse((r) => !new URL(r.url()).pathname.startsWith('/docs'), { timeout: 20_000 })
   await block.getByRole('button', { name: 'Execute' }).click()
+  const expected = String((await answered).status())
   const live = block.locator('.live-responses-table .response')
-  await live.first().waitFor({ state: 'visible', timeout: 20_000 })
+  await live.locator('.response-col_status', { hasText: expected }).first().waitFor({ state: 'visible', timeout: 20_000 })
   const status = (await live.locator('.response-col_status').first().innerText()).trim()
   const body = await live.locator('.response-col_description .highlight-code pre').first().innerText()
   return { status, body }
