@@ -6,11 +6,12 @@ import { operations } from '../operations'
 import { consumers } from './consumers'
 import { metadata } from './metadata'
 import { produce } from './produce'
+import { streamExtras, streams } from './streams'
 import { topics } from './topics'
 
-const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'operations'> = { ...topics, ...produce, ...metadata, ...consumers, ...operations }
+const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'streams' | 'operations'> = { ...topics, ...produce, ...metadata, ...consumers, ...streams, ...operations }
 
 export default async function v1 (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(errorHandler('kosha'))
-  registerOperations(fastify, handlers)
+  registerOperations(fastify, handlers, {}, streamExtras)
 }
