@@ -41,6 +41,7 @@ function workloads (): Workload[] {
     for (const batch of [1, 100]) all.push({ id: `produce-${batch}x100B-c8`, kind: 'produce', valueBytes: 100, batch, connections: 8, arms: [...gateways, 'http-only'] })
     all.push({ id: 'open-loop-100B-200rps', kind: 'open-loop', valueBytes: 100, rate: 200, arms: [...gateways, 'http-only'] })
     all.push({ id: 'drain-100B', kind: 'drain', valueBytes: 100, records: 5000, arms: gateways })
+    all.push({ id: 'stream-drain-100B', kind: 'stream-drain', valueBytes: 100, records: 5000, arms: ['us'] })
     all.push({ id: 'e2e-100B-50rps', kind: 'e2e', valueBytes: 100, rate: 50, arms: gateways })
     all.push({ id: 'consumers-rss-5', kind: 'consumers-rss', valueBytes: 100, consumers: 5, arms: ['us', 'bridge'] })
     return all
@@ -57,6 +58,8 @@ function workloads (): Workload[] {
   all.push({ id: 'open-loop-100B-1000rps', kind: 'open-loop', valueBytes: 100, rate: 1000, arms: [...gateways, 'http-only'] })
   all.push({ id: 'drain-100B', kind: 'drain', valueBytes: 100, records: 200_000, arms: gateways })
   all.push({ id: 'drain-1KB', kind: 'drain', valueBytes: 1024, records: 50_000, arms: gateways })
+  all.push({ id: 'stream-drain-100B', kind: 'stream-drain', valueBytes: 100, records: 200_000, arms: ['us'] })
+  all.push({ id: 'stream-drain-1KB', kind: 'stream-drain', valueBytes: 1024, records: 50_000, arms: ['us'] })
   all.push({ id: 'e2e-100B-200rps', kind: 'e2e', valueBytes: 100, rate: 200, arms: gateways })
   return all
 }
@@ -176,6 +179,50 @@ async function httpDrain (gw: Gateway, group: string, topic: string, records: nu
   return { ...drain.result(), statuses, latencyMs: percentiles([]) }
 }
 
+/**
+ * Drains the topic through one SSE stream with commit=auto (GET /api/v1/streams/{group}): counts record events as
+ * the bytes arrive, timed from the first records to the last, as the v2 drain is.
+ */
+async function sseDrain (gw: Gateway, group: string, topic: string, records: number, durationMs: number): Promise<LoadResult> {
+  const pool = new Pool(gw.origin, { connections: 1 })
+  const drain = new DrainClock(records, durationMs)
+  const abort = new AbortController()
+  const statuses: Record<string, number> = {}
+  const MARK = '\nevent: record\n'
+  try {
+    const res = await pool.request({
+      path: `/api/v1/streams/${encodeURIComponent(group)}?topics=${encodeURIComponent(topic)}&offset=earliest&commit=auto`,
+      method: 'GET',
+      headers: { accept: 'text/event-stream' },
+      signal: abort.signal,
+      bodyTimeout: durationMs
+    })
+    statuses[res.statusCode] = 1
+    if (res.statusCode !== 200) { await res.body.dump(); return { ...drain.result(), statuses, latencyMs: percentiles([]) } }
+    // A record event is "event: record" after a blank line; the tail of each chunk is kept for one split across two.
+    let tail = '\n'
+    const timer = setInterval(() => { if (!drain.going()) abort.abort() }, 100)
+    try {
+      for await (const chunk of res.body) {
+        const text = tail + (chunk as Buffer).toString('utf8')
+        let count = 0
+        for (let at = text.indexOf(MARK); at >= 0; at = text.indexOf(MARK, at + MARK.length)) count++
+        tail = text.slice(-(MARK.length - 1))
+        drain.got(count)
+        if (!drain.going()) break
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) throw err
+    } finally {
+      clearInterval(timer)
+    }
+  } finally {
+    abort.abort()
+    await pool.close()
+  }
+  return { ...drain.result(), statuses, latencyMs: percentiles([]) }
+}
+
 async function httpE2e (gw: Gateway, group: string, topic: string, rate: number, durationMs: number, valueBytes: number): Promise<LoadResult> {
   const consumerPool = new Pool(gw.origin, { connections: 1 })
   const producerPool = new Pool(gw.origin, { connections: 8 })
@@ -272,6 +319,9 @@ async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, a
       case 'drain':
         result = await httpDrain(gw, `bench-drain-${arm}-${rep}-${Date.now()}`, topics.drain[w.valueBytes]!, w.records!, 120_000)
         break
+      case 'stream-drain':
+        result = await sseDrain(gw, `bench-stream-${arm}-${rep}-${Date.now()}`, topics.drain[w.valueBytes]!, w.records!, 120_000)
+        break
       case 'e2e': {
         const topic = `bench-e2e-${arm}-${rep}-${Date.now()}`
         await kafka.createTopic(topic)
@@ -294,7 +344,7 @@ function correctness (w: Workload, r: CellRun): { correct: boolean, note?: strin
     if (r.offsetsMoved !== r.records) return { correct: false, note: `end offsets moved by ${r.offsetsMoved}, acknowledged ${r.records}` }
     return { correct: r.records > 0 }
   }
-  if (w.kind === 'drain') return r.records === w.records ? { correct: true } : { correct: false, note: `received ${r.records} of ${w.records}` }
+  if (w.kind === 'drain' || w.kind === 'stream-drain') return r.records === w.records ? { correct: true } : { correct: false, note: `received ${r.records} of ${w.records}` }
   if (w.kind === 'e2e') return r.records === r.requests && r.records > 0 ? { correct: true } : { correct: false, note: `received ${r.records} of ${r.requests} sent` }
   return r.records === w.consumers && failed === 0 ? { correct: true } : { correct: false, note: `${r.records} of ${w.consumers} consumers, statuses ${JSON.stringify(r.statuses)}` }
 }
@@ -429,9 +479,10 @@ async function main (): Promise<void> {
         await kafka.createTopic(topics.produce[`${arm}-${size}`]!)
       }
     }
-    for (const w of list.filter((x) => x.kind === 'drain' || x.kind === 'consumers-rss')) {
+    const drains = (x: Workload): boolean => x.kind === 'drain' || x.kind === 'stream-drain'
+    for (const w of list.filter((x) => drains(x) || x.kind === 'consumers-rss')) {
       if (topics.drain[w.valueBytes] !== undefined) continue
-      const records = Math.max(...list.filter((x) => x.kind === 'drain' && x.valueBytes === w.valueBytes).map((x) => x.records ?? 0), 1000)
+      const records = Math.max(...list.filter((x) => drains(x) && x.valueBytes === w.valueBytes).map((x) => x.records ?? 0), 1000)
       const topic = `bench-drain-${w.valueBytes}-${stamp}`
       await kafka.createTopic(topic)
       log(`pre-filling ${topic} with ${records} records`)

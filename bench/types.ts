@@ -7,6 +7,7 @@ export type WorkloadKind =
   | 'produce' // closed loop: `connections` keep-alive connections, each sends `batch` records per POST, back to back
   | 'open-loop' // fixed rate of one-record POSTs, latency from the intended send time (no coordinated omission)
   | 'drain' // read a pre-filled topic through the consumer API
+  | 'stream-drain' // read a pre-filled topic through one SSE stream (GET /api/v1/streams/{group}, commit=auto)
   | 'e2e' // produce at a fixed rate while a consumer reads: latency from send to receipt
   | 'consumers-rss' // memory with `consumers` live consumer instances
 
