@@ -1,31 +1,8 @@
 // Kosha v1 consumers: each a session of the consumer engine (kafka/consumers/) asked for one record at a time.
-import type { Message } from '@confluentinc/kafka-javascript'
-import { type RouteTypes } from '../../generated/routes'
 import type { Handlers } from '../../http/register'
 import { ConsumerNotSubscribedError } from '../../lib/errors'
-import { decodeText, decodeValue, headersOf } from '../../kafka/consumers/decode'
 import { settleWhenWritten } from '../../http/deliver-once'
-
-type ConsumedRecord = RouteTypes['consumeRecord']['Reply'][200]
-
-function consumedRecord (m: Message): ConsumedRecord {
-  const key = decodeText(m.key)
-  const value = decodeValue(m.value)
-  return {
-    topic: m.topic,
-    partition: m.partition,
-    offset: m.offset,
-    key: key.text,
-    keyEncoding: key.encoding,
-    value: value.value,
-    valueEncoding: value.encoding,
-    timestamp: m.timestamp ?? 0,
-    headers: headersOf(m).map((h) => {
-      const d = decodeText(h.value)
-      return { key: h.name, value: d.text, valueEncoding: d.encoding ?? 'text' }
-    })
-  }
-}
+import { consumedRecord } from './records'
 
 export const consumers = {
   createConsumer: async (request, reply) => {

@@ -6,9 +6,10 @@ import { operations } from '../operations'
 import { consumers } from './consumers'
 import { metadata } from './metadata'
 import { produce } from './produce'
+import { reads } from './reads'
 import { topics } from './topics'
 
-const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'operations'> = { ...topics, ...produce, ...metadata, ...consumers, ...operations }
+const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'reads' | 'operations'> = { ...topics, ...produce, ...metadata, ...consumers, ...reads, ...operations }
 
 export default async function v1 (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(errorHandler('kosha'))
