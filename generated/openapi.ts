@@ -534,7 +534,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records, one or a stream (v3)
-         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON: one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (an HTTP status) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON (Content-Type application/json) or as NDJSON (application/x-ndjson: one ProduceRequest per line; blank lines are skipped; the answer is then application/x-ndjson, one report per line, and a line that is not a valid record gets its 400 report while the stream goes on with the next line): one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (an HTTP status) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
          */
         post: operations["produceRecordV3"];
         delete?: never;
@@ -6271,10 +6271,15 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["V3ProduceRequest"];
+                /**
+                 * @example {"value":{"type":"STRING","data":"a"}}
+                 *     {"value":{"type":"JSON","data":{"b":2}}}
+                 */
+                "application/x-ndjson": components["schemas"]["V3ProduceRequest"];
             };
         };
         responses: {
-            /** @description At least one record was acknowledged: one delivery report per record, concatenated, in order. */
+            /** @description At least one record was acknowledged: one delivery report per record, concatenated, in order. With an NDJSON request: application/x-ndjson, one report per line. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6299,6 +6304,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["V3ProduceResponse"];
+                    "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
                 };
             };
             /** @description No record was acknowledged and the first was malformed: a bad type, data that is not base64, a schema type, or a body that is not JSON. */
@@ -6314,6 +6320,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
+                    "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
                 };
             };
             /** @description HTTP authentication is on and the credentials are missing or wrong. */
@@ -6374,9 +6381,10 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
+                    "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
                 };
             };
-            /** @description The Content-Type is not application/json. */
+            /** @description The Content-Type is neither application/json nor application/x-ndjson. */
             415: {
                 headers: {
                     [name: string]: unknown;
