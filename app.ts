@@ -1,10 +1,11 @@
-// The application as a Fastify plugin: the HTTP layer, the docs, the Kafka-backed plugins in dependency order (each a
+// The application as a Fastify plugin: the HTTP layer, the docs and the live view, the Kafka-backed plugins in dependency order (each a
 // thin wrapper of a kafka/ module), then the routes by API family. server.ts and the tests both build it with the
 // options of server-options.ts, so that tests and production cannot differ.
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './lib/config'
 import { httpLayer } from './http/layer'
 import swagger from './plugins/swagger'
+import ui from './plugins/ui'
 import kafkaConnection from './plugins/kafka-connection'
 import cluster from './plugins/cluster'
 import topics from './plugins/topics'
@@ -19,6 +20,7 @@ import routes from './routes'
 export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
   await httpLayer(fastify, options.config)
   await fastify.register(swagger)
+  await fastify.register(ui)
   await fastify.register(kafkaConnection)
   await fastify.register(topics)
   await fastify.register(produce)
