@@ -15,6 +15,7 @@ import consumerGroups from './plugins/consumer-groups'
 import acls from './plugins/acls'
 import consumers from './plugins/consumers'
 import reads from './plugins/reads'
+import streams from './plugins/streams'
 import routes from './routes'
 
 export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
@@ -28,6 +29,7 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(configs)
   await fastify.register(consumers)
   await fastify.register(reads)
+  await fastify.register(streams)
   await fastify.register(consumerGroups)
   await fastify.register(acls)
   await fastify.register(routes)

@@ -198,6 +198,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/streams/{group}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream records (Server-Sent Events or WebSocket)
+         * @description Streams records to the client as they arrive, for as long as the connection stays open: Server-Sent Events for a plain GET, or a WebSocket when the request is an upgrade to one (same path, same parameters).
+         *
+         *     Each stream is one member of the Kafka consumer group `{group}`: two streams of one group split the group's partitions between them, and when one closes (its client went away, or the service shuts down) it leaves the group and the others take its partitions over.
+         *
+         *     **Server-Sent Events** (`text/event-stream`):
+         *     - first `event: open`, `data: {"stream": "<stream id>", "group": "<group>", "commit": "manual"|"auto"}`;
+         *     - each record `event: record`, `id: <topic>:<partition>:<offset>`, `data:` the record as `ConsumedRecord` JSON (as a v1 consume returns it);
+         *     - partition changes `event: assigned` / `event: revoked`, `data: {"partitions": [{"topic", "partition"}]}`;
+         *     - a comment line `: heartbeat` every `STREAM_HEARTBEAT_MS` (15 s);
+         *     - when the service shuts down, `event: end`, `data: {"reason": "shutdown"}`, then the response ends.
+         *
+         *     **WebSocket**: text frames from the server `{"type": "open", "stream", "group", "commit"}`, `{"type": "record", "id": "<topic>:<partition>:<offset>", ...ConsumedRecord}`, `{"type": "assigned"|"revoked", "partitions": [...]}`, a ping every `STREAM_HEARTBEAT_MS`; from the client `{"type": "ack", "id": "<topic>:<partition>:<offset>"}`. A malformed client message is answered `{"type": "error", "message": "..."}` and the stream stays open. At shutdown the server closes with 1001.
+         *
+         *     **Acknowledgements** (`commit=manual`, the default): acknowledging a record acknowledges it and every record delivered before it on that stream. SSE clients acknowledge with `POST /api/v1/streams/{group}/{stream}/commit`; WebSocket clients with an `ack` message. Only acknowledged records are committed (the offset after them, per partition), within 100 ms, and always before the stream gives partitions up in a rebalance and when it ends. Records delivered and never acknowledged come again, to whichever stream of the group holds their partition next. `commit=auto`: a record counts as acknowledged once it was written to the connection.
+         *
+         *     **Resuming**: a reconnecting `EventSource` sends `Last-Event-ID` (others can pass `lastEventId=`): when that record's partition is assigned to the new stream, it starts right after that record (and commits that), unless the group's committed offset is past it already.
+         *
+         *     **Backpressure**: a stream holds at most `STREAM_BUFFER_BYTES` of records its client has not read yet and at most `STREAM_MAX_UNACKED` delivered records without their acknowledgement; past either it pauses its partitions until the client catches up (reads, or acknowledges). At most `STREAM_MAX` streams per process (429 before the stream starts, and before a WebSocket upgrade completes).
+         *
+         *     Errors before the stream starts are answered in the Kosha error shape with their status: neither or both of `topics` and `pattern` (400), a missing topic (404), too many streams (429).
+         */
+        get: operations["streamRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/streams/{group}/{stream}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge a stream's records (SSE)
+         * @description Acknowledges the record `lastEventId` and every record delivered before it on the stream, and commits them at once: the group's committed offsets move past them. For Server-Sent Events clients (a WebSocket client sends `{"type": "ack"}` messages instead). A record of a partition the stream no longer holds is ignored (200 with nothing committed): its new holder delivers it again.
+         */
+        post: operations["commitStream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1293,6 +1352,19 @@ export interface components {
             low_watermark: number;
             /** @description The partition's end when the read started: the offset the next record gets. */
             high_watermark: number;
+        };
+        StreamCommitRequest: {
+            /** @description A record id the stream delivered: <topic>:<partition>:<offset>. */
+            lastEventId: string;
+        };
+        StreamCommitted: {
+            topic: string;
+            partition: number;
+            /** @description The committed offset: the next record the group reads. */
+            offset: number;
+        };
+        StreamCommitResult: {
+            committed: components["schemas"]["StreamCommitted"][];
         };
         Result: {
             /** @enum {string} */
@@ -3755,6 +3827,338 @@ export interface operations {
                      *       "status": 504,
                      *       "code": "KOSHA_KAFKA_TIMEOUT",
                      *       "message": "Kafka did not answer within 10000 ms: retry later.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamRecords: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Comma-separated topics to subscribe to (each must exist). Give this or `pattern`.
+                 * @example orders,payments
+                 */
+                topics?: string;
+                /**
+                 * @description A regular expression: every topic it matches, now or later. Give this or `topics`.
+                 * @example orders-.*
+                 */
+                pattern?: string;
+                /** @description Where a partition without a committed offset starts. */
+                offset?: "earliest" | "latest";
+                /** @description manual: the client acknowledges records (commit call, ack message); auto: a record counts as acknowledged once written to the connection. */
+                commit?: "manual" | "auto";
+                /**
+                 * @description The id of the last record a previous stream delivered (`<topic>:<partition>:<offset>`), for clients that cannot send the Last-Event-ID header.
+                 * @example orders:0:41
+                 */
+                lastEventId?: string;
+            };
+            header?: {
+                /** @description Sent by a reconnecting EventSource: the id of the last record it received. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description The Kafka consumer group the stream joins: streams of one group split its partitions. 1 to 249 of a-z A-Z 0-9 . _ -
+                 * @example orders-ui
+                 */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream: Server-Sent Events, as the description says (a WebSocket upgrade answers 101 instead). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: open
+                     *     data: {"stream":"5b0c6a4e-...","group":"orders-ui","commit":"manual"}
+                     *
+                     *     event: assigned
+                     *     data: {"partitions":[{"topic":"orders","partition":0}]}
+                     *
+                     *     event: record
+                     *     id: orders:0:17
+                     *     data: {"topic":"orders","partition":0,"offset":17,"key":"customer-7","keyEncoding":"text","value":{"orderId":42},"valueEncoding":"json","timestamp":1764000000000,"headers":[]}
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Neither or both of topics and pattern, a topic name or pattern that is not valid, a malformed Last-Event-ID, or another malformed parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 400,
+                     *       "code": "KOSHA_VALIDATION_FAILED",
+                     *       "message": "Give topics or pattern (one of them).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the request carried no valid API key or Basic credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "KOSHA_UNAUTHORIZED",
+                     *       "message": "Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or HTTP Basic credentials.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A topic of `topics` does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "KOSHA_TOPIC_NOT_FOUND",
+                     *       "message": "Topic 'orders' does not exist.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This process already serves STREAM_MAX streams. Retry after the number of seconds in Retry-After (another replica may have room). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_TOO_MANY_STREAMS",
+                     *       "message": "This service already serves 100 streams (STREAM_MAX): close one, or retry on another instance.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 500,
+                     *       "code": "KOSHA_INTERNAL_ERROR",
+                     *       "message": "Internal error: the service log has the details under request id req-1.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 503,
+                     *       "code": "KOSHA_KAFKA_UNAVAILABLE",
+                     *       "message": "Kafka is not reachable at localhost:9092: retry later.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    commitStream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka consumer group the stream joins: streams of one group split its partitions. 1 to 249 of a-z A-Z 0-9 . _ -
+                 * @example orders-ui
+                 */
+                group: string;
+                /** @description The stream's id, from its `open` event. */
+                stream: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamCommitRequest"];
+            };
+        };
+        responses: {
+            /** @description What this call committed: per partition, the offset after the last acknowledged record (empty when nothing new was acknowledged). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "committed": [
+                     *         {
+                     *           "topic": "orders",
+                     *           "partition": 0,
+                     *           "offset": 18
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StreamCommitResult"];
+                };
+            };
+            /** @description The body is malformed, or lastEventId is not a record id (<topic>:<partition>:<offset>). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 400,
+                     *       "code": "KOSHA_VALIDATION_FAILED",
+                     *       "message": "lastEventId 'x' is not a record id: <topic>:<partition>:<offset>.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the request carried no valid API key or Basic credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "KOSHA_UNAUTHORIZED",
+                     *       "message": "Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or HTTP Basic credentials.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No live stream of that id in that group (its client went away, or it never existed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "KOSHA_STREAM_NOT_FOUND",
+                     *       "message": "Stream '5b0c6a4e' of group 'orders-ui' does not exist (never opened, or closed: its client went away).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The stream never delivered that record. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 409,
+                     *       "code": "KOSHA_RECORD_NOT_DELIVERED",
+                     *       "message": "Record 'orders:0:99' was never delivered on stream '5b0c6a4e': commit an id the stream sent.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 500,
+                     *       "code": "KOSHA_INTERNAL_ERROR",
+                     *       "message": "Internal error: the service log has the details under request id req-1.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 503,
+                     *       "code": "KOSHA_KAFKA_UNAVAILABLE",
+                     *       "message": "Kafka is not reachable at localhost:9092: retry later.",
                      *       "requestId": "req-1"
                      *     }
                      */

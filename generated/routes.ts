@@ -589,6 +589,59 @@ export const schemas = [
     }
   },
   {
+    "$id": "StreamCommitRequest",
+    "type": "object",
+    "required": [
+      "lastEventId"
+    ],
+    "properties": {
+      "lastEventId": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 300,
+        "description": "A record id the stream delivered: <topic>:<partition>:<offset>."
+      }
+    }
+  },
+  {
+    "$id": "StreamCommitted",
+    "type": "object",
+    "required": [
+      "topic",
+      "partition",
+      "offset"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topic": {
+        "type": "string"
+      },
+      "partition": {
+        "type": "integer"
+      },
+      "offset": {
+        "type": "integer",
+        "description": "The committed offset: the next record the group reads."
+      }
+    }
+  },
+  {
+    "$id": "StreamCommitResult",
+    "type": "object",
+    "required": [
+      "committed"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "committed": {
+        "type": "array",
+        "items": {
+          "$ref": "StreamCommitted#"
+        }
+      }
+    }
+  },
+  {
     "$id": "Result",
     "type": "object",
     "required": [
@@ -3511,6 +3564,149 @@ export const routes = {
           "$ref": "Error#"
         },
         "504": {
+          "$ref": "Error#"
+        }
+      }
+    }
+  },
+  streamRecords: {
+    method: 'GET',
+    url: '/api/v1/streams/:group',
+    schema: {
+      "operationId": "streamRecords",
+      "tags": [
+        "streams"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "group": {
+            "type": "string",
+            "pattern": "^[a-zA-Z0-9._-]{1,249}$",
+            "description": "The Kafka consumer group the stream joins: streams of one group split its partitions. 1 to 249 of a-z A-Z 0-9 . _ -"
+          }
+        },
+        "required": [
+          "group"
+        ]
+      },
+      "querystring": {
+        "type": "object",
+        "properties": {
+          "topics": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 4096,
+            "description": "Comma-separated topics to subscribe to (each must exist). Give this or `pattern`."
+          },
+          "pattern": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1024,
+            "description": "A regular expression: every topic it matches, now or later. Give this or `topics`."
+          },
+          "offset": {
+            "type": "string",
+            "enum": [
+              "earliest",
+              "latest"
+            ],
+            "default": "latest",
+            "description": "Where a partition without a committed offset starts."
+          },
+          "commit": {
+            "type": "string",
+            "enum": [
+              "manual",
+              "auto"
+            ],
+            "default": "manual",
+            "description": "manual: the client acknowledges records (commit call, ack message); auto: a record counts as acknowledged once written to the connection."
+          },
+          "lastEventId": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 300,
+            "description": "The id of the last record a previous stream delivered (`<topic>:<partition>:<offset>`), for clients that cannot send the Last-Event-ID header."
+          }
+        }
+      },
+      "response": {
+        "400": {
+          "$ref": "Error#"
+        },
+        "401": {
+          "$ref": "Error#"
+        },
+        "403": {
+          "$ref": "Error#"
+        },
+        "404": {
+          "$ref": "Error#"
+        },
+        "429": {
+          "$ref": "Error#"
+        },
+        "500": {
+          "$ref": "Error#"
+        },
+        "503": {
+          "$ref": "Error#"
+        }
+      }
+    }
+  },
+  commitStream: {
+    method: 'POST',
+    url: '/api/v1/streams/:group/:stream/commit',
+    schema: {
+      "operationId": "commitStream",
+      "tags": [
+        "streams"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "group": {
+            "type": "string",
+            "pattern": "^[a-zA-Z0-9._-]{1,249}$",
+            "description": "The Kafka consumer group the stream joins: streams of one group split its partitions. 1 to 249 of a-z A-Z 0-9 . _ -"
+          },
+          "stream": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "The stream's id, from its `open` event."
+          }
+        },
+        "required": [
+          "group",
+          "stream"
+        ]
+      },
+      "body": {
+        "$ref": "StreamCommitRequest#"
+      },
+      "response": {
+        "200": {
+          "$ref": "StreamCommitResult#"
+        },
+        "400": {
+          "$ref": "Error#"
+        },
+        "401": {
+          "$ref": "Error#"
+        },
+        "404": {
+          "$ref": "Error#"
+        },
+        "409": {
+          "$ref": "Error#"
+        },
+        "500": {
+          "$ref": "Error#"
+        },
+        "503": {
           "$ref": "Error#"
         }
       }
@@ -6775,6 +6971,16 @@ export interface RouteTypes {
     Params: operations['consumeRecord']['parameters']['path']
     Querystring: NonNullable<operations['consumeRecord']['parameters']['query']>
   }
+  streamRecords: {
+    Reply: { 200: void; 400: operations['streamRecords']['responses'][400]['content']['application/json']; 401: operations['streamRecords']['responses'][401]['content']['application/json']; 403: operations['streamRecords']['responses'][403]['content']['application/json']; 404: operations['streamRecords']['responses'][404]['content']['application/json']; 429: operations['streamRecords']['responses'][429]['content']['application/json']; 500: operations['streamRecords']['responses'][500]['content']['application/json']; 503: operations['streamRecords']['responses'][503]['content']['application/json'] }
+    Params: operations['streamRecords']['parameters']['path']
+    Querystring: NonNullable<operations['streamRecords']['parameters']['query']>
+  }
+  commitStream: {
+    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
+    Params: operations['commitStream']['parameters']['path']
+    Body: NonNullable<operations['commitStream']['requestBody']>['content']['application/json']
+  }
   getLiveness: {
     Reply: { 200: operations['getLiveness']['responses'][200]['content']['application/json'] }
   }
@@ -7040,6 +7246,7 @@ export interface OperationsByTag {
   'metadata': 'describeResource' | 'getTopicMetadata'
   'consumers': 'createConsumer' | 'deleteConsumer' | 'subscribeConsumer' | 'consumeRecord'
   'reads': 'readPartitionRecords'
+  'streams': 'streamRecords' | 'commitStream'
   'operations': 'getLiveness' | 'getReadiness'
   'confluent-v2': 'listTopicsV2' | 'getTopicV2' | 'produceToTopicV2' | 'listPartitionsV2' | 'getPartitionV2' | 'produceToPartitionV2' | 'getPartitionOffsetsV2' | 'listBrokersV2' | 'createConsumerInstanceV2' | 'deleteConsumerInstanceV2' | 'getSubscriptionV2' | 'subscribeV2' | 'unsubscribeV2' | 'getAssignmentsV2' | 'assignPartitionsV2' | 'seekV2' | 'seekToBeginningV2' | 'seekToEndV2' | 'getCommittedOffsetsV2' | 'commitOffsetsV2' | 'getRecordsV2'
   'confluent-v3': 'produceRecordV3' | 'produceRecordsBatchV3' | 'listClustersV3' | 'getClusterV3' | 'listBrokersV3' | 'getBrokerV3' | 'listBrokerConfigsV3' | 'getBrokerConfigV3' | 'listTopicsV3' | 'createTopicV3' | 'getTopicV3' | 'deleteTopicV3' | 'updatePartitionCountTopicV3' | 'listTopicConfigsV3' | 'alterTopicConfigBatchV3' | 'getTopicConfigV3' | 'updateTopicConfigV3' | 'deleteTopicConfigV3' | 'listPartitionsV3' | 'getPartitionV3' | 'listConsumerGroupsV3' | 'getConsumerGroupV3' | 'deleteConsumerGroupV3' | 'listConsumersV3' | 'getConsumerV3' | 'listConsumerAssignmentsV3' | 'getConsumerAssignmentV3' | 'listConsumerLagsV3' | 'getConsumerLagV3' | 'getConsumerGroupLagSummaryV3' | 'resetConsumerGroupOffsetsV3' | 'listAclsV3' | 'createAclV3' | 'deleteAclsV3' | 'createAclsBatchV3' | 'getPartitionOffsetsV3'

@@ -17,6 +17,14 @@ export interface Config {
   kafkaTimeoutMs: number
   consumerIdleTimeoutMs: number
   consumerMax: number
+  /** Live streams (GET /api/v1/streams/{group}) at most in this process. */
+  streamMax: number
+  /** Records a stream holds for a client that reads slowly, in bytes of keys and values; past it, it pauses. */
+  streamBufferBytes: number
+  /** Records a stream delivers without their acknowledgement; past it, it pauses until acks come. */
+  streamMaxUnacked: number
+  /** How often an idle stream writes a heartbeat (an SSE comment, a WebSocket ping). */
+  streamHeartbeatMs: number
   bodyLimit: number
   apiKeys: string[]
   basicUsers: Array<{ username: string, password: string }>
@@ -106,6 +114,10 @@ export function loadConfig (env: Env): Config {
     kafkaTimeoutMs: int('KAFKA_TIMEOUT_MS', 10_000, 100, 300_000),
     consumerIdleTimeoutMs: int('CONSUMER_IDLE_TIMEOUT_MS', 300_000, 1_000, 86_400_000),
     consumerMax: int('CONSUMER_MAX', 100, 1, 10_000),
+    streamMax: int('STREAM_MAX', 100, 1, 10_000),
+    streamBufferBytes: int('STREAM_BUFFER_BYTES', 1_048_576, 1_024, 1_073_741_824),
+    streamMaxUnacked: int('STREAM_MAX_UNACKED', 1000, 1, 1_000_000),
+    streamHeartbeatMs: int('STREAM_HEARTBEAT_MS', 15_000, 100, 3_600_000),
     bodyLimit: int('BODY_LIMIT', 1_048_576, 1_024, 104_857_600),
     apiKeys: list('API_KEYS'),
     basicUsers,

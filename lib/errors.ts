@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   KOSHA_TOPIC_NOT_FOUND: { status: 404, v2: 40401, retriable: false },
   KOSHA_PARTITION_NOT_FOUND: { status: 404, v2: 40402, retriable: false },
   KOSHA_CONSUMER_NOT_FOUND: { status: 404, v2: 40403, retriable: false },
+  KOSHA_STREAM_NOT_FOUND: { status: 404, v2: 404, retriable: false },
   KOSHA_RESOURCE_NOT_FOUND: { status: 404, v2: 404, retriable: false },
   KOSHA_NOT_ACCEPTABLE: { status: 406, v2: 40601, retriable: false },
   KOSHA_TOPIC_EXISTS: { status: 409, v2: 409, retriable: false },
@@ -34,6 +35,7 @@ export const ERROR_CODES = {
   KOSHA_ILLEGAL_STATE: { status: 409, v2: 40903, retriable: false },
   KOSHA_CONSUMER_NOT_SUBSCRIBED: { status: 409, v2: 40903, retriable: false },
   KOSHA_GROUP_NOT_EMPTY: { status: 409, v2: 409, retriable: false },
+  KOSHA_RECORD_NOT_DELIVERED: { status: 409, v2: 409, retriable: false },
   KOSHA_BODY_TOO_LARGE: { status: 413, v2: 41301, retriable: false },
   KOSHA_RECORD_TOO_LARGE: { status: 413, v2: 41301, retriable: false },
   KOSHA_OFFSET_OUT_OF_RANGE: { status: 416, v2: 41601, retriable: false },
@@ -41,6 +43,7 @@ export const ERROR_CODES = {
   KOSHA_UNSUPPORTED_FORMAT: { status: 415, v2: 41501, retriable: false },
   KOSHA_INVALID_PAYLOAD: { status: 422, v2: 42206, retriable: false },
   KOSHA_TOO_MANY_CONSUMERS: { status: 429, v2: 42901, retriable: true },
+  KOSHA_TOO_MANY_STREAMS: { status: 429, v2: 429, retriable: true },
   KOSHA_INTERNAL_ERROR: { status: 500, v2: 50001, retriable: false },
   KOSHA_KAFKA_UNAVAILABLE: { status: 503, v2: 50003, retriable: true },
   KOSHA_KAFKA_AUTHENTICATION_FAILED: { status: 503, v2: 50003, retriable: true },
@@ -190,6 +193,23 @@ export class ConsumerNotSubscribedError extends KoshaError {
 export class TooManyConsumersError extends KoshaError {
   constructor (max: number) {
     super('KOSHA_TOO_MANY_CONSUMERS', `This service already holds ${max} consumers: delete one, or wait for idle ones to expire.`)
+  }
+}
+
+// ---- streams ------------------------------------------------------------------------------------------------------
+export class StreamNotFoundError extends KoshaError {
+  constructor (stream: string, group: string) {
+    super('KOSHA_STREAM_NOT_FOUND', `Stream '${stream}' of group '${group}' does not exist (never opened, or closed: its client went away).`)
+  }
+}
+export class RecordNotDeliveredError extends KoshaError {
+  constructor (id: string, stream: string) {
+    super('KOSHA_RECORD_NOT_DELIVERED', `Record '${id}' was never delivered on stream '${stream}': commit an id the stream sent.`)
+  }
+}
+export class TooManyStreamsError extends KoshaError {
+  constructor (max: number) {
+    super('KOSHA_TOO_MANY_STREAMS', `This service already serves ${max} streams (STREAM_MAX): close one, or retry on another instance.`, { headers: { 'Retry-After': '5' } })
   }
 }
 

@@ -1,7 +1,7 @@
-// A consumed record as the Kosha v1 API shows it (openapi.json's ConsumedRecord), for every route that returns
-// records: decoded with the one set of decoders (kafka/consumers/decode.ts).
+// A consumed record as the Kosha v1 API shows it (openapi.json's ConsumedRecord), wherever one is returned: a v1
+// consume, a stream's record event, a page of a stateless read.
 import type { Message } from '@confluentinc/kafka-javascript'
-import { type RouteTypes } from '../../generated/routes'
+import type { RouteTypes } from '../../generated/routes'
 import { decodeText, decodeValue, headersOf } from '../../kafka/consumers/decode'
 
 export type ConsumedRecord = RouteTypes['consumeRecord']['Reply'][200]

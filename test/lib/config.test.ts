@@ -32,3 +32,14 @@ t.test('auth and CORS settings', async (t) => {
   t.same(c.corsOrigins, ['https://a.example', 'https://b.example'])
   t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', BASIC_AUTH_USERS: 'nopassword' }), /BASIC_AUTH_USERS/)
 })
+
+t.test('stream settings: defaults, values, and out-of-range values named', async (t) => {
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1' })
+  t.match(c, { streamMax: 100, streamBufferBytes: 1_048_576, streamMaxUnacked: 1000, streamHeartbeatMs: 15_000 })
+  const set = loadConfig({ BROKER_ADDRESS: 'a:1', STREAM_MAX: '5', STREAM_BUFFER_BYTES: '65536', STREAM_MAX_UNACKED: '10', STREAM_HEARTBEAT_MS: '1000' })
+  t.match(set, { streamMax: 5, streamBufferBytes: 65_536, streamMaxUnacked: 10, streamHeartbeatMs: 1000 })
+  const err = t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', STREAM_MAX: '0', STREAM_BUFFER_BYTES: '10', STREAM_MAX_UNACKED: 'many', STREAM_HEARTBEAT_MS: '-1' })) as ConfigError
+  for (const name of ['STREAM_MAX must', 'STREAM_BUFFER_BYTES must', 'STREAM_MAX_UNACKED must', 'STREAM_HEARTBEAT_MS must']) {
+    t.ok(err.problems.some((p) => p.startsWith(name)), `names ${name}`)
+  }
+})

@@ -1,0 +1,63 @@
+// Every stream this process serves: one map, one cap (STREAM_MAX), one shutdown. Each stream is a StreamMember.
+import { randomUUID } from 'node:crypto'
+import type { Log } from '../log'
+import type { Config } from '../../lib/config'
+import { ShuttingDownError, StreamNotFoundError, TooManyStreamsError } from '../../lib/errors'
+import { StreamMember, type StreamOptions } from './member'
+
+export type StreamSettings = Pick<Config, 'brokers' | 'sasl' | 'tls' | 'kafkaTimeoutMs' | 'streamMax' | 'streamBufferBytes' | 'streamMaxUnacked'>
+
+/**
+ * A new stream's id: opaque to clients, unique. Made here only, so that a replica can prefix its own to route a
+ * commit call to the process holding the stream.
+ */
+export function newStreamId (): string {
+  return randomUUID()
+}
+
+export class StreamRegistry {
+  private readonly all = new Map<string, StreamMember>()
+  private closing = false
+
+  constructor (private readonly settings: StreamSettings, private readonly log: Log) {}
+
+  /**
+   * A new member of `group`, connected, not yet subscribed (start() does that): TooManyStreamsError past
+   * STREAM_MAX, counting streams still connecting.
+   */
+  async open (options: Omit<StreamOptions, 'id'>): Promise<StreamMember> {
+    if (this.closing) throw new ShuttingDownError()
+    if (this.all.size >= this.settings.streamMax) throw new TooManyStreamsError(this.settings.streamMax)
+    const id = newStreamId()
+    const limits = { bufferBytes: this.settings.streamBufferBytes, maxUnacked: this.settings.streamMaxUnacked }
+    const member: StreamMember = new StreamMember(this.settings, { ...options, id }, limits,
+      this.log.child({ stream: id, group: options.group }), () => { if (this.all.get(id) === member) this.all.delete(id) })
+    this.all.set(id, member)
+    try {
+      await member.connect()
+    } catch (err) {
+      this.all.delete(id)
+      member.closed = true
+      throw err
+    }
+    return member
+  }
+
+  /** The live stream of that id in that group; StreamNotFoundError otherwise. */
+  get (group: string, id: string): StreamMember {
+    const member = this.all.get(id)
+    if (!member || member.closed || member.group !== group) throw new StreamNotFoundError(id, group)
+    return member
+  }
+
+  count (): number { return this.all.size }
+
+  /** Streams whose partitions are paused because their client is behind. */
+  paused (): number { return [...this.all.values()].filter((m) => m.paused).length }
+
+  /** Ends every stream (at shutdown, before the Kafka connection closes): each commits what was acknowledged. */
+  async closeAll (reason: string): Promise<void> {
+    this.closing = true
+    await Promise.all([...this.all.values()].map(async (m) => { await m.close(reason) }))
+  }
+}
