@@ -23,6 +23,7 @@ ENV NODE_ENV=production PORT=8000 HOST=0.0.0.0
 COPY --from=build --chown=node:node /app/package.json /app/openapi.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/ui ./ui
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

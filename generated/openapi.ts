@@ -98,6 +98,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/topics/{topic}/partitions/{partition}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read records of a partition from an offset or a time (stateless)
+         * @description Returns the records of one partition from a start offset, with no consumer and no state on the server: any replica answers, and the same request returns the same records (retry-safe), so a client pages through a partition by passing `next_offset` as the next `offset`. The page is the first records from the start: at most `max_records`, and, past the first record, at most `max_bytes` of keys and values (whole records; the first record is always returned, whatever its size), and none past the partition's end as the read found it (`high_watermark`). Start from `offset` (a number, `earliest` or `latest`) or from `timestamp` (the first record at or after that time; the partition's end when none is), not both; neither is `earliest`. When no record is past the start, the read waits up to `timeout` ms for the first one to arrive (default 0: answer at once) and returns what arrived; when records exist, it never answers empty. An offset below the partition's first stored offset (deleted by retention) or past its end is 416 `KOSHA_OFFSET_OUT_OF_RANGE`, whose message names the valid range; the end itself (`high_watermark`) is a valid start (an empty page, or a wait). Records are decoded as the v1 consumers decode them: JSON values parsed, other UTF-8 text as text, other bytes base64.
+         */
+        get: operations["readPartitionRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/consumers": {
         parameters: {
             query?: never;
@@ -573,7 +593,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records, one or a stream (v3)
-         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON: one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (an HTTP status) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON (Content-Type application/json) or as NDJSON (application/x-ndjson: one ProduceRequest per line; blank lines are skipped; the answer is then application/x-ndjson, one report per line, and a line that is not a valid record gets its 400 report while the stream goes on with the next line): one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (an HTTP status) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
          */
         post: operations["produceRecordV3"];
         delete?: never;
@@ -1321,6 +1341,17 @@ export interface components {
             /** @description ms since the epoch. */
             timestamp: number;
             headers: components["schemas"]["RecordHeader"][];
+        };
+        ReadResult: {
+            topic: string;
+            partition: number;
+            records: components["schemas"]["ConsumedRecord"][];
+            /** @description The offset after the last record returned (the start offset when none was): pass it as `offset` for the next page. */
+            next_offset: number;
+            /** @description The partition's first stored offset when the read started. */
+            low_watermark: number;
+            /** @description The partition's end when the read started: the offset the next record gets. */
+            high_watermark: number;
         };
         StreamCommitRequest: {
             /** @description A record id the stream delivered: <topic>:<partition>:<offset>. */
@@ -2893,6 +2924,216 @@ export interface operations {
                      *       "status": 504,
                      *       "code": "KOSHA_KAFKA_TIMEOUT",
                      *       "message": "Kafka did not answer within 10000 ms: retry later.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    readPartitionRecords: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Where to start: an offset (from the partition's first stored offset to its end), `earliest` (the first stored record) or `latest` (the end: only records yet to come). Not with `timestamp`. Default `earliest`.
+                 * @example earliest
+                 */
+                offset?: string;
+                /**
+                 * @description Start at the first record whose timestamp is at or after this time: ms since the epoch, or an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z). Not with `offset`.
+                 * @example 2026-01-31T12:00:00Z
+                 */
+                timestamp?: string;
+                /** @description At most this many records (1 to 10000; default 100). */
+                max_records?: number;
+                /** @description At most this many bytes of keys and values past the first record (1 to 16777216; default 1048576). The first record is returned whatever its size. */
+                max_bytes?: number;
+                /** @description When no record is past the start: how long to wait for one, in ms (0 to 30000; default 0, answer at once). */
+                timeout?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic: string;
+                /**
+                 * @description The partition id.
+                 * @example 0
+                 */
+                partition: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page: the records from the start (possibly none), where the next page starts, and the partition's watermarks when the read started. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "topic": "orders",
+                     *       "partition": 0,
+                     *       "records": [
+                     *         {
+                     *           "topic": "orders",
+                     *           "partition": 0,
+                     *           "offset": 17,
+                     *           "key": "customer-7",
+                     *           "keyEncoding": "text",
+                     *           "value": {
+                     *             "orderId": 42
+                     *           },
+                     *           "valueEncoding": "json",
+                     *           "timestamp": 1764000000000,
+                     *           "headers": []
+                     *         }
+                     *       ],
+                     *       "next_offset": 18,
+                     *       "low_watermark": 0,
+                     *       "high_watermark": 18
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReadResult"];
+                };
+            };
+            /** @description The request is malformed: a bad offset or timestamp, both given, a number out of range. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 400,
+                     *       "code": "KOSHA_VALIDATION_FAILED",
+                     *       "message": "Give offset or timestamp, not both.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description HTTP authentication is on and the request carried no valid API key or Basic credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "KOSHA_UNAUTHORIZED",
+                     *       "message": "Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or HTTP Basic credentials.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The topic (KOSHA_TOPIC_NOT_FOUND) or the partition (KOSHA_PARTITION_NOT_FOUND) does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "KOSHA_PARTITION_NOT_FOUND",
+                     *       "message": "Partition 3 of topic 'orders' does not exist.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The offset is below the partition's first stored offset or past its end; the message names the valid range. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 416,
+                     *       "code": "KOSHA_OFFSET_OUT_OF_RANGE",
+                     *       "message": "Offset 3 is outside partition 0 of topic 'orders': it holds offsets 10 to 17; read from an offset from 10 to 18 (18: the next record to come).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 500,
+                     *       "code": "KOSHA_INTERNAL_ERROR",
+                     *       "message": "Internal error: the service log has the details under request id req-1.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka cannot be reached (or refused the connector's credentials), or the service is stopping. Retry after the number of seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 503,
+                     *       "code": "KOSHA_KAFKA_UNAVAILABLE",
+                     *       "message": "Kafka is not reachable at localhost:9092: retry later.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 504,
+                     *       "code": "KOSHA_KAFKA_TIMEOUT",
+                     *       "message": "Kafka did not answer in time: retry later.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -6434,10 +6675,15 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["V3ProduceRequest"];
+                /**
+                 * @example {"value":{"type":"STRING","data":"a"}}
+                 *     {"value":{"type":"JSON","data":{"b":2}}}
+                 */
+                "application/x-ndjson": components["schemas"]["V3ProduceRequest"];
             };
         };
         responses: {
-            /** @description At least one record was acknowledged: one delivery report per record, concatenated, in order. */
+            /** @description At least one record was acknowledged: one delivery report per record, concatenated, in order. With an NDJSON request: application/x-ndjson, one report per line. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6462,6 +6708,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["V3ProduceResponse"];
+                    "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
                 };
             };
             /** @description No record was acknowledged and the first was malformed: a bad type, data that is not base64, a schema type, or a body that is not JSON. */
@@ -6477,6 +6724,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
+                    "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
                 };
             };
             /** @description HTTP authentication is on and the credentials are missing or wrong. */
@@ -6537,9 +6785,10 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
+                    "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
                 };
             };
-            /** @description The Content-Type is not application/json. */
+            /** @description The Content-Type is neither application/json nor application/x-ndjson. */
             415: {
                 headers: {
                     [name: string]: unknown;

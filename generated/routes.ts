@@ -550,6 +550,45 @@ export const schemas = [
     }
   },
   {
+    "$id": "ReadResult",
+    "type": "object",
+    "required": [
+      "topic",
+      "partition",
+      "records",
+      "next_offset",
+      "low_watermark",
+      "high_watermark"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "topic": {
+        "type": "string"
+      },
+      "partition": {
+        "type": "integer"
+      },
+      "records": {
+        "type": "array",
+        "items": {
+          "$ref": "ConsumedRecord#"
+        }
+      },
+      "next_offset": {
+        "type": "integer",
+        "description": "The offset after the last record returned (the start offset when none was): pass it as `offset` for the next page."
+      },
+      "low_watermark": {
+        "type": "integer",
+        "description": "The partition's first stored offset when the read started."
+      },
+      "high_watermark": {
+        "type": "integer",
+        "description": "The partition's end when the read started: the offset the next record gets."
+      }
+    }
+  },
+  {
     "$id": "StreamCommitRequest",
     "type": "object",
     "required": [
@@ -3207,6 +3246,102 @@ export const routes = {
           "$ref": "Error#"
         },
         "404": {
+          "$ref": "Error#"
+        },
+        "500": {
+          "$ref": "Error#"
+        },
+        "503": {
+          "$ref": "Error#"
+        },
+        "504": {
+          "$ref": "Error#"
+        }
+      }
+    }
+  },
+  readPartitionRecords: {
+    method: 'GET',
+    url: '/api/v1/topics/:topic/partitions/:partition/records',
+    schema: {
+      "operationId": "readPartitionRecords",
+      "tags": [
+        "reads"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "topic": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "partition": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The partition id."
+          }
+        },
+        "required": [
+          "topic",
+          "partition"
+        ]
+      },
+      "querystring": {
+        "type": "object",
+        "properties": {
+          "offset": {
+            "type": "string",
+            "pattern": "^([0-9]{1,19}|earliest|latest)$",
+            "description": "Where to start: an offset (from the partition's first stored offset to its end), `earliest` (the first stored record) or `latest` (the end: only records yet to come). Not with `timestamp`. Default `earliest`."
+          },
+          "timestamp": {
+            "type": "string",
+            "pattern": "^([0-9]{1,15}|[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+(Z|[+-][0-9]{2}:?[0-9]{2})?)?)$",
+            "description": "Start at the first record whose timestamp is at or after this time: ms since the epoch, or an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z). Not with `offset`."
+          },
+          "max_records": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 10000,
+            "default": 100,
+            "description": "At most this many records (1 to 10000; default 100)."
+          },
+          "max_bytes": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 16777216,
+            "default": 1048576,
+            "description": "At most this many bytes of keys and values past the first record (1 to 16777216; default 1048576). The first record is returned whatever its size."
+          },
+          "timeout": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 30000,
+            "default": 0,
+            "description": "When no record is past the start: how long to wait for one, in ms (0 to 30000; default 0, answer at once)."
+          }
+        }
+      },
+      "response": {
+        "200": {
+          "$ref": "ReadResult#"
+        },
+        "400": {
+          "$ref": "Error#"
+        },
+        "401": {
+          "$ref": "Error#"
+        },
+        "403": {
+          "$ref": "Error#"
+        },
+        "404": {
+          "$ref": "Error#"
+        },
+        "416": {
           "$ref": "Error#"
         },
         "500": {
@@ -6813,6 +6948,11 @@ export interface RouteTypes {
     Reply: { 200: operations['getTopicMetadata']['responses'][200]['content']['application/json']; 400: operations['getTopicMetadata']['responses'][400]['content']['application/json']; 401: operations['getTopicMetadata']['responses'][401]['content']['application/json']; 403: operations['getTopicMetadata']['responses'][403]['content']['application/json']; 404: operations['getTopicMetadata']['responses'][404]['content']['application/json']; 500: operations['getTopicMetadata']['responses'][500]['content']['application/json']; 503: operations['getTopicMetadata']['responses'][503]['content']['application/json']; 504: operations['getTopicMetadata']['responses'][504]['content']['application/json'] }
     Params: operations['getTopicMetadata']['parameters']['path']
   }
+  readPartitionRecords: {
+    Reply: { 200: operations['readPartitionRecords']['responses'][200]['content']['application/json']; 400: operations['readPartitionRecords']['responses'][400]['content']['application/json']; 401: operations['readPartitionRecords']['responses'][401]['content']['application/json']; 403: operations['readPartitionRecords']['responses'][403]['content']['application/json']; 404: operations['readPartitionRecords']['responses'][404]['content']['application/json']; 416: operations['readPartitionRecords']['responses'][416]['content']['application/json']; 500: operations['readPartitionRecords']['responses'][500]['content']['application/json']; 503: operations['readPartitionRecords']['responses'][503]['content']['application/json']; 504: operations['readPartitionRecords']['responses'][504]['content']['application/json'] }
+    Params: operations['readPartitionRecords']['parameters']['path']
+    Querystring: NonNullable<operations['readPartitionRecords']['parameters']['query']>
+  }
   createConsumer: {
     Reply: { 200: operations['createConsumer']['responses'][200]['content']['application/json']; 400: operations['createConsumer']['responses'][400]['content']['application/json']; 401: operations['createConsumer']['responses'][401]['content']['application/json']; 409: operations['createConsumer']['responses'][409]['content']['application/json']; 413: operations['createConsumer']['responses'][413]['content']['application/json']; 415: operations['createConsumer']['responses'][415]['content']['application/json']; 429: operations['createConsumer']['responses'][429]['content']['application/json']; 500: operations['createConsumer']['responses'][500]['content']['application/json']; 503: operations['createConsumer']['responses'][503]['content']['application/json']; 504: operations['createConsumer']['responses'][504]['content']['application/json'] }
     Body: NonNullable<operations['createConsumer']['requestBody']>['content']['application/json']
@@ -7105,6 +7245,7 @@ export interface OperationsByTag {
   'produce': 'produceRecord'
   'metadata': 'describeResource' | 'getTopicMetadata'
   'consumers': 'createConsumer' | 'deleteConsumer' | 'subscribeConsumer' | 'consumeRecord'
+  'reads': 'readPartitionRecords'
   'streams': 'streamRecords' | 'commitStream'
   'operations': 'getLiveness' | 'getReadiness'
   'confluent-v2': 'listTopicsV2' | 'getTopicV2' | 'produceToTopicV2' | 'listPartitionsV2' | 'getPartitionV2' | 'produceToPartitionV2' | 'getPartitionOffsetsV2' | 'listBrokersV2' | 'createConsumerInstanceV2' | 'deleteConsumerInstanceV2' | 'getSubscriptionV2' | 'subscribeV2' | 'unsubscribeV2' | 'getAssignmentsV2' | 'assignPartitionsV2' | 'seekV2' | 'seekToBeginningV2' | 'seekToEndV2' | 'getCommittedOffsetsV2' | 'commitOffsetsV2' | 'getRecordsV2'

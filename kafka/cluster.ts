@@ -28,6 +28,23 @@ export async function existingTopic (kafka: Pick<KafkaConnection, 'metadata'>, t
   return { metadata, partitions: [...found.partitions].sort((a, b) => a.id - b.id) }
 }
 
+/**
+ * The watermarks of a partition known to exist. Right after a topic is created the client may not know the
+ * partition's leader yet: that passes in moments, so a retriable answer is asked again for a short while before it
+ * becomes a 503.
+ */
+export async function partitionWatermarks (kafka: Pick<KafkaConnection, 'watermarks' | 'timeoutMs'>, topic: string, partition: number): Promise<Watermarks> {
+  const deadline = Date.now() + Math.min(kafka.timeoutMs, 3000)
+  for (;;) {
+    try {
+      return await kafka.watermarks(topic, partition)
+    } catch (err) {
+      if (!(err instanceof KafkaUnavailableError) || Date.now() > deadline) throw err
+      await sleep(100)
+    }
+  }
+}
+
 export class Cluster {
   constructor (private readonly kafka: KafkaConnection) {}
 
@@ -88,17 +105,7 @@ export class Cluster {
   /** The first stored offset and the offset the next record will get; PartitionNotFoundError as partition(). */
   async watermarks (topic: string, partition: number): Promise<Watermarks> {
     await this.partition(topic, partition)
-    // Right after a topic is created the client may not know the partition's leader yet: that passes in moments,
-    // so a retriable answer is asked again for a short while before it becomes a 503.
-    const deadline = Date.now() + Math.min(this.kafka.timeoutMs, 3000)
-    for (;;) {
-      try {
-        return await this.kafka.watermarks(topic, partition)
-      } catch (err) {
-        if (!(err instanceof KafkaUnavailableError) || Date.now() > deadline) throw err
-        await sleep(100)
-      }
-    }
+    return await partitionWatermarks(this.kafka, topic, partition)
   }
 
   /** A topic's partitions with the brokers; TopicNotFoundError when it does not exist. */

@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   KOSHA_RECORD_NOT_DELIVERED: { status: 409, v2: 409, retriable: false },
   KOSHA_BODY_TOO_LARGE: { status: 413, v2: 41301, retriable: false },
   KOSHA_RECORD_TOO_LARGE: { status: 413, v2: 41301, retriable: false },
+  KOSHA_OFFSET_OUT_OF_RANGE: { status: 416, v2: 41601, retriable: false },
   KOSHA_UNSUPPORTED_MEDIA_TYPE: { status: 415, v2: 41501, retriable: false },
   KOSHA_UNSUPPORTED_FORMAT: { status: 415, v2: 41501, retriable: false },
   KOSHA_INVALID_PAYLOAD: { status: 422, v2: 42206, retriable: false },
@@ -119,6 +120,14 @@ export class TopicExistsError extends KoshaError {
 export class PartitionNotFoundError extends KoshaError {
   constructor (topic: string, partition: number | undefined, cause?: unknown) {
     super('KOSHA_PARTITION_NOT_FOUND', `Partition ${partition ?? '(unknown)'} of topic '${topic}' does not exist.`, { cause })
+  }
+}
+/** A read from an offset the partition does not hold: below its first stored offset, or past its end. */
+export class OffsetOutOfRangeError extends KoshaError {
+  constructor (topic: string, partition: number, offset: number, range: { low: number, high: number }) {
+    const holds = range.high > range.low ? `it holds offsets ${range.low} to ${range.high - 1}` : 'it holds no records'
+    super('KOSHA_OFFSET_OUT_OF_RANGE', `Offset ${offset} is outside partition ${partition} of topic '${topic}': ${holds}; ` +
+      `read from an offset from ${range.low} to ${range.high} (${range.high}: the next record to come).`)
   }
 }
 export class NotAcceptableError extends KoshaError {

@@ -1,13 +1,14 @@
 // Inbound HTTP authentication: off unless API_KEYS or BASIC_AUTH_USERS is set. API keys come as
-// "Authorization: Bearer <key>" or "X-API-Key: <key>"; users as HTTP Basic. Liveness, readiness, metrics and the
-// docs stay open; a CORS preflight never reaches here (plugins/cors.ts answers it first). Secrets are compared in
+// "Authorization: Bearer <key>" or "X-API-Key: <key>"; users as HTTP Basic. Liveness, readiness, metrics, the
+// docs and the live view's page stay open; a CORS preflight never reaches here (plugins/cors.ts answers it first). Secrets are compared in
 // constant time and never logged (app.ts redacts the headers that carry them).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { UnauthorizedError } from '../lib/errors'
 
-const OPEN = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/docs(\/|$)/]
+// The live view's page holds no data (every call it makes needs credentials), like the docs.
+const OPEN = [/^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/docs(\/|$)/, /^\/ui$/]
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
 

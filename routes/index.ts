@@ -7,7 +7,7 @@ import v2 from './v2'
 import v3 from './v3'
 
 // A tag of openapi.json that no family serves fails here, at compile time.
-type Served = 'topics' | 'produce' | 'metadata' | 'consumers' | 'streams' | 'operations' | 'confluent-v2' | 'confluent-v3'
+type Served = 'topics' | 'produce' | 'metadata' | 'consumers' | 'reads' | 'streams' | 'operations' | 'confluent-v2' | 'confluent-v3'
 const everyTagServed: Exclude<keyof OperationsByTag, Served> extends never ? true : never = true
 
 export default async function routes (fastify: FastifyInstance): Promise<void> {

@@ -6,10 +6,11 @@ import { operations } from '../operations'
 import { consumers } from './consumers'
 import { metadata } from './metadata'
 import { produce } from './produce'
+import { reads } from './reads'
 import { streamExtras, streams } from './streams'
 import { topics } from './topics'
 
-const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'streams' | 'operations'> = { ...topics, ...produce, ...metadata, ...consumers, ...streams, ...operations }
+const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'reads' | 'streams' | 'operations'> = { ...topics, ...produce, ...metadata, ...consumers, ...reads, ...streams, ...operations }
 
 export default async function v1 (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(errorHandler('kosha'))

@@ -1,5 +1,5 @@
 // A consumed record as the Kosha v1 API shows it (openapi.json's ConsumedRecord), wherever one is returned: a v1
-// consume, a stream's record event.
+// consume, a stream's record event, a page of a stateless read.
 import type { Message } from '@confluentinc/kafka-javascript'
 import type { RouteTypes } from '../../generated/routes'
 import { decodeText, decodeValue, headersOf } from '../../kafka/consumers/decode'

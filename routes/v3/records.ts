@@ -8,6 +8,10 @@
 // report per object, in order, each written once it and all before it are settled. A one-object body therefore gets
 // exactly one JSON object back, and Transfer-Encoding plays no part in the decision.
 //
+// NDJSON (Content-Type: application/x-ndjson) is the same stream with one record per line, answered in
+// application/x-ndjson: lines are told apart by NdjsonLines below, so a malformed line is reported and the stream
+// goes on with the next line (in concatenated JSON, nothing after a syntax error can be told apart).
+//
 // The objects are told apart by ConcatenatedJson below, a byte scanner of about 40 lines: it only has to find where
 // each top-level object ends (braces outside strings), JSON.parse does the rest. A streaming JSON package (jsonparse,
 // stream-json) would parse every token in JavaScript and still need the same record-boundary bookkeeping, a
@@ -183,6 +187,48 @@ export class ConcatenatedJson {
   }
 }
 
+/** Splits an NDJSON byte stream into one piece per non-blank line (the last may lack its newline). A line over
+ * `limit` bytes is skipped and reported as tooLarge; what a line holds is JSON.parse's to judge. */
+export class NdjsonLines {
+  private parts: Buffer[] = []
+  private size = 0
+  constructor (private readonly limit: number) {}
+
+  * push (chunk: Buffer): Generator<Piece> {
+    let start = 0
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      this.keep(chunk.subarray(start, nl))
+      start = nl + 1
+      yield * this.line()
+    }
+    this.keep(chunk.subarray(start))
+  }
+
+  * end (): Generator<Piece> { yield * this.line() }
+
+  private * line (): Generator<Piece> {
+    const size = this.size
+    const bytes = this.parts.length === 1 ? this.parts[0] as Buffer : Buffer.concat(this.parts)
+    this.parts = []
+    this.size = 0
+    if (size > this.limit) yield { tooLarge: true }
+    else if (!isBlank(bytes)) yield { json: bytes }
+  }
+
+  private keep (bytes: Buffer): void {
+    this.size += bytes.length
+    // Past the limit the bytes are only counted, so a huge line costs no memory.
+    if (this.size <= this.limit) { if (bytes.length > 0) this.parts.push(bytes) } else this.parts = []
+  }
+}
+
+function isBlank (bytes: Buffer): boolean {
+  for (const c of bytes) if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false
+  return true
+}
+
+export const NDJSON = 'application/x-ndjson'
+
 // ---- POST .../records: one record or a stream ---------------------------------------------------------------------
 
 /** Resolves when the reports written so far were taken by the connection, or the connection is gone. */
@@ -206,6 +252,9 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
   await fastify.cluster.assertCluster(clusterId)
   await fastify.produce.assertTopic(topic)
   const input = request.body as unknown as Readable
+  // NDJSON in, NDJSON out; anything else this route accepts is concatenated JSON.
+  const ndjson = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === NDJSON
+  const type = ndjson ? NDJSON : 'application/json'
 
   // The status goes out with the first acknowledged record: until then, failed records' reports are held, so that a
   // body of which no record was acknowledged is answered with its first failure's status, not a 200.
@@ -215,7 +264,7 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     if (out === undefined) {
       if (report.error_code !== 200) { held.push(report); return }
       out = new PassThrough()
-      reply.code(200).type('application/json').send(out)
+      reply.code(200).type(type).send(out)
       for (const h of held) out.write(JSON.stringify(h) + '\n')
       held.length = 0
     }
@@ -248,7 +297,7 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
       (err: unknown): Report => failure(classified(err, request), request))
   }
 
-  const reader = new ConcatenatedJson(fastify.config.bodyLimit)
+  const reader = ndjson ? new NdjsonLines(fastify.config.bodyLimit) : new ConcatenatedJson(fastify.config.bodyLimit)
   let stop = false
   const take = (pieces: Iterable<Piece>): void => {
     for (const piece of pieces) {
@@ -277,8 +326,9 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     return reply
   }
   // No record was acknowledged: the first failure's status, with every report (one, or a stream as above).
-  reply.code(held[0]?.error_code ?? 500).type('application/json')
-  if (held.length === 1) return await reply.send(JSON.stringify(held[0]))
+  reply.code(held[0]?.error_code ?? 500).type(type)
+  // Concatenated JSON: one report alone is one JSON object, as one record's answer. NDJSON: always lines.
+  if (held.length === 1 && !ndjson) return await reply.send(JSON.stringify(held[0]))
   return await reply.send(Readable.from(held.map((h) => JSON.stringify(h) + '\n')))
 }
 
@@ -343,11 +393,11 @@ export const records = {
 export const BATCH_NOT_JSON = 'The body is not a JSON batch: send {"entries": [...]}.'
 
 /**
- * The records route reads its body itself: its own context takes application/json as the raw stream (and nothing
- * else, 415), and its route schema has no body schema.
+ * The records route reads its body itself: its own context takes application/json and application/x-ndjson as the
+ * raw stream (and nothing else, 415), and its route schema has no body schema.
  */
 export async function recordStreamContext (stream: FastifyInstance): Promise<void> {
   stream.removeAllContentTypeParsers()
-  stream.addContentTypeParser('application/json', (_request, body, done) => { done(null, body) })
+  stream.addContentTypeParser(['application/json', NDJSON], (_request, body, done) => { done(null, body) })
   stream.route<RouteTypes['produceRecordV3']>({ ...routes.produceRecordV3, schema: streamSchema, handler: records.produceRecordV3 })
 }
