@@ -80,6 +80,7 @@ export class StreamMember {
   private readonly consumer: KafkaConsumer
   private readonly timeoutMs: number
   private readonly subscription: Subscription
+  private readonly offsetReset: 'earliest' | 'latest'
   private outlet?: Outlet
   private resumeAfter?: RecordId
   private readonly assigned = new Map<string, TopicPartition>()
@@ -118,6 +119,7 @@ export class StreamMember {
     }, topic)
     this.consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, err.message) })
     this.subscription = options.subscription
+    this.offsetReset = options.offsetReset
   }
 
   async connect (): Promise<void> {
@@ -327,12 +329,7 @@ export class StreamMember {
   }
 
   private async onAssign (partitions: TopicPartition[]): Promise<void> {
-    let assignment: Array<TopicPartition | TopicPartitionOffset> = partitions
-    const resume = this.resumeAfter
-    if (resume && !this.closed && partitions.some((p) => keyOf(p) === keyOf(resume))) {
-      this.resumeAfter = undefined
-      assignment = await this.resumeAt(partitions, resume)
-    }
+    const assignment = this.closed ? partitions : await this.startPositions(partitions)
     try {
       this.consumer.assign(assignment)
     } catch (err) {
@@ -347,20 +344,39 @@ export class StreamMember {
   }
 
   /**
-   * A reconnecting client received `after`: its partition starts right after it, and that is committed, unless the
-   * group's committed offset is past it already.
+   * Where each newly assigned partition starts, fixed (and committed) before the client is told of the assignment:
+   * - the partition of a reconnecting client's last record starts right after it, unless the group's committed
+   *   offset is past it already;
+   * - a partition the group never committed starts, with offset=latest, at its end as of now. Left to librdkafka,
+   *   "latest" is resolved on the first fetch, a moment after the `assigned` event, and a record produced in that
+   *   moment would be skipped. Committing it too means a record produced after the event reaches the group even
+   *   if this stream ends before acknowledging anything.
+   * When Kafka does not answer, the partitions start where librdkafka puts them (the committed offset or the reset).
    */
-  private async resumeAt (partitions: TopicPartition[], after: RecordId): Promise<Array<TopicPartition | TopicPartitionOffset>> {
-    const next = after.offset + 1
+  private async startPositions (partitions: TopicPartition[]): Promise<Array<TopicPartition | TopicPartitionOffset>> {
+    const resume = this.resumeAfter
+    if (resume && partitions.some((p) => keyOf(p) === keyOf(resume))) this.resumeAfter = undefined
     try {
-      const [committed] = await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.committed([{ topic: after.topic, partition: after.partition }], this.timeoutMs, done))
-      if (committed !== undefined && committed.offset >= next) return partitions
-      await fromCallback((done) => this.consumer.commitCb([{ topic: after.topic, partition: after.partition, offset: next }], done))
+      const committed = await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.committed(partitions, this.timeoutMs, done))
+      const at = new Map(committed.map((c) => [keyOf(c), c.offset]))
+      const pinned: TopicPartitionOffset[] = []
+      for (const p of partitions) {
+        const current = at.get(keyOf(p)) ?? -1
+        if (resume && keyOf(p) === keyOf(resume) && current < resume.offset + 1) {
+          pinned.push({ ...p, offset: resume.offset + 1 })
+        } else if (current < 0 && this.offsetReset === 'latest') {
+          const marks = await fromCallback<{ highOffset: number }>((done) => this.consumer.queryWatermarkOffsets(p.topic, p.partition, this.timeoutMs, done))
+          pinned.push({ ...p, offset: marks.highOffset })
+        }
+      }
+      if (pinned.length === 0) return partitions
+      await fromCallback((done) => this.consumer.commitCb(pinned, done))
+      const byKey = new Map(pinned.map((p) => [keyOf(p), p]))
+      return partitions.map((p) => byKey.get(keyOf(p)) ?? p)
     } catch (err) {
-      this.log.warn({ code: (err as Partial<LibrdKafkaError>).code }, 'resuming after the last event id failed: the partition starts at its committed offset')
+      this.log.warn({ code: (err as Partial<LibrdKafkaError>).code }, 'fixing where the assigned partitions start failed: they start at their committed offset or the reset')
       return partitions
     }
-    return partitions.map((p) => keyOf(p) === keyOf(after) ? { ...p, offset: next } : p)
   }
 
   private async onRevoke (partitions: TopicPartition[]): Promise<void> {

@@ -228,8 +228,11 @@ t.test('two SSE streams of one group split the partitions; closing one hands its
   assertError(t, await app.inject({ method: 'POST', url: `${API}/other-group/${a.stream()}/commit`, payload: { lastEventId: lastOfA } }), 404, 'KOSHA_STREAM_NOT_FOUND')
 
   const before = a.records().length
+  const closedAt = Date.now()
   b.close()
   await until('A to hold every partition again', () => a.held().length === 4)
+  // What a handover costs: the pause before the remaining stream holds the partitions (the group's rebalance).
+  t.comment(`handover: A held B's partitions ${Date.now() - closedAt} ms after B closed`)
   await until('B\'s unacknowledged records to reach A', () => a.records().length - before >= b.records().length)
   await new Promise((resolve) => setTimeout(resolve, 500))
   t.same(valuesOf(a.records().slice(before)), valuesOf(b.records()), 'A gets exactly what B received and never acknowledged: no record missing, A\'s acknowledged ones not again')
@@ -238,6 +241,24 @@ t.test('two SSE streams of one group split the partitions; closing one hands its
   t.same(valuesOf(a.records().slice(before + b.records().length)), range(100, 108), 'and then the records produced after the handover')
   a.close()
   await until('the streams to be closed', async () => await liveStreams(app) === 0)
+})
+
+t.test('offset=latest: a partition starts at its end as of the assigned event, so a record produced right after it arrives', async (t) => {
+  const app = await build(t)
+  const port = await listen(app)
+  const topic = await createTopic(t, { prefix: 'stream-latest', partitions: 2 })
+  const group = uniqueName('g')
+  await produce(t, topic, 6, 2)
+  const opened = Date.now()
+  const s = await SseClient.open(port, `${API}/${group}?topics=${topic}`)
+  await until('the assignment', () => s.held().length === 2)
+  t.comment(`a new stream held its partitions ${Date.now() - opened} ms after it was opened`)
+  t.same(await committed(t, group, topic), { 0: 3, 1: 3 }, 'the start was fixed and committed before the assigned event')
+  await produce(t, topic, 2, 2, (i) => ({ i: 100 + i }))
+  await until('the two new records', () => s.records().length >= 2)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.same(valuesOf(s.records()), [100, 101], 'the records produced right after the event, and none from before it')
+  s.close()
 })
 
 t.test('Last-Event-ID resumes right after that record; unacknowledged records come back after a reconnect', async (t) => {
