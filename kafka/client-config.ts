@@ -51,6 +51,11 @@ export interface ConsumerOptions {
   /** Where to start without a committed offset. */
   offsetReset: 'earliest' | 'latest'
   fetchMinBytes?: number
+  /**
+   * Static membership (group.instance.id): a consumer started elsewhere with the same instance id replaces this
+   * member at once (no session timeout, often no rebalance), and closing does not leave the group.
+   */
+  instanceId?: string
 }
 
 /**
@@ -66,6 +71,7 @@ export function consumerConfig (config: KafkaSettings, group: string, name: stri
     'enable.auto.commit': false,
     'enable.auto.offset.store': false,
     'enable.partition.eof': false,
-    ...(options.fetchMinBytes !== undefined ? { 'fetch.min.bytes': options.fetchMinBytes } : {})
+    ...(options.fetchMinBytes !== undefined ? { 'fetch.min.bytes': options.fetchMinBytes } : {}),
+    ...(options.instanceId !== undefined ? { 'group.instance.id': options.instanceId } : {})
   }, { 'auto.offset.reset': options.offsetReset }] // a topic-level setting: in the global config it is ignored
 }

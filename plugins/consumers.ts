@@ -4,13 +4,16 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Gauge } from 'prom-client'
 import { ConsumerRegistry } from '../kafka/consumers/registry'
+import { removeStaticMember } from '../kafka/groups'
 
 declare module 'fastify' {
   interface FastifyInstance { consumers: ConsumerRegistry }
 }
 
 async function consumers (fastify: FastifyInstance): Promise<void> {
-  const registry = new ConsumerRegistry(fastify.config, fastify.log.child({ component: 'consumers' }))
+  const registry = new ConsumerRegistry(fastify.config, fastify.log.child({ component: 'consumers' }), {
+    release: async (groupId, instanceId) => { await removeStaticMember(fastify.kafka, groupId, instanceId) }
+  })
   fastify.decorate('consumers', registry)
   new Gauge({ // eslint-disable-line no-new
     name: 'kosha_consumers',

@@ -8,7 +8,7 @@
 // or not (`lost`: the session seeks back, so the same records come again). The HTTP side decides which, from the
 // socket (http/deliver-once.ts); this module never sees it.
 import {
-  KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
+  CODES, KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
 } from '@confluentinc/kafka-javascript'
 import type { Log } from '../log'
 import { ConsumerNotFoundError, IllegalStateError } from '../../lib/errors'
@@ -62,6 +62,29 @@ export interface SessionOptions extends ConsumerOptions {
 
 export interface Committed { topic: string, partition: number, offset: number }
 
+/** What a session reads from: its subscription (topics, or a pattern as one '^...' entry) or its assignment. */
+export interface Subscription {
+  mode: 'none' | 'subscribed' | 'assigned'
+  topics: string[]
+  partitions: TopicPartition[]
+}
+
+/** Everything needed to create the same session again, in another process: its options and what it reads. */
+export interface ConsumerDefinition extends SessionOptions, Subscription {}
+
+export interface SessionHooks {
+  /** Unused this long, the session calls onIdle. */
+  idleMs: number
+  onIdle: () => void
+  /** Another process started this consumer's static member (group.instance.id): this one is fenced off. */
+  onFenced?: () => void
+  /** The subscription or assignment changed: awaited before the request that changed it is answered. */
+  onChange?: (definition: ConsumerDefinition) => Promise<void>
+}
+
+// librdkafka reports a fenced static member as a fatal error: the client is unusable from then on.
+const FENCED = new Set<number>([CODES.ERRORS.ERR__FATAL, CODES.ERRORS.ERR_FENCED_INSTANCE_ID])
+
 /** The records of one fetch, held until the caller says what became of them (exactly one of the two, once). */
 export interface Fetched {
   messages: Message[]
@@ -77,16 +100,21 @@ export class ConsumerSession {
   readonly format: Format
   readonly autoCommit: boolean
   readonly requestTimeoutMs: number
-  mode: 'none' | 'subscribed' | 'assigned' = 'none'
+  mode: Subscription['mode'] = 'none'
   topics: string[] = []
   closed = false
+  private partitions: TopicPartition[] = []
+  private readonly options: SessionOptions
+  private readonly onChange: NonNullable<SessionHooks['onChange']>
   private readonly consumer: KafkaConsumer
   private readonly queue: RequestQueue
   private readonly timeoutMs: number
   /** Per partition, the offset after the last record a delivered fetch carried: what "commit all" commits. */
   private readonly deliveredOffsets = new Map<string, TopicPartitionOffset>()
 
-  constructor (settings: KafkaSettings, options: SessionOptions, private readonly log: Log, idleMs: number, onIdle: () => void) {
+  constructor (settings: KafkaSettings, options: SessionOptions, private readonly log: Log, hooks: SessionHooks) {
+    this.options = options
+    this.onChange = hooks.onChange ?? (async () => undefined)
     this.id = options.id
     this.groupId = options.groupId
     this.format = options.format
@@ -94,8 +122,28 @@ export class ConsumerSession {
     this.requestTimeoutMs = options.requestTimeoutMs
     this.timeoutMs = settings.kafkaTimeoutMs
     this.consumer = new KafkaConsumer(...consumerConfig(settings, options.groupId, options.id.name, options))
-    this.consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, err.message) })
-    this.queue = new RequestQueue(idleMs, onIdle)
+    this.consumer.on('event.error', (err: LibrdKafkaError) => {
+      this.log.warn({ code: err.code }, err.message)
+      if (FENCED.has(err.code) && !this.closed) hooks.onFenced?.()
+    })
+    this.queue = new RequestQueue(hooks.idleMs, hooks.onIdle)
+  }
+
+  /** The options and the subscription or assignment: what creates this session again elsewhere. */
+  definition (): ConsumerDefinition {
+    return { ...this.options, mode: this.mode, topics: [...this.topics], partitions: this.partitions.map((p) => ({ topic: p.topic, partition: p.partition })) }
+  }
+
+  /** Reads what a definition says this consumer reads (a takeover); positions come from the committed offsets. */
+  async restore (subscription: Subscription): Promise<void> {
+    await this.serial(() => {
+      if (subscription.mode === 'subscribed' && subscription.topics.length > 0) this.consumer.subscribe(subscription.topics)
+      else if (subscription.mode === 'assigned') this.consumer.assign(subscription.partitions.map((p) => ({ topic: p.topic, partition: p.partition })))
+      else return
+      this.mode = subscription.mode
+      this.topics = [...subscription.topics]
+      this.partitions = subscription.partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
+    })
   }
 
   async connect (): Promise<void> {
@@ -119,7 +167,7 @@ export class ConsumerSession {
 
   /** Subscribes to topics (v1: `add` keeps the ones already subscribed) or to a pattern. */
   async subscribe (target: { topics: string[], add?: boolean } | { pattern: string }): Promise<string[]> {
-    return await this.serial(() => {
+    return await this.serial(async () => {
       if (this.mode === 'assigned') throw new IllegalStateError('This instance has assigned partitions: it cannot also subscribe.')
       // librdkafka treats a topic starting with ^ as a regular expression.
       const topics = 'pattern' in target
@@ -128,25 +176,29 @@ export class ConsumerSession {
       this.consumer.subscribe(topics)
       this.topics = topics
       this.mode = 'subscribed'
+      await this.onChange(this.definition())
       return [...topics]
     })
   }
 
   async unsubscribe (): Promise<void> {
-    await this.serial(() => {
+    await this.serial(async () => {
       if (this.mode === 'subscribed') {
         this.consumer.unsubscribe()
         this.mode = 'none'
       }
       this.topics = []
+      await this.onChange(this.definition())
     })
   }
 
   async assign (partitions: TopicPartition[]): Promise<void> {
-    await this.serial(() => {
+    await this.serial(async () => {
       if (this.mode === 'subscribed') throw new IllegalStateError('This instance is subscribed: it cannot also take manual assignments.')
       this.consumer.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition })))
       this.mode = partitions.length > 0 ? 'assigned' : 'none'
+      this.partitions = partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
+      await this.onChange(this.definition())
     })
   }
 
