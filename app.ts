@@ -13,6 +13,7 @@ import produce from './plugins/produce'
 import consumerGroups from './plugins/consumer-groups'
 import acls from './plugins/acls'
 import consumers from './plugins/consumers'
+import forward from './plugins/forward'
 import routes from './routes'
 
 export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
@@ -24,6 +25,7 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(cluster)
   await fastify.register(configs)
   await fastify.register(consumers)
+  await fastify.register(forward)
   await fastify.register(consumerGroups)
   await fastify.register(acls)
   await fastify.register(routes)

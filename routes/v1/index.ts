@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { errorHandler } from '../../http/errors'
 import { registerOperations, type Handlers } from '../../http/register'
+import { routeToHolder } from '../../http/forward'
 import { operations } from '../operations'
 import { consumers } from './consumers'
 import { metadata } from './metadata'
@@ -12,5 +13,8 @@ const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'oper
 
 export default async function v1 (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(errorHandler('kosha'))
-  registerOperations(fastify, handlers)
+  // A request for a consumer another replica holds is answered there.
+  fastify.addHook('preHandler', routeToHolder)
+  const held = { consumer: 'v1' } as const
+  registerOperations(fastify, handlers, { subscribeConsumer: held, consumeRecord: held, deleteConsumer: held })
 }
