@@ -11,10 +11,10 @@ import {
   CODES, KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
 } from '@confluentinc/kafka-javascript'
 import type { Log } from '../log'
-import { ConsumerNotFoundError, IllegalStateError } from '../../lib/errors'
+import { ConsumerNotFoundError, IllegalStateError, KafkaTimeoutError, type KoshaError } from '../../lib/errors'
 import { fromCallback } from '../callback'
 import { consumerConfig, type ConsumerOptions, type KafkaSettings } from '../client-config'
-import { fromKafkaError } from '../errors'
+import { fromKafkaError, kafkaCode } from '../errors'
 import { recordBytes, type Format } from './decode'
 import { RequestQueue } from './request-queue'
 
@@ -84,6 +84,7 @@ export interface SessionHooks {
 
 // librdkafka reports a fenced static member as a fatal error: the client is unusable from then on.
 const FENCED = new Set<number>([CODES.ERRORS.ERR__FATAL, CODES.ERRORS.ERR_FENCED_INSTANCE_ID])
+const ASSIGN_PARTITIONS = CODES.ERRORS.ERR__ASSIGN_PARTITIONS
 
 /** The records of one fetch, held until the caller says what became of them (exactly one of the two, once). */
 export interface Fetched {
@@ -106,6 +107,9 @@ export class ConsumerSession {
   private partitions: TopicPartition[] = []
   private readonly options: SessionOptions
   private readonly onChange: NonNullable<SessionHooks['onChange']>
+  private readonly onFenced: () => void
+  /** Whether the group gave this consumer an assignment since it last subscribed. */
+  private hasJoined = true
   private readonly consumer: KafkaConsumer
   private readonly queue: RequestQueue
   private readonly timeoutMs: number
@@ -121,10 +125,14 @@ export class ConsumerSession {
     this.autoCommit = options.autoCommit
     this.requestTimeoutMs = options.requestTimeoutMs
     this.timeoutMs = settings.kafkaTimeoutMs
-    this.consumer = new KafkaConsumer(...consumerConfig(settings, options.groupId, options.id.name, options))
+    this.onFenced = () => { if (!this.closed) hooks.onFenced?.() }
+    const [global, topic] = consumerConfig(settings, options.groupId, options.id.name, options)
+    // rebalance_cb: the binding assigns as librdkafka does by default, and tells when the group has assigned.
+    this.consumer = new KafkaConsumer({ ...global, rebalance_cb: true }, topic)
+    this.consumer.on('rebalance', (err: LibrdKafkaError) => { if (err.code === ASSIGN_PARTITIONS) this.hasJoined = true })
     this.consumer.on('event.error', (err: LibrdKafkaError) => {
       this.log.warn({ code: err.code }, err.message)
-      if (FENCED.has(err.code) && !this.closed) hooks.onFenced?.()
+      if (FENCED.has(err.code)) this.onFenced()
     })
     this.queue = new RequestQueue(hooks.idleMs, hooks.onIdle)
   }
@@ -137,7 +145,7 @@ export class ConsumerSession {
   /** Reads what a definition says this consumer reads (a takeover); positions come from the committed offsets. */
   async restore (subscription: Subscription): Promise<void> {
     await this.serial(() => {
-      if (subscription.mode === 'subscribed' && subscription.topics.length > 0) this.consumer.subscribe(subscription.topics)
+      if (subscription.mode === 'subscribed' && subscription.topics.length > 0) this.subscribing(subscription.topics)
       else if (subscription.mode === 'assigned') this.consumer.assign(subscription.partitions.map((p) => ({ topic: p.topic, partition: p.partition })))
       else return
       this.mode = subscription.mode
@@ -159,10 +167,22 @@ export class ConsumerSession {
       this.assertOpen()
       return await work()
     } catch (err) {
-      throw fromKafkaError(err)
+      throw this.failed(err)
     } finally {
       release()
     }
+  }
+
+  /** A Kafka client's error, classified; a fatal one (this static member was fenced) ends the session. */
+  private failed (err: unknown): KoshaError {
+    if (kafkaCode(err) === CODES.ERRORS.ERR__FATAL) this.onFenced()
+    return fromKafkaError(err)
+  }
+
+  /** Subscribing makes the consumer join its group again: a commit waits for that (see commit). */
+  private subscribing (topics: string[]): void {
+    this.hasJoined = false
+    this.consumer.subscribe(topics)
   }
 
   /** Subscribes to topics (v1: `add` keeps the ones already subscribed) or to a pattern. */
@@ -173,7 +193,7 @@ export class ConsumerSession {
       const topics = 'pattern' in target
         ? [target.pattern.startsWith('^') ? target.pattern : `^${target.pattern}`]
         : target.add === true ? [...new Set([...this.topics, ...target.topics])] : target.topics
-      this.consumer.subscribe(topics)
+      this.subscribing(topics)
       this.topics = topics
       this.mode = 'subscribed'
       await this.onChange(this.definition())
@@ -229,10 +249,15 @@ export class ConsumerSession {
     })
   }
 
-  /** Commits the offsets given, or (none given) the offsets after every record delivered so far; answers them. */
+  /**
+   * Commits the offsets given, or (none given) the offsets after every record delivered so far; answers them. A
+   * subscribed consumer still joining its group waits until it has joined: a static member committing before it has
+   * a member id is fenced by the broker (FENCED_INSTANCE_ID, fatal in librdkafka).
+   */
   async commit (offsets?: TopicPartitionOffset[]): Promise<Committed[]> {
     return await this.serial(async () => {
       const targets = offsets ?? [...this.deliveredOffsets.values()]
+      if (targets.length > 0 && this.mode === 'subscribed') await this.joinedWithin(this.timeoutMs)
       if (targets.length > 0) await fromCallback((done) => this.consumer.commitCb(targets, done))
       return targets.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.offset }))
     })
@@ -273,7 +298,7 @@ export class ConsumerSession {
       }
     } catch (err) {
       release()
-      throw fromKafkaError(err)
+      throw this.failed(err)
     }
     if (messages.length === 0) {
       release()
@@ -310,6 +335,19 @@ export class ConsumerSession {
     this.queue.stop()
     await this.queue.drained()
     if (this.consumer.isConnected()) await new Promise<void>((resolve) => { this.consumer.disconnect(() => resolve()) })
+  }
+
+  /**
+   * Waits until the group has given this consumer its assignment, polling meanwhile: librdkafka completes a join
+   * only while the application polls. Records a poll brings are given back (seek), so the next fetch returns them.
+   */
+  private async joinedWithin (ms: number): Promise<void> {
+    const deadline = Date.now() + ms
+    while (!this.hasJoined) {
+      if (Date.now() > deadline) throw new KafkaTimeoutError(`Consumer '${this.id.name}' has not joined its group yet: retry the commit.`)
+      const messages = await pollBatch(this.consumer, BATCH, 100)
+      if (messages.length > 0) await this.seekAll(firstOffsets(messages))
+    }
   }
 
   private assertOpen (): void {
