@@ -132,11 +132,19 @@ export class StateView {
 
   /** The topic exists, or is created: one partition, compacted, replicated min(3, brokers). */
   private async ensureTopic (): Promise<void> {
+    const visible = async (): Promise<boolean> => (await this.kafka.metadata()).topics.some((t) => t.name === this.topic && t.partitions.length > 0)
+    if (await visible()) return
     const md = await this.kafka.metadata()
-    if (md.topics.some((t) => t.name === this.topic && t.partitions.length > 0)) return
     const replicationFactor = Math.min(3, md.brokers.length)
-    await new Topics(this.kafka).create({ topic: this.topic, partitions: 1, replicationFactor, configs: { 'cleanup.policy': 'compact' } })
-      .catch((err: unknown) => { if (!(err instanceof TopicExistsError)) throw err })
+    try {
+      await new Topics(this.kafka).create({ topic: this.topic, partitions: 1, replicationFactor, configs: { 'cleanup.policy': 'compact' } })
+    } catch (err) {
+      // It exists, yet the metadata does not show it: the connector's user may not describe it.
+      if (err instanceof TopicExistsError) throw new KafkaNotAuthorizedError(`The state topic '${this.topic}' exists but is hidden from the connector's user.`, err)
+      throw err
+    }
+    // Created (Topics.create waits until the metadata shows it), yet still not shown: hidden from this user.
+    if (!await visible()) throw new KafkaNotAuthorizedError(`The state topic '${this.topic}' was created but is hidden from the connector's user.`)
     this.log.info({ topic: this.topic, replicationFactor }, 'created the state topic')
   }
 

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { build } from '../helper'
-import { adminClient, createTopic, kafkaClient, uniqueName } from '../kafka'
+import { USERS, adminClient, createTopic, kafkaClient, saslBootstrap, uniqueName } from '../kafka'
 
 const V2 = 'application/vnd.kafka.v2+json'
 const JSONV2 = 'application/vnd.kafka.json.v2+json'
@@ -151,4 +151,30 @@ t.test('no API produces to the state topic', async (t) => {
   const v3 = await app.inject({ method: 'POST', url: `/v3/clusters/${cluster}/topics/${stateTopic}/records`, payload: { value: { type: 'JSON', data: 1 } } })
   t.equal(v3.statusCode, 403, 'v3 too')
   t.match(v3.json().message, /STATE_TOPIC/)
+})
+
+t.test('a state topic the connector may not use: logged once, consumers stay local and work', { skip: saslBootstrap() === undefined ? 'no SASL listener (KAFKA_SASL_BOOTSTRAP)' : false }, async (t) => {
+  const stateTopic = await stateTopicOf(t)
+  // The super user (PLAINTEXT) denies the test user everything on this state topic, through the service's own v3 API.
+  const admin = await build(t)
+  const cluster = (await admin.inject({ method: 'GET', url: '/v3/clusters' })).json().data[0].cluster_id as string
+  const acl = { resource_type: 'TOPIC', resource_name: stateTopic, pattern_type: 'LITERAL', principal: `User:${USERS.test.username}`, host: '*', operation: 'ALL', permission: 'DENY' }
+  t.equal((await admin.inject({ method: 'POST', url: `/v3/clusters/${cluster}/acls`, payload: acl })).statusCode, 201, 'DENY ALL on the state topic')
+  t.teardown(async () => { await admin.inject({ method: 'DELETE', url: `/v3/clusters/${cluster}/acls?${new URLSearchParams(acl).toString()}` }) })
+
+  const logs: string[] = []
+  const app = await build(t, {
+    logs,
+    env: { BROKER_ADDRESS: saslBootstrap() ?? '', USERNAME: USERS.test.username, PASSWORD: USERS.test.password, SASL_MECHANISM: 'PLAIN', STATE_TOPIC: stateTopic, KAFKA_TIMEOUT_MS: '3000' }
+  })
+  const topic = await createTopic(t)
+  await produce(t, topic, ['still works'])
+  const name = uniqueName('c')
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/consumers', payload: { name, offset: 'earliest' } })).statusCode, 200, 'created, local only')
+  t.equal((await app.inject({ method: 'POST', url: `/api/v1/consumers/${name}/subscribe`, payload: { name: topic } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: `/api/v1/consumers/${name}/consume?timeout=15000` })).json().value, 'still works')
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/consumers/nobody/consume?timeout=0' })).statusCode, 404, 'an unknown consumer is still a 404')
+  t.equal((await app.inject({ method: 'DELETE', url: `/api/v1/consumers/${name}` })).statusCode, 200)
+  const warnings = logs.filter((l) => l.includes('may not use the state topic'))
+  t.equal(warnings.length, 1, 'said once in the log')
 })
