@@ -108,7 +108,7 @@ export class StateView {
     const consumer = new KafkaConsumer({
       ...librdkafkaConfig({ ...this.kafka.config }),
       'client.id': 'kosha-kafka-connector-state',
-      // No group: the view never commits; every process reads the whole (compacted) topic.
+      // Assigned, never subscribed: the view joins no group and commits nothing; every process reads the whole topic.
       'group.id': 'kosha-state-view',
       'enable.auto.commit': false,
       'enable.partition.eof': false,
