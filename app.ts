@@ -16,6 +16,7 @@ import acls from './plugins/acls'
 import consumers from './plugins/consumers'
 import reads from './plugins/reads'
 import streams from './plugins/streams'
+import forward from './plugins/forward'
 import routes from './routes'
 
 export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
@@ -30,6 +31,7 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(consumers)
   await fastify.register(reads)
   await fastify.register(streams)
+  await fastify.register(forward)
   await fastify.register(consumerGroups)
   await fastify.register(acls)
   await fastify.register(routes)

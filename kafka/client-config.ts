@@ -51,6 +51,11 @@ export interface ConsumerOptions {
   /** Where to start without a committed offset. */
   offsetReset: 'earliest' | 'latest'
   fetchMinBytes?: number
+  /**
+   * Static membership (group.instance.id): a consumer started elsewhere with the same instance id replaces this
+   * member at once (no session timeout, often no rebalance), and closing does not leave the group.
+   */
+  instanceId?: string
 }
 
 /**
@@ -69,6 +74,7 @@ export function consumerConfig (config: KafkaSettings, group: string, name: stri
     // A member learns of a rebalance at its next heartbeat: each second instead of Kafka's default three, so that a
     // stream's (or an instance's) partitions pass to the rest of its group about a second after it leaves.
     'heartbeat.interval.ms': 1000,
-    ...(options.fetchMinBytes !== undefined ? { 'fetch.min.bytes': options.fetchMinBytes } : {})
+    ...(options.fetchMinBytes !== undefined ? { 'fetch.min.bytes': options.fetchMinBytes } : {}),
+    ...(options.instanceId !== undefined ? { 'group.instance.id': options.instanceId } : {})
   }, { 'auto.offset.reset': options.offsetReset }] // a topic-level setting: in the global config it is ignored
 }

@@ -81,6 +81,25 @@ function groupInfo (g: GroupDescription): GroupInfo {
   }
 }
 
+/**
+ * Removes a static member (group.instance.id) from its group: a static member that closes does not leave, and would
+ * hold its partitions until its session times out. The member ids of that instance id, from DescribeGroups, are
+ * removed with LeaveGroup (@platformatic/kafka's removeMembersFromConsumerGroup). Resolves when none is left.
+ */
+export async function removeStaticMember (kafka: KafkaConnection, groupId: string, instanceId: string): Promise<void> {
+  const { admin, configAdmin } = kafka.clients()
+  const described = await fromCallback<{ groups: GroupDescription[] }>((done) => { admin.describeGroups([groupId], { timeout: kafka.timeoutMs }, done) })
+    .catch((err: unknown) => { throw fromKafkaError(err, { resource: `consumer group '${groupId}'` }) })
+  const members = (described.groups[0]?.members ?? []).filter((m) => m.groupInstanceId === instanceId)
+  if (members.length === 0) return
+  await configAdmin.removeMembersFromConsumerGroup({ groupId, members: members.map((m) => ({ memberId: m.memberId, reason: 'the consumer was deleted or expired' })) })
+    .catch((err: unknown) => {
+      // Gone meanwhile (e.g. its session timed out): what was wanted.
+      if (kafkaCode(err) === E.ERR_UNKNOWN_MEMBER_ID) return
+      throw fromKafkaError(err, { resource: `consumer group '${groupId}'` })
+    })
+}
+
 type CommittedOffsets = Array<{ error?: LibrdKafkaError, partitions: Array<{ topic: string, partition: number, offset: number, error?: LibrdKafkaError }> }>
 
 export class ConsumerGroups {

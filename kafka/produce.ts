@@ -1,5 +1,6 @@
 // Producing, for every API (v1, v2, v3): one path, send(topic, records) → one outcome per record. An outcome that
 // is ok only ever means the broker acknowledged the record (acks=all).
+import { TopicReservedError } from '../lib/errors'
 import { existingTopic } from './cluster'
 import type { KafkaConnection, OutgoingRecord, Outcome } from './connection'
 
@@ -11,6 +12,8 @@ export type RecordSink = Pick<KafkaConnection, 'produce' | 'metadata'>
 export interface ProduceOptions {
   /** Called after every send: records acknowledged, records failed, and the seconds the broker took for them all. */
   onProduced?: (acknowledged: number, failed: number, seconds: number) => void
+  /** Topics no client may produce to (the replicas' state topic: its records steer where consumer requests go). */
+  reserved?: readonly string[]
 }
 
 // A topic seen to exist is trusted for a few seconds: the check costs a metadata round trip, and without it a
@@ -20,13 +23,19 @@ const KNOWN_TOPIC_MS = 5000
 export class Produce {
   private readonly known = new Map<string, number>()
   private readonly onProduced: NonNullable<ProduceOptions['onProduced']>
+  private readonly reserved: ReadonlySet<string>
 
   constructor (private readonly kafka: RecordSink, options: ProduceOptions = {}) {
     this.onProduced = options.onProduced ?? (() => undefined)
+    this.reserved = new Set(options.reserved ?? [])
   }
 
-  /** Rejects (TopicNotFoundError) unless the topic exists; a topic seen to exist is trusted for a few seconds. */
+  /**
+   * Rejects unless the topic may be produced to: TopicReservedError for a reserved topic, TopicNotFoundError unless
+   * it exists (a topic seen to exist is trusted for a few seconds).
+   */
   async assertTopic (topic: string): Promise<void> {
+    if (this.reserved.has(topic)) throw new TopicReservedError(topic)
     const seen = this.known.get(topic)
     if (seen === undefined || Date.now() - seen > KNOWN_TOPIC_MS) {
       await existingTopic(this.kafka, topic)

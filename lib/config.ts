@@ -1,6 +1,7 @@
 // The service's configuration: read from the environment once, validated as a whole. Every problem is named,
 // so that a wrong deployment stops at start with a message that says which variable to fix.
 import { accessSync, constants } from 'node:fs'
+import { hostname } from 'node:os'
 
 export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN'
 const MECHANISMS: readonly SaslMechanism[] = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN']
@@ -32,6 +33,10 @@ export interface Config {
   shutdownGraceMs: number
   /** The URL clients reach this service at (behind an ingress the Host header lies); links and base_uri use it. */
   advertisedUrl?: string
+  /** This process's URL as the other replicas reach it: requests for a consumer held here are forwarded to it. */
+  replicaUrl: string
+  /** The compacted topic where replicas record which of them holds each consumer. */
+  stateTopic: string
 }
 
 export class ConfigError extends Error {
@@ -104,11 +109,19 @@ export function loadConfig (env: Env): Config {
   const advertised = get('ADVERTISED_URL')?.replace(/\/+$/, '')
   if (advertised !== undefined && !/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(advertised)) problems.push(`ADVERTISED_URL must be an http(s) URL (got '${advertised}')`)
 
+  const port = int('PORT', 8000, 1, 65535)
+  const replicaUrl = (get('REPLICA_URL') ?? `http://${hostname()}:${port}`).replace(/\/+$/, '')
+  if (!/^https?:\/\/[^/\s?#]+$/.test(replicaUrl)) problems.push(`REPLICA_URL must be an http(s) URL without a path (got '${replicaUrl}')`)
+  const stateTopic = get('STATE_TOPIC') ?? '_kosha_state'
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(stateTopic) || stateTopic === '.' || stateTopic === '..') {
+    problems.push(`STATE_TOPIC must be a Kafka topic name: [a-zA-Z0-9._-], 1 to 249 characters, not . or .. (got '${stateTopic}')`)
+  }
+
   const config: Config = {
     brokers,
     ...(username !== undefined ? { sasl: { mechanism: mechanism as SaslMechanism, username, password } } : {}),
     ...(tlsOn ? { tls: caFile !== undefined ? { caFile } : {} } : {}),
-    port: int('PORT', 8000, 1, 65535),
+    port,
     host: get('HOST') ?? '0.0.0.0',
     logLevel: logLevel as LogLevel,
     kafkaTimeoutMs: int('KAFKA_TIMEOUT_MS', 10_000, 100, 300_000),
@@ -123,7 +136,9 @@ export function loadConfig (env: Env): Config {
     basicUsers,
     corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : origins,
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
-    ...(advertised !== undefined ? { advertisedUrl: advertised } : {})
+    ...(advertised !== undefined ? { advertisedUrl: advertised } : {}),
+    replicaUrl,
+    stateTopic
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   KOSHA_KAFKA_INVALID_REQUEST: { status: 400, v2: 400, retriable: false },
   KOSHA_UNAUTHORIZED: { status: 401, v2: 40101, retriable: false },
   KOSHA_KAFKA_NOT_AUTHORIZED: { status: 403, v2: 40301, retriable: false },
+  KOSHA_TOPIC_RESERVED: { status: 403, v2: 403, retriable: false },
   KOSHA_ROUTE_NOT_FOUND: { status: 404, v2: 404, retriable: false },
   KOSHA_TOPIC_NOT_FOUND: { status: 404, v2: 40401, retriable: false },
   KOSHA_PARTITION_NOT_FOUND: { status: 404, v2: 40402, retriable: false },
@@ -48,6 +49,7 @@ export const ERROR_CODES = {
   KOSHA_KAFKA_UNAVAILABLE: { status: 503, v2: 50003, retriable: true },
   KOSHA_KAFKA_AUTHENTICATION_FAILED: { status: 503, v2: 50003, retriable: true },
   KOSHA_SHUTTING_DOWN: { status: 503, v2: 50003, retriable: true },
+  KOSHA_REPLICA_UNAVAILABLE: { status: 503, v2: 50003, retriable: true },
   KOSHA_KAFKA_TIMEOUT: { status: 504, v2: 50002, retriable: true }
 } as const satisfies Record<string, ErrorSpec>
 
@@ -158,6 +160,12 @@ export class RecordTooLargeError extends KoshaError {
     super('KOSHA_RECORD_TOO_LARGE', `The record is larger than topic '${topic}' accepts (max.message.bytes).`, { cause })
   }
 }
+/** The replicas' state topic: its records steer where consumer requests go, so no client may write it. */
+export class TopicReservedError extends KoshaError {
+  constructor (topic: string) {
+    super('KOSHA_TOPIC_RESERVED', `Topic '${topic}' is this service's own state (STATE_TOPIC): it cannot be produced to through the API.`)
+  }
+}
 export class KafkaNotAuthorizedError extends KoshaError {
   constructor (message: string, cause?: unknown) { super('KOSHA_KAFKA_NOT_AUTHORIZED', message, { cause }) }
 }
@@ -228,6 +236,11 @@ export class KafkaTimeoutError extends KoshaError {
 }
 export class ShuttingDownError extends KoshaError {
   constructor () { super('KOSHA_SHUTTING_DOWN', 'The service is shutting down: retry on another instance.', { headers: RETRY_AFTER }) }
+}
+/** The replica holding a consumer did not answer in full, and this one cannot take the consumer over (yet). */
+export class ReplicaUnavailableError extends KoshaError {
+  // A takeover is usually possible a moment later (the holder's port closed, the view caught up): retry soon.
+  constructor (message: string, cause?: unknown) { super('KOSHA_REPLICA_UNAVAILABLE', message, { cause, headers: { 'Retry-After': '1' } }) }
 }
 /** Anything unclassified. Its message is never shown: the answer names the request id the log has it under. */
 export class InternalError extends KoshaError {

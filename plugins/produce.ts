@@ -1,5 +1,5 @@
 // Producing (kafka/produce.ts) as `fastify.produce`, behind the v1, v2 and v3 produce routes; every send is counted
-// in the metrics.
+// in the metrics. No API produces to the replicas' state topic (STATE_TOPIC).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Produce } from '../kafka/produce'
@@ -10,7 +10,7 @@ declare module 'fastify' {
 
 async function produce (fastify: FastifyInstance): Promise<void> {
   const onProduced = (acknowledged: number, failed: number, seconds: number): void => { fastify.metrics.recordProduced(acknowledged, failed, seconds) }
-  fastify.decorate('produce', new Produce(fastify.kafka, { onProduced }))
+  fastify.decorate('produce', new Produce(fastify.kafka, { onProduced, reserved: [fastify.config.stateTopic] }))
 }
 
 export default fp(produce, { name: 'produce', dependencies: ['kafka-connection', 'metrics'] })

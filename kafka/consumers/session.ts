@@ -8,13 +8,13 @@
 // or not (`lost`: the session seeks back, so the same records come again). The HTTP side decides which, from the
 // socket (http/deliver-once.ts); this module never sees it.
 import {
-  KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
+  CODES, KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
 } from '@confluentinc/kafka-javascript'
 import type { Log } from '../log'
-import { ConsumerNotFoundError, IllegalStateError } from '../../lib/errors'
+import { ConsumerNotFoundError, IllegalStateError, KafkaTimeoutError, type KoshaError } from '../../lib/errors'
 import { fromCallback } from '../callback'
 import { consumerConfig, type ConsumerOptions, type KafkaSettings } from '../client-config'
-import { fromKafkaError } from '../errors'
+import { fromKafkaError, kafkaCode } from '../errors'
 import { recordBytes, type Format } from './decode'
 import { RequestQueue } from './request-queue'
 
@@ -62,6 +62,30 @@ export interface SessionOptions extends ConsumerOptions {
 
 export interface Committed { topic: string, partition: number, offset: number }
 
+/** What a session reads from: its subscription (topics, or a pattern as one '^...' entry) or its assignment. */
+export interface Subscription {
+  mode: 'none' | 'subscribed' | 'assigned'
+  topics: string[]
+  partitions: TopicPartition[]
+}
+
+/** Everything needed to create the same session again, in another process: its options and what it reads. */
+export interface ConsumerDefinition extends SessionOptions, Subscription {}
+
+export interface SessionHooks {
+  /** Unused this long, the session calls onIdle. */
+  idleMs: number
+  onIdle: () => void
+  /** Another process started this consumer's static member (group.instance.id): this one is fenced off. */
+  onFenced?: () => void
+  /** The subscription or assignment changed: awaited before the request that changed it is answered. */
+  onChange?: (definition: ConsumerDefinition) => Promise<void>
+}
+
+// librdkafka reports a fenced static member as a fatal error: the client is unusable from then on.
+const FENCED = new Set<number>([CODES.ERRORS.ERR__FATAL, CODES.ERRORS.ERR_FENCED_INSTANCE_ID])
+const ASSIGN_PARTITIONS = CODES.ERRORS.ERR__ASSIGN_PARTITIONS
+
 /** The records of one fetch, held until the caller says what became of them (exactly one of the two, once). */
 export interface Fetched {
   messages: Message[]
@@ -77,25 +101,57 @@ export class ConsumerSession {
   readonly format: Format
   readonly autoCommit: boolean
   readonly requestTimeoutMs: number
-  mode: 'none' | 'subscribed' | 'assigned' = 'none'
+  mode: Subscription['mode'] = 'none'
   topics: string[] = []
   closed = false
+  private partitions: TopicPartition[] = []
+  private readonly options: SessionOptions
+  private readonly onChange: NonNullable<SessionHooks['onChange']>
+  private readonly onFenced: () => void
+  /** Whether the group gave this consumer an assignment since it last subscribed. */
+  private hasJoined = true
   private readonly consumer: KafkaConsumer
   private readonly queue: RequestQueue
   private readonly timeoutMs: number
   /** Per partition, the offset after the last record a delivered fetch carried: what "commit all" commits. */
   private readonly deliveredOffsets = new Map<string, TopicPartitionOffset>()
 
-  constructor (settings: KafkaSettings, options: SessionOptions, private readonly log: Log, idleMs: number, onIdle: () => void) {
+  constructor (settings: KafkaSettings, options: SessionOptions, private readonly log: Log, hooks: SessionHooks) {
+    this.options = options
+    this.onChange = hooks.onChange ?? (async () => undefined)
     this.id = options.id
     this.groupId = options.groupId
     this.format = options.format
     this.autoCommit = options.autoCommit
     this.requestTimeoutMs = options.requestTimeoutMs
     this.timeoutMs = settings.kafkaTimeoutMs
-    this.consumer = new KafkaConsumer(...consumerConfig(settings, options.groupId, options.id.name, options))
-    this.consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, err.message) })
-    this.queue = new RequestQueue(idleMs, onIdle)
+    this.onFenced = () => { if (!this.closed) hooks.onFenced?.() }
+    const [global, topic] = consumerConfig(settings, options.groupId, options.id.name, options)
+    // rebalance_cb: the binding assigns as librdkafka does by default, and tells when the group has assigned.
+    this.consumer = new KafkaConsumer({ ...global, rebalance_cb: true }, topic)
+    this.consumer.on('rebalance', (err: LibrdKafkaError) => { if (err.code === ASSIGN_PARTITIONS) this.hasJoined = true })
+    this.consumer.on('event.error', (err: LibrdKafkaError) => {
+      this.log.warn({ code: err.code }, err.message)
+      if (FENCED.has(err.code)) this.onFenced()
+    })
+    this.queue = new RequestQueue(hooks.idleMs, hooks.onIdle)
+  }
+
+  /** The options and the subscription or assignment: what creates this session again elsewhere. */
+  definition (): ConsumerDefinition {
+    return { ...this.options, mode: this.mode, topics: [...this.topics], partitions: this.partitions.map((p) => ({ topic: p.topic, partition: p.partition })) }
+  }
+
+  /** Reads what a definition says this consumer reads (a takeover); positions come from the committed offsets. */
+  async restore (subscription: Subscription): Promise<void> {
+    await this.serial(() => {
+      if (subscription.mode === 'subscribed' && subscription.topics.length > 0) this.subscribing(subscription.topics)
+      else if (subscription.mode === 'assigned') this.consumer.assign(subscription.partitions.map((p) => ({ topic: p.topic, partition: p.partition })))
+      else return
+      this.mode = subscription.mode
+      this.topics = [...subscription.topics]
+      this.partitions = subscription.partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
+    })
   }
 
   async connect (): Promise<void> {
@@ -111,42 +167,58 @@ export class ConsumerSession {
       this.assertOpen()
       return await work()
     } catch (err) {
-      throw fromKafkaError(err)
+      throw this.failed(err)
     } finally {
       release()
     }
   }
 
+  /** A Kafka client's error, classified; a fatal one (this static member was fenced) ends the session. */
+  private failed (err: unknown): KoshaError {
+    if (kafkaCode(err) === CODES.ERRORS.ERR__FATAL) this.onFenced()
+    return fromKafkaError(err)
+  }
+
+  /** Subscribing makes the consumer join its group again: a commit waits for that (see commit). */
+  private subscribing (topics: string[]): void {
+    this.hasJoined = false
+    this.consumer.subscribe(topics)
+  }
+
   /** Subscribes to topics (v1: `add` keeps the ones already subscribed) or to a pattern. */
   async subscribe (target: { topics: string[], add?: boolean } | { pattern: string }): Promise<string[]> {
-    return await this.serial(() => {
+    return await this.serial(async () => {
       if (this.mode === 'assigned') throw new IllegalStateError('This instance has assigned partitions: it cannot also subscribe.')
       // librdkafka treats a topic starting with ^ as a regular expression.
       const topics = 'pattern' in target
         ? [target.pattern.startsWith('^') ? target.pattern : `^${target.pattern}`]
         : target.add === true ? [...new Set([...this.topics, ...target.topics])] : target.topics
-      this.consumer.subscribe(topics)
+      this.subscribing(topics)
       this.topics = topics
       this.mode = 'subscribed'
+      await this.onChange(this.definition())
       return [...topics]
     })
   }
 
   async unsubscribe (): Promise<void> {
-    await this.serial(() => {
+    await this.serial(async () => {
       if (this.mode === 'subscribed') {
         this.consumer.unsubscribe()
         this.mode = 'none'
       }
       this.topics = []
+      await this.onChange(this.definition())
     })
   }
 
   async assign (partitions: TopicPartition[]): Promise<void> {
-    await this.serial(() => {
+    await this.serial(async () => {
       if (this.mode === 'subscribed') throw new IllegalStateError('This instance is subscribed: it cannot also take manual assignments.')
       this.consumer.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition })))
       this.mode = partitions.length > 0 ? 'assigned' : 'none'
+      this.partitions = partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
+      await this.onChange(this.definition())
     })
   }
 
@@ -177,10 +249,15 @@ export class ConsumerSession {
     })
   }
 
-  /** Commits the offsets given, or (none given) the offsets after every record delivered so far; answers them. */
+  /**
+   * Commits the offsets given, or (none given) the offsets after every record delivered so far; answers them. A
+   * subscribed consumer still joining its group waits until it has joined: a static member committing before it has
+   * a member id is fenced by the broker (FENCED_INSTANCE_ID, fatal in librdkafka).
+   */
   async commit (offsets?: TopicPartitionOffset[]): Promise<Committed[]> {
     return await this.serial(async () => {
       const targets = offsets ?? [...this.deliveredOffsets.values()]
+      if (targets.length > 0 && this.mode === 'subscribed') await this.joinedWithin(this.timeoutMs)
       if (targets.length > 0) await fromCallback((done) => this.consumer.commitCb(targets, done))
       return targets.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.offset }))
     })
@@ -221,7 +298,7 @@ export class ConsumerSession {
       }
     } catch (err) {
       release()
-      throw fromKafkaError(err)
+      throw this.failed(err)
     }
     if (messages.length === 0) {
       release()
@@ -258,6 +335,19 @@ export class ConsumerSession {
     this.queue.stop()
     await this.queue.drained()
     if (this.consumer.isConnected()) await new Promise<void>((resolve) => { this.consumer.disconnect(() => resolve()) })
+  }
+
+  /**
+   * Waits until the group has given this consumer its assignment, polling meanwhile: librdkafka completes a join
+   * only while the application polls. Records a poll brings are given back (seek), so the next fetch returns them.
+   */
+  private async joinedWithin (ms: number): Promise<void> {
+    const deadline = Date.now() + ms
+    while (!this.hasJoined) {
+      if (Date.now() > deadline) throw new KafkaTimeoutError(`Consumer '${this.id.name}' has not joined its group yet: retry the commit.`)
+      const messages = await pollBatch(this.consumer, BATCH, 100)
+      if (messages.length > 0) await this.seekAll(firstOffsets(messages))
+    }
   }
 
   private assertOpen (): void {

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { errorHandler } from '../../http/errors'
 import { registerOperations, type Handlers } from '../../http/register'
+import { routeToHolder } from '../../http/forward'
 import { operations } from '../operations'
 import { consumers } from './consumers'
 import { metadata } from './metadata'
@@ -14,5 +15,8 @@ const handlers: Handlers<'topics' | 'produce' | 'metadata' | 'consumers' | 'read
 
 export default async function v1 (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(errorHandler('kosha'))
-  registerOperations(fastify, handlers, {}, streamExtras)
+  // A request for a consumer another replica holds is answered there.
+  fastify.addHook('preHandler', routeToHolder)
+  const held = { consumer: 'v1' } as const
+  registerOperations(fastify, handlers, { subscribeConsumer: held, consumeRecord: held, deleteConsumer: held }, streamExtras)
 }

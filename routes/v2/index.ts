@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { errorHandler } from '../../http/errors'
 import { registerOperations, type Handlers } from '../../http/register'
+import { routeToHolder } from '../../http/forward'
 import { consumers } from './consumers'
 import { metadata } from './metadata'
 import { produce } from './produce'
@@ -10,5 +11,21 @@ export const handlers: Handlers<'confluent-v2'> = { ...metadata, ...produce, ...
 
 export default async function v2 (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(errorHandler('v2'))
-  registerOperations(fastify, handlers)
+  // A request for a consumer instance another replica holds is answered there.
+  fastify.addHook('preHandler', routeToHolder)
+  const held = { consumer: 'v2' } as const
+  registerOperations(fastify, handlers, {
+    deleteConsumerInstanceV2: held,
+    subscribeV2: held,
+    getSubscriptionV2: held,
+    unsubscribeV2: held,
+    assignPartitionsV2: held,
+    getAssignmentsV2: held,
+    seekV2: held,
+    seekToBeginningV2: held,
+    seekToEndV2: held,
+    commitOffsetsV2: held,
+    getCommittedOffsetsV2: held,
+    getRecordsV2: held
+  })
 }

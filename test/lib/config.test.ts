@@ -1,4 +1,5 @@
 import t from 'tap'
+import { hostname } from 'node:os'
 import { ConfigError, loadConfig } from '../../lib/config'
 
 t.test('defaults for a minimal environment', async (t) => {
@@ -41,5 +42,20 @@ t.test('stream settings: defaults, values, and out-of-range values named', async
   const err = t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', STREAM_MAX: '0', STREAM_BUFFER_BYTES: '10', STREAM_MAX_UNACKED: 'many', STREAM_HEARTBEAT_MS: '-1' })) as ConfigError
   for (const name of ['STREAM_MAX must', 'STREAM_BUFFER_BYTES must', 'STREAM_MAX_UNACKED must', 'STREAM_HEARTBEAT_MS must']) {
     t.ok(err.problems.some((p) => p.startsWith(name)), `names ${name}`)
+  }
+})
+
+t.test('replicas: REPLICA_URL defaults to this host and PORT; STATE_TOPIC to _kosha_state; both validated', async (t) => {
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1', PORT: '8123' })
+  t.equal(c.replicaUrl, `http://${hostname()}:8123`, 'the host name and the port the service listens on')
+  t.equal(c.stateTopic, '_kosha_state')
+  const set = loadConfig({ BROKER_ADDRESS: 'a:1', REPLICA_URL: 'https://kosha-2.kosha.svc:8000/', STATE_TOPIC: 'team.kosha-state' })
+  t.equal(set.replicaUrl, 'https://kosha-2.kosha.svc:8000', 'a trailing slash is dropped')
+  t.equal(set.stateTopic, 'team.kosha-state')
+  for (const bad of ['kosha-2:8000', 'ftp://kosha-2', 'http://kosha-2/some/path', 'http://']) {
+    t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', REPLICA_URL: bad }), /REPLICA_URL must be an http\(s\) URL/, `REPLICA_URL '${bad}' is refused`)
+  }
+  for (const bad of ['has space', 'a/b', '..', 'x'.repeat(250)]) {
+    t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', STATE_TOPIC: bad }), /STATE_TOPIC must be a Kafka topic name/, `STATE_TOPIC '${bad.slice(0, 20)}' is refused`)
   }
 })
