@@ -76,8 +76,10 @@ t.test('a user without an ACL is denied', { skip: saslBootstrap() ? false : 'the
   t.teardown(() => producer.disconnect())
 
   const err = await producer.send({ topic, messages: [{ value: 'must not land' }] }).then(() => undefined, (e: unknown) => e)
-  t.ok(err instanceof KafkaJS.KafkaJSError, 'the produce is refused')
-  t.equal((err as KafkaJS.KafkaJSError).code, ErrorCodes.ERR_TOPIC_AUTHORIZATION_FAILED, 'with TOPIC_AUTHORIZATION_FAILED')
+  // The client's error class varies with where librdkafka reports the refusal (once it was not a KafkaJSError under
+  // load): what a user sees, and what is checked, is that the produce fails with Kafka's authorization code.
+  t.ok(err !== undefined, 'the produce is refused')
+  t.equal((err as { code?: number } | undefined)?.code, ErrorCodes.ERR_TOPIC_AUTHORIZATION_FAILED, 'with TOPIC_AUTHORIZATION_FAILED')
 
   const [record] = await kcatConsume(topic, 1, { timeoutMs: 5000 }).catch(() => [])
   t.notOk(record, 'and nothing reached the topic')
