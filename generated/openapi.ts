@@ -248,7 +248,7 @@ export interface paths {
         put?: never;
         /**
          * Acknowledge a stream's records (SSE)
-         * @description Acknowledges the record `lastEventId` and every record delivered before it on the stream, and commits them at once: the group's committed offsets move past them. For Server-Sent Events clients (a WebSocket client sends `{"type": "ack"}` messages instead). A record of a partition the stream no longer holds is ignored (200 with nothing committed): its new holder delivers it again.
+         * @description Acknowledges the record `lastEventId` and every record delivered before it on the stream, and commits them at once: the group's committed offsets move past them. For Server-Sent Events clients (a WebSocket client sends `{"type": "ack"}` messages instead). A record of a partition the stream no longer holds is ignored (200 with nothing committed): its new holder delivers it again. Behind several replicas the call may reach any of them: it is forwarded to the replica serving the stream (named by the stream's id).
          */
         post: operations["commitStream"];
         delete?: never;

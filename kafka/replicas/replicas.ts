@@ -113,6 +113,12 @@ export class Replicas implements ConsumerLedger {
     await this.view.close()
   }
 
+  /**
+   * Makes this replica findable by the others (its URL in the state topic), for what only it can serve (a stream):
+   * true once it is; false when the state topic cannot be used (a single replica, as far as the others can tell).
+   */
+  async announce (): Promise<boolean> { return await this.ready() }
+
   private holds (id: ConsumerId): boolean { return this.registry?.holds(id) === true }
 
   /** Starts the view (lazily, on the first consumer created or looked up) and records this replica's URL once. */

@@ -8,11 +8,17 @@ import { StreamMember, type StreamOptions } from './member'
 export type StreamSettings = Pick<Config, 'brokers' | 'sasl' | 'tls' | 'kafkaTimeoutMs' | 'streamMax' | 'streamBufferBytes' | 'streamMaxUnacked'>
 
 /**
- * A new stream's id: opaque to clients, unique. Made here only, so that a replica can prefix its own to route a
- * commit call to the process holding the stream.
+ * A new stream's id: opaque to clients, unique, made here only. Behind several replicas it starts with the id of the
+ * replica serving it (`<replicaId>.<uuid>`), so that a commit call reaching another replica is forwarded there.
  */
-export function newStreamId (): string {
-  return randomUUID()
+export function newStreamId (replicaId?: string): string {
+  return replicaId === undefined ? randomUUID() : `${replicaId}.${randomUUID()}`
+}
+
+/** The replica a stream id names (undefined: none; a stream of a single process). */
+export function replicaOfStream (id: string): string | undefined {
+  const dot = id.indexOf('.')
+  return dot > 0 ? id.slice(0, dot) : undefined
 }
 
 export class StreamRegistry {
@@ -25,10 +31,10 @@ export class StreamRegistry {
    * A new member of `group`, connected, not yet subscribed (start() does that): TooManyStreamsError past
    * STREAM_MAX, counting streams still connecting.
    */
-  async open (options: Omit<StreamOptions, 'id'>): Promise<StreamMember> {
+  async open (options: Omit<StreamOptions, 'id'>, replicaId?: string): Promise<StreamMember> {
     if (this.closing) throw new ShuttingDownError()
     if (this.all.size >= this.settings.streamMax) throw new TooManyStreamsError(this.settings.streamMax)
-    const id = newStreamId()
+    const id = newStreamId(replicaId)
     const limits = { bufferBytes: this.settings.streamBufferBytes, maxUnacked: this.settings.streamMaxUnacked }
     const member: StreamMember = new StreamMember(this.settings, { ...options, id }, limits,
       this.log.child({ stream: id, group: options.group }), () => { if (this.all.get(id) === member) this.all.delete(id) })
@@ -45,9 +51,15 @@ export class StreamRegistry {
 
   /** The live stream of that id in that group; StreamNotFoundError otherwise. */
   get (group: string, id: string): StreamMember {
-    const member = this.all.get(id)
-    if (!member || member.closed || member.group !== group) throw new StreamNotFoundError(id, group)
+    const member = this.find(group, id)
+    if (!member) throw new StreamNotFoundError(id, group)
     return member
+  }
+
+  /** The live stream of that id in that group, if this process serves it. */
+  find (group: string, id: string): StreamMember | undefined {
+    const member = this.all.get(id)
+    return member && !member.closed && member.group === group ? member : undefined
   }
 
   count (): number { return this.all.size }

@@ -7,9 +7,10 @@ import type { RouteTypes } from '../../generated/routes'
 import type { Handlers, RouteExtras } from '../../http/register'
 import { SSE_HEADERS, SseOutlet } from '../../http/sse'
 import { WebSocketOutlet, parseClientMessage } from '../../http/websocket'
-import { InternalError, RecordNotDeliveredError, ValidationError } from '../../lib/errors'
+import { InternalError, RecordNotDeliveredError, StreamNotFoundError, ValidationError } from '../../lib/errors'
 import type { StreamMember, StreamOptions } from '../../kafka/streams/member'
 import { parseRecordId, type RecordId } from '../../kafka/streams/record-id'
+import { replicaOfStream } from '../../kafka/streams/registry'
 import { consumedRecord } from './records'
 
 type StreamRequest = FastifyRequest<RouteTypes['streamRecords']>
@@ -60,7 +61,9 @@ async function openStream (request: StreamRequest, reply: FastifyReply): Promise
   if ('topics' in options.subscription) {
     for (const topic of options.subscription.topics) await request.server.topics.assertExists(topic)
   }
-  const member = await request.server.streams.open(options)
+  // Behind several replicas the stream's id names this one, so a commit call reaching another is forwarded here.
+  const { replicas } = request.server
+  const member = await request.server.streams.open(options, await replicas.announce() ? replicas.replicaId : undefined)
   request.streamMember = member
   // Whatever happens next (the upgrade may fail, the client may leave), the stream ends with its connection.
   request.raw.socket.once('close', () => { member.close('client gone').catch(() => undefined) })
@@ -91,7 +94,14 @@ export const streams = {
   },
 
   commitStream: async (request, reply) => {
-    const member = request.server.streams.get(request.params.group, request.params.stream)
+    const { group, stream } = request.params
+    const member = request.server.streams.find(group, stream)
+    if (!member) {
+      // A stream of another replica: its commit is answered there (a forwarded call is never forwarded again).
+      const holder = replicaOfStream(stream)
+      if (holder !== undefined && await request.server.forwarder.toReplica(request, reply, holder)) return reply
+      throw new StreamNotFoundError(stream, group)
+    }
     const id = recordIdOf(request.body.lastEventId, 'body/lastEventId')
     const { result, committed } = await member.commitThrough(id)
     if (result === 'not-delivered') throw new RecordNotDeliveredError(request.body.lastEventId, member.id)

@@ -1,6 +1,7 @@
 // Consumers from any replica, in process: two apps (two replicas) sharing one state topic, each listening on its own
 // port with REPLICA_URL naming it. A consumer created on A is used entirely through B (forwarded to A, its holder);
 // after A shuts down, B takes it over and goes on from the committed offsets; no API may produce to the state topic.
+import { get as httpGet } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
@@ -133,6 +134,55 @@ t.test('A shuts down: B takes its instance over at the next request and goes on 
   t.equal(await held(b), 1, 'B holds it now')
   t.same((await v2(b, 'GET', `${base}/subscription`)).json(), { topics: [topic] })
   t.equal((await v2(b, 'DELETE', base)).statusCode, 204)
+})
+
+t.test('a stream served by A: its SSE commit call made through B is answered by A', async (t) => {
+  const stateTopic = await stateTopicOf(t)
+  const a = await replica(t, stateTopic)
+  const b = await replica(t, stateTopic)
+  const topic = await createTopic(t)
+  await produce(t, topic, ['one', 'two', 'three'])
+  const group = uniqueName('g')
+  const port = (a.server.address() as AddressInfo).port
+
+  // A real SSE connection to A; its events as they come.
+  const events: Array<{ event: string, id?: string, data: { stream?: string } }> = []
+  const req = httpGet({ host: '127.0.0.1', port, path: `/api/v1/streams/${group}?topics=${topic}&offset=earliest`, headers: { accept: 'text/event-stream' } }, (res) => {
+    let text = ''
+    res.setEncoding('utf8')
+    res.on('data', (chunk: string) => {
+      text += chunk
+      let cut: number
+      while ((cut = text.indexOf('\n\n')) >= 0) {
+        const block = text.slice(0, cut).split('\n')
+        text = text.slice(cut + 2)
+        const field = (name: string): string | undefined => block.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2)
+        const data = field('data')
+        if (field('event') !== undefined) events.push({ event: field('event') ?? '', ...(field('id') !== undefined ? { id: field('id') } : {}), data: data === undefined ? {} : JSON.parse(data) })
+      }
+    })
+  })
+  req.on('error', () => undefined)
+  t.teardown(() => { req.destroy() })
+  const deadline = Date.now() + 20_000
+  while (events.filter((e) => e.event === 'record').length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  const records = events.filter((e) => e.event === 'record')
+  t.equal(records.length, 3, 'A streams the three records')
+  const stream = events.find((e) => e.event === 'open')?.data.stream ?? ''
+  t.match(stream, /^[0-9a-f-]{36}\.[0-9a-f-]{36}$/, 'the stream id names the replica serving it')
+
+  const commit = await b.inject({ method: 'POST', url: `/api/v1/streams/${group}/${stream}/commit`, payload: { lastEventId: records[1]?.id } })
+  t.equal(commit.statusCode, 200, 'the commit call made through B')
+  t.same(commit.json(), { committed: [{ topic, partition: 0, offset: 2 }] }, 'committed by A, which holds the stream')
+  const admin = await adminClient(t)
+  const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] })
+  t.equal(Number(offsets?.partitions[0]?.offset), 2, 'the group\'s committed offset moved')
+
+  const unknown = await b.inject({ method: 'POST', url: `/api/v1/streams/${group}/${stream.split('.')[0] ?? ''}.no-such-stream/commit`, payload: { lastEventId: `${topic}:0:0` } })
+  t.equal(unknown.statusCode, 404, 'a stream A does not have: A\'s 404, through B')
+  t.equal(unknown.json().code, 'KOSHA_STREAM_NOT_FOUND')
+  const nobody = await b.inject({ method: 'POST', url: `/api/v1/streams/${group}/00000000-0000-0000-0000-000000000000.x/commit`, payload: { lastEventId: `${topic}:0:0` } })
+  t.equal(nobody.statusCode, 404, 'a stream of a replica nobody knows: 404')
 })
 
 t.test('no API produces to the state topic', async (t) => {
