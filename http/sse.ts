@@ -11,6 +11,15 @@ export function sseEvent (event: string, data: unknown, id?: string): string {
   return `event: ${event}\n${id !== undefined ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`
 }
 
+/**
+ * A record event, its data JSON text written as it is: a line break inside it (a value produced as pretty-printed
+ * JSON) starts another data line, which the client joins back with a line break, so it reads the same text.
+ */
+function recordEvent (json: string, id: string): string {
+  const data = json.includes('\n') || json.includes('\r') ? json.split(/\r\n|\r|\n/).join('\ndata: ') : json
+  return `event: record\nid: ${id}\ndata: ${data}\n\n`
+}
+
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
@@ -21,7 +30,7 @@ export const SSE_HEADERS = {
 export class SseOutlet implements Outlet {
   private readonly heartbeat: NodeJS.Timeout
 
-  constructor (private readonly res: ServerResponse, private readonly format: (m: Message) => unknown,
+  constructor (private readonly res: ServerResponse, private readonly format: (m: Message) => string,
     heartbeatMs: number, private readonly onDrain: () => void) {
     this.heartbeat = setInterval(() => { if (!res.writableNeedDrain && !res.writableEnded) res.write(': heartbeat\n\n') }, heartbeatMs)
     this.heartbeat.unref()
@@ -34,7 +43,7 @@ export class SseOutlet implements Outlet {
 
   records (messages: readonly Message[], written: () => void): boolean {
     let text = ''
-    for (const m of messages) text += sseEvent('record', this.format(m), recordId(m))
+    for (const m of messages) text += recordEvent(this.format(m), recordId(m))
     const ok = this.res.write(text, (err) => { if (!err) written() })
     if (!ok && !this.res.destroyed) this.res.once('drain', this.onDrain)
     return ok

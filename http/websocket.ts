@@ -14,7 +14,7 @@ export class WebSocketOutlet implements Outlet {
   private blocked = false
   private readonly heartbeat: NodeJS.Timeout
 
-  constructor (private readonly socket: WebSocket, private readonly format: (m: Message) => object,
+  constructor (private readonly socket: WebSocket, private readonly format: (m: Message) => string,
     heartbeatMs: number, private readonly onDrain: () => void) {
     this.heartbeat = setInterval(() => { if (socket.readyState === socket.OPEN) socket.ping() }, heartbeatMs)
     this.heartbeat.unref()
@@ -22,8 +22,12 @@ export class WebSocketOutlet implements Outlet {
   }
 
   send (message: object, written?: () => void): void {
+    this.sendText(JSON.stringify(message), written)
+  }
+
+  private sendText (text: string, written?: () => void): void {
     if (this.socket.readyState !== this.socket.OPEN) return
-    this.socket.send(JSON.stringify(message), (err) => {
+    this.socket.send(text, (err) => {
       if (!err) written?.()
       if (this.blocked && this.socket.bufferedAmount < HIGH_WATER) {
         this.blocked = false
@@ -34,7 +38,8 @@ export class WebSocketOutlet implements Outlet {
 
   records (messages: readonly Message[], written: () => void): boolean {
     const last = messages.length - 1
-    messages.forEach((m, i) => { this.send({ type: 'record', id: recordId(m), ...this.format(m) }, i === last ? written : undefined) })
+    // {"type":"record","id":...} followed by the record's own fields (its JSON text without its opening brace).
+    messages.forEach((m, i) => { this.sendText(`{"type":"record","id":"${recordId(m)}",${this.format(m).slice(1)}`, i === last ? written : undefined) })
     this.blocked = this.socket.readyState === this.socket.OPEN && this.socket.bufferedAmount >= HIGH_WATER
     return !this.blocked
   }

@@ -1,7 +1,8 @@
 // One consumer as the HTTP APIs hold it: a librdkafka consumer in its group, with a subscription (topics or a
 // pattern) or a manual assignment, seeks, commits, and fetches of up to N records. A v1 consumer is a session asked
-// for one record at a time; a v2 consumer instance asks for up to BATCH. Requests on one session are served one at
-// a time, in arrival order (request-queue.ts), so concurrent requests each get their own records.
+// for one record at a time; a v2 consumer instance asks for as many as its answer's max_bytes holds. Requests on one
+// session are served one at a time, in arrival order (request-queue.ts), so concurrent requests each get their own
+// records.
 //
 // Delivery, at least once: the records of a fetch stay held (the queue with them) until the caller says whether it
 // handed them to its client (`delivered`: they count as delivered, and are committed when the session auto-commits)
@@ -29,7 +30,10 @@ declare module '@confluentinc/kafka-javascript' {
 
 /** A fetch waits in slices of this long (a consume call holds a libuv worker thread while it waits), for up to BATCH records. */
 export const POLL_SLICE_MS = 200
+/** Records asked of librdkafka per poll. */
 export const BATCH = 500
+/** Filling an answer, a poll waits at most this long for records not fetched yet (the broker is sending them). */
+const FILL_SLICE_MS = 10
 const OFFSET_BEGINNING = -2
 const OFFSET_END = -1
 const keyOf = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`
@@ -286,15 +290,28 @@ export class ConsumerSession {
     try {
       this.assertOpen()
       do {
-        messages = await pollBatch(this.consumer, options.max, Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now())))
+        messages = await pollBatch(this.consumer, Math.min(options.max, BATCH), Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now())))
       } while (messages.length === 0 && Date.now() < deadline && !this.closed && options.abandoned?.() !== true)
-      // max_bytes: keep whole records up to the budget (always at least one); give the rest back by seeking.
+      // Filling the answer: past the first records, what is fetched already or arrives within FILL_SLICE_MS, up to
+      // `max` records and `maxBytes`, within the deadline. Each poll asks for about as many records as the budget
+      // has room for (by the size of those so far), so that little is given back below.
       let bytes = 0
-      const keep = messages.findIndex((m, n) => { bytes += recordBytes(m); return n > 0 && bytes > maxBytes })
-      if (keep > 0) {
-        const rest = messages.slice(keep)
-        messages = messages.slice(0, keep)
-        await this.seekAll(firstOffsets(rest))
+      for (const m of messages) bytes += recordBytes(m)
+      while (messages.length > 0 && messages.length < options.max && bytes < maxBytes && Date.now() < deadline && !this.closed) {
+        const room = Math.ceil((maxBytes - bytes) / Math.max(1, bytes / messages.length))
+        const more = await pollBatch(this.consumer, Math.max(1, Math.min(BATCH, options.max - messages.length, room)), FILL_SLICE_MS)
+        if (more.length === 0) break
+        for (const m of more) { messages.push(m); bytes += recordBytes(m) }
+      }
+      // max_bytes: keep whole records up to the budget (always at least one); give the rest back by seeking.
+      if (bytes > maxBytes) {
+        let kept = 0
+        const keep = messages.findIndex((m, n) => { kept += recordBytes(m); return n > 0 && kept > maxBytes })
+        if (keep > 0) {
+          const rest = messages.slice(keep)
+          messages = messages.slice(0, keep)
+          await this.seekAll(firstOffsets(rest))
+        }
       }
     } catch (err) {
       release()

@@ -11,7 +11,7 @@ import { InternalError, RecordNotDeliveredError, StreamNotFoundError, Validation
 import type { StreamMember, StreamOptions } from '../../kafka/streams/member'
 import { parseRecordId, type RecordId } from '../../kafka/streams/record-id'
 import { replicaOfStream } from '../../kafka/streams/registry'
-import { consumedRecord } from './records'
+import { consumedRecordJson } from './records'
 
 type StreamRequest = FastifyRequest<RouteTypes['streamRecords']>
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/
@@ -87,7 +87,7 @@ export const streams = {
     const headers: OutgoingHttpHeaders = {}
     for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value
     res.writeHead(200, { ...headers, ...SSE_HEADERS, 'x-request-id': request.id })
-    const outlet = new SseOutlet(res, consumedRecord, request.server.config.streamHeartbeatMs, () => { member.drained() })
+    const outlet = new SseOutlet(res, consumedRecordJson, request.server.config.streamHeartbeatMs, () => { member.drained() })
     res.once('close', () => { member.close('client gone').catch(() => undefined) })
     outlet.open(openEvent(member))
     member.start(outlet)
@@ -114,7 +114,7 @@ export const streamExtras: { streamRecords: RouteExtras<'streamRecords'> } = {
     preHandler: openStream,
     wsHandler: (socket, request) => {
       const member = memberOf(request)
-      const outlet = new WebSocketOutlet(socket, consumedRecord, request.server.config.streamHeartbeatMs, () => { member.drained() })
+      const outlet = new WebSocketOutlet(socket, consumedRecordJson, request.server.config.streamHeartbeatMs, () => { member.drained() })
       socket.on('message', (data, isBinary) => {
         const message = parseClientMessage(data, isBinary)
         if ('error' in message) return outlet.error(message.error)

@@ -1,31 +1,44 @@
 // Confluent REST Proxy v2 consumer instances: /consumers/{group_name}[/instances/{instance}/...], each a session of
-// the consumer engine (kafka/consumers/) in the named group, fetching up to BATCH records a request.
+// the consumer engine (kafka/consumers/) in the named group; a fetch fills its answer up to max_bytes.
 import { randomUUID } from 'node:crypto'
 import type { Message } from '@confluentinc/kafka-javascript'
 import { type RouteTypes } from '../../generated/routes'
 import type { Handlers } from '../../http/register'
 import { IllegalStateError, UnsupportedFormatError } from '../../lib/errors'
 import { link } from '../../http/links'
-import { headersOf, inFormat, type Format } from '../../kafka/consumers/decode'
-import { BATCH, type ConsumerId } from '../../kafka/consumers/session'
+import { headersOf, inFormatJson, type Format } from '../../kafka/consumers/decode'
+import type { ConsumerId } from '../../kafka/consumers/session'
 import { settleWhenWritten } from '../../http/deliver-once'
+import { sendJsonText, type JsonText } from '../../http/json-text'
 import { V2_JSON, acceptedFormat } from './media-types'
 
 const number = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : Number(v))
 const idOf = (params: { group_name: string, instance: string }): ConsumerId => ({ name: params.instance, group: params.group_name })
 
-type V2Record = RouteTypes['getRecordsV2']['Reply'][200][number]
+type V2Records = RouteTypes['getRecordsV2']['Reply'][200]
 
-function v2Record (m: Message, format: Format): V2Record {
-  return {
-    topic: m.topic,
-    key: inFormat(m.key, format),
-    value: inFormat(m.value, format),
-    partition: m.partition,
-    offset: m.offset,
-    timestamp: m.timestamp ?? 0,
-    headers: headersOf(m).map((h) => ({ name: h.name, value: format === 'binary' ? h.value.toString('base64') : h.value.toString('utf8') }))
+/** The most records one fetch answers; it is max_bytes that bounds an answer in practice. */
+const FETCH_MAX_RECORDS = 100_000
+/** max_bytes when a fetch names none (Confluent's consumer.request.max.bytes is 64 MiB: this bounds memory more). */
+export const FETCH_DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+
+/**
+ * A fetch's answer, openapi.json's V2ConsumerRecord array, as JSON text written record by record: no object per
+ * record, and values that are JSON spliced in as they were produced (kafka/consumers/decode.ts inFormatJson).
+ */
+function v2RecordsJson (messages: readonly Message[], format: Format): JsonText<V2Records> {
+  let out = '['
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Message
+    let headers = ''
+    for (const h of headersOf(m)) {
+      const value = format === 'binary' ? `"${h.value.toString('base64')}"` : JSON.stringify(h.value.toString('utf8'))
+      headers += `${headers === '' ? '' : ','}{"name":${JSON.stringify(h.name)},"value":${value}}`
+    }
+    out += `${i === 0 ? '' : ','}{"topic":${JSON.stringify(m.topic)},"key":${inFormatJson(m.key, format)},"value":${inFormatJson(m.value, format)},` +
+      `"partition":${m.partition},"offset":${m.offset},"timestamp":${m.timestamp ?? 0},"headers":[${headers}]}`
   }
+  return out + ']'
 }
 
 export const consumers = {
@@ -110,13 +123,14 @@ export const consumers = {
     const session = request.server.consumers.get(idOf(request.params))
     const format = acceptedFormat(request.headers.accept, session.format)
     if (session.mode === 'none') throw new IllegalStateError('This instance has neither a subscription nor an assignment: subscribe or assign first.')
+    // The answer fills up to max_bytes of keys and values with what has arrived within the timeout, as Confluent's.
     const fetched = await session.fetch({
-      max: BATCH,
+      max: FETCH_MAX_RECORDS,
+      maxBytes: request.query.max_bytes ?? FETCH_DEFAULT_MAX_BYTES,
       ...(request.query.timeout !== undefined ? { timeoutMs: request.query.timeout } : {}),
-      ...(request.query.max_bytes !== undefined ? { maxBytes: request.query.max_bytes } : {}),
       abandoned: () => request.raw.destroyed
     })
     settleWhenWritten(reply, fetched)
-    return reply.type(`application/vnd.kafka.${format}.v2+json`).code(200).send(fetched.messages.map((m) => v2Record(m, format)))
+    return sendJsonText(reply.type(`application/vnd.kafka.${format}.v2+json`).code(200), v2RecordsJson(fetched.messages, format))
   }
 } satisfies Partial<Handlers<'confluent-v2'>>

@@ -72,11 +72,14 @@ class SseClient {
       this.text = this.text.slice(cut + 2)
       if (block.startsWith(': heartbeat')) { this.heartbeats++; continue }
       const e: Partial<SseEvent> & { raw?: string } = {}
+      // As an EventSource does: the data lines of an event, joined by line breaks.
+      const data: string[] = []
       for (const line of block.split('\n')) {
         if (line.startsWith('event: ')) e.event = line.slice(7)
         else if (line.startsWith('id: ')) e.id = line.slice(4)
-        else if (line.startsWith('data: ')) e.data = JSON.parse(line.slice(6)) as unknown
+        else if (line.startsWith('data: ')) data.push(line.slice(6))
       }
+      if (data.length > 0) e.data = JSON.parse(data.join('\n')) as unknown
       this.events.push({ event: e.event ?? 'message', data: e.data, ...(e.id !== undefined ? { id: e.id } : {}) })
     }
   }
@@ -258,6 +261,14 @@ t.test('offset=latest: a partition starts at its end as of the assigned event, s
   await until('the two new records', () => s.records().length >= 2)
   await new Promise((resolve) => setTimeout(resolve, 300))
   t.same(valuesOf(s.records()), [100, 101], 'the records produced right after the event, and none from before it')
+
+  // A value produced as pretty-printed JSON spans several data lines; the client reads the same value.
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  await producer.send({ topic, messages: [{ partition: 0, value: '{\n  "i": 200,\r\n  "big": 12345678901234567890123\n}' }] })
+  await until('the pretty-printed record', () => s.records().some((r) => (r.value as { i?: number }).i === 200))
+  t.match(s.records().find((r) => (r.value as { i?: number }).i === 200), { valueEncoding: 'json', value: { i: 200 } }, 'a multi-line JSON value arrives whole')
   s.close()
 })
 

@@ -71,6 +71,36 @@ t.test('json format: values parsed; an Accept for another format is 406', async 
   t.equal(wrong.json().error_code, 40601)
   const res = await app.inject({ method: 'GET', url: `${base}/records?timeout=15000`, headers: { accept: JSONV2 } })
   t.same(res.json().map((r: { value: unknown }) => r.value), [{ a: 1 }, 'plain text'])
+
+  // A JSON value comes back as it was produced: a number past 2^53 keeps its digits, pretty-printing its text.
+  await produce(t, topic, [{ value: '{"id": 12345678901234567890123, "ok": true}' }, { value: '[1,\n  2]' }, { value: '"quoted \\u00e9"' }])
+  const exact = await app.inject({ method: 'GET', url: `${base}/records?timeout=15000`, headers: { accept: JSONV2 } })
+  t.match(exact.body, /"value":\{"id": 12345678901234567890123, "ok": true\}/, 'the big number is not rounded (JSON.parse would make it 1.2345678901234568e+22)')
+  const parsed = exact.json<Array<{ value: unknown }>>().map((r) => r.value)
+  t.match(parsed[0], { ok: true }, 'and the answer is valid JSON')
+  t.same(parsed.slice(1), [[1, 2], 'quoted \u00e9'])
+})
+
+t.test('a fetch fills its answer up to max_bytes, not to a fixed count of records', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t)
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  // 3000 records of 100 bytes: 300 kB.
+  for (let from = 0; from < 3000; from += 500) {
+    await producer.send({ topic, messages: Array.from({ length: 500 }, (_, i) => ({ value: String(from + i).padStart(100, '0') })) })
+  }
+  const base = await instance(app, uniqueName('g'), { format: 'binary', 'auto.offset.reset': 'earliest' })
+  await app.inject({ method: 'POST', url: `${base}/subscription`, headers: { 'content-type': V2 }, payload: { topics: [topic] } })
+  const fetch = async (query: string): Promise<Array<{ value: string, offset: number }>> =>
+    (await app.inject({ method: 'GET', url: `${base}/records?${query}`, headers: { accept: BINARY } })).json()
+  const bounded = await fetch('timeout=15000&max_bytes=150000')
+  t.equal(bounded.length, 1500, 'max_bytes=150000 holds exactly 1500 records of 100 bytes')
+  const rest = await fetch('timeout=5000')
+  t.equal(rest.length, 1500, 'the default budget (8 MiB) takes the other 1500 in one answer')
+  t.same([...bounded, ...rest].map((r) => Buffer.from(r.value, 'base64').toString()), Array.from({ length: 3000 }, (_, i) => String(i).padStart(100, '0')),
+    'every record once, in order: what did not fit was given back for the next fetch')
 })
 
 t.test('a topic pattern subscription', async (t) => {
