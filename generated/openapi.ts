@@ -6498,7 +6498,7 @@ export interface operations {
             query?: {
                 /** @description How long to wait for records, ms (default: the instance's consumer.request.timeout.ms, 1000). */
                 timeout?: number;
-                /** @description The most key and value bytes to return (default 8 MiB; at least one record is returned). The answer fills up to it with the records that have arrived within the timeout, as Confluent's does: no fixed count of records. */
+                /** @description The most key and value bytes to return (default 8 MiB; at least one record is returned). The answer fills up to it, and to at most 5,000 records, with the records that have arrived within the timeout. */
                 max_bytes?: number;
             };
             header?: never;

@@ -4772,7 +4772,7 @@ export const routes = {
             "type": "integer",
             "minimum": 1,
             "maximum": 67108864,
-            "description": "The most key and value bytes to return (default 8 MiB; at least one record is returned). The answer fills up to it with the records that have arrived within the timeout, as Confluent's does: no fixed count of records."
+            "description": "The most key and value bytes to return (default 8 MiB; at least one record is returned). The answer fills up to it, and to at most 5,000 records, with the records that have arrived within the timeout."
           }
         }
       },
