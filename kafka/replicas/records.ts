@@ -8,6 +8,8 @@ export interface ConsumerRecord {
   /** The replicaId of the process holding the consumer; null: released (at a graceful shutdown), any replica may take it. */
   holder: string | null
   definition: ConsumerDefinition
+  /** When the record was written (ms): a released consumer no one takes over within the idle timeout has expired. */
+  since: number
 }
 
 export const replicaKey = (replicaId: string): string => `replica/${replicaId}`
@@ -59,5 +61,5 @@ export function parseConsumerRecord (text: string): ConsumerRecord | undefined {
     ...(typeof d.fetchMinBytes === 'number' ? { fetchMinBytes: d.fetchMinBytes } : {}),
     ...(isString(d.instanceId) ? { instanceId: d.instanceId } : {})
   }
-  return { holder: v.holder, definition }
+  return { holder: v.holder, definition, since: typeof v.since === 'number' ? v.since : 0 }
 }

@@ -13,7 +13,7 @@ import { ConsumerExistsError, ReplicaUnavailableError } from '../../lib/errors'
 import type { ConsumerLedger, ConsumerRegistry } from '../consumers/registry'
 import type { ConsumerDefinition, ConsumerId } from '../consumers/session'
 import { consumerKey, replicaKey } from './records'
-import type { StateView } from './state'
+import type { ConsumerEntry, StateView } from './state'
 
 /** Where a consumer's requests are served. */
 export type Placement =
@@ -21,7 +21,11 @@ export type Placement =
   | { at: 'nowhere' }
   | { at: 'replica', replicaId: string, url: string }
 
-export interface ReplicaSettings { replicaUrl: string }
+export interface ReplicaSettings {
+  replicaUrl: string
+  /** A consumer released at a shutdown and not taken over within this long has expired, as an idle one does. */
+  consumerIdleTimeoutMs: number
+}
 
 export class Replicas implements ConsumerLedger {
   readonly replicaId = randomUUID()
@@ -33,8 +37,11 @@ export class Replicas implements ConsumerLedger {
   private announced = false
   private readonly startedAt = Date.now()
 
+  private readonly idleMs: number
+
   constructor (private readonly view: StateView, settings: ReplicaSettings, private readonly log: Log) {
     this.url = settings.replicaUrl
+    this.idleMs = settings.consumerIdleTimeoutMs
     view.onConsumer((key, entry, offset) => { this.observe(key, entry?.holder, offset) })
   }
 
@@ -45,7 +52,7 @@ export class Replicas implements ConsumerLedger {
   async created (definition: ConsumerDefinition): Promise<void> {
     if (!await this.ready()) return
     await this.view.sync()
-    if (this.view.consumerEntry(consumerKey(definition.id))) throw new ConsumerExistsError(definition.id.name, definition.id.group)
+    if (this.entryOf(definition.id)) throw new ConsumerExistsError(definition.id.name, definition.id.group)
     await this.claim(definition)
   }
 
@@ -63,7 +70,7 @@ export class Replicas implements ConsumerLedger {
     if (!this.view.usable) return
     await Promise.all(definitions.map(async (definition) => {
       this.claims.delete(consumerKey(definition.id))
-      await this.view.write(consumerKey(definition.id), { holder: null, definition })
+      await this.view.write(consumerKey(definition.id), { holder: null, definition, since: Date.now() })
     }))
   }
 
@@ -77,7 +84,7 @@ export class Replicas implements ConsumerLedger {
     if (!await this.ready()) return { at: 'nowhere' }
     await this.view.sync()
     if (this.holds(id)) return { at: 'here' }
-    const entry = this.view.consumerEntry(consumerKey(id))
+    const entry = this.entryOf(id)
     if (!entry) return { at: 'nowhere' }
     const holder = entry.holder !== null && entry.holder !== this.replicaId ? this.view.replica(entry.holder) : undefined
     if (holder && entry.holder !== null && !forwarded) return { at: 'replica', replicaId: entry.holder, url: holder.url }
@@ -132,8 +139,21 @@ export class Replicas implements ConsumerLedger {
     return true
   }
 
+  /**
+   * The consumer's record, unless it has expired: released at a shutdown and taken over by no replica within the idle
+   * timeout, it is gone as an idle consumer is (its name free again; its record removed).
+   */
+  private entryOf (id: ConsumerId): ConsumerEntry | undefined {
+    const key = consumerKey(id)
+    const entry = this.view.consumerEntry(key)
+    if (!entry || entry.holder !== null || Date.now() - entry.since <= this.idleMs) return entry
+    this.log.info({ consumer: id.name }, 'a consumer released at a shutdown was not taken over within the idle timeout: it has expired')
+    this.view.write(key, null).catch((err: unknown) => this.log.warn({ err }, 'removing an expired consumer\'s record failed'))
+    return undefined
+  }
+
   private async claim (definition: ConsumerDefinition): Promise<void> {
-    const offset = await this.view.write(consumerKey(definition.id), { holder: this.replicaId, definition })
+    const offset = await this.view.write(consumerKey(definition.id), { holder: this.replicaId, definition, since: Date.now() })
     this.claims.set(consumerKey(definition.id), { id: definition.id, offset })
   }
 
@@ -143,7 +163,7 @@ export class Replicas implements ConsumerLedger {
     if (registry.holds(id)) return { at: 'here' }
     const key = consumerKey(id)
     await this.view.sync()
-    const entry = this.view.consumerEntry(key)
+    const entry = this.entryOf(id)
     if (!entry) return { at: 'nowhere' }
     const previous = entry.holder
     await this.claim(entry.definition)

@@ -136,6 +136,20 @@ t.test('A shuts down: B takes its instance over at the next request and goes on 
   t.equal((await v2(b, 'DELETE', base)).statusCode, 204)
 })
 
+t.test('a consumer released at a shutdown and taken over by nobody within the idle timeout has expired', async (t) => {
+  const stateTopic = await stateTopicOf(t)
+  const env = { CONSUMER_IDLE_TIMEOUT_MS: '1000' }
+  const a = await replica(t, stateTopic, env)
+  const b = await replica(t, stateTopic, env)
+  const name = uniqueName('c')
+  t.equal((await a.inject({ method: 'POST', url: '/api/v1/consumers', payload: { name } })).statusCode, 200)
+  await a.close()
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  t.equal((await b.inject({ method: 'GET', url: `/api/v1/consumers/${name}/consume?timeout=0` })).statusCode, 404, 'gone, as an idle consumer is')
+  t.equal((await b.inject({ method: 'POST', url: '/api/v1/consumers', payload: { name } })).statusCode, 200, 'and its name is free again (a workflow creating it at start works after a redeploy)')
+  t.equal((await b.inject({ method: 'DELETE', url: `/api/v1/consumers/${name}` })).statusCode, 200)
+})
+
 t.test('a stream served by A: its SSE commit call made through B is answered by A', async (t) => {
   const stateTopic = await stateTopicOf(t)
   const a = await replica(t, stateTopic)
