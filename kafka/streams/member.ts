@@ -62,6 +62,8 @@ const CHUNK_BYTES = 64 * 1024
 /** Records asked of librdkafka per poll. */
 const POLL_COUNT = 500
 const COMMIT_EVERY_MS = 100
+/** Heartbeats come each second (client-config.ts); Kafka's brokers accept 6 s and up (group.min.session.timeout.ms). */
+export const STREAM_SESSION_TIMEOUT_MS = 10_000
 /** After a poll error that is not fatal (a topic deleted meanwhile), wait this long before polling again. */
 const ERROR_BACKOFF_MS = 500
 const E = CODES.ERRORS
@@ -115,6 +117,9 @@ export class StreamMember {
     const [global, topic] = consumerConfig(settings, options.group, `stream-${options.id.slice(0, 8)}`, { offsetReset: options.offsetReset })
     this.consumer = new KafkaConsumer({
       ...global,
+      // A stream whose process died (SIGKILL, a lost node) keeps its partitions until the group gives up on it: after
+      // STREAM_SESSION_TIMEOUT_MS, not Kafka's default 45 s. The other streams (or the client's reconnect) wait that long.
+      'session.timeout.ms': STREAM_SESSION_TIMEOUT_MS,
       rebalance_cb: (err: LibrdKafkaError, partitions: TopicPartition[]) => { this.rebalance(err, partitions) }
     }, topic)
     this.consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, err.message) })
