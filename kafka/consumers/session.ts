@@ -297,7 +297,7 @@ export class ConsumerSession {
       // has room for (by the size of those so far), so that little is given back below.
       let bytes = 0
       for (const m of messages) bytes += recordBytes(m)
-      while (messages.length > 0 && messages.length < options.max && bytes < maxBytes && Date.now() < deadline && !this.closed) {
+      while (messages.length > 0 && messages.length < options.max && bytes < maxBytes && Date.now() < deadline && !this.closed && options.abandoned?.() !== true) {
         const room = Math.ceil((maxBytes - bytes) / Math.max(1, bytes / messages.length))
         const more = await pollBatch(this.consumer, Math.max(1, Math.min(BATCH, options.max - messages.length, room)), FILL_SLICE_MS)
         if (more.length === 0) break

@@ -16,7 +16,8 @@ import {
 import type { Log } from '../log'
 import { fromCallback } from '../callback'
 import { consumerConfig, type KafkaSettings } from '../client-config'
-import { fromKafkaError } from '../errors'
+import { fromKafkaError, kafkaCode } from '../errors'
+import { ValidationError } from '../../lib/errors'
 import { recordBytes } from '../consumers/decode'
 import { POLL_SLICE_MS, pollBatch } from '../consumers/session'
 import type { RecordId } from './record-id'
@@ -132,13 +133,28 @@ export class StreamMember {
       .catch((err: unknown) => { throw fromKafkaError(err, { resource: `stream of group '${this.group}'` }) })
   }
 
-  /** Joins the group (subscribes) and starts pushing records to the outlet. */
+  /**
+   * Subscribes, before anything is written to the client, so that a subscription librdkafka refuses (a pattern its
+   * POSIX regular expressions cannot take, such as a lookahead) is an HTTP answer. The group is joined at the first
+   * poll, in start(): no partition is assigned before the outlet exists.
+   */
+  subscribe (): void {
+    // librdkafka treats a topic starting with ^ as a regular expression.
+    const s = this.subscription
+    try {
+      this.consumer.subscribe('pattern' in s ? [s.pattern.startsWith('^') ? s.pattern : `^${s.pattern}`] : s.topics)
+    } catch (err) {
+      if ('pattern' in s && kafkaCode(err) === E.ERR__INVALID_ARG) {
+        throw new ValidationError(`querystring/pattern '${s.pattern.slice(0, 200)}' is not a regular expression Kafka's client accepts (POSIX extended: no lookaround, no backreferences, bounded repeats).`)
+      }
+      throw fromKafkaError(err, { resource: `stream of group '${this.group}'` })
+    }
+  }
+
+  /** Starts pushing records to the outlet (subscribe() first). */
   start (outlet: Outlet): void {
     if (this.closed || this.outlet) return
     this.outlet = outlet
-    // librdkafka treats a topic starting with ^ as a regular expression.
-    const s = this.subscription
-    this.consumer.subscribe('pattern' in s ? [s.pattern.startsWith('^') ? s.pattern : `^${s.pattern}`] : s.topics)
     this.loop = this.poll()
   }
 

@@ -64,6 +64,12 @@ async function openStream (request: StreamRequest, reply: FastifyReply): Promise
   // Behind several replicas the stream's id names this one, so a commit call reaching another is forwarded here.
   const { replicas } = request.server
   const member = await request.server.streams.open(options, await replicas.announce() ? replicas.replicaId : undefined)
+  try {
+    member.subscribe()
+  } catch (err) {
+    await member.close('refused')
+    throw err
+  }
   request.streamMember = member
   // Whatever happens next (the upgrade may fail, the client may leave), the stream ends with its connection.
   request.raw.socket.once('close', () => { member.close('client gone').catch(() => undefined) })

@@ -178,6 +178,8 @@ t.test('refusals before a stream starts: 400 for malformed requests, 404 for a m
   assertError(t, await get(`${API}/${group}?topics=a%20b`), 400, 'KOSHA_VALIDATION_FAILED', /'a b' is not a topic name/)
   assertError(t, await get(`${API}/${group}?topics=,,`), 400, 'KOSHA_VALIDATION_FAILED', /names no topic/)
   assertError(t, await get(`${API}/${group}?pattern=(unclosed`), 400, 'KOSHA_VALIDATION_FAILED', /not a regular expression/)
+  // Valid in JavaScript, refused by librdkafka's POSIX regular expressions: still a 400, before anything is streamed.
+  assertError(t, await get(`${API}/${group}?pattern=${encodeURIComponent('(?=a)b')}`), 400, 'KOSHA_VALIDATION_FAILED', /not a regular expression Kafka's client accepts/)
   assertError(t, await get(`${API}/has%20space?topics=${topic}`), 400, 'KOSHA_VALIDATION_FAILED', /params\/group/)
   assertError(t, await get(`${API}/${group}?topics=${topic}&offset=middle`), 400, 'KOSHA_VALIDATION_FAILED', /offset must be one of: earliest, latest/)
   assertError(t, await get(`${API}/${group}?topics=${topic}&commit=sometimes`), 400, 'KOSHA_VALIDATION_FAILED', /commit must be one of: manual, auto/)
