@@ -144,12 +144,15 @@ async function call (base: string, method: string, url: string, body?: unknown, 
   }
 }
 
-async function held (port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  return Number(/^kosha_consumers (\d+)$/m.exec(text)?.[1] ?? NaN)
+/** A gauge of a replica's /metrics (0 when the replica does not answer: it was killed). */
+async function gauge (port: number, name: 'kosha_consumers' | 'kosha_streams'): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text().catch(() => '') ?? ''
+  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0)
 }
+const held = async (port: number): Promise<number> => await gauge(port, 'kosha_consumers')
 
-t.test('SIGKILL of the replica holding a consumer mid-stream: every record delivered at least once, none skipped', { skip: nginxMissing ? 'nginx is not installed (scripts/setup installs it)' : false }, async (t) => {
+/** Three replicas sharing a state topic of the test's own, ready, behind nginx; and a 2-partition topic. */
+async function deployment (t: Test): Promise<{ topic: string, ports: number[], services: Service[], proxy: string }> {
   const stateTopic = uniqueName('_kosha_state_test')
   const admin = await adminClient(t)
   t.teardown(() => admin.deleteTopics({ topics: [stateTopic] }).catch(() => undefined))
@@ -160,15 +163,14 @@ t.test('SIGKILL of the replica holding a consumer mid-stream: every record deliv
     await waitUntil(async () => (await fetch(`http://127.0.0.1:${s.port}/readyz`).catch(() => undefined))?.status === 200, 60_000)
       .catch((err: unknown) => { throw new Error(`replica on ${s.port} did not start: ${String(err)}\n${s.output()}`) })
   }
-  const proxy = `http://127.0.0.1:${await startNginx(t, ports)}`
+  return { topic, ports, services, proxy: `http://127.0.0.1:${await startNginx(t, ports)}` }
+}
 
-  const group = uniqueName('g')
-  const created = await call(proxy, 'POST', `/consumers/${group}`, { name: 'survivor', format: 'json', 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'false' })
-  t.equal(created.status, 200, 'created through the proxy')
-  const base = `/consumers/${group}/instances/survivor`
-  t.equal((await call(proxy, 'POST', `${base}/subscription`, { topics: [topic] })).status, 204, 'subscribed through the proxy')
-
-  // Records produced continuously, each numbered; only those Kafka acknowledged count as produced.
+/**
+ * Records produced continuously, numbered 0, 1, 2…, spread over the topic's two partitions; only those Kafka
+ * acknowledged count as produced. `stop()` ends the production and resolves once the last send settled.
+ */
+async function produceContinuously (t: Test, topic: string): Promise<{ produced: Set<number>, stop: () => Promise<void> }> {
   const producer = kafkaClient().producer()
   await producer.connect()
   t.teardown(() => producer.disconnect())
@@ -178,11 +180,24 @@ t.test('SIGKILL of the replica holding a consumer mid-stream: every record deliv
   const production = (async () => {
     while (run.producing) {
       const batch = Array.from({ length: 5 }, () => n++)
-      await producer.send({ topic, messages: batch.map((i) => ({ key: `k${i % 7}`, value: JSON.stringify(i) })) })
+      await producer.send({ topic, messages: batch.map((i) => ({ partition: i % 2, value: JSON.stringify(i) })) })
       for (const i of batch) produced.add(i)
       await sleep(20)
     }
   })()
+  return { produced, stop: async () => { run.producing = false; await production } }
+}
+
+t.test('SIGKILL of the replica holding a consumer mid-stream: every record delivered at least once, none skipped', { skip: nginxMissing ? 'nginx is not installed (scripts/setup installs it)' : false }, async (t) => {
+  const { topic, ports, services, proxy } = await deployment(t)
+
+  const group = uniqueName('g')
+  const created = await call(proxy, 'POST', `/consumers/${group}`, { name: 'survivor', format: 'json', 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'false' })
+  t.equal(created.status, 200, 'created through the proxy')
+  const base = `/consumers/${group}/instances/survivor`
+  t.equal((await call(proxy, 'POST', `${base}/subscription`, { topics: [topic] })).status, 204, 'subscribed through the proxy')
+
+  const { produced, stop } = await produceContinuously(t, topic)
 
   // The client: poll, then commit exactly what it received (explicit offsets, so a commit after a takeover is right too).
   const delivered = new Map<number, number>()
@@ -223,8 +238,7 @@ t.test('SIGKILL of the replica holding a consumer mid-stream: every record deliv
 
   while ((Date.now() - clock.killedAt < 3000 || clock.firstAfterKill === 0) && Date.now() - clock.killedAt < 30_000) await poll()
   t.not(clock.firstAfterKill, 0, `records come again after the kill (the replicas' logs: ${tmpdir()}/kosha-replica-{${ports.join(',')}}.log)`)
-  run.producing = false
-  await production
+  await stop()
   const deadline = Date.now() + 30_000
   while ([...produced].some((i) => !delivered.has(i)) && Date.now() < deadline) await poll()
 
@@ -240,37 +254,9 @@ t.test('SIGKILL of the replica holding a consumer mid-stream: every record deliv
   t.equal((await call(proxy, 'DELETE', base)).status, 204, 'deleted through the proxy')
 })
 
-/** Live streams of a replica, as its /metrics says. */
-async function streamsOf (port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.text().catch(() => '') ?? ''
-  return Number(/^kosha_streams (\d+)$/m.exec(text)?.[1] ?? 0)
-}
-
 t.test('SIGKILL of the replica serving an SSE stream: the client reconnects through the proxy with Last-Event-ID and misses nothing', { skip: nginxMissing ? 'nginx is not installed (scripts/setup installs it)' : false }, async (t) => {
-  const stateTopic = uniqueName('_kosha_state_test')
-  const admin = await adminClient(t)
-  t.teardown(() => admin.deleteTopics({ topics: [stateTopic] }).catch(() => undefined))
-  const topic = await createTopic(t, { partitions: 2 })
-  const ports = await Promise.all([freePort(), freePort(), freePort()])
-  const services = ports.map((p) => startService(t, p, stateTopic))
-  for (const s of services) {
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${s.port}/readyz`).catch(() => undefined))?.status === 200, 60_000)
-  }
-  const proxy = `http://127.0.0.1:${await startNginx(t, ports)}`
-  const producer = kafkaClient().producer()
-  await producer.connect()
-  t.teardown(() => producer.disconnect())
-  const produced = new Set<number>()
-  const run = { producing: true }
-  let n = 0
-  const production = (async () => {
-    while (run.producing) {
-      const batch = Array.from({ length: 5 }, () => n++)
-      await producer.send({ topic, messages: batch.map((i) => ({ partition: i % 2, value: JSON.stringify(i) })) })
-      for (const i of batch) produced.add(i)
-      await sleep(20)
-    }
-  })()
+  const { topic, ports, services, proxy } = await deployment(t)
+  const { produced, stop } = await produceContinuously(t, topic)
 
   // An EventSource's behaviour: read events; when the stream ends, reconnect (through the proxy) sending the id of
   // the last event received as Last-Event-ID. commit=auto: a record counts as acknowledged once written to the client.
@@ -313,7 +299,7 @@ t.test('SIGKILL of the replica serving an SSE stream: the client reconnects thro
 
   await waitUntil(async () => delivered.size >= 100, 30_000)
     .catch((err: unknown) => { throw new Error(`${String(err)}: ${delivered.size} records over ${connections} connections; refused: ${statuses.join(',')}`) })
-  const counts = await Promise.all(ports.map(streamsOf))
+  const counts = await Promise.all(ports.map(async (p) => await gauge(p, 'kosha_streams')))
   const victim = services[counts.indexOf(1)]
   t.equal(counts.filter((c) => c === 1).length, 1, 'one replica serves the stream')
   if (!victim) throw new Error('no replica serves the stream')
@@ -322,12 +308,14 @@ t.test('SIGKILL of the replica serving an SSE stream: the client reconnects thro
   clock.killedAt = Date.now()
   await waitUntil(async () => clock.firstAfterKill !== 0, 30_000)
   await sleep(1000)
-  run.producing = false
-  await production
+  await stop()
   await waitUntil(async () => [...produced].every((i) => delivered.has(i)), 30_000).catch(() => undefined)
   client.on = false
   // Ends the last connection: one more record makes the reader look at `client.on`.
-  await producer.send({ topic, messages: [{ partition: 0, value: '-1' }] })
+  const last = kafkaClient().producer()
+  await last.connect()
+  await last.send({ topic, messages: [{ partition: 0, value: '-1' }] })
+  await last.disconnect()
   await Promise.race([reading, sleep(5000)])
 
   const missing = [...produced].filter((i) => !delivered.has(i))

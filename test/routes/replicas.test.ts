@@ -35,6 +35,12 @@ async function replica (t: Test, stateTopic: string, env: Record<string, string>
   return app
 }
 
+/** Replicas A and B of one service, sharing a state topic of the test's own. */
+async function twoReplicas (t: Test, env: Record<string, string> = {}): Promise<[FastifyInstance, FastifyInstance]> {
+  const stateTopic = await stateTopicOf(t)
+  return [await replica(t, stateTopic, env), await replica(t, stateTopic, env)]
+}
+
 async function produce (t: Test, topic: string, values: string[]): Promise<void> {
   const producer = kafkaClient().producer()
   await producer.connect()
@@ -54,9 +60,7 @@ async function held (app: FastifyInstance): Promise<number> {
 const values = (res: LightMyRequestResponse): string[] => res.json<Array<{ value: string }>>().map((r) => r.value)
 
 t.test('a v2 instance created on A is subscribed, fetched, committed and deleted through B', async (t) => {
-  const stateTopic = await stateTopicOf(t)
-  const a = await replica(t, stateTopic)
-  const b = await replica(t, stateTopic)
+  const [a, b] = await twoReplicas(t)
   const topic = await createTopic(t)
   await produce(t, topic, ['one', 'two', 'three'])
   const group = uniqueName('g')
@@ -91,9 +95,7 @@ t.test('a v2 instance created on A is subscribed, fetched, committed and deleted
 })
 
 t.test('a v1 consumer created on A is subscribed, consumed and deleted through B', async (t) => {
-  const stateTopic = await stateTopicOf(t)
-  const a = await replica(t, stateTopic)
-  const b = await replica(t, stateTopic)
+  const [a, b] = await twoReplicas(t)
   const topic = await createTopic(t)
   await produce(t, topic, ['first', 'second'])
   const name = uniqueName('c')
@@ -114,9 +116,7 @@ t.test('a v1 consumer created on A is subscribed, consumed and deleted through B
 })
 
 t.test('A shuts down: B takes its instance over at the next request and goes on from the committed offset', async (t) => {
-  const stateTopic = await stateTopicOf(t)
-  const a = await replica(t, stateTopic)
-  const b = await replica(t, stateTopic)
+  const [a, b] = await twoReplicas(t)
   const topic = await createTopic(t)
   await produce(t, topic, ['a', 'b', 'c'])
   const group = uniqueName('g')
@@ -137,10 +137,7 @@ t.test('A shuts down: B takes its instance over at the next request and goes on 
 })
 
 t.test('a consumer released at a shutdown and taken over by nobody within the idle timeout has expired', async (t) => {
-  const stateTopic = await stateTopicOf(t)
-  const env = { CONSUMER_IDLE_TIMEOUT_MS: '1000' }
-  const a = await replica(t, stateTopic, env)
-  const b = await replica(t, stateTopic, env)
+  const [a, b] = await twoReplicas(t, { CONSUMER_IDLE_TIMEOUT_MS: '1000' })
   const name = uniqueName('c')
   t.equal((await a.inject({ method: 'POST', url: '/api/v1/consumers', payload: { name } })).statusCode, 200)
   await a.close()
@@ -151,9 +148,7 @@ t.test('a consumer released at a shutdown and taken over by nobody within the id
 })
 
 t.test('a stream served by A: its SSE commit call made through B is answered by A', async (t) => {
-  const stateTopic = await stateTopicOf(t)
-  const a = await replica(t, stateTopic)
-  const b = await replica(t, stateTopic)
+  const [a, b] = await twoReplicas(t)
   const topic = await createTopic(t)
   await produce(t, topic, ['one', 'two', 'three'])
   const group = uniqueName('g')
