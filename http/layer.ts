@@ -2,7 +2,7 @@
 // authentication, the response headers, and the Kosha error shape for whatever no API family answers (unknown
 // routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this, without Kafka.
 import Ajv from 'ajv'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { schemas } from '../generated/routes'
 import type { Config } from '../lib/config'
 import configPlugin from '../plugins/config'
@@ -10,6 +10,7 @@ import metrics from '../plugins/metrics'
 import cors from '../plugins/cors'
 import auth from '../plugins/auth'
 import { errorHandler, notFoundHandler } from './errors'
+import { rememberRaw } from './raw-json'
 
 // Path and query parameters arrive as text, so their validator turns "500" into 500; a JSON body keeps its types,
 // so that {"topic": 42} or {"numParts": true} is refused rather than quietly coerced into a topic named "42".
@@ -27,11 +28,20 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   fastify.removeContentTypeParser('text/plain')
   // Confluent's media types (application/vnd.kafka[.format].v2+json) are JSON; routes read the format from them.
   // An empty body is no body: Confluent's clients send one with this type where the body is optional (commit).
+  // Every JSON body keeps the bytes it came from, so that produce sends a JSON value as the client wrote it.
   const json = fastify.getDefaultJsonParser('error', 'ignore')
-  fastify.addContentTypeParser(/^application\/vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json$/, { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8')
-    if (text === '') done(null, null)
-    else json(request, text, done)
+  const parse = (request: FastifyRequest, bytes: Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+    json(request, bytes.toString('utf8'), (err, parsed) => {
+      if (err === null) rememberRaw(parsed, bytes)
+      done(err, parsed)
+    })
+  }
+  fastify.removeContentTypeParser('application/json')
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => { parse(request, body as Buffer, done) })
+  fastify.addContentTypeParser(/^application\/vnd\.kafka(\.[a-z0-9]+)?\.v[23]\+json$/, { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer
+    if (bytes.length === 0) done(null, null)
+    else parse(request, bytes, done)
   })
   fastify.setErrorHandler(errorHandler('kosha'))
   fastify.setNotFoundHandler(notFoundHandler('kosha'))

@@ -1,10 +1,13 @@
 // Kosha v1 produce: POST /api/v1/produce/{topic}, the JSON body as the record's value, ?key= as its key.
 import type { Handlers } from '../../http/register'
+import { rawOf, trimmed } from '../../http/raw-json'
 
 export const produce = {
   produceRecord: async (request, reply) => {
     const { topic } = request.params
-    const value = Buffer.from(JSON.stringify(request.body))
+    // The record's value is the body as the client sent it (exact numbers), when its bytes are at hand.
+    const raw = rawOf(request.body)
+    const value = raw !== undefined ? trimmed(raw) : Buffer.from(JSON.stringify(request.body))
     const key = request.query.key
     const [outcome] = await request.server.produce.send(topic, [{ value, ...(key !== undefined ? { key } : {}) }])
     // One record, one outcome: a 2xx only ever means the broker acknowledged it.

@@ -24,6 +24,7 @@ import { routes, schemas, type RouteTypes } from '../../generated/routes'
 import type { Delivery, OutgoingRecord, Outcome } from '../../kafka/produce'
 import { BadRecordError, BodyTooLargeError, InternalError, InvalidPayloadError, KoshaError, rephrased } from '../../lib/errors'
 import { v3Error } from '../../http/errors'
+import { JsonPaths, rawOf, type Spans } from '../../http/raw-json'
 import { BASE64 } from '../v2/media-types'
 
 type ProduceRequest = RouteTypes['produceRecordV3']['Body']
@@ -43,7 +44,7 @@ function base64 (value: unknown, where: string): Buffer {
 }
 
 /** The bytes of a key or value and what the report says of them (null: no key / a null value). */
-function payload (d: RequestData | null | undefined, where: string): { bytes: Buffer | null, report: ResponseData } {
+function payload (d: RequestData | null | undefined, where: string, sent: Buffer | undefined): { bytes: Buffer | null, report: ResponseData } {
   if (d === null || d === undefined) return { bytes: null, report: null }
   for (const field of ['subject', 'subject_name_strategy', 'schema_id', 'schema_version', 'schema'] as const) {
     if (d[field] !== undefined && d[field] !== null) throw new BadRecordError(`${where}/${field}: ${NO_REGISTRY}`)
@@ -59,7 +60,8 @@ function payload (d: RequestData | null | undefined, where: string): { bytes: Bu
   if (data === undefined || data === null) return { bytes: null, report: null }
   let bytes: Buffer
   if (type === 'BINARY') bytes = base64(data, `${where}/data (type BINARY)`)
-  else if (type === 'JSON') bytes = Buffer.from(JSON.stringify(data))
+  // JSON data is produced as the text the client sent (exact numbers), when the body's bytes are at hand.
+  else if (type === 'JSON') bytes = sent ?? Buffer.from(JSON.stringify(data))
   else if (typeof data === 'string') bytes = Buffer.from(data, 'utf8')
   else throw new BadRecordError(`${where}/data must be a string (type STRING).`)
   return { bytes, report: { type, size: bytes.length } }
@@ -67,10 +69,17 @@ function payload (d: RequestData | null | undefined, where: string): { bytes: Bu
 
 interface Prepared { record: OutgoingRecord, key: ResponseData, value: ResponseData }
 
-/** A ProduceRequest (already schema-checked) as an outgoing record; BadRecordError when it cannot be one. */
-function prepare (r: ProduceRequest, where: string): Prepared {
-  const key = payload(r.key, `${where}key`)
-  const value = payload(r.value, `${where}value`)
+/** Where a record's JSON key and value data lie in the bytes it came from (path 0: value, 1: key). */
+const RECORD_DATA = new JsonPaths([['value', 'data'], ['key', 'data']])
+const ENTRY_DATA = new JsonPaths([['entries', '*', 'value', 'data'], ['entries', '*', 'key', 'data']])
+
+/**
+ * A ProduceRequest (already schema-checked) as an outgoing record; BadRecordError when it cannot be one. `sent`: where
+ * its JSON data lie in the bytes it came from, and its index there.
+ */
+function prepare (r: ProduceRequest, where: string, sent?: { spans: Spans, index: number }): Prepared {
+  const key = payload(r.key, `${where}key`, sent?.spans.get(1, sent.index))
+  const value = payload(r.value, `${where}value`, sent?.spans.get(0, sent.index))
   const headers = (r.headers ?? []).map((h, i) => ({
     // Kafka allows a null header value; the producer's binding does not: null is sent as an empty value.
     [h.name]: h.value === null || h.value === undefined ? Buffer.alloc(0) : base64(h.value, `${where}headers/${i}/value`)
@@ -288,7 +297,7 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     }
     if (!validate(body)) return fail(new BadRecordError(ajvMessage(validate, where)))
     let prepared: Prepared
-    try { prepared = prepare(body as ProduceRequest, where) } catch (err) { return fail(classified(err, request)) }
+    try { prepared = prepare(body as ProduceRequest, where, { spans: RECORD_DATA.find(json), index: 0 }) } catch (err) { return fail(classified(err, request)) }
     // The stream is read record by record, so each is sent as it is read (librdkafka batches them anyway).
     return fastify.produce.send(topic, [prepared.record]).then(
       ([outcome]): Report => outcome?.ok === true
@@ -346,8 +355,10 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
   await fastify.cluster.assertCluster(clusterId)
   await fastify.produce.assertTopic(topic)
   // Every entry that can be a record is sent in one call, so that the batch is one send in the metrics too.
+  const raw = rawOf(request.body)
+  const spans = raw !== undefined ? ENTRY_DATA.find(raw) : undefined
   const prepared = entries.map((e, i): Prepared | KoshaError => {
-    try { return prepare(e, `entries/${i}/`) } catch (err) { return classified(err, request) }
+    try { return prepare(e, `entries/${i}/`, spans !== undefined ? { spans, index: i } : undefined) } catch (err) { return classified(err, request) }
   })
   const ready = prepared.filter((p): p is Prepared => !(p instanceof KoshaError))
   const outcomes: Outcome[] = ready.length === 0

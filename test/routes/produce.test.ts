@@ -17,6 +17,16 @@ t.test('a produced record is in Kafka exactly where the response says', async (t
   t.equal(record?.key, 'customer-7', 'with the key')
 })
 
+t.test('the value is the JSON text the client sent: a big number is not rounded, its spacing is kept', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t)
+  const sent = '{"id": 12345678901234567890123, "price": 1.10,\n "name": "caf\\u00e9"}'
+  const res = await app.inject({ method: 'POST', url: `/api/v1/produce/${topic}`, headers: { 'content-type': 'application/json' }, payload: `  ${sent}\n` })
+  t.equal(res.statusCode, 200)
+  const { partition, offset } = res.json()
+  t.equal((await kcatValueAt(topic, partition, offset)).toString('utf8'), sent, 'JSON.parse and stringify would give 1.2345678901234568e+22 and 1.1')
+})
+
 t.test('records of one key land in one partition, offsets grow', async (t) => {
   const app = await build(t)
   const topic = await createTopic(t, { prefix: 'keyed', partitions: 4 })

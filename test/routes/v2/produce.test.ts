@@ -46,6 +46,18 @@ t.test('json format, and plain application/json as json', async (t) => {
   t.equal(record?.key, '"user-1"', 'a json key is JSON-encoded, as Confluent does')
 })
 
+t.test('json format: each key and value is produced as the JSON text the client sent (exact numbers)', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t, { partitions: 1 })
+  const values = ['{"id": 12345678901234567890123}', '[1.10, 2e3]', '"caf\\u00e9 \\"quoted\\" {}"', '{"nested":{"records":[{"value":1}]}}']
+  const payload = `{ "records" : [ ${values.map((v, i) => `{"key": ${i === 0 ? '9007199254740993' : 'null'}, "value" : ${v} }`).join(' , ')} ] }`
+  const res = await app.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': JSONV2 }, payload })
+  t.equal(res.statusCode, 200)
+  const records = await kcatConsume(topic, values.length)
+  t.same(records.map((r) => r.payload), values, 'the values as sent, byte for byte')
+  t.equal(records[0]?.key, '9007199254740993', 'the key as sent (JSON.parse would make it 9007199254740992)')
+})
+
 t.test('produce to a partition, with headers (beyond Confluent)', async (t) => {
   const app = await build(t)
   const topic = await createTopic(t, { partitions: 3 })

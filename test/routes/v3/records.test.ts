@@ -73,6 +73,25 @@ async function until (what: string, test: () => boolean, ms = 15_000): Promise<v
   }
 }
 
+t.test('JSON data is produced as the text the client sent, one record or a batch', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t, { partitions: 1 })
+  const cluster = await clusterId(t)
+  const data = ['{"id": 12345678901234567890123}', '[1.10, {"data": 2}]']
+  const one = await app.inject({ method: 'POST', url: `/v3/clusters/${cluster}/topics/${topic}/records`, headers: JSON_TYPE, payload: `{"value": {"type": "JSON", "data": ${data[0]!}}}` })
+  t.equal(one.statusCode, 200)
+  const batch = await app.inject({
+    method: 'POST',
+    url: `/v3/clusters/${cluster}/topics/${topic}/records:batch`,
+    headers: JSON_TYPE,
+    payload: `{"entries": [{"id": "a", "key": {"type": "JSON", "data": 9007199254740993}, "value": {"type": "JSON", "data": ${data[1]!}}}]}`
+  })
+  t.equal(batch.statusCode, 207)
+  const records = await kcatConsume(topic, 2)
+  t.same(records.map((r) => r.payload), data, 'the data as sent, byte for byte')
+  t.equal(records[1]?.key, '9007199254740993', 'a JSON key as sent')
+})
+
 t.test('one record of each type lands byte-exact where the report says', async (t) => {
   const app = await build(t)
   const topic = await createTopic(t, { partitions: 3 })
