@@ -95,8 +95,15 @@ function specs (w: Workload): RatioSpec[] {
     case 'e2e':
       return [{ num: 'us', den: 'ceiling', measure: 'added p99 latency' }, perCpu]
     case 'stream-drain':
-      // Only the service streams; its figures stand beside the drain workload's.
+    case 'produce-ndjson':
+      // Only the service streams; its figures stand beside the drain and the 100-record produce workloads'.
       return []
+    case 'consumers-poll':
+      return [
+        { num: 'us', den: 'bridge', measure: 'records/s' },
+        perCpu,
+        { num: 'us', den: 'bridge', measure: 'RSS' }
+      ]
     case 'consumers-rss':
       return [{ num: 'us', den: 'bridge', measure: 'RSS', target: atMost(0.5) }]
   }

@@ -3,8 +3,8 @@
 // `npm run bench -- --smoke`: a few seconds per arm, correctness only (CI runs it). See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpus, freemem, release, tmpdir, totalmem } from 'node:os'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { AdminClient, KafkaConsumer, Producer, librdkafkaVersion, type IAdminClient, type Metadata } from '@confluentinc/kafka-javascript'
 import { Pool } from 'undici'
@@ -13,6 +13,8 @@ import { DrainClock, closedLoop, nowMs, openLoop, percentiles, recordValue, type
 import { cpuSeconds, rssSampler } from './proc'
 import { ratios, summarise, writeReport } from './report'
 import { ConsumerInstance, produceBody, produceSender } from './v2'
+import { findWrk, wrkProduce } from './wrk'
+import { ndjsonProduce } from './ndjson'
 import type { ArmName, Cell, Meta, Workload } from './types'
 
 const root = join(__dirname, '..')
@@ -25,42 +27,57 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     out: { type: 'string' },
     arms: { type: 'string' },
-    only: { type: 'string' }
+    only: { type: 'string' },
+    profile: { type: 'string' }
   }
 })
 const smoke = args.smoke ?? false
 const reps = Number(args.reps ?? (smoke ? 1 : 3))
 const seconds = Number(args.seconds ?? (smoke ? 1 : 5))
 const outDir = args.out ?? (smoke ? join(tmpdir(), 'kosha-bench-smoke') : join(root, 'bench', 'results'))
+/** Where the service writes a CPU profile per start (--profile DIR), if asked. */
+const profileDir = args.profile !== undefined ? resolve(args.profile) : undefined
 const log = (msg: string): void => { process.stderr.write(`bench: ${msg}\n`) }
+
+/** 100 → "100B", 1024 → "1KB", 10240 → "10KB": how workload ids name a value size. */
+const sizeName = (bytes: number): string => bytes % 1024 === 0 ? `${bytes / 1024}KB` : `${bytes}B`
+const VALUE_SIZES = [100, 1024, 10_240]
 
 function workloads (): Workload[] {
   const all: Workload[] = []
   const gateways: ArmName[] = ['ceiling', 'us', 'bridge']
+  const produce = (batch: number, valueBytes: number, connections: number): Workload =>
+    ({ id: `produce-${batch}x${sizeName(valueBytes)}-c${connections}`, kind: 'produce', valueBytes, batch, connections, arms: [...gateways, 'http-only'] })
   if (smoke) {
-    for (const batch of [1, 100]) all.push({ id: `produce-${batch}x100B-c8`, kind: 'produce', valueBytes: 100, batch, connections: 8, arms: [...gateways, 'http-only'] })
+    for (const batch of [1, 100]) all.push(produce(batch, 100, 8))
+    all.push(produce(100, 10_240, 8))
+    all.push({ id: 'produce-ndjson-100B', kind: 'produce-ndjson', valueBytes: 100, connections: 8, arms: ['us'] })
     all.push({ id: 'open-loop-100B-200rps', kind: 'open-loop', valueBytes: 100, rate: 200, arms: [...gateways, 'http-only'] })
     all.push({ id: 'drain-100B', kind: 'drain', valueBytes: 100, records: 5000, arms: gateways })
+    all.push({ id: 'drain-10KB', kind: 'drain', valueBytes: 10_240, records: 1000, arms: gateways })
     all.push({ id: 'stream-drain-100B', kind: 'stream-drain', valueBytes: 100, records: 5000, arms: ['us'] })
     all.push({ id: 'e2e-100B-50rps', kind: 'e2e', valueBytes: 100, rate: 50, arms: gateways })
     all.push({ id: 'consumers-rss-5', kind: 'consumers-rss', valueBytes: 100, consumers: 5, arms: ['us', 'bridge'] })
+    all.push({ id: 'consumers-poll-10', kind: 'consumers-poll', valueBytes: 100, consumers: 10, arms: ['us', 'bridge'] })
     return all
   }
   // Memory with live consumers first, before any load has grown a heap.
   all.push({ id: 'consumers-rss-100', kind: 'consumers-rss', valueBytes: 100, consumers: 100, arms: ['us', 'bridge'] })
   for (const batch of [1, 100]) {
     for (const valueBytes of [100, 1024]) {
-      for (const connections of [1, 8, 64]) {
-        all.push({ id: `produce-${batch}x${valueBytes === 100 ? '100B' : '1KB'}-c${connections}`, kind: 'produce', valueBytes, batch, connections, arms: [...gateways, 'http-only'] })
-      }
+      for (const connections of [1, 8, 64]) all.push(produce(batch, valueBytes, connections))
     }
+    all.push(produce(batch, 10_240, 8))
   }
+  all.push({ id: 'produce-ndjson-100B', kind: 'produce-ndjson', valueBytes: 100, connections: 8, arms: ['us'] })
   all.push({ id: 'open-loop-100B-1000rps', kind: 'open-loop', valueBytes: 100, rate: 1000, arms: [...gateways, 'http-only'] })
   all.push({ id: 'drain-100B', kind: 'drain', valueBytes: 100, records: 200_000, arms: gateways })
   all.push({ id: 'drain-1KB', kind: 'drain', valueBytes: 1024, records: 50_000, arms: gateways })
+  all.push({ id: 'drain-10KB', kind: 'drain', valueBytes: 10_240, records: 10_000, arms: gateways })
   all.push({ id: 'stream-drain-100B', kind: 'stream-drain', valueBytes: 100, records: 200_000, arms: ['us'] })
   all.push({ id: 'stream-drain-1KB', kind: 'stream-drain', valueBytes: 1024, records: 50_000, arms: ['us'] })
   all.push({ id: 'e2e-100B-200rps', kind: 'e2e', valueBytes: 100, rate: 200, arms: gateways })
+  all.push({ id: 'consumers-poll-100', kind: 'consumers-poll', valueBytes: 100, consumers: 100, arms: ['us', 'bridge'] })
   return all
 }
 
@@ -269,14 +286,60 @@ async function httpConsumers (gw: Gateway, topic: string, count: number): Promis
   return { requests: count, records: instances.length, elapsedSec, statuses, latencyMs: percentiles([]) }
 }
 
-interface Topics { produce: Record<string, string>, drain: Record<number, string> }
+/** Runs `task` over `items`, `width` at a time (creating 100 instances at once would measure a burst, not a gateway). */
+async function inGroups<T, R> (items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = []
+  for (let i = 0; i < items.length; i += width) out.push(...await Promise.all(items.slice(i, i + width).map(task)))
+  return out
+}
 
-/** One run's load result, how far the topic's end offsets moved, and why it could not be made, if it could not. */
-type CellRun = LoadResult & { offsetsMoved: number | null, failure?: string }
+/**
+ * `count` consumer instances, each in its own group and assigned one partition of the pre-filled topic (instance i
+ * reads partition i mod 6 from the start), all polling at once, each its next poll when the last one answered,
+ * for `durationMs`: records/s over all of them and the latency of a poll. The gateway's CPU and memory include
+ * creating and deleting the instances.
+ */
+async function httpConsumersPoll (gw: Gateway, topic: string, count: number, durationMs: number): Promise<LoadResult> {
+  // One connection per instance, so that no long poll waits behind another.
+  const pool = new Pool(gw.origin, { connections: count })
+  const stamp = Date.now()
+  const instances = await inGroups(Array.from({ length: count }, (_, i) => i), 10, async (i) =>
+    await ConsumerInstance.create(pool, gw.arm, `bench-poll-${stamp}-${i}`, `p${i}`, [{ topic, partition: i % PARTITIONS }]))
+  const statuses: Record<string, number> = {}
+  const latencies: number[] = []
+  let records = 0
+  const started = nowMs()
+  const deadline = started + durationMs
+  await Promise.all(instances.map(async (c) => {
+    while (nowMs() < deadline) {
+      const t0 = nowMs()
+      const res = await c.records(500, 1024 * 1024)
+      latencies.push(nowMs() - t0)
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1
+      records += res.records.length
+    }
+  }))
+  const elapsedSec = (nowMs() - started) / 1000
+  await inGroups(instances, 10, async (c) => { await c.delete() })
+  await pool.close()
+  return { requests: latencies.length, records, elapsedSec, statuses, latencyMs: percentiles(latencies) }
+}
+
+interface Topics { produce: Record<string, string>, drain: Record<number, string>, workDir: string }
+
+/**
+ * One run's load result, how far the topic's end offsets moved, the CPU seconds of a load generator the runner
+ * started (wrk), and why it could not be made, if it could not.
+ */
+type CellRun = LoadResult & { offsetsMoved: number | null, loadCpuSec?: number, failure?: string }
+
+const wrk = findWrk()
+/** wrk threads: one per CPU the runner has (the gateway's CPU excluded), at most two. */
+const wrkThreads = Math.min(2, Math.max(1, cpus().length - 1))
 
 async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, arm: ArmName, rep: number, durationMs = seconds * 1000): Promise<CellRun> {
   const produceTopic = topics.produce[`${arm}-${w.valueBytes}`] ?? `bench-http-only-${w.valueBytes}`
-  const tracksOffsets = arm !== 'http-only' && (w.kind === 'produce' || w.kind === 'open-loop')
+  const tracksOffsets = arm !== 'http-only' && (w.kind === 'produce' || w.kind === 'open-loop' || w.kind === 'produce-ndjson')
   const before = tracksOffsets ? await kafka.endOffsets(produceTopic) : 0
   let result: LoadResult
   if (arm === 'ceiling') {
@@ -303,12 +366,21 @@ async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, a
     const gw = arms.gateways[arm]!
     switch (w.kind) {
       case 'produce': {
-        const pool = new Pool(gw.origin, { connections: w.connections!, pipelining: 1 })
         const body = produceBody(w.batch!, recordValue(w.valueBytes))
+        if ('path' in wrk) {
+          const url = `${gw.origin}/topics/${encodeURIComponent(produceTopic)}`
+          const { loadCpuSec, ...load } = await wrkProduce({ wrk: wrk.path, url, body, connections: w.connections!, threads: wrkThreads, seconds: durationMs / 1000, workDir: topics.workDir })
+          const offsetsMoved = tracksOffsets ? (await kafka.endOffsets(produceTopic)) - before : null
+          return { ...load, offsetsMoved, loadCpuSec }
+        }
+        const pool = new Pool(gw.origin, { connections: w.connections!, pipelining: 1 })
         result = await closedLoop({ concurrency: w.connections!, maxRequests: 10_000_000, durationMs, send: produceSender(pool, produceTopic, () => body) })
         await pool.close()
         break
       }
+      case 'produce-ndjson':
+        result = await ndjsonProduce({ origin: gw.origin, topic: produceTopic, value: recordValue(w.valueBytes), connections: w.connections!, durationMs, maxRecords: 10_000_000 })
+        break
       case 'open-loop': {
         const pool = new Pool(gw.origin, { connections: 64, pipelining: 1 })
         const body = produceBody(1, recordValue(w.valueBytes))
@@ -331,6 +403,9 @@ async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, a
       case 'consumers-rss':
         result = await httpConsumers(gw, topics.drain[100]!, w.consumers!)
         break
+      case 'consumers-poll':
+        result = await httpConsumersPoll(gw, topics.drain[100]!, w.consumers!, durationMs)
+        break
     }
   }
   const offsetsMoved = tracksOffsets ? (await kafka.endOffsets(produceTopic)) - before : null
@@ -339,13 +414,14 @@ async function runCell (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, a
 
 function correctness (w: Workload, r: CellRun): { correct: boolean, note?: string } {
   const failed = Object.entries(r.statuses).filter(([s]) => s !== '200' && s !== '204' && s !== 'ok').reduce((n, [, c]) => n + c, 0)
-  if (w.kind === 'produce' || w.kind === 'open-loop') {
+  if (w.kind === 'produce' || w.kind === 'open-loop' || w.kind === 'produce-ndjson') {
     if (r.offsetsMoved === null) return { correct: failed === 0, ...(failed > 0 ? { note: `${failed} requests failed` } : {}) }
     if (r.offsetsMoved !== r.records) return { correct: false, note: `end offsets moved by ${r.offsetsMoved}, acknowledged ${r.records}` }
     return { correct: r.records > 0 }
   }
   if (w.kind === 'drain' || w.kind === 'stream-drain') return r.records === w.records ? { correct: true } : { correct: false, note: `received ${r.records} of ${w.records}` }
   if (w.kind === 'e2e') return r.records === r.requests && r.records > 0 ? { correct: true } : { correct: false, note: `received ${r.records} of ${r.requests} sent` }
+  if (w.kind === 'consumers-poll') return failed === 0 && r.records > 0 ? { correct: true } : { correct: false, note: `${r.records} records, statuses ${JSON.stringify(r.statuses)}` }
   return r.records === w.consumers && failed === 0 ? { correct: true } : { correct: false, note: `${r.records} of ${w.consumers} consumers, statuses ${JSON.stringify(r.statuses)}` }
 }
 
@@ -368,7 +444,7 @@ async function measure (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, a
   const peakRssMb = sampler.stop()
   const cpuSec = cpuSeconds(proc.pid) - cpuBefore
   const { correct, note } = r.failure !== undefined ? { correct: false, note: r.failure } : correctness(w, r)
-  const hasLatency = w.kind === 'produce' || w.kind === 'open-loop' || w.kind === 'e2e'
+  const hasLatency = w.kind === 'produce' || w.kind === 'open-loop' || w.kind === 'e2e' || w.kind === 'consumers-poll'
   const cell: Cell = {
     arm,
     workload: w.id,
@@ -381,7 +457,7 @@ async function measure (kafka: Kafka, arms: Arms, topics: Topics, w: Workload, a
     mbPerSec: r.records * w.valueBytes / r.elapsedSec / 1e6,
     latencyMs: hasLatency ? r.latencyMs : null,
     cpuSec,
-    loadGeneratorCpuSec: (runner.user + runner.system) / 1e6,
+    loadGeneratorCpuSec: (runner.user + runner.system) / 1e6 + (r.loadCpuSec ?? 0),
     ...(brokerPid !== undefined ? { brokerCpuSec: cpuSeconds(brokerPid) - brokerBefore } : {}),
     recordsPerCpuSec: cpuSec > 0 ? r.records / cpuSec : 0,
     peakRssMb,
@@ -444,7 +520,6 @@ async function main (): Promise<void> {
 
   const wanted = new Set((args.arms ?? 'ceiling,us,bridge,http-only').split(',') as ArmName[])
   const arms: Arms = { gateways: {} }
-  const stops: Array<() => Promise<void>> = []
   const bridgeHome = process.env.BRIDGE_HOME
   // Strimzi Kafka Bridge 1.x is built for Java 21.
   const bridgeJava = bridgeHome ? bridgeJavaHome(21) : undefined
@@ -454,33 +529,45 @@ async function main (): Promise<void> {
     log('building the service (npm run build)')
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
     const cpu = gatewayCpu !== undefined ? { cpu: gatewayCpu } : {}
-    if (wanted.has('ceiling')) { arms.ceiling = await Ceiling.start({ bootstrap, ...cpu, logDir: work }); stops.push(async () => await arms.ceiling!.stop()) }
-    if (wanted.has('us')) { arms.gateways.us = await startService({ bootstrap, port: 29180, ...cpu, logDir: work }); stops.push(async () => await arms.gateways.us!.stop()) }
-    if (wanted.has('http-only')) { arms.gateways['http-only'] = await startHttpOnly({ port: 29181, ...cpu, logDir: work }); stops.push(async () => await arms.gateways['http-only']!.stop()) }
+    if ('missing' in wrk) log(`${wrk.missing}: the closed-loop produce load falls back to undici in this runner, which may then be what limits the fast arms (see loadGeneratorCpuSec)`)
+    if (profileDir !== undefined) { mkdirSync(profileDir, { recursive: true }); log(`the service writes a CPU profile per start into ${profileDir}`) }
+    // The ceiling and the bridge live for the whole run (the JVM takes long to warm up); the service and the
+    // HTTP-only reference are started anew for every workload (startFresh), so that no workload inherits another's heap.
+    if (wanted.has('ceiling')) arms.ceiling = await Ceiling.start({ bootstrap, ...cpu, logDir: work })
     if (wanted.has('bridge')) {
       if (!bridgeHome) {
         skipped.bridge = 'BRIDGE_HOME is not set: Strimzi Kafka Bridge is not published on Maven Central; point BRIDGE_HOME at an unpacked release of it'
       } else {
         arms.gateways.bridge = await startBridge({ home: bridgeHome, bootstrap, port: 29182, ...cpu, logDir: work, ...(bridgeJava ? { javaHome: bridgeJava } : {}) })
-        stops.push(async () => await arms.gateways.bridge!.stop())
       }
     }
-    const present = (['ceiling', 'us', 'bridge', 'http-only'] as ArmName[]).filter((a) => processOf(arms, a) !== undefined)
+    const fresh = (arm: ArmName): arm is 'us' | 'http-only' => arm === 'us' || arm === 'http-only'
+    const startFresh = async (arm: 'us' | 'http-only', w: Workload): Promise<void> => {
+      arms.gateways[arm] = arm === 'us'
+        ? await startService({ bootstrap: bootstrap!, port: 29180, ...cpu, logDir: work, ...(profileDir !== undefined ? { profile: { dir: profileDir, name: `us-${w.id}` } } : {}) })
+        : await startHttpOnly({ port: 29181, ...cpu, logDir: work })
+    }
+    const stopFresh = async (arm: 'us' | 'http-only'): Promise<void> => {
+      const gw = arms.gateways[arm]
+      delete arms.gateways[arm]
+      await gw?.stop()
+    }
+    const present = (['ceiling', 'us', 'bridge', 'http-only'] as ArmName[]).filter((a) => fresh(a) ? wanted.has(a) : processOf(arms, a) !== undefined)
     log(`arms: ${present.join(', ')}${Object.keys(skipped).length > 0 ? ` (skipped: ${Object.keys(skipped).join(', ')})` : ''}`)
 
     // Topics: one per arm and value size for produce runs (end offsets tell what each run stored), and one
     // pre-filled topic per value size that every arm drains.
     const list = workloads().filter((w) => args.only === undefined || args.only.split(',').some((o) => w.id.startsWith(o)))
-    const topics: Topics = { produce: {}, drain: {} }
+    const topics: Topics = { produce: {}, drain: {}, workDir: work }
     const stamp = Date.now()
     for (const arm of present.filter((a) => a !== 'http-only')) {
-      for (const size of [100, 1024]) {
+      for (const size of VALUE_SIZES.filter((v) => list.some((w) => w.valueBytes === v))) {
         topics.produce[`${arm}-${size}`] = `bench-produce-${arm}-${size}-${stamp}`
         await kafka.createTopic(topics.produce[`${arm}-${size}`]!)
       }
     }
     const drains = (x: Workload): boolean => x.kind === 'drain' || x.kind === 'stream-drain'
-    for (const w of list.filter((x) => drains(x) || x.kind === 'consumers-rss')) {
+    for (const w of list.filter((x) => drains(x) || x.kind === 'consumers-rss' || x.kind === 'consumers-poll')) {
       if (topics.drain[w.valueBytes] !== undefined) continue
       const records = Math.max(...list.filter((x) => drains(x) && x.valueBytes === w.valueBytes).map((x) => x.records ?? 0), 1000)
       const topic = `bench-drain-${w.valueBytes}-${stamp}`
@@ -493,16 +580,19 @@ async function main (): Promise<void> {
     const anyTopic = Object.values(topics.produce)[0] ?? Object.values(topics.drain)[0]
     if (anyTopic !== undefined) await kafka.primeGroupCoordinator(anyTopic)
 
-    // Warm-up (JIT, connections, buffers), not measured. The memory workload runs before it, on purpose.
+    // Warm-up (JIT, connections, buffers), not measured: produce at 1 and 100 records per POST. The long-lived arms
+    // are warmed once; the service and the HTTP-only reference at every start, except for the memory workload,
+    // which measures a service as it starts. The JVM compiles as it runs, on the same single CPU: the bridge gets
+    // a longer warm-up, so that it is measured compiled, as it would be in a long-running deployment.
     const cells: Cell[] = []
-    // The JVM compiles as it runs, on the same single CPU: the bridge gets a longer warm-up, so that it is measured
-    // compiled, as it would be in a long-running deployment.
-    const warm = async (): Promise<void> => {
-      log('warming up every arm')
-      for (const arm of present) {
+    const warm = async (which: ArmName[]): Promise<void> => {
+      if (which.length === 0) return
+      log(`warming up ${which.join(', ')}`)
+      for (const arm of which) {
+        const ms = fresh(arm) ? (smoke ? 500 : 2000) : (arm === 'bridge' ? 4 : 1) * (smoke ? 1000 : 5000)
         for (const batch of [1, 100]) {
           const w: Workload = { id: 'warm-up', kind: 'produce', valueBytes: 100, batch, connections: 8, arms: present }
-          await runCell(kafka!, arms, topics, w, arm, 0, (arm === 'bridge' ? 4 : 1) * (smoke ? 1000 : 5000))
+          await runCell(kafka!, arms, topics, w, arm, 0, ms)
         }
       }
     }
@@ -523,6 +613,9 @@ async function main (): Promise<void> {
         },
         placement,
         settings: {
+          'closed-loop produce load': 'path' in wrk ? `wrk (${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, bench/produce.lua)` : `undici in the runner (${wrk.missing})`,
+          'service starts': 'the service and the HTTP-only reference anew for every workload; the ceiling and the bridge once',
+          ...(profileDir !== undefined ? { 'CPU profiles': profileDir } : {}),
           repetitions: reps,
           'seconds per closed-loop run': seconds,
           'partitions per topic': PARTITIONS,
@@ -534,13 +627,22 @@ async function main (): Promise<void> {
       }
       return writeReport({ meta, workloads: list, cells, summaries, ratios: ratios(summaries, list) }, outDir)
     }
-    let warmed = false
+    let longLivedWarm = false
     for (const w of list) {
-      if (!warmed && w.kind !== 'consumers-rss') { await warm(); warmed = true }
       const inWorkload = present.filter((a) => w.arms.includes(a))
-      for (let rep = 1; rep <= reps; rep++) {
-        const order = rep % 2 === 1 ? inWorkload : [...inWorkload].reverse()
-        for (const [position, arm] of order.entries()) cells.push(await measure(kafka, arms, topics, w, arm, rep, position))
+      const started = inWorkload.filter(fresh)
+      try {
+        for (const arm of started) await startFresh(arm, w)
+        if (w.kind !== 'consumers-rss') {
+          if (!longLivedWarm) { await warm(present.filter((a) => !fresh(a))); longLivedWarm = true }
+          await warm(started)
+        }
+        for (let rep = 1; rep <= reps; rep++) {
+          const order = rep % 2 === 1 ? inWorkload : [...inWorkload].reverse()
+          for (const [position, arm] of order.entries()) cells.push(await measure(kafka, arms, topics, w, arm, rep, position))
+        }
+      } finally {
+        for (const arm of started) await stopFresh(arm)
       }
       report(cells)
     }
@@ -554,7 +656,8 @@ async function main (): Promise<void> {
       process.exitCode = 1
     }
   } finally {
-    for (const stop of stops.reverse()) await stop().catch((err: unknown) => log(`stopping: ${String(err)}`))
+    const running: Process[] = [...Object.values(arms.gateways), ...(arms.ceiling !== undefined ? [arms.ceiling] : [])]
+    for (const p of running) await p.stop().catch((err: unknown) => log(`stopping: ${String(err)}`))
     await kafka?.close().catch(() => undefined)
     brokerStop?.()
   }

@@ -4,12 +4,14 @@
 export type ArmName = 'ceiling' | 'us' | 'bridge' | 'http-only'
 
 export type WorkloadKind =
-  | 'produce' // closed loop: `connections` keep-alive connections, each sends `batch` records per POST, back to back
+  | 'produce' // closed loop: `connections` keep-alive connections, each sends `batch` records per POST, back to back (wrk)
+  | 'produce-ndjson' // v3 records route in NDJSON: `connections` long POSTs streaming record lines, reports read as they come
   | 'open-loop' // fixed rate of one-record POSTs, latency from the intended send time (no coordinated omission)
   | 'drain' // read a pre-filled topic through the consumer API
   | 'stream-drain' // read a pre-filled topic through one SSE stream (GET /api/v1/streams/{group}, commit=auto)
   | 'e2e' // produce at a fixed rate while a consumer reads: latency from send to receipt
-  | 'consumers-rss' // memory with `consumers` live consumer instances
+  | 'consumers-rss' // memory with `consumers` live consumer instances, on a service that has served nothing yet
+  | 'consumers-poll' // `consumers` instances (own groups, one partition each of the pre-filled topic) polling at once
 
 export interface Workload {
   id: string
@@ -48,7 +50,10 @@ export interface Cell {
   /** CPU seconds (user + system) of the gateway process (for the ceiling: of the native client's process). */
   cpuSec: number
   recordsPerCpuSec: number
-  /** CPU seconds of the runner (the load generator), which shares its CPU with the broker: near elapsedSec means it was saturated. */
+  /**
+   * CPU seconds of the load generator: the runner and the wrk it started (closed-loop produce), which share their
+   * CPU with the broker: near elapsedSec means it was saturated.
+   */
   loadGeneratorCpuSec?: number
   /** CPU seconds of the Kafka broker (when the runner started it), which shares its CPU with the load generator. */
   brokerCpuSec?: number
