@@ -17,6 +17,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libssl3 libsasl2-2 libsasl2-modules zlib1g libzstd1 liblz4-1 libcurl4 ca-certificates \
+      libjemalloc2 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production PORT=8000 HOST=0.0.0.0
@@ -24,10 +25,12 @@ COPY --from=build --chown=node:node /app/package.json /app/openapi.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/ui ./ui
+COPY --from=build --chown=node:node /app/scripts/serve ./scripts/serve
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM lets in-flight requests finish, closes consumers and flushes the producer before the process exits.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/server.js"]
+# scripts/serve execs node (PID 1 receives the signals) with jemalloc as the allocator (see the script).
+CMD ["sh", "scripts/serve"]

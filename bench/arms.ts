@@ -70,9 +70,10 @@ async function gateway (arm: ArmName, child: ChildProcess, origin: string, ready
 export async function startService (o: { bootstrap: string, port: number, cpu?: string, logDir: string, profile?: { dir: string, name: string } }): Promise<Gateway> {
   const log = join(o.logDir, 'service.log')
   const profiling = o.profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profile.dir}`, `--cpu-prof-name=${o.profile.name}.cpuprofile`] : []
-  const child = launch(process.execPath, [...profiling, 'dist/server.js'], {
+  // The production launcher (npm start): jemalloc where the system has it.
+  const child = launch('sh', ['scripts/serve', ...profiling], {
     ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
-    // The production environment of the Dockerfile (NODE_ENV); everything else at its default.
+    // The production environment (NODE_ENV); everything else at its default.
     env: { BROKER_ADDRESS: o.bootstrap, PORT: String(o.port), HOST: '127.0.0.1', NODE_ENV: 'production' },
     log
   })

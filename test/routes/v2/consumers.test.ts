@@ -174,3 +174,22 @@ t.test('limits: CONSUMER_MAX instances, then 429; idle instances expire', async 
   t.equal((await app.inject({ method: 'GET', url: `${base}/subscription` })).statusCode, 404, 'expired after being idle')
   t.equal((await app.inject({ method: 'POST', url: `/consumers/${group}`, headers: { 'content-type': V2 }, payload: {} })).statusCode, 200, 'room again')
 })
+
+t.test('a record larger than a consumer fetches at once (256 KiB a partition) is still read whole', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t, { partitions: 1 })
+  const big = 'x'.repeat(700 * 1024)
+  await produce(t, topic, [{ value: 'small' }, { value: big }, { value: 'after' }])
+  const base = await instance(app, uniqueName('g'), { format: 'binary', 'auto.offset.reset': 'earliest' })
+  t.teardown(async () => { await app.inject({ method: 'DELETE', url: base }) })
+  await app.inject({ method: 'POST', url: `${base}/assignments`, headers: { 'content-type': V2 }, payload: { partitions: [{ topic, partition: 0 }] } })
+  const values: string[] = []
+  for (let i = 0; i < 10 && values.length < 3; i++) {
+    const res = await app.inject({ method: 'GET', url: `${base}/records?timeout=3000`, headers: { accept: BINARY } })
+    t.equal(res.statusCode, 200)
+    for (const r of res.json<Array<{ value: string }>>()) values.push(Buffer.from(r.value, 'base64').toString())
+  }
+  t.equal(values.length, 3)
+  t.equal(values[1]?.length, big.length, 'the 700 KiB value, whole')
+  t.equal(values[2], 'after', 'and what follows it')
+})
