@@ -1,5 +1,6 @@
 // Starting and stopping what the benchmark measures, each pinned to the gateway's CPU: the service (production
-// build and configuration), the HTTP-only reference, Strimzi Kafka Bridge, and the native ceiling process.
+// build and configuration), the HTTP-only reference, Strimzi Kafka Bridge, the Karapace REST proxy, and the native
+// ceiling process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readdirSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
@@ -145,6 +146,61 @@ export async function startBridge (o: { home: string, bootstrap: string, port: n
   // Readiness is served on the management port; the API on the main one.
   const gw = await gateway('bridge', child, `http://127.0.0.1:${o.port + 100}`, '/ready', log)
   return { ...gw, origin: `http://127.0.0.1:${o.port}` }
+}
+
+/** The REST proxy's entry point in a Karapace install (KARAPACE_HOME): a virtualenv `venv/` with Karapace in it. */
+export function karapaceEntryPoint (home: string): string {
+  return join(home, 'venv', 'bin', 'karapace_rest_proxy')
+}
+
+/** Karapace's version, and those of the Python, confluent-kafka and librdkafka it runs on, asked of its venv. */
+export function karapaceVersions (home: string): Record<string, string> {
+  const script = [
+    'import importlib.metadata as m, platform, confluent_kafka as c',
+    'print(m.version("karapace"), platform.python_version(), m.version("confluent-kafka"), c.libversion()[0])'
+  ].join('\n')
+  const out = spawnSync(join(home, 'venv', 'bin', 'python'), ['-c', script], { encoding: 'utf8' })
+  const [karapace, python, confluentKafka, librdkafka] = (out.stdout ?? '').trim().split(' ')
+  return {
+    karapace: karapace ?? 'unknown',
+    'karapace python': python ?? 'unknown',
+    'karapace confluent-kafka': confluentKafka ?? 'unknown',
+    'karapace librdkafka': librdkafka ?? 'unknown'
+  }
+}
+
+/**
+ * The Karapace REST proxy (no schema registry) from its own venv, configured as Karapace 6 is, by KARAPACE_*
+ * variables, with the service's producer settings as far as Karapace has them: acks=all, linger 2 ms, no
+ * compression. Karapace has no setting for idempotence, so its producer runs with librdkafka's default (off).
+ * Consumers read with auto-commit off, as ours do (the v2 create call asks for it).
+ */
+export async function startKarapace (o: { home: string, bootstrap: string, port: number, cpu?: string, logDir: string }): Promise<Gateway> {
+  const log = join(o.logDir, 'karapace.log')
+  // Only the variables set here configure it: none inherited from the runner's environment (KARAPACE_HOME among them).
+  const inherited = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('KARAPACE_')).map((k) => [k, undefined]))
+  const child = launch(karapaceEntryPoint(o.home), [], {
+    cwd: o.home,
+    ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
+    env: {
+      ...inherited,
+      KARAPACE_KARAPACE_REST: 'true',
+      KARAPACE_KARAPACE_REGISTRY: 'false',
+      KARAPACE_BOOTSTRAP_URI: o.bootstrap,
+      KARAPACE_HOST: '127.0.0.1',
+      KARAPACE_PORT: String(o.port),
+      KARAPACE_ADVERTISED_HOSTNAME: '127.0.0.1',
+      KARAPACE_ADVERTISED_PROTOCOL: 'http',
+      KARAPACE_CLIENT_ID: 'kosha-bench',
+      // Its default is DEBUG; INFO is what a deployment runs, as the service runs at info.
+      KARAPACE_LOG_LEVEL: 'INFO',
+      KARAPACE_PRODUCER_ACKS: 'all',
+      KARAPACE_PRODUCER_LINGER_MS: '2',
+      KARAPACE_PRODUCER_COMPRESSION_TYPE: 'none'
+    },
+    log
+  })
+  return await gateway('karapace', child, `http://127.0.0.1:${o.port}`, '/_health', log)
 }
 
 /** The native ceiling: a long-lived process that runs one task at a time. */

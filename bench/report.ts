@@ -69,7 +69,17 @@ interface RatioSpec { num: ArmName, den: ArmName, measure: Measure, target?: Tar
 const atLeast = (value: number): Target => ({ op: '>=', value })
 const atMost = (value: number): Target => ({ op: '<=', value })
 
+/** Every comparison with a peer gateway (the bridge) is made with each of them, the same target for each. */
+const PEERS: ArmName[] = ['bridge', 'karapace']
+
 function specs (w: Workload): RatioSpec[] {
+  const withPeer = (spec: RatioSpec, peer: ArmName): RatioSpec =>
+    ({ ...spec, ...(spec.num === 'bridge' ? { num: peer } : {}), ...(spec.den === 'bridge' ? { den: peer } : {}) })
+  return bridgeSpecs(w).flatMap((spec) => spec.num === 'bridge' || spec.den === 'bridge' ? PEERS.map((peer) => withPeer(spec, peer)) : [spec])
+}
+
+/** The comparisons of issue #5, written against the bridge; specs() repeats them for every peer. */
+function bridgeSpecs (w: Workload): RatioSpec[] {
   const perCpu: RatioSpec = { num: 'us', den: 'bridge', measure: 'records per CPU-second', target: atLeast(3) }
   switch (w.kind) {
     case 'produce':
@@ -450,7 +460,7 @@ function legend (top: number): string[] {
 }
 
 function panels (list: Ratio[]): Panel[] {
-  const main = new Set(['us ÷ ceiling, records/s', 'us ÷ bridge, records per CPU-second'])
+  const main = new Set(['us ÷ ceiling, records/s', ...PEERS.map((peer) => `us ÷ ${peer}, records per CPU-second`)])
   const ratioBars = list.filter((r) => r.unit !== 'ms' && (r.target !== undefined || main.has(r.name)))
   const msBars = list.filter((r) => r.unit === 'ms')
   const all: Panel[] = [

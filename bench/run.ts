@@ -1,5 +1,5 @@
-// `npm run bench`: the native client (ceiling), Strimzi Kafka Bridge (peer), the service (us) and the HTTP-only
-// reference, side by side on one broker, the same workloads, three repetitions in alternating order.
+// `npm run bench`: the native client (ceiling), Strimzi Kafka Bridge and Karapace (peers), the service (us) and the
+// HTTP-only reference, side by side on one broker, the same workloads, three repetitions in alternating order.
 // `npm run bench -- --smoke`: a few seconds per arm, correctness only (CI runs it). See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpus, freemem, release, tmpdir, totalmem } from 'node:os'
@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { AdminClient, KafkaConsumer, Producer, librdkafkaVersion, type IAdminClient, type Metadata } from '@confluentinc/kafka-javascript'
 import { Pool } from 'undici'
-import { Ceiling, bridgeJavaHome, bridgeVersion, startBridge, startHttpOnly, startService, type Gateway, type Process } from './arms'
+import { Ceiling, bridgeJavaHome, bridgeVersion, karapaceEntryPoint, karapaceVersions, startBridge, startHttpOnly, startKarapace, startService, type Gateway, type Process } from './arms'
 import { DrainClock, closedLoop, nowMs, openLoop, percentiles, recordValue, type LoadResult } from './load'
 import { cpuSeconds, rssSampler } from './proc'
 import { ratios, summarise, writeReport } from './report'
@@ -45,7 +45,8 @@ const VALUE_SIZES = [100, 1024, 10_240]
 
 function workloads (): Workload[] {
   const all: Workload[] = []
-  const gateways: ArmName[] = ['ceiling', 'us', 'bridge']
+  const gateways: ArmName[] = ['ceiling', 'us', 'bridge', 'karapace']
+  const httpGateways: ArmName[] = ['us', 'bridge', 'karapace']
   const produce = (batch: number, valueBytes: number, connections: number): Workload =>
     ({ id: `produce-${batch}x${sizeName(valueBytes)}-c${connections}`, kind: 'produce', valueBytes, batch, connections, arms: [...gateways, 'http-only'] })
   if (smoke) {
@@ -57,12 +58,12 @@ function workloads (): Workload[] {
     all.push({ id: 'drain-10KB', kind: 'drain', valueBytes: 10_240, records: 1000, arms: gateways })
     all.push({ id: 'stream-drain-100B', kind: 'stream-drain', valueBytes: 100, records: 5000, arms: ['us'] })
     all.push({ id: 'e2e-100B-50rps', kind: 'e2e', valueBytes: 100, rate: 50, arms: gateways })
-    all.push({ id: 'consumers-rss-5', kind: 'consumers-rss', valueBytes: 100, consumers: 5, arms: ['us', 'bridge'] })
-    all.push({ id: 'consumers-poll-10', kind: 'consumers-poll', valueBytes: 100, consumers: 10, arms: ['us', 'bridge'] })
+    all.push({ id: 'consumers-rss-5', kind: 'consumers-rss', valueBytes: 100, consumers: 5, arms: httpGateways })
+    all.push({ id: 'consumers-poll-10', kind: 'consumers-poll', valueBytes: 100, consumers: 10, arms: httpGateways })
     return all
   }
   // Memory with live consumers first, before any load has grown a heap.
-  all.push({ id: 'consumers-rss-100', kind: 'consumers-rss', valueBytes: 100, consumers: 100, arms: ['us', 'bridge'] })
+  all.push({ id: 'consumers-rss-100', kind: 'consumers-rss', valueBytes: 100, consumers: 100, arms: httpGateways })
   for (const batch of [1, 100]) {
     for (const valueBytes of [100, 1024]) {
       for (const connections of [1, 8, 64]) all.push(produce(batch, valueBytes, connections))
@@ -77,7 +78,7 @@ function workloads (): Workload[] {
   all.push({ id: 'stream-drain-100B', kind: 'stream-drain', valueBytes: 100, records: 200_000, arms: ['us'] })
   all.push({ id: 'stream-drain-1KB', kind: 'stream-drain', valueBytes: 1024, records: 50_000, arms: ['us'] })
   all.push({ id: 'e2e-100B-200rps', kind: 'e2e', valueBytes: 100, rate: 200, arms: gateways })
-  all.push({ id: 'consumers-poll-100', kind: 'consumers-poll', valueBytes: 100, consumers: 100, arms: ['us', 'bridge'] })
+  all.push({ id: 'consumers-poll-100', kind: 'consumers-poll', valueBytes: 100, consumers: 100, arms: httpGateways })
   return all
 }
 
@@ -518,11 +519,13 @@ async function main (): Promise<void> {
     log(`Kafka broker on ${bootstrap}`)
   }
 
-  const wanted = new Set((args.arms ?? 'ceiling,us,bridge,http-only').split(',') as ArmName[])
+  const wanted = new Set((args.arms ?? 'ceiling,us,bridge,karapace,http-only').split(',') as ArmName[])
   const arms: Arms = { gateways: {} }
   const bridgeHome = process.env.BRIDGE_HOME
   // Strimzi Kafka Bridge 1.x is built for Java 21.
   const bridgeJava = bridgeHome ? bridgeJavaHome(21) : undefined
+  const karapaceHome = process.env.KARAPACE_HOME
+  let karapace: Record<string, string> | undefined
   let kafka: Kafka | undefined
   try {
     kafka = await Kafka.connect(bootstrap)
@@ -531,8 +534,9 @@ async function main (): Promise<void> {
     const cpu = gatewayCpu !== undefined ? { cpu: gatewayCpu } : {}
     if ('missing' in wrk) log(`${wrk.missing}: the closed-loop produce load falls back to undici in this runner, which may then be what limits the fast arms (see loadGeneratorCpuSec)`)
     if (profileDir !== undefined) { mkdirSync(profileDir, { recursive: true }); log(`the service writes a CPU profile per start into ${profileDir}`) }
-    // The ceiling and the bridge live for the whole run (the JVM takes long to warm up); the service and the
-    // HTTP-only reference are started anew for every workload (startFresh), so that no workload inherits another's heap.
+    // The ceiling and the bridge live for the whole run (the JVM takes long to warm up); the service, Karapace (no JIT
+    // to warm up) and the HTTP-only reference are started anew for every workload (startFresh), so that no workload
+    // inherits another's heap.
     if (wanted.has('ceiling')) arms.ceiling = await Ceiling.start({ bootstrap, ...cpu, logDir: work })
     if (wanted.has('bridge')) {
       if (!bridgeHome) {
@@ -541,18 +545,36 @@ async function main (): Promise<void> {
         arms.gateways.bridge = await startBridge({ home: bridgeHome, bootstrap, port: 29182, ...cpu, logDir: work, ...(bridgeJava ? { javaHome: bridgeJava } : {}) })
       }
     }
-    const fresh = (arm: ArmName): arm is 'us' | 'http-only' => arm === 'us' || arm === 'http-only'
-    const startFresh = async (arm: 'us' | 'http-only', w: Workload): Promise<void> => {
-      arms.gateways[arm] = arm === 'us'
-        ? await startService({ bootstrap: bootstrap!, port: 29180, ...cpu, logDir: work, ...(profileDir !== undefined ? { profile: { dir: profileDir, name: `us-${w.id}` } } : {}) })
-        : await startHttpOnly({ port: 29181, ...cpu, logDir: work })
+    if (wanted.has('karapace')) {
+      if (!karapaceHome) {
+        skipped.karapace = 'KARAPACE_HOME is not set: Karapace is not published on PyPI; build it from its sources into a virtualenv and point KARAPACE_HOME at the folder holding that venv/'
+      } else if (!existsSync(karapaceEntryPoint(karapaceHome))) {
+        skipped.karapace = `KARAPACE_HOME=${karapaceHome} has no ${karapaceEntryPoint(karapaceHome)}: it must hold a virtualenv venv/ with Karapace installed in it`
+      } else {
+        karapace = karapaceVersions(karapaceHome)
+      }
     }
-    const stopFresh = async (arm: 'us' | 'http-only'): Promise<void> => {
+    type FreshArm = 'us' | 'karapace' | 'http-only'
+    const fresh = (arm: ArmName): arm is FreshArm => arm === 'us' || arm === 'http-only' || (arm === 'karapace' && karapace !== undefined)
+    const startFresh = async (arm: FreshArm, w: Workload): Promise<void> => {
+      switch (arm) {
+        case 'us':
+          arms.gateways.us = await startService({ bootstrap: bootstrap!, port: 29180, ...cpu, logDir: work, ...(profileDir !== undefined ? { profile: { dir: profileDir, name: `us-${w.id}` } } : {}) })
+          break
+        case 'http-only':
+          arms.gateways['http-only'] = await startHttpOnly({ port: 29181, ...cpu, logDir: work })
+          break
+        case 'karapace':
+          arms.gateways.karapace = await startKarapace({ home: karapaceHome!, bootstrap: bootstrap!, port: 29183, ...cpu, logDir: work })
+          break
+      }
+    }
+    const stopFresh = async (arm: FreshArm): Promise<void> => {
       const gw = arms.gateways[arm]
       delete arms.gateways[arm]
       await gw?.stop()
     }
-    const present = (['ceiling', 'us', 'bridge', 'http-only'] as ArmName[]).filter((a) => fresh(a) ? wanted.has(a) : processOf(arms, a) !== undefined)
+    const present = (['ceiling', 'us', 'bridge', 'karapace', 'http-only'] as ArmName[]).filter((a) => fresh(a) ? wanted.has(a) : processOf(arms, a) !== undefined)
     log(`arms: ${present.join(', ')}${Object.keys(skipped).length > 0 ? ` (skipped: ${Object.keys(skipped).join(', ')})` : ''}`)
 
     // Topics: one per arm and value size for produce runs (end offsets tell what each run stored), and one
@@ -581,9 +603,9 @@ async function main (): Promise<void> {
     if (anyTopic !== undefined) await kafka.primeGroupCoordinator(anyTopic)
 
     // Warm-up (JIT, connections, buffers), not measured: produce at 1 and 100 records per POST. The long-lived arms
-    // are warmed once; the service and the HTTP-only reference at every start, except for the memory workload,
-    // which measures a service as it starts. The JVM compiles as it runs, on the same single CPU: the bridge gets
-    // a longer warm-up, so that it is measured compiled, as it would be in a long-running deployment.
+    // are warmed once; the service, Karapace and the HTTP-only reference at every start, except for the memory
+    // workload, which measures a service as it starts. The JVM compiles as it runs, on the same single CPU: the
+    // bridge gets a longer warm-up, so that it is measured compiled, as it would be in a long-running deployment.
     const cells: Cell[] = []
     const warm = async (which: ArmName[]): Promise<void> => {
       if (which.length === 0) return
@@ -609,17 +631,20 @@ async function main (): Promise<void> {
           librdkafka: librdkafkaVersion,
           kafka: /<kafka.version>([^<]+)</.exec(readFileSync(join(root, 'scripts', 'local-kafka', 'pom.xml'), 'utf8'))?.[1] ?? 'unknown',
           ...(arms.gateways.bridge && bridgeHome ? { 'strimzi-kafka-bridge': bridgeVersion(bridgeHome), 'bridge java': javaVersion(bridgeJava) } : {}),
+          ...(present.includes('karapace') ? karapace : {}),
           java: javaVersion()
         },
         placement,
         settings: {
           'closed-loop produce load': 'path' in wrk ? `wrk (${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}, bench/produce.lua)` : `undici in the runner (${wrk.missing})`,
-          'service starts': 'the service and the HTTP-only reference anew for every workload; the ceiling and the bridge once',
+          'service starts': 'the service, Karapace and the HTTP-only reference anew for every workload; the ceiling and the bridge once',
           ...(profileDir !== undefined ? { 'CPU profiles': profileDir } : {}),
           repetitions: reps,
           'seconds per closed-loop run': seconds,
           'partitions per topic': PARTITIONS,
-          producer: 'acks=all, idempotent, linger.ms=2, no compression (every arm)',
+          producer: present.includes('karapace')
+            ? 'acks=all, linger.ms=2, no compression (every arm); idempotent in every arm but Karapace, which has no setting for it (librdkafka\'s default: off)'
+            : 'acks=all, idempotent, linger.ms=2, no compression (every arm)',
           'free memory at start GiB': Math.round(freemem() / 2 ** 30)
         },
         skipped,

@@ -1,7 +1,10 @@
 // The shapes a benchmark run produces: what bench/run.ts measures and bench/report.ts writes out.
 
-/** ceiling: the native client in a Node script; us: the service; bridge: Strimzi Kafka Bridge; http-only: our HTTP stack without Kafka. */
-export type ArmName = 'ceiling' | 'us' | 'bridge' | 'http-only'
+/**
+ * ceiling: the native client in a Node script; us: the service; bridge: Strimzi Kafka Bridge; karapace: Aiven's
+ * Karapace REST proxy; http-only: our HTTP stack without Kafka.
+ */
+export type ArmName = 'ceiling' | 'us' | 'bridge' | 'karapace' | 'http-only'
 
 export type WorkloadKind =
   | 'produce' // closed loop: `connections` keep-alive connections, each sends `batch` records per POST, back to back (wrk)

@@ -1,5 +1,6 @@
-// The Confluent REST Proxy v2 calls the benchmark makes, the same against our service and Strimzi Kafka Bridge
-// (both speak this API); only the name of the auto-commit field differs between them.
+// The Confluent REST Proxy v2 calls the benchmark makes, the same against our service, Strimzi Kafka Bridge and
+// Karapace (all three speak this API); only the auto-commit field differs: the bridge names it as the Kafka client
+// does, the service and Karapace as Confluent's proxy does.
 import { Pool } from 'undici'
 import type { ArmName } from './types'
 import type { Send } from './load'
@@ -49,6 +50,7 @@ export class ConsumerInstance {
   }
 
   static async create (pool: Pool, arm: ArmName, group: string, name: string, partitions: Array<{ topic: string, partition: number }>): Promise<ConsumerInstance> {
+    // Confluent's proxy (and Karapace) take the value as a string; the bridge wants a boolean.
     const autoCommit = arm === 'bridge' ? { 'enable.auto.commit': false } : { 'auto.commit.enable': 'false' }
     const created = await call(pool, 'POST', `/consumers/${encodeURIComponent(group)}`, { name, format: 'json', 'auto.offset.reset': 'earliest', ...autoCommit })
     if (created.status !== 200) throw new Error(`creating consumer ${group}/${name}: ${created.status} ${JSON.stringify(created.body)}`)
