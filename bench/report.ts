@@ -105,7 +105,7 @@ function bridgeSpecs (w: Workload): RatioSpec[] {
         { ...perCpu, target: atLeast(1.5) }
       ]
     case 'e2e':
-      return [{ num: 'us', den: 'ceiling', measure: 'added p99 latency' }, perCpu]
+      return [{ num: 'us', den: 'ceiling', measure: 'added p99 latency' }, { ...perCpu, target: undefined }]
     case 'stream-drain':
       // Only the service streams: against the ceiling's drain of the same records.
       return [{ num: 'us', den: 'ceiling', measure: 'records/s', target: atLeast(0.9), denWorkload: w.id.replace(/^stream-/, '') }]
@@ -115,7 +115,7 @@ function bridgeSpecs (w: Workload): RatioSpec[] {
     case 'consumers-poll':
       return [
         { num: 'us', den: 'bridge', measure: 'records/s' },
-        perCpu,
+        { ...perCpu, target: undefined },
         { num: 'us', den: 'bridge', measure: 'RSS' }
       ]
     case 'consumers-rss':
@@ -141,6 +141,10 @@ function judged (ratio: Ratio, target: Target | undefined): Ratio {
 
 function ratio (spec: RatioSpec, workload: string, num: Summary | undefined, den: Summary | undefined): Ratio | null {
   if (num === undefined || den === undefined) return null
+  // A run that lost records or failed says nothing about speed: its ratios are n/a.
+  if (!num.correct || !den.correct) {
+    return judged({ name: `${spec.num} ${spec.measure === 'added p99 latency' ? '−' : '÷'} ${spec.den}, ${spec.measure}`, workload, value: null, ...(spec.measure === 'added p99 latency' ? { unit: 'ms' } : {}) }, spec.target)
+  }
   const a = medianOf(num, spec.measure)
   const b = medianOf(den, spec.measure)
   if (a === null || b === null) return null
