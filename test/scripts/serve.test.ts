@@ -22,15 +22,6 @@ t.test('the service runs on jemalloc, returning freed memory, where the system h
   t.equal(probe({ MALLOC_CONF: 'narenas:2' }).conf, 'narenas:2', "the operator's MALLOC_CONF is kept as it is")
 })
 
-t.test('libuv gets a thread for each consumer and stream the service allows, so that their polls never wait for one', async (t) => {
-  const threads = (env: Record<string, string> = {}): string =>
-    execFileSync('sh', ['scripts/serve', '-e', 'console.log(process.env.UV_THREADPOOL_SIZE)'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' }).trim()
-  t.equal(threads(), '208', 'CONSUMER_MAX 100 + STREAM_MAX 100 + 8')
-  t.equal(threads({ CONSUMER_MAX: '10', STREAM_MAX: '5' }), '23')
-  t.equal(threads({ CONSUMER_MAX: '5000' }), '1024', "at most libuv's limit")
-  t.equal(threads({ UV_THREADPOOL_SIZE: '16' }), '16', "the operator's setting is kept")
-})
-
 t.test('KOSHA_ALLOCATOR=system keeps glibc\'s allocator', async (t) => {
   const used = probe({ KOSHA_ALLOCATOR: 'system' })
   t.equal(used.jemalloc, false)
