@@ -193,3 +193,38 @@ t.test('a record larger than a consumer fetches at once (256 KiB a partition) is
   t.equal(values[1]?.length, big.length, 'the 700 KiB value, whole')
   t.equal(values[2], 'after', 'and what follows it')
 })
+
+t.test('a trickle of records is answered as it comes, not held until the timeout to fill the answer', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t, { partitions: 1 })
+  const base = await instance(app, uniqueName('g'), { format: 'binary', 'auto.offset.reset': 'earliest' })
+  t.teardown(async () => { await app.inject({ method: 'DELETE', url: base }) })
+  await app.inject({ method: 'POST', url: `${base}/assignments`, headers: { 'content-type': V2 }, payload: { partitions: [{ topic, partition: 0 }] } })
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  await producer.send({ topic, messages: [{ value: 'first' }] })
+  // A record every 2 ms or so (closer together than a fetch waits for more), while the client polls with a 5 s
+  // timeout: the answer must not wait for it.
+  const trickling = { on: true }
+  const inFlight: Array<Promise<unknown>> = []
+  const trickle = (async () => {
+    for (let i = 0; trickling.on && i < 3000; i++) {
+      inFlight.push(producer.send({ topic, messages: [{ value: `r${i}` }] }))
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+    await Promise.all(inFlight)
+  })()
+  t.teardown(async () => { trickling.on = false; await trickle })
+  let got = 0
+  let slowest = 0
+  for (let i = 0; i < 3; i++) {
+    const started = Date.now()
+    const res = await app.inject({ method: 'GET', url: `${base}/records?timeout=5000`, headers: { accept: BINARY } })
+    slowest = Math.max(slowest, Date.now() - started)
+    t.equal(res.statusCode, 200)
+    got += res.json<unknown[]>().length
+  }
+  t.ok(got >= 3, `records arrived (${got})`)
+  t.ok(slowest < 1000, `each answer came within a second, not near the 5 s timeout (slowest ${slowest} ms; filled until the timeout it took 1.5-2.3 s here)`)
+})
