@@ -16,6 +16,7 @@
 // each top-level object ends (braces outside strings), JSON.parse does the rest. A streaming JSON package (jsonparse,
 // stream-json) would parse every token in JavaScript and still need the same record-boundary bookkeeping, a
 // per-record size limit and resynchronisation after a malformed record, so it would not make this shorter.
+import { isUtf8 } from 'node:buffer'
 import { PassThrough, Readable } from 'node:stream'
 import Ajv, { type ValidateFunction } from 'ajv'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -297,7 +298,7 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     }
     if (!validate(body)) return fail(new BadRecordError(ajvMessage(validate, where)))
     let prepared: Prepared
-    try { prepared = prepare(body as ProduceRequest, where, { spans: RECORD_DATA.find(json), index: 0 }) } catch (err) { return fail(classified(err, request)) }
+    try { prepared = prepare(body as ProduceRequest, where, isUtf8(json) ? { spans: RECORD_DATA.find(json), index: 0 } : undefined) } catch (err) { return fail(classified(err, request)) }
     // The stream is read record by record, so each is sent as it is read (librdkafka batches them anyway).
     return fastify.produce.send(topic, [prepared.record]).then(
       ([outcome]): Report => outcome?.ok === true
