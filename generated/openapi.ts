@@ -734,9 +734,145 @@ export interface paths {
          * @description One configuration parameter of a broker; a sensitive value is null. Confluent's spec declares no 404 for this operation: an unknown cluster id (or broker, or config) is a 400.
          */
         get: operations["getBrokerConfigV3"];
+        /**
+         * Set a broker config (v3)
+         * @description Sets one dynamic config of the broker (Kafka refuses a config that cannot be changed dynamically: 400). Answered once DescribeConfigs shows the change (Kafka applies it on every broker a moment after the controller accepts it).
+         */
+        put: operations["updateBrokerConfigV3"];
+        post?: never;
+        /**
+         * Reset a broker config (v3)
+         * @description Removes the broker's own dynamic value of one config: it goes back to the cluster-wide, static or default value. Answered once DescribeConfigs shows the change (Kafka applies it on every broker a moment after the controller accepts it).
+         */
+        delete: operations["deleteBrokerConfigV3"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs:alter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Alter a broker's configs (v3)
+         * @description Sets (operation SET, the default) and resets (operation DELETE) dynamic configs of one broker in one Kafka call: all or none. With validate_only: true, Kafka only validates them. Answered once DescribeConfigs shows the change (Kafka applies it on every broker a moment after the controller accepts it).
+         */
+        post: operations["alterBrokerConfigBatchV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}/partition-replicas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the replicas a broker hosts (v3)
+         * @description Every partition replica on the broker, by topic then partition.
+         */
+        get: operations["listBrokerReplicasV3"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/-/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every broker's configs (v3)
+         * @description Every configuration parameter of every broker, by broker then name (one DescribeConfigs call); sensitive values are null.
+         */
+        get: operations["listAllBrokersConfigsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/broker-configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List cluster-wide broker configs (v3)
+         * @description The dynamic broker configs set for the whole cluster (Kafka's cluster-wide defaults, DescribeConfigs of the broker resource named ""): only those set, by name; sensitive values are null.
+         */
+        get: operations["listClusterConfigsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/broker-configs:alter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Alter cluster-wide broker configs (v3)
+         * @description Sets (operation SET, the default) and removes (operation DELETE) cluster-wide dynamic broker configs in one Kafka call: all or none. With validate_only: true, Kafka only validates them. Answered once DescribeConfigs shows the change (Kafka applies it on every broker a moment after the controller accepts it).
+         */
+        post: operations["alterClusterConfigBatchV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/broker-configs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a cluster-wide broker config (v3)
+         * @description One cluster-wide dynamic broker config; 404 when it is not set cluster-wide.
+         */
+        get: operations["getClusterConfigV3"];
+        /**
+         * Set a cluster-wide broker config (v3)
+         * @description Sets one dynamic broker config for the whole cluster (Kafka refuses a config that cannot be changed dynamically: 400). Answered once DescribeConfigs shows the change (Kafka applies it on every broker a moment after the controller accepts it).
+         */
+        put: operations["updateClusterConfigV3"];
+        post?: never;
+        /**
+         * Remove a cluster-wide broker config (v3)
+         * @description Removes one cluster-wide dynamic broker config: the brokers go back to their own or static value; 404 when it is not set. Answered once DescribeConfigs shows the change (Kafka applies it on every broker a moment after the controller accepts it).
+         */
+        delete: operations["deleteClusterConfigV3"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1166,6 +1302,126 @@ export interface paths {
          * @description earliest_offset: the first offset still stored; latest_offset: the offset the next record will get. offset_type is accepted and ignored (both are always answered).
          */
         get: operations["getPartitionOffsetsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/reassignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a partition's ongoing reassignment (v3)
+         * @description The reassignment in progress of the partition; 404 when none is.
+         */
+        get: operations["getPartitionReassignmentV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/replicas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a partition's replicas (v3)
+         * @description The partition's replicas in Kafka's order (the preferred leader first), each saying whether it leads and is in sync.
+         */
+        get: operations["listReplicasV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/replicas/{broker_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a partition replica (v3)
+         * @description The partition's replica on one broker; 404 when the broker holds none of it.
+         */
+        get: operations["getReplicaV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/-/reassignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a topic's ongoing reassignments (v3)
+         * @description The reassignments in progress of the topic's partitions; empty when none is.
+         */
+        get: operations["listTopicReassignmentsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/-/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every topic's configs (v3)
+         * @description Every configuration parameter of every topic, by topic then name (one DescribeConfigs call); sensitive values are null.
+         */
+        get: operations["listAllTopicsConfigsV3"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/-/partitions/-/reassignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List ongoing partition reassignments (v3)
+         * @description The partition reassignments in progress in the cluster (Kafka's ListPartitionReassignments); empty when none is.
+         */
+        get: operations["listAllReassignmentsV3"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1774,7 +2030,7 @@ export interface components {
             metadata: components["schemas"]["V3CollectionMetadata"];
             data: components["schemas"]["V3Partition"][];
         };
-        /** @description Unknown fields are ignored. replicas_assignments is not supported (400). */
+        /** @description Unknown fields are ignored. Give partitions_count and replication_factor, or replicas_assignments. */
         V3CreateTopicRequest: {
             /** @description Topic name: 1 to 249 of a-z A-Z 0-9 . _ - (not '.' or '..'). */
             topic_name: string;
@@ -1782,7 +2038,7 @@ export interface components {
             partitions_count?: number;
             /** @description Default: the broker's default.replication.factor. */
             replication_factor?: number;
-            /** @description Not supported: refused with 400 when not empty. */
+            /** @description The brokers of each partition, by partition id ("0", "1"...: every partition from 0 to n-1), the preferred leader first: Kafka places the replicas there. As Confluent does, it is used instead of partitions_count and replication_factor; those may still be given, but a count that disagrees with it is a 400. */
             replicas_assignments?: {
                 [key: string]: number[];
             };
@@ -2023,6 +2279,71 @@ export interface components {
             partition_id: number;
             earliest_offset: number;
             latest_offset: number;
+        };
+        /** @description A cluster-wide dynamic broker config (a default every broker takes unless it has its own). */
+        V3ClusterConfig: {
+            /** @description KafkaClusterConfig */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            name: string;
+            /** @description null when sensitive (never returned) or unset. */
+            value: string | null;
+            is_default: boolean;
+            is_read_only: boolean;
+            is_sensitive: boolean;
+            source: string;
+            synonyms: components["schemas"]["V3ConfigSynonym"][];
+            /**
+             * @description BROKER: a dynamic default of every broker.
+             * @enum {string}
+             */
+            config_type: "BROKER";
+        };
+        V3ClusterConfigList: {
+            /** @description KafkaClusterConfigList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3ClusterConfig"][];
+        };
+        V3Replica: {
+            /** @description KafkaReplica */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            broker_id: number;
+            /** @description This replica is the partition's leader. */
+            is_leader: boolean;
+            /** @description This replica is in the partition's in-sync replica set. */
+            is_in_sync: boolean;
+            broker: components["schemas"]["V3Relationship"];
+        };
+        V3ReplicaList: {
+            /** @description KafkaReplicaList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3Replica"][];
+        };
+        V3Reassignment: {
+            /** @description KafkaReassignment */
+            kind: string;
+            metadata: components["schemas"]["V3ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            /** @description Brokers the reassignment adds to the partition's replicas. */
+            adding_replicas: number[];
+            /** @description Brokers the reassignment removes from them. */
+            removing_replicas: number[];
+            replicas: components["schemas"]["V3Relationship"];
+        };
+        V3ReassignmentList: {
+            /** @description KafkaReassignmentList */
+            kind: string;
+            metadata: components["schemas"]["V3CollectionMetadata"];
+            data: components["schemas"]["V3Reassignment"][];
         };
     };
     responses: never;
@@ -7689,6 +8010,1195 @@ export interface operations {
             };
         };
     };
+    updateBrokerConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The broker id.
+                 * @example 1
+                 */
+                broker_id: number;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3UpdateConfigRequest"];
+            };
+        };
+        responses: {
+            /** @description Set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    deleteBrokerConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The broker id.
+                 * @example 1
+                 */
+                broker_id: number;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reset. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    alterBrokerConfigBatchV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The broker id.
+                 * @example 1
+                 */
+                broker_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3AlterConfigBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Altered (or, with validate_only, valid). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listBrokerReplicasV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The broker id.
+                 * @example 1
+                 */
+                broker_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replicas. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ReplicaList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listAllBrokersConfigsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3BrokerConfigList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listClusterConfigsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configs, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ClusterConfigList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    alterClusterConfigBatchV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3AlterConfigBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Altered (or, with validate_only, valid). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getClusterConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The config. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ClusterConfig"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    updateClusterConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["V3UpdateConfigRequest"];
+            };
+        };
+        responses: {
+            /** @description Set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    deleteClusterConfigV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The configuration parameter name.
+                 * @example retention.ms
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
     listTopicsV3: {
         parameters: {
             query?: never;
@@ -11244,6 +12754,730 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["V3PartitionOffsets"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getPartitionReassignmentV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The partition id.
+                 * @example 0
+                 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reassignment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Reassignment"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listReplicasV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The partition id.
+                 * @example 0
+                 */
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replicas. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ReplicaList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    getReplicaV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+                /**
+                 * @description The partition id.
+                 * @example 0
+                 */
+                partition_id: number;
+                /**
+                 * @description The broker id.
+                 * @example 1
+                 */
+                broker_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replica. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Replica"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listTopicReassignmentsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+                /**
+                 * @description The topic name.
+                 * @example orders
+                 */
+                topic_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reassignments, by partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ReassignmentList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listAllTopicsConfigsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3TopicConfigList"];
+                };
+            };
+            /** @description The request is invalid, or Kafka refused it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "body/partitions_count must be integer."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description HTTP authentication is on and failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 401,
+                     *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the connector's user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 403,
+                     *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster or the resource does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description An unexpected failure; the log has the details under the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description Kafka did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+        };
+    };
+    listAllReassignmentsV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Kafka cluster id (GET /v3/clusters lists it).
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reassignments, by topic then partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["V3ReassignmentList"];
                 };
             };
             /** @description The request is invalid, or Kafka refused it. */

@@ -2162,7 +2162,7 @@ export const schemas = [
     "required": [
       "topic_name"
     ],
-    "description": "Unknown fields are ignored. replicas_assignments is not supported (400).",
+    "description": "Unknown fields are ignored. Give partitions_count and replication_factor, or replicas_assignments.",
     "properties": {
       "topic_name": {
         "type": "string",
@@ -2186,10 +2186,15 @@ export const schemas = [
         "additionalProperties": {
           "type": "array",
           "items": {
-            "type": "integer"
-          }
+            "type": "integer",
+            "minimum": 0
+          },
+          "minItems": 1
         },
-        "description": "Not supported: refused with 400 when not empty."
+        "description": "The brokers of each partition, by partition id (\"0\", \"1\"...: every partition from 0 to n-1), the preferred leader first: Kafka places the replicas there. As Confluent does, it is used instead of partitions_count and replication_factor; those may still be given, but a count that disagrees with it is a 400.",
+        "propertyNames": {
+          "pattern": "^(0|[1-9][0-9]{0,4})$"
+        }
       },
       "configs": {
         "type": "array",
@@ -2969,6 +2974,245 @@ export const schemas = [
       },
       "latest_offset": {
         "type": "integer"
+      }
+    }
+  },
+  {
+    "$id": "V3ClusterConfig",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "name",
+      "value",
+      "is_default",
+      "is_read_only",
+      "is_sensitive",
+      "source",
+      "synonyms",
+      "config_type"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaClusterConfig"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "null when sensitive (never returned) or unset."
+      },
+      "is_default": {
+        "type": "boolean"
+      },
+      "is_read_only": {
+        "type": "boolean"
+      },
+      "is_sensitive": {
+        "type": "boolean"
+      },
+      "source": {
+        "type": "string"
+      },
+      "synonyms": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ConfigSynonym#"
+        }
+      },
+      "config_type": {
+        "type": "string",
+        "enum": [
+          "BROKER"
+        ],
+        "description": "BROKER: a dynamic default of every broker."
+      }
+    },
+    "description": "A cluster-wide dynamic broker config (a default every broker takes unless it has its own)."
+  },
+  {
+    "$id": "V3ClusterConfigList",
+    "type": "object",
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "additionalProperties": false,
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaClusterConfigList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3ClusterConfig#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3Replica",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "topic_name",
+      "partition_id",
+      "broker_id",
+      "is_leader",
+      "is_in_sync",
+      "broker"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaReplica"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "topic_name": {
+        "type": "string"
+      },
+      "partition_id": {
+        "type": "integer"
+      },
+      "broker_id": {
+        "type": "integer"
+      },
+      "is_leader": {
+        "type": "boolean",
+        "description": "This replica is the partition's leader."
+      },
+      "is_in_sync": {
+        "type": "boolean",
+        "description": "This replica is in the partition's in-sync replica set."
+      },
+      "broker": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3ReplicaList",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaReplicaList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Replica#"
+        }
+      }
+    }
+  },
+  {
+    "$id": "V3Reassignment",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "kind",
+      "metadata",
+      "cluster_id",
+      "topic_name",
+      "partition_id",
+      "adding_replicas",
+      "removing_replicas",
+      "replicas"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaReassignment"
+      },
+      "metadata": {
+        "$ref": "V3ResourceMetadata#"
+      },
+      "cluster_id": {
+        "type": "string"
+      },
+      "topic_name": {
+        "type": "string"
+      },
+      "partition_id": {
+        "type": "integer"
+      },
+      "adding_replicas": {
+        "type": "array",
+        "items": {
+          "type": "integer"
+        },
+        "description": "Brokers the reassignment adds to the partition's replicas."
+      },
+      "removing_replicas": {
+        "type": "array",
+        "items": {
+          "type": "integer"
+        },
+        "description": "Brokers the reassignment removes from them."
+      },
+      "replicas": {
+        "$ref": "V3Relationship#"
+      }
+    }
+  },
+  {
+    "$id": "V3ReassignmentList",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "kind",
+      "metadata",
+      "data"
+    ],
+    "properties": {
+      "kind": {
+        "type": "string",
+        "description": "KafkaReassignmentList"
+      },
+      "metadata": {
+        "$ref": "V3CollectionMetadata#"
+      },
+      "data": {
+        "type": "array",
+        "items": {
+          "$ref": "V3Reassignment#"
+        }
       }
     }
   }
@@ -5231,6 +5475,548 @@ export const routes = {
       }
     }
   },
+  updateBrokerConfigV3: {
+    method: 'PUT',
+    url: '/v3/clusters/:cluster_id/brokers/:broker_id/configs/:name',
+    schema: {
+      "operationId": "updateBrokerConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "broker_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The broker id."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "broker_id",
+          "name"
+        ]
+      },
+      "body": {
+        "$ref": "V3UpdateConfigRequest#"
+      },
+      "response": {
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  deleteBrokerConfigV3: {
+    method: 'DELETE',
+    url: '/v3/clusters/:cluster_id/brokers/:broker_id/configs/:name',
+    schema: {
+      "operationId": "deleteBrokerConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "broker_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The broker id."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "broker_id",
+          "name"
+        ]
+      },
+      "response": {
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  alterBrokerConfigBatchV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/brokers/:broker_id/configs::alter',
+    schema: {
+      "operationId": "alterBrokerConfigBatchV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "broker_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The broker id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "broker_id"
+        ]
+      },
+      "body": {
+        "$ref": "V3AlterConfigBatchRequest#"
+      },
+      "response": {
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  listBrokerReplicasV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/brokers/:broker_id/partition-replicas',
+    schema: {
+      "operationId": "listBrokerReplicasV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "broker_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The broker id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "broker_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3ReplicaList#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  listAllBrokersConfigsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/brokers/-/configs',
+    schema: {
+      "operationId": "listAllBrokersConfigsV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3BrokerConfigList#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  listClusterConfigsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/broker-configs',
+    schema: {
+      "operationId": "listClusterConfigsV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3ClusterConfigList#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  alterClusterConfigBatchV3: {
+    method: 'POST',
+    url: '/v3/clusters/:cluster_id/broker-configs::alter',
+    schema: {
+      "operationId": "alterClusterConfigBatchV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "body": {
+        "$ref": "V3AlterConfigBatchRequest#"
+      },
+      "response": {
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  getClusterConfigV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/broker-configs/:name',
+    schema: {
+      "operationId": "getClusterConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "name"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3ClusterConfig#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  updateClusterConfigV3: {
+    method: 'PUT',
+    url: '/v3/clusters/:cluster_id/broker-configs/:name',
+    schema: {
+      "operationId": "updateClusterConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "name"
+        ]
+      },
+      "body": {
+        "$ref": "V3UpdateConfigRequest#"
+      },
+      "response": {
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  deleteClusterConfigV3: {
+    method: 'DELETE',
+    url: '/v3/clusters/:cluster_id/broker-configs/:name',
+    schema: {
+      "operationId": "deleteClusterConfigV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The configuration parameter name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "name"
+        ]
+      },
+      "response": {
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
   listTopicsV3: {
     method: 'GET',
     url: '/v3/clusters/:cluster_id/topics',
@@ -6921,6 +7707,356 @@ export const routes = {
         }
       }
     }
+  },
+  getPartitionReassignmentV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/reassignment',
+    schema: {
+      "operationId": "getPartitionReassignmentV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The partition id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3Reassignment#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  listReplicasV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas',
+    schema: {
+      "operationId": "listReplicasV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The partition id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name",
+          "partition_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3ReplicaList#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  getReplicaV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas/:broker_id',
+    schema: {
+      "operationId": "getReplicaV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          },
+          "partition_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The partition id."
+          },
+          "broker_id": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2147483647,
+            "description": "The broker id."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name",
+          "partition_id",
+          "broker_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3Replica#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  listTopicReassignmentsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/:topic_name/partitions/-/reassignment',
+    schema: {
+      "operationId": "listTopicReassignmentsV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          },
+          "topic_name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 249,
+            "description": "The topic name."
+          }
+        },
+        "required": [
+          "cluster_id",
+          "topic_name"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3ReassignmentList#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  listAllTopicsConfigsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/-/configs',
+    schema: {
+      "operationId": "listAllTopicsConfigsV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3TopicConfigList#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
+  },
+  listAllReassignmentsV3: {
+    method: 'GET',
+    url: '/v3/clusters/:cluster_id/topics/-/partitions/-/reassignment',
+    schema: {
+      "operationId": "listAllReassignmentsV3",
+      "tags": [
+        "confluent-v3"
+      ],
+      "params": {
+        "type": "object",
+        "properties": {
+          "cluster_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The Kafka cluster id (GET /v3/clusters lists it)."
+          }
+        },
+        "required": [
+          "cluster_id"
+        ]
+      },
+      "response": {
+        "200": {
+          "$ref": "V3ReassignmentList#"
+        },
+        "400": {
+          "$ref": "V3Error#"
+        },
+        "401": {
+          "$ref": "V3Error#"
+        },
+        "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "500": {
+          "$ref": "V3Error#"
+        },
+        "503": {
+          "$ref": "V3Error#"
+        },
+        "504": {
+          "$ref": "V3Error#"
+        }
+      }
+    }
   }
 } as const
 
@@ -7112,6 +8248,50 @@ export interface RouteTypes {
     Reply: { 200: operations['getBrokerConfigV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerConfigV3']['responses'][403]['content']['application/json']; 500: operations['getBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['getBrokerConfigV3']['parameters']['path']
   }
+  updateBrokerConfigV3: {
+    Reply: { 204: void; 400: operations['updateBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateBrokerConfigV3']['responses'][404]['content']['application/json']; 500: operations['updateBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['updateBrokerConfigV3']['parameters']['path']
+    Body: NonNullable<operations['updateBrokerConfigV3']['requestBody']>['content']['application/json']
+  }
+  deleteBrokerConfigV3: {
+    Reply: { 204: void; 400: operations['deleteBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteBrokerConfigV3']['responses'][404]['content']['application/json']; 500: operations['deleteBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['deleteBrokerConfigV3']['parameters']['path']
+  }
+  alterBrokerConfigBatchV3: {
+    Reply: { 204: void; 400: operations['alterBrokerConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterBrokerConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterBrokerConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterBrokerConfigBatchV3']['responses'][404]['content']['application/json']; 500: operations['alterBrokerConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterBrokerConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterBrokerConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Params: operations['alterBrokerConfigBatchV3']['parameters']['path']
+    Body: NonNullable<operations['alterBrokerConfigBatchV3']['requestBody']>['content']['application/json']
+  }
+  listBrokerReplicasV3: {
+    Reply: { 200: operations['listBrokerReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerReplicasV3']['responses'][404]['content']['application/json']; 500: operations['listBrokerReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerReplicasV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listBrokerReplicasV3']['parameters']['path']
+  }
+  listAllBrokersConfigsV3: {
+    Reply: { 200: operations['listAllBrokersConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllBrokersConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllBrokersConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllBrokersConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllBrokersConfigsV3']['responses'][404]['content']['application/json']; 500: operations['listAllBrokersConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllBrokersConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllBrokersConfigsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listAllBrokersConfigsV3']['parameters']['path']
+  }
+  listClusterConfigsV3: {
+    Reply: { 200: operations['listClusterConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listClusterConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listClusterConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listClusterConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listClusterConfigsV3']['responses'][404]['content']['application/json']; 500: operations['listClusterConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listClusterConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listClusterConfigsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listClusterConfigsV3']['parameters']['path']
+  }
+  alterClusterConfigBatchV3: {
+    Reply: { 204: void; 400: operations['alterClusterConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterClusterConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterClusterConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterClusterConfigBatchV3']['responses'][404]['content']['application/json']; 500: operations['alterClusterConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterClusterConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterClusterConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Params: operations['alterClusterConfigBatchV3']['parameters']['path']
+    Body: NonNullable<operations['alterClusterConfigBatchV3']['requestBody']>['content']['application/json']
+  }
+  getClusterConfigV3: {
+    Reply: { 200: operations['getClusterConfigV3']['responses'][200]['content']['application/json']; 400: operations['getClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['getClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['getClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['getClusterConfigV3']['responses'][404]['content']['application/json']; 500: operations['getClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['getClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['getClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getClusterConfigV3']['parameters']['path']
+  }
+  updateClusterConfigV3: {
+    Reply: { 204: void; 400: operations['updateClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateClusterConfigV3']['responses'][404]['content']['application/json']; 500: operations['updateClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['updateClusterConfigV3']['parameters']['path']
+    Body: NonNullable<operations['updateClusterConfigV3']['requestBody']>['content']['application/json']
+  }
+  deleteClusterConfigV3: {
+    Reply: { 204: void; 400: operations['deleteClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteClusterConfigV3']['responses'][404]['content']['application/json']; 500: operations['deleteClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Params: operations['deleteClusterConfigV3']['parameters']['path']
+  }
   listTopicsV3: {
     Reply: { 200: operations['listTopicsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicsV3']['responses'][403]['content']['application/json']; 500: operations['listTopicsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listTopicsV3']['parameters']['path']
@@ -7235,6 +8415,30 @@ export interface RouteTypes {
     Params: operations['getPartitionOffsetsV3']['parameters']['path']
     Querystring: NonNullable<operations['getPartitionOffsetsV3']['parameters']['query']>
   }
+  getPartitionReassignmentV3: {
+    Reply: { 200: operations['getPartitionReassignmentV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionReassignmentV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionReassignmentV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionReassignmentV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionReassignmentV3']['responses'][404]['content']['application/json']; 500: operations['getPartitionReassignmentV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionReassignmentV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionReassignmentV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getPartitionReassignmentV3']['parameters']['path']
+  }
+  listReplicasV3: {
+    Reply: { 200: operations['listReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listReplicasV3']['responses'][404]['content']['application/json']; 500: operations['listReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listReplicasV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listReplicasV3']['parameters']['path']
+  }
+  getReplicaV3: {
+    Reply: { 200: operations['getReplicaV3']['responses'][200]['content']['application/json']; 400: operations['getReplicaV3']['responses'][400]['content']['application/json']; 401: operations['getReplicaV3']['responses'][401]['content']['application/json']; 403: operations['getReplicaV3']['responses'][403]['content']['application/json']; 404: operations['getReplicaV3']['responses'][404]['content']['application/json']; 500: operations['getReplicaV3']['responses'][500]['content']['application/json']; 503: operations['getReplicaV3']['responses'][503]['content']['application/json']; 504: operations['getReplicaV3']['responses'][504]['content']['application/json'] }
+    Params: operations['getReplicaV3']['parameters']['path']
+  }
+  listTopicReassignmentsV3: {
+    Reply: { 200: operations['listTopicReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicReassignmentsV3']['responses'][404]['content']['application/json']; 500: operations['listTopicReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicReassignmentsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listTopicReassignmentsV3']['parameters']['path']
+  }
+  listAllTopicsConfigsV3: {
+    Reply: { 200: operations['listAllTopicsConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllTopicsConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllTopicsConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllTopicsConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllTopicsConfigsV3']['responses'][404]['content']['application/json']; 500: operations['listAllTopicsConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllTopicsConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllTopicsConfigsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listAllTopicsConfigsV3']['parameters']['path']
+  }
+  listAllReassignmentsV3: {
+    Reply: { 200: operations['listAllReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listAllReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listAllReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listAllReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listAllReassignmentsV3']['responses'][404]['content']['application/json']; 500: operations['listAllReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listAllReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listAllReassignmentsV3']['responses'][504]['content']['application/json'] }
+    Params: operations['listAllReassignmentsV3']['parameters']['path']
+  }
 }
 
 export type OperationId = keyof RouteTypes
@@ -7249,7 +8453,7 @@ export interface OperationsByTag {
   'streams': 'streamRecords' | 'commitStream'
   'operations': 'getLiveness' | 'getReadiness'
   'confluent-v2': 'listTopicsV2' | 'getTopicV2' | 'produceToTopicV2' | 'listPartitionsV2' | 'getPartitionV2' | 'produceToPartitionV2' | 'getPartitionOffsetsV2' | 'listBrokersV2' | 'createConsumerInstanceV2' | 'deleteConsumerInstanceV2' | 'getSubscriptionV2' | 'subscribeV2' | 'unsubscribeV2' | 'getAssignmentsV2' | 'assignPartitionsV2' | 'seekV2' | 'seekToBeginningV2' | 'seekToEndV2' | 'getCommittedOffsetsV2' | 'commitOffsetsV2' | 'getRecordsV2'
-  'confluent-v3': 'produceRecordV3' | 'produceRecordsBatchV3' | 'listClustersV3' | 'getClusterV3' | 'listBrokersV3' | 'getBrokerV3' | 'listBrokerConfigsV3' | 'getBrokerConfigV3' | 'listTopicsV3' | 'createTopicV3' | 'getTopicV3' | 'deleteTopicV3' | 'updatePartitionCountTopicV3' | 'listTopicConfigsV3' | 'alterTopicConfigBatchV3' | 'getTopicConfigV3' | 'updateTopicConfigV3' | 'deleteTopicConfigV3' | 'listPartitionsV3' | 'getPartitionV3' | 'listConsumerGroupsV3' | 'getConsumerGroupV3' | 'deleteConsumerGroupV3' | 'listConsumersV3' | 'getConsumerV3' | 'listConsumerAssignmentsV3' | 'getConsumerAssignmentV3' | 'listConsumerLagsV3' | 'getConsumerLagV3' | 'getConsumerGroupLagSummaryV3' | 'resetConsumerGroupOffsetsV3' | 'listAclsV3' | 'createAclV3' | 'deleteAclsV3' | 'createAclsBatchV3' | 'getPartitionOffsetsV3'
+  'confluent-v3': 'produceRecordV3' | 'produceRecordsBatchV3' | 'listClustersV3' | 'getClusterV3' | 'listBrokersV3' | 'getBrokerV3' | 'listBrokerConfigsV3' | 'getBrokerConfigV3' | 'updateBrokerConfigV3' | 'deleteBrokerConfigV3' | 'alterBrokerConfigBatchV3' | 'listBrokerReplicasV3' | 'listAllBrokersConfigsV3' | 'listClusterConfigsV3' | 'alterClusterConfigBatchV3' | 'getClusterConfigV3' | 'updateClusterConfigV3' | 'deleteClusterConfigV3' | 'listTopicsV3' | 'createTopicV3' | 'getTopicV3' | 'deleteTopicV3' | 'updatePartitionCountTopicV3' | 'listTopicConfigsV3' | 'alterTopicConfigBatchV3' | 'getTopicConfigV3' | 'updateTopicConfigV3' | 'deleteTopicConfigV3' | 'listPartitionsV3' | 'getPartitionV3' | 'listConsumerGroupsV3' | 'getConsumerGroupV3' | 'deleteConsumerGroupV3' | 'listConsumersV3' | 'getConsumerV3' | 'listConsumerAssignmentsV3' | 'getConsumerAssignmentV3' | 'listConsumerLagsV3' | 'getConsumerLagV3' | 'getConsumerGroupLagSummaryV3' | 'resetConsumerGroupOffsetsV3' | 'listAclsV3' | 'createAclV3' | 'deleteAclsV3' | 'createAclsBatchV3' | 'getPartitionOffsetsV3' | 'getPartitionReassignmentV3' | 'listReplicasV3' | 'getReplicaV3' | 'listTopicReassignmentsV3' | 'listAllTopicsConfigsV3' | 'listAllReassignmentsV3'
 }
 
 declare module 'fastify' {

@@ -2,15 +2,19 @@
 // through @platformatic/kafka's Admin: librdkafka's binding has neither call.
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
-  ConfigResourceTypes, IncrementalAlterConfigOperationTypes, type ConfigDescription, type IncrementalAlterConfigsOptions
+  ConfigResourceTypes, IncrementalAlterConfigOperationTypes, type ConfigDescription, type describeConfigsV4,
+  type IncrementalAlterConfigsOptions, type incrementalAlterConfigsV1
 } from '@platformatic/kafka'
 import { InvalidResourceTypeError, ResourceNotFoundError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { Cluster, existingTopic } from './cluster'
 import type { KafkaConnection } from './connection'
 import { fromKafkaError, type KafkaContext } from './errors'
+import { onAnyBroker } from './protocol'
 
 export type ConfigResourceType = 'broker' | 'topic' | 'group'
+/** What a config change applies to: a topic or a broker (by name), or every broker at once (the cluster-wide default). */
+export type ConfigTarget = { type: 'topic' | 'broker', name: string } | { type: 'cluster' }
 
 /** One configuration parameter as Kafka describes it; value (and synonyms' values) null when sensitive. */
 export interface ConfigValue {
@@ -52,14 +56,33 @@ function configValue (c: ConfigDescription['configs'][number]): ConfigValue {
 }
 
 const contextOf = (type: ConfigResourceType, name: string): KafkaContext =>
-  type === 'topic' ? { topic: name } : { resource: type === 'broker' ? `broker ${name}` : `group '${name}'` }
+  type === 'topic' ? { topic: name } : { resource: type === 'broker' ? (name === '' ? 'the cluster\'s broker configs' : `broker ${name}`) : `group '${name}'` }
+// Kafka keeps the cluster-wide dynamic broker configs on the broker resource with the empty name.
+const CLUSTER_WIDE = ''
+const resourceOf = (target: ConfigTarget): { type: 'topic' | 'broker', name: string } =>
+  target.type === 'cluster' ? { type: 'broker', name: CLUSTER_WIDE } : target
+// The source a config shows once a dynamic value set on the target is in force.
+const DYNAMIC_SOURCE = { topic: 'DYNAMIC_TOPIC_CONFIG', broker: 'DYNAMIC_BROKER_CONFIG', cluster: 'DYNAMIC_DEFAULT_BROKER_CONFIG' } as const
 
 export class Configs {
   constructor (private readonly kafka: KafkaConnection, private readonly cluster: Cluster = new Cluster(kafka)) {}
 
   /** Every configuration parameter of a topic or a broker, by name. */
   async configs (type: 'topic' | 'broker', name: string): Promise<ConfigValue[]> {
-    return await this.read(type, name)
+    return (await this.read(type, [name]))[0] ?? []
+  }
+
+  /** Every configuration parameter of each topic or broker named, in one DescribeConfigs call: by name, as named. */
+  async configsOfEach (type: 'topic' | 'broker', names: string[]): Promise<Array<{ name: string, configs: ConfigValue[] }>> {
+    if (names.length === 0) return []
+    const read = await this.read(type, names)
+    return names.map((name, i) => ({ name, configs: read[i] ?? [] }))
+  }
+
+  /** The cluster-wide dynamic broker configs: only those set (a default every broker takes unless it has its own). */
+  async clusterConfigs (): Promise<ConfigValue[]> {
+    const configs = await this.configs('broker', CLUSTER_WIDE)
+    return configs.filter((c) => c.source === DYNAMIC_SOURCE.cluster)
   }
 
   /**
@@ -68,36 +91,50 @@ export class Configs {
    */
   async describe (type: ConfigResourceType, name: string): Promise<ResourceConfigs> {
     await this.assertResourceExists(type, name)
-    return { type, name, configs: await this.read(type, name) }
+    return { type, name, configs: (await this.read(type, [name]))[0] ?? [] }
   }
 
-  /** Applies the changes in one IncrementalAlterConfigs call (all or none); validateOnly: Kafka only checks them. */
-  async alterConfigs (type: 'topic' | 'broker', name: string, changes: ConfigChange[], validateOnly = false): Promise<void> {
+  /**
+   * Applies the changes to a topic, a broker or the cluster-wide broker configs in one IncrementalAlterConfigs call
+   * (all or none), and answers once DescribeConfigs shows them; validateOnly: Kafka only checks them.
+   */
+  async alterConfigs (target: ConfigTarget, changes: ConfigChange[], validateOnly = false): Promise<void> {
     const { configAdmin } = this.kafka.clients()
+    const { type, name } = resourceOf(target)
     const configs: IncrementalAlterConfigsOptions['resources'][number]['configs'] = changes.map((c) => c.operation === 'SET'
       ? { name: c.name, configOperation: IncrementalAlterConfigOperationTypes.SET, value: c.value }
       : { name: c.name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })
-    await configAdmin.incrementalAlterConfigs({ resources: [{ resourceType: RESOURCE_TYPES[type], resourceName: name, configs }], validateOnly })
+    const resources = [{ resourceType: RESOURCE_TYPES[type], resourceName: name, configs }]
+    // The cluster-wide resource goes to any broker (kafka/protocol.ts says why).
+    await (target.type === 'cluster'
+      ? onAnyBroker<incrementalAlterConfigsV1.IncrementalAlterConfigsRequest, incrementalAlterConfigsV1.IncrementalAlterConfigsResponse>(configAdmin, 'IncrementalAlterConfigs', resources, validateOnly)
+      : configAdmin.incrementalAlterConfigs({ resources, validateOnly }))
       .catch((err: unknown) => { throw fromKafkaError(err, contextOf(type, name)) })
-    if (!validateOnly) await this.untilVisible(type, name, changes)
+    if (!validateOnly) await this.untilVisible(target, changes)
   }
 
-  private async read (type: ConfigResourceType, name: string): Promise<ConfigValue[]> {
+  /** The configs of each resource named, in one DescribeConfigs call, in the order named; each sorted by name. */
+  private async read (type: ConfigResourceType, names: string[]): Promise<ConfigValue[][]> {
     const { configAdmin } = this.kafka.clients()
-    const [result] = await configAdmin.describeConfigs({
-      resources: [{ resourceType: RESOURCE_TYPES[type], resourceName: name }],
-      includeSynonyms: true
-    }).catch((err: unknown) => { throw fromKafkaError(err, contextOf(type, name)) })
-    return (result?.configs ?? []).map(configValue).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    const resources = names.map((name) => ({ resourceType: RESOURCE_TYPES[type], resourceName: name }))
+    // The cluster-wide resource goes to any broker (kafka/protocol.ts says why).
+    const results: ConfigDescription[] = await (type === 'broker' && names.includes(CLUSTER_WIDE)
+      ? onAnyBroker<describeConfigsV4.DescribeConfigsRequest, describeConfigsV4.DescribeConfigsResponse>(configAdmin, 'DescribeConfigs', resources, true, false)
+        .then((response) => response.results)
+      : configAdmin.describeConfigs({ resources, includeSynonyms: true }))
+      .catch((err: unknown) => { throw fromKafkaError(err, names.length === 1 ? contextOf(type, names[0] ?? '') : {}) })
+    const byName = new Map(results.map((r) => [r.resourceName, r]))
+    return names.map((name) => (byName.get(name)?.configs ?? []).map(configValue).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   // The controller has applied a config change when it answers; the brokers learn of it a moment later. Waiting
   // (bounded) until DescribeConfigs shows it means a 2xx is followed by reads that see the change.
-  private async untilVisible (type: 'topic' | 'broker', name: string, changes: ConfigChange[]): Promise<void> {
-    const dynamic = type === 'topic' ? 'DYNAMIC_TOPIC_CONFIG' : 'DYNAMIC_BROKER_CONFIG'
+  private async untilVisible (target: ConfigTarget, changes: ConfigChange[]): Promise<void> {
+    const { type, name } = resourceOf(target)
+    const dynamic = DYNAMIC_SOURCE[target.type]
     const deadline = Date.now() + this.kafka.timeoutMs
     while (Date.now() < deadline) {
-      const current = new Map((await this.read(type, name).catch(() => [])).map((c) => [c.name, c]))
+      const current = new Map((await this.configs(type, name).catch(() => [])).map((c) => [c.name, c]))
       const seen = changes.every((c) => {
         const now = current.get(c.name)
         if (!now || now.isSensitive) return true

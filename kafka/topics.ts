@@ -1,43 +1,61 @@
 // Topic administration: create (and validate a creation), delete, describe, add partitions.
 import type { TopicDescription } from '@confluentinc/kafka-javascript'
-import { kGetApi, kGetBootstrapConnection, type Admin, type Connection, type createTopicsV7 } from '@platformatic/kafka'
+import type { Admin, createTopicsV7, listPartitionReassignmentsV0 } from '@platformatic/kafka'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TopicNotFoundError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { existingTopic } from './cluster'
 import type { KafkaConnection } from './connection'
 import { fromKafkaError } from './errors'
+import { onAnyBroker } from './protocol'
 
-/** partitions / replicationFactor unset: the broker's num.partitions / default.replication.factor. */
-export interface NewTopic { topic: string, partitions?: number, replicationFactor?: number, configs?: Record<string, string> }
+/**
+ * partitions / replicationFactor unset: the broker's num.partitions / default.replication.factor. assignments: the
+ * brokers of each partition (index = partition id, the preferred leader first), given instead of the two counts.
+ */
+export interface NewTopic { topic: string, partitions?: number, replicationFactor?: number, assignments?: number[][], configs?: Record<string, string> }
 
 export interface TopicPartition { id: number, leader: number | null, replicas: number[], isr: number[] }
 export interface TopicInfo { name: string, isInternal: boolean, replicationFactor: number, partitions: TopicPartition[] }
+/** A partition's replica on one broker. */
+export interface Replica { topic: string, partition: number, brokerId: number, isLeader: boolean, isInSync: boolean }
+/** A partition reassignment in progress: the replicas it will have, and the brokers being added and removed. */
+export interface Reassignment { topic: string, partition: number, replicas: number[], adding: number[], removing: number[] }
 
-/**
- * CreateTopics with validate_only: Kafka checks the creation and creates nothing. Neither client's createTopics offers
- * validate_only; @platformatic/kafka's protocol API does, reached through its semi-internal kGetBootstrapConnection /
- * kGetApi (kept to this one function). kGetApi looks the API up by name and answers the highest version the broker
- * supports, so its type is the caller's to state: CreateTopics v7's, whose request and response the later versions
- * keep. Any broker forwards CreateTopics to the controller (KRaft).
- */
-async function createTopicsValidateOnly (admin: Admin, topic: createTopicsV7.CreateTopicsRequestTopic, timeoutMs: number): Promise<createTopicsV7.CreateTopicsResponse> {
-  const connection = await fromCallback<Connection>((done) => { admin[kGetBootstrapConnection](done) })
-  const api = await fromCallback<(connection: Connection, ...args: [...createTopicsV7.CreateTopicsRequest, (err: Error | null, response?: createTopicsV7.CreateTopicsResponse) => void]) => void>((done) => {
-    admin[kGetApi]<createTopicsV7.CreateTopicsRequest, createTopicsV7.CreateTopicsResponse>('CreateTopics', done)
-  })
-  return await fromCallback<createTopicsV7.CreateTopicsResponse>((done) => { api(connection, [topic], timeoutMs, true, done) })
+/** The partition's replicas in Kafka's order (the preferred leader first). */
+export const replicasOf = (topic: string, p: TopicPartition): Replica[] =>
+  p.replicas.map((brokerId) => ({ topic, partition: p.id, brokerId, isLeader: p.leader === brokerId, isInSync: p.isr.includes(brokerId) }))
+
+/** CreateTopics as the protocol has it, with validate_only and replica assignments (kafka/protocol.ts); v7's shapes. */
+async function createTopicsCall (admin: Admin, topic: createTopicsV7.CreateTopicsRequestTopic, timeoutMs: number, validateOnly: boolean): Promise<createTopicsV7.CreateTopicsResponse> {
+  return await onAnyBroker<createTopicsV7.CreateTopicsRequest, createTopicsV7.CreateTopicsResponse>(admin, 'CreateTopics', [topic], timeoutMs, validateOnly)
+}
+
+/** The CreateTopics request of a NewTopic: -1 leaves a count to the broker, and must be -1 with assignments. */
+function createRequestTopic (t: NewTopic): createTopicsV7.CreateTopicsRequestTopic {
+  return {
+    name: t.topic,
+    numPartitions: t.assignments ? -1 : t.partitions ?? -1,
+    replicationFactor: t.assignments ? -1 : t.replicationFactor ?? -1,
+    assignments: (t.assignments ?? []).map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds })),
+    configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value }))
+  }
 }
 
 export class Topics {
   constructor (private readonly kafka: KafkaConnection) {}
 
   async create (t: NewTopic): Promise<void> {
-    const { admin } = this.kafka.clients()
-    const topic = { topic: t.topic, num_partitions: t.partitions ?? -1, replication_factor: t.replicationFactor ?? -1, ...(t.configs ? { config: t.configs } : {}) }
-    await fromCallback((done) => { admin.createTopic(topic, this.kafka.timeoutMs, done) })
-      .catch((err: unknown) => { throw fromKafkaError(err, { topic: t.topic }) })
-    await this.waitUntilVisible(t.topic, t.partitions ?? 1)
+    if (t.assignments) {
+      await createTopicsCall(this.kafka.clients().configAdmin, createRequestTopic(t), this.kafka.timeoutMs, false)
+        .catch((err: unknown) => { throw fromKafkaError(err, { topic: t.topic }) })
+    } else {
+      const { admin } = this.kafka.clients()
+      const topic = { topic: t.topic, num_partitions: t.partitions ?? -1, replication_factor: t.replicationFactor ?? -1, ...(t.configs ? { config: t.configs } : {}) }
+      await fromCallback((done) => { admin.createTopic(topic, this.kafka.timeoutMs, done) })
+        .catch((err: unknown) => { throw fromKafkaError(err, { topic: t.topic }) })
+    }
+    await this.waitUntilVisible(t.topic, t.assignments?.length ?? t.partitions ?? 1)
   }
 
   async delete (topic: string): Promise<void> {
@@ -53,13 +71,29 @@ export class Topics {
 
   /** Kafka validates the creation (CreateTopics with validate_only) and creates nothing: the counts it would use. */
   async validateCreate (t: NewTopic): Promise<{ partitions: number, replicationFactor: number }> {
-    const { configAdmin } = this.kafka.clients()
-    const configs = Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value }))
-    const response = await createTopicsValidateOnly(configAdmin, {
-      name: t.topic, numPartitions: t.partitions ?? -1, replicationFactor: t.replicationFactor ?? -1, assignments: [], configs
-    }, this.kafka.timeoutMs).catch((err: unknown) => { throw fromKafkaError(err, { topic: t.topic }) })
+    const response = await createTopicsCall(this.kafka.clients().configAdmin, createRequestTopic(t), this.kafka.timeoutMs, true)
+      .catch((err: unknown) => { throw fromKafkaError(err, { topic: t.topic }) })
     const result = response.topics.find((x) => x.name === t.topic)
-    return { partitions: result?.numPartitions ?? t.partitions ?? 1, replicationFactor: result?.replicationFactor ?? t.replicationFactor ?? 1 }
+    const partitions = t.assignments?.length ?? t.partitions ?? 1
+    const replicationFactor = t.assignments?.[0]?.length ?? t.replicationFactor ?? 1
+    // Kafka answers -1 for a count it did not have to work out (given as assignments).
+    const known = (n: number | undefined, fallback: number): number => n !== undefined && n >= 0 ? n : fallback
+    return { partitions: known(result?.numPartitions, partitions), replicationFactor: known(result?.replicationFactor, replicationFactor) }
+  }
+
+  /**
+   * The partition reassignments in progress (ListPartitionReassignments, v0's shapes): of every partition, or of the
+   * topics' named partitions.
+   */
+  async reassignments (of?: Array<{ topic: string, partitions: number[] }>): Promise<Reassignment[]> {
+    // The request's topics are nullable (null: every partition), which its generated type does not say.
+    const topics = (of?.map((t) => ({ name: t.topic, partitionIndexes: t.partitions })) ?? null) as listPartitionReassignmentsV0.ListPartitionReassignmentsRequestTopic[]
+    const response = await onAnyBroker<listPartitionReassignmentsV0.ListPartitionReassignmentsRequest, listPartitionReassignmentsV0.ListPartitionReassignmentsResponse>(
+      this.kafka.clients().configAdmin, 'ListPartitionReassignments', this.kafka.timeoutMs, topics
+    ).catch((err: unknown) => { throw fromKafkaError(err, of?.length === 1 ? { topic: of[0]?.topic } : {}) })
+    return response.topics.flatMap((t) => t.partitions.map((p) => ({
+      topic: t.name, partition: p.partitionIndex, replicas: p.replicas, adding: p.addingReplicas, removing: p.removingReplicas
+    }))).sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition)
   }
 
   /** Topics with their partitions: the named ones (TopicNotFoundError for a missing one), or all, by name. */

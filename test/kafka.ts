@@ -1,7 +1,10 @@
 // The real broker the whole test run shares, and small helpers around it.
 // scripts/run-tests.ts chooses the broker (an external cluster, testcontainers, or the local Maven-built Kafka)
 // and passes its addresses in the environment; nothing here starts or fakes a broker.
+import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import path from 'node:path'
+import { promisify } from 'node:util'
 import { KafkaJS } from '@confluentinc/kafka-javascript'
 import { Admin } from '@platformatic/kafka'
 
@@ -88,4 +91,21 @@ export async function clusterId (t: Teardown): Promise<string> {
   const admin = new Admin({ clientId: 'kosha-test', bootstrapBrokers: bootstrap().split(',') })
   t.teardown(() => admin.close())
   return (await admin.metadata({ topics: [] })).id
+}
+
+// Kafka's own ConfigCommand (kafka-configs.sh), from the jars scripts/kafka runs the broker with: an admin client that
+// shares no code with the service, to read what a config write did.
+const execFileAsync = promisify(execFile)
+const KAFKA_LIB = path.resolve(__dirname, '..', 'scripts', 'local-kafka', 'lib')
+
+/**
+ * The dynamic configs Kafka holds for one broker, or for every broker (`'default'`: the cluster-wide ones), by name,
+ * as `kafka-configs.sh --describe` prints them.
+ */
+export async function kafkaDynamicConfigs (broker: number | 'default'): Promise<Map<string, string>> {
+  const entity = broker === 'default' ? ['--entity-default'] : ['--entity-name', String(broker)]
+  const { stdout } = await execFileAsync('java', ['-cp', `${KAFKA_LIB}/*`, 'kafka.admin.ConfigCommand', '--bootstrap-server', bootstrap().split(',')[0] ?? '',
+    '--entity-type', 'brokers', ...entity, '--describe'], { timeout: 60_000 })
+  // "  log.cleaner.backoff.ms=21000 sensitive=false synonyms={...}"
+  return new Map([...stdout.matchAll(/^ {2}([a-z0-9._-]+)=(.*?) sensitive=/gm)].map((m) => [m[1] ?? '', m[2] ?? '']))
 }

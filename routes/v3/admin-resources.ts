@@ -5,7 +5,7 @@ import type { RouteTypes } from '../../generated/routes'
 import { link } from '../../http/links'
 import type { Broker as ClusterBroker } from '../../kafka/cluster'
 import type { ConfigValue } from '../../kafka/configs'
-import type { TopicInfo, TopicPartition } from '../../kafka/topics'
+import type { Reassignment, Replica, TopicInfo, TopicPartition } from '../../kafka/topics'
 
 type Cluster = RouteTypes['getClusterV3']['Reply'][200]
 type Broker = RouteTypes['getBrokerV3']['Reply'][200]
@@ -13,11 +13,15 @@ type BrokerConfig = RouteTypes['getBrokerConfigV3']['Reply'][200]
 type Topic = RouteTypes['getTopicV3']['Reply'][200]
 type TopicConfig = RouteTypes['getTopicConfigV3']['Reply'][200]
 type Partition = RouteTypes['getPartitionV3']['Reply'][200]
+type ClusterConfig = RouteTypes['getClusterConfigV3']['Reply'][200]
+type ReplicaResource = RouteTypes['getReplicaV3']['Reply'][200]
+type ReassignmentResource = RouteTypes['getPartitionReassignmentV3']['Reply'][200]
 
 const seg = encodeURIComponent
 export const clusterPath = (clusterId: string): string => `/v3/clusters/${seg(clusterId)}`
 export const topicPath = (clusterId: string, topic: string): string => `${clusterPath(clusterId)}/topics/${seg(topic)}`
 export const brokerPath = (clusterId: string, brokerId: number): string => `${clusterPath(clusterId)}/brokers/${brokerId}`
+export const partitionPath = (clusterId: string, topic: string, partition: number): string => `${topicPath(clusterId, topic)}/partitions/${partition}`
 
 const related = (request: FastifyRequest, path: string): { related: string } => ({ related: link(request, path) })
 
@@ -82,6 +86,19 @@ export function brokerConfigResource (request: FastifyRequest, clusterId: string
   }
 }
 
+/** A cluster-wide dynamic broker config (Confluent's config_type BROKER). */
+export function clusterConfigResource (request: FastifyRequest, clusterId: string, c: ConfigValue): ClusterConfig {
+  return {
+    kind: 'KafkaClusterConfig',
+    metadata: {
+      self: link(request, `${clusterPath(clusterId)}/broker-configs/${seg(c.name)}`),
+      resource_name: `crn:///kafka=${clusterId}/broker-config=${c.name}`
+    },
+    ...configFields(clusterId, c),
+    config_type: 'BROKER'
+  }
+}
+
 export function topicConfigResource (request: FastifyRequest, clusterId: string, topic: string, c: ConfigValue): TopicConfig {
   return {
     kind: 'KafkaTopicConfig',
@@ -114,7 +131,7 @@ export const describedTopic = (t: TopicInfo): Pick<TopicInfo, 'name' | 'isIntern
   ({ name: t.name, isInternal: t.isInternal, replicationFactor: t.replicationFactor, partitionsCount: t.partitions.length })
 
 export function partitionResource (request: FastifyRequest, clusterId: string, topic: string, p: TopicPartition): Partition {
-  const base = `${topicPath(clusterId, topic)}/partitions/${p.id}`
+  const base = partitionPath(clusterId, topic, p.id)
   return {
     kind: 'KafkaPartition',
     metadata: { self: link(request, base), resource_name: `crn:///kafka=${clusterId}/topic=${topic}/partition=${p.id}` },
@@ -124,5 +141,36 @@ export function partitionResource (request: FastifyRequest, clusterId: string, t
     ...(p.leader !== null && p.leader >= 0 ? { leader: related(request, `${base}/replicas/${p.leader}`) } : {}),
     replicas: related(request, `${base}/replicas`),
     reassignment: related(request, `${base}/reassignment`)
+  }
+}
+
+export function replicaResource (request: FastifyRequest, clusterId: string, r: Replica): ReplicaResource {
+  return {
+    kind: 'KafkaReplica',
+    metadata: {
+      self: link(request, `${partitionPath(clusterId, r.topic, r.partition)}/replicas/${r.brokerId}`),
+      resource_name: `crn:///kafka=${clusterId}/topic=${r.topic}/partition=${r.partition}/replica=${r.brokerId}`
+    },
+    cluster_id: clusterId,
+    topic_name: r.topic,
+    partition_id: r.partition,
+    broker_id: r.brokerId,
+    is_leader: r.isLeader,
+    is_in_sync: r.isInSync,
+    broker: related(request, brokerPath(clusterId, r.brokerId))
+  }
+}
+
+export function reassignmentResource (request: FastifyRequest, clusterId: string, r: Reassignment): ReassignmentResource {
+  const base = partitionPath(clusterId, r.topic, r.partition)
+  return {
+    kind: 'KafkaReassignment',
+    metadata: { self: link(request, `${base}/reassignment`), resource_name: `crn:///kafka=${clusterId}/topic=${r.topic}/partition=${r.partition}/reassignment` },
+    cluster_id: clusterId,
+    topic_name: r.topic,
+    partition_id: r.partition,
+    adding_replicas: r.adding,
+    removing_replicas: r.removing,
+    replicas: related(request, `${base}/replicas`)
   }
 }

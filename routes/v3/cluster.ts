@@ -1,7 +1,6 @@
-// Confluent REST Proxy v3: the cluster, its brokers and their configs.
+// Confluent REST Proxy v3: the cluster and its brokers (their configs: routes/v3/configs.ts).
 import type { Handlers } from '../../http/register'
-import { ResourceNotFoundError } from '../../lib/errors'
-import { brokerConfigResource, brokerPath, brokerResource, clusterPath, clusterResource, collection } from './admin-resources'
+import { brokerResource, clusterPath, clusterResource, collection } from './admin-resources'
 
 export const cluster = {
   listClustersV3: async (request, reply) => {
@@ -23,22 +22,5 @@ export const cluster = {
   getBrokerV3: async (request, reply) => {
     const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
     return reply.code(200).send(brokerResource(request, id, await request.server.cluster.broker(request.params.broker_id)))
-  },
-
-  listBrokerConfigsV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
-    const broker = await request.server.cluster.broker(request.params.broker_id)
-    const configs = await request.server.configs.configs('broker', String(broker.id))
-    return reply.code(200).send(collection(request, 'KafkaBrokerConfigList', `${brokerPath(id, broker.id)}/configs`,
-      configs.map((c) => brokerConfigResource(request, id, broker.id, c))))
-  },
-
-  getBrokerConfigV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
-    const broker = await request.server.cluster.broker(request.params.broker_id)
-    const name = request.params.name
-    const config = (await request.server.configs.configs('broker', String(broker.id))).find((c) => c.name === name)
-    if (!config) throw new ResourceNotFoundError(`Config ${name} cannot be found for broker ${broker.id}.`)
-    return reply.code(200).send(brokerConfigResource(request, id, broker.id, config))
   }
 } satisfies Partial<Handlers<'confluent-v3'>>

@@ -4,11 +4,13 @@ import { errorHandler } from '../../http/errors'
 import { registerOperations, type Handlers } from '../../http/register'
 import { acls } from './acls'
 import { cluster } from './cluster'
+import { configs } from './configs'
 import { consumerGroups } from './consumer-groups'
 import { BATCH_NOT_JSON, recordStreamContext, records } from './records'
+import { replicas } from './replicas'
 import { topics } from './topics'
 
-const handlers: Handlers<'confluent-v3'> = { ...cluster, ...topics, ...consumerGroups, ...acls, ...records }
+const handlers: Handlers<'confluent-v3'> = { ...cluster, ...topics, ...configs, ...replicas, ...consumerGroups, ...acls, ...records }
 
 export default async function v3 (fastify: FastifyInstance): Promise<void> {
   fastify.setErrorHandler(errorHandler('v3'))

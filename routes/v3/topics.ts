@@ -1,18 +1,33 @@
-// Confluent REST Proxy v3: topics, their configs and their partitions.
-import type { FastifyInstance } from 'fastify'
+// Confluent REST Proxy v3: topics and their partitions (their configs: routes/v3/configs.ts; replicas and
+// reassignments: routes/v3/replicas.ts).
 import type { Handlers } from '../../http/register'
 import { link } from '../../http/links'
 import { PartitionNotFoundError, ResourceNotFoundError, ValidationError } from '../../lib/errors'
-import type { ConfigChange, ConfigValue } from '../../kafka/configs'
-import {
-  clusterPath, collection, describedTopic, partitionResource, topicConfigResource, topicPath, topicResource
-} from './admin-resources'
+import type { RouteTypes } from '../../generated/routes'
+import { clusterPath, collection, describedTopic, partitionResource, topicPath, topicResource } from './admin-resources'
 
-/** The topic's config `name`; ResourceNotFoundError when the topic has no such config. */
-async function topicConfig (server: FastifyInstance, topic: string, name: string): Promise<ConfigValue> {
-  const config = (await server.configs.configs('topic', topic)).find((c) => c.name === name)
-  if (!config) throw new ResourceNotFoundError(`Config ${name} cannot be found for topic ${topic}.`)
-  return config
+type CreateTopic = RouteTypes['createTopicV3']['Body']
+
+/**
+ * replicas_assignments as each partition's brokers, by partition id; undefined when not given. Its partitions must be
+ * 0 to n-1. As Confluent does, it is used instead of partitions_count and replication_factor; those may still be
+ * given, but must then agree with it.
+ */
+function assignmentsOf (body: CreateTopic): number[][] | undefined {
+  const given = Object.entries(body.replicas_assignments ?? {})
+  if (given.length === 0) return undefined
+  const byPartition = new Map(given.map(([partition, brokers]) => [Number(partition), brokers]))
+  const assignments = given.map((_, id) => byPartition.get(id) ?? [])
+  if (assignments.some((brokers) => brokers.length === 0)) {
+    throw new ValidationError(`body/replicas_assignments must name partitions 0 to ${given.length - 1}, each with at least one broker.`)
+  }
+  if (body.partitions_count !== undefined && body.partitions_count !== assignments.length) {
+    throw new ValidationError(`body/partitions_count is ${body.partitions_count}, but replicas_assignments names ${assignments.length} partition(s).`)
+  }
+  if (body.replication_factor !== undefined && assignments.some((brokers) => brokers.length !== body.replication_factor)) {
+    throw new ValidationError(`body/replication_factor is ${body.replication_factor}, but replicas_assignments gives a partition another number of replicas.`)
+  }
+  return assignments
 }
 
 export const topics = {
@@ -26,15 +41,14 @@ export const topics = {
   createTopicV3: async (request, reply) => {
     const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
     const body = request.body
-    if (Object.keys(body.replicas_assignments ?? {}).length > 0) {
-      throw new ValidationError('replicas_assignments is not supported: give partitions_count and replication_factor.')
-    }
+    const assignments = assignmentsOf(body)
     // A config given with a null value is left at its default.
     const configs = Object.fromEntries((body.configs ?? []).flatMap((c) => typeof c.value === 'string' ? [[c.name, c.value]] : []))
     const topic = {
       topic: body.topic_name,
       ...(body.partitions_count !== undefined ? { partitions: body.partitions_count } : {}),
       ...(body.replication_factor !== undefined ? { replicationFactor: body.replication_factor } : {}),
+      ...(assignments ? { assignments } : {}),
       configs
     }
     if (body.validate_only === true) {
@@ -68,51 +82,6 @@ export const topics = {
   deleteTopicV3: async (request, reply) => {
     await request.server.cluster.assertCluster(request.params.cluster_id)
     await request.server.topics.delete(request.params.topic_name)
-    return reply.code(204).send()
-  },
-
-  listTopicConfigsV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
-    const topic = request.params.topic_name
-    const configs = await request.server.configs.configs('topic', topic)
-    return reply.code(200).send(collection(request, 'KafkaTopicConfigList', `${topicPath(id, topic)}/configs`,
-      configs.map((c) => topicConfigResource(request, id, topic, c))))
-  },
-
-  getTopicConfigV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
-    const { topic_name: topic, name } = request.params
-    return reply.code(200).send(topicConfigResource(request, id, topic, await topicConfig(request.server, topic, name)))
-  },
-
-  updateTopicConfigV3: async (request, reply) => {
-    await request.server.cluster.assertCluster(request.params.cluster_id)
-    const { topic_name: topic, name } = request.params
-    const value = request.body.value
-    if (typeof value !== 'string') throw new ValidationError('body/value must be a string: to reset a config to its default, DELETE it.')
-    await topicConfig(request.server, topic, name)
-    await request.server.configs.alterConfigs('topic', topic, [{ name, operation: 'SET', value }])
-    return reply.code(204).send()
-  },
-
-  deleteTopicConfigV3: async (request, reply) => {
-    await request.server.cluster.assertCluster(request.params.cluster_id)
-    const { topic_name: topic, name } = request.params
-    await topicConfig(request.server, topic, name)
-    await request.server.configs.alterConfigs('topic', topic, [{ name, operation: 'DELETE' }])
-    return reply.code(204).send()
-  },
-
-  alterTopicConfigBatchV3: async (request, reply) => {
-    await request.server.cluster.assertCluster(request.params.cluster_id)
-    const topic = request.params.topic_name
-    const changes: ConfigChange[] = request.body.data.map((c, i) => {
-      if (c.operation === 'DELETE') return { name: c.name, operation: 'DELETE' }
-      if (typeof c.value !== 'string') throw new ValidationError(`body/data/${i}/value is required to SET '${c.name}'.`)
-      return { name: c.name, operation: 'SET', value: c.value }
-    })
-    await request.server.topics.assertExists(topic)
-    await request.server.configs.alterConfigs('topic', topic, changes, request.body.validate_only === true)
     return reply.code(204).send()
   },
 
