@@ -159,7 +159,6 @@ t.test('create: failures', async (t) => {
   expectError(t, await post({ topic_name: fresh, partitions_count: 'three' }), 400, /partitions_count must be integer/, 'a count that is not a number')
   expectError(t, await post({ topic_name: fresh, partitions_count: 0 }), 400, /partitions_count must be >= 1/, 'zero partitions')
   expectError(t, await post({ topic_name: 'bad name!' }), 400, /topic_name/, 'a name Kafka would refuse')
-  expectError(t, await post({ topic_name: fresh, replicas_assignments: { 0: [1] } }), 400, /replicas_assignments is not supported/, 'replicas_assignments')
   const notJson = await app.inject({ method: 'POST', url: `/v3/clusters/${id}/topics`, headers: { 'content-type': 'application/json' }, payload: '{"topic_name":' })
   expectError(t, notJson, 400, /not valid JSON/, 'a body that is not JSON')
   expectError(t, await post({ topic_name: fresh }, '/v3/clusters/no-such-cluster/topics'), 404, /Cluster no-such-cluster cannot be found/, 'an unknown cluster')
