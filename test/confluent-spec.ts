@@ -1,8 +1,9 @@
 // Confluent's own REST v3 spec (../shared/reference/confluent-rest-v3-openapi.yaml), read at test time to check
 // every v3 response the suite receives, under each base path of the spec's `servers` (/v3, and /kafka/v3 as Confluent
 // Server and Confluent Cloud serve it): status, content type and body schema. test/helper.ts hooks it into every
-// app it builds, so no v3 answer escapes the check. A clone with nothing beside it has no spec: then there is no
-// check (test/confluent-spec.test.ts says so, once, as a skip), and the answers themselves are left alone.
+// app it builds, so no v3 answer escapes the check; test/confluent-coverage.test.ts checks that every operation of
+// the spec has a route. A clone with nothing beside it has no spec: then there is no check (test/confluent-spec.test.ts
+// says so, once, as a skip), and the answers themselves are left alone.
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import Ajv, { type ValidateFunction } from 'ajv'
@@ -15,7 +16,7 @@ export const SPEC_FILE = process.env.CONFLUENT_V3_SPEC ?? path.resolve(__dirname
 /** Why the check cannot run (the spec is not there), or undefined when it can. */
 export function specMissing (file: string = SPEC_FILE): string | undefined {
   if (existsSync(file)) return undefined
-  return `Confluent's v3 spec is not at ${file}: the v3 conformance check is skipped (put shared/ beside the checkout, or set CONFLUENT_V3_SPEC)`
+  return `Confluent's v3 spec is not at ${file}: what is checked against it (v3 answers, route coverage) is skipped (put shared/ beside the checkout, or set CONFLUENT_V3_SPEC)`
 }
 
 interface Loaded { spec: Node, ajv: Ajv, bases: string[], routes: Array<{ re: RegExp, item: Node }>, compiled: Map<string, ValidateFunction> }
@@ -65,6 +66,15 @@ export function specBasePaths (file: string = SPEC_FILE): string[] {
   return load(file).bases
 }
 
+const METHODS = ['get', 'put', 'post', 'delete', 'patch']
+
+/** Every operation of the spec, as its method and path template (under a base path), e.g. GET /clusters/{cluster_id}. */
+export function specOperations (file: string = SPEC_FILE): Array<{ method: string, path: string }> {
+  const { spec } = load(file)
+  return Object.entries(spec.paths as Node).flatMap(([path, item]) =>
+    Object.keys(item as Node).filter((m) => METHODS.includes(m)).map((m) => ({ method: m.toUpperCase(), path })))
+}
+
 /** The base path of `urlPath` (the longest that holds it) and the rest, or undefined when it is under none. */
 function underBase (urlPath: string, bases: string[]): { base: string, rest: string } | undefined {
   const base = [...bases].sort((a, b) => b.length - a.length).find((b) => urlPath.startsWith(`${b}/`))
@@ -87,7 +97,8 @@ function resolve (node: unknown, spec: Node): Node {
 /**
  * Our own v3 operations, by operationId (openapi.json marks them x-kosha-extension), with their method and path under
  * a base path: Confluent's spec has no such operation, so their answers are not checked against it. Exactly these
- * two; every other v3 answer is still checked.
+ * two; every other v3 answer is still checked (test/confluent-coverage.test.ts holds this list and openapi.json's
+ * marks to each other, and to Confluent's spec).
  */
 export const EXTENSIONS: Record<string, { method: string, path: string }> = {
   deleteConsumerGroupV3: { method: 'DELETE', path: '/clusters/{cluster_id}/consumer-groups/{consumer_group_id}' },

@@ -17,6 +17,8 @@ export interface BuildOptions {
   logs?: string[]
   /** Collects every route the app registers, as "METHOD /url". */
   routes?: string[]
+  /** Collects, for every request, the route the router matched it to: its URL as registered (undefined: none). */
+  matched?: Array<{ method: string, url: string, route: string | undefined }>
   /** Where Confluent's v3 spec is read from (default: shared/ beside the checkout, or CONFLUENT_V3_SPEC). */
   confluentSpec?: string
   /** Collects every v3 answer (/v3, /kafka/v3) that does not conform to Confluent's spec, instead of failing the test at teardown. */
@@ -61,6 +63,13 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
   if (routes) {
     fastify.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`)
+    })
+  }
+  const matched = options.matched
+  if (matched) {
+    // Before the app's own hooks, so that a request they refuse (authentication) is collected too.
+    fastify.addHook('onRequest', async (request) => {
+      matched.push({ method: request.method, url: request.url, route: request.routeOptions.url })
     })
   }
   await fastify.register(app, { config })
