@@ -8,7 +8,12 @@ export function baseUrl (request: FastifyRequest): string {
   return advertised ?? `${request.protocol}://${request.host}`
 }
 
-/** An absolute URL for a path of this service, e.g. link(request, '/v3/clusters/abc'). */
+/**
+ * An absolute URL for a path of this service as its routes spell it, e.g. link(request, '/v3/clusters/abc'), under
+ * the prefix the request's route was mounted at: a request to /kafka/v3/... (routes/index.ts mounts v3 there too)
+ * gets links under /kafka/v3, as Confluent Server writes them, and a client keeps to the base path it chose.
+ */
 export function link (request: FastifyRequest, path: string): string {
-  return `${baseUrl(request)}${path}`
+  // request.server is the route's own context, whose prefix is that of its mount ('' for the unprefixed ones).
+  return `${baseUrl(request)}${request.server.prefix}${path}`
 }

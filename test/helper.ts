@@ -6,7 +6,7 @@ import app from '../app'
 import { serverOptions } from '../server-options'
 import { loadConfig } from '../lib/config'
 import { bootstrap } from './kafka'
-import { SPEC_FILE, specMissing, v3Mismatch } from './confluent-spec'
+import { SPEC_FILE, isV3Url, specMissing, v3Mismatch } from './confluent-spec'
 
 type Teardown = Pick<Test, 'teardown'>
 
@@ -17,9 +17,11 @@ export interface BuildOptions {
   logs?: string[]
   /** Collects every route the app registers, as "METHOD /url". */
   routes?: string[]
+  /** Collects, for every request, the route the router matched it to: its URL as registered (undefined: none). */
+  matched?: Array<{ method: string, url: string, route: string | undefined }>
   /** Where Confluent's v3 spec is read from (default: shared/ beside the checkout, or CONFLUENT_V3_SPEC). */
   confluentSpec?: string
-  /** Collects every /v3 answer that does not conform to Confluent's spec, instead of failing the test at teardown. */
+  /** Collects every v3 answer (/v3, /kafka/v3) that does not conform to Confluent's spec, instead of failing the test at teardown. */
   mismatches?: string[]
 }
 
@@ -36,18 +38,19 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
         }
       }
     : base)
-  // Every /v3 answer of every test is checked against Confluent's own spec when it is there (test/confluent-spec.ts);
-  // the test fails on any mismatch. The check only looks: whatever it finds or throws, the answer goes out unchanged.
+  // Every v3 answer of every test (under each base path of Confluent's spec: /v3, /kafka/v3) is checked against
+  // Confluent's own spec when it is there (test/confluent-spec.ts); the test fails on any mismatch. The check only
+  // looks: whatever it finds or throws, the answer goes out unchanged.
   const spec = options.confluentSpec ?? SPEC_FILE
   const collected = options.mismatches
   const mismatches: string[] = []
   if (specMissing(spec) === undefined) {
     fastify.addHook('onSend', async (request, reply, payload) => {
       // A CORS preflight is not an operation of Confluent's API: only real v3 answers are checked.
-      if (request.method !== 'OPTIONS' && request.url.startsWith('/v3/') && (typeof payload === 'string' || payload === null || payload === undefined)) {
+      if (request.method !== 'OPTIONS' && (typeof payload === 'string' || payload === null || payload === undefined)) {
         let why: string | undefined
         try {
-          why = v3Mismatch(request.method, request.url, reply.statusCode, String(reply.getHeader('content-type') ?? ''), payload ?? '', spec)
+          if (isV3Url(request.url, spec)) why = v3Mismatch(request.method, request.url, reply.statusCode, String(reply.getHeader('content-type') ?? ''), payload ?? '', spec)
         } catch (err) {
           why = `${request.method} ${request.url}: the conformance check failed: ${(err as Error).message}`
         }
@@ -62,12 +65,19 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
       for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`)
     })
   }
+  const matched = options.matched
+  if (matched) {
+    // Before the app's own hooks, so that a request they refuse (authentication) is collected too.
+    fastify.addHook('onRequest', async (request) => {
+      matched.push({ method: request.method, url: request.url, route: request.routeOptions.url })
+    })
+  }
   await fastify.register(app, { config })
   await fastify.ready()
   t.teardown(async () => {
     await fastify.close()
     // A teardown may not assert, but what it throws fails the test.
-    if (mismatches.length > 0) throw new Error(`/v3 responses that do not conform to Confluent's spec:\n${mismatches.join('\n')}`)
+    if (mismatches.length > 0) throw new Error(`v3 responses that do not conform to Confluent's spec:\n${mismatches.join('\n')}`)
   })
   return fastify
 }
