@@ -4,11 +4,13 @@
 // (routes/v1, routes/v2, routes/v3; the Kosha shape also answers anything outside them):
 //   Kosha v1 and operations  { status, code, message, requestId }
 //   Confluent v2             { error_code, message }: the v2 sub-code (40401, 42206, 50003...); a malformed body 422
-//   Confluent v3             { error_code, message }: error_code is the status, as Confluent's v3 spec declares
+//   Confluent v3             { error_code, message }: the code Confluent's v3 spec gives the failure (40002, 40403,
+//                            40101, 40301, 50003, or the plain status); a 4xx is answered with the status the code
+//                            names (its first three digits), so 40002 is a 400 (see v3Error)
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 import {
   BadRequestError, BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, MALFORMED, RouteNotFoundError,
-  UnsupportedMediaTypeError, ValidationError
+  UnsupportedMediaTypeError, ValidationError, statusOfCode
 } from '../lib/errors'
 
 export type ApiFamily = 'kosha' | 'v2' | 'v3'
@@ -66,15 +68,20 @@ export function v2Error (error: KoshaError, requestId: string): { status: number
 }
 
 /**
- * Confluent v3's status and envelope. A malformed payload is 400, as Confluent's v3 spec declares it. A client error
- * that the operation does not declare in openapi.json (which lists Confluent's statuses) is Confluent's catch-all
- * 400 with the same message (e.g. an existing topic); a missing resource stays 404, as Confluent's server answers it
- * even where its spec omits it.
+ * Confluent v3's status and envelope: error_code is the error's v3 code (lib/errors.ts). The rule that keeps the two
+ * consistent: a 4xx code names its status (its first three digits: 40002 is a 400, 40403 a 404, 415 a 415), and the
+ * status answered is that one; a 5xx keeps the error's own status (500, 503, 504) with its 500xx code. A client error
+ * whose status the operation does not declare in openapi.json (which lists Confluent's statuses) is Confluent's
+ * catch-all 400, and its code then the plain 400, with the same message (e.g. an offset out of range, 416); 400 itself,
+ * 401, 404 and 429 are always kept (a missing resource is 404, as Confluent's server answers it even where its spec
+ * omits it). `declared` empty: nothing is narrowed (a produce report).
  */
 export function v3Error (error: KoshaError, requestId: string, declared: readonly string[] = []): { status: number, body: ConfluentEnvelope } {
-  const keep = [401, 404, 429].includes(error.status) || declared.length === 0 || declared.includes(String(error.status))
-  const status = MALFORMED.has(error.code) || (error.status >= 400 && error.status < 500 && !keep) ? 400 : error.status
-  return { status, body: { error_code: status, message: publicMessage(error, requestId) } }
+  const message = publicMessage(error, requestId)
+  if (error.status >= 500) return { status: error.status, body: { error_code: error.v3Code, message } }
+  const status = statusOfCode(error.v3Code)
+  const keep = [400, 401, 404, 429].includes(status) || declared.length === 0 || declared.includes(String(status))
+  return keep ? { status, body: { error_code: error.v3Code, message } } : { status: 400, body: { error_code: 400, message } }
 }
 
 /** One line per error: a 5xx at error level with its cause (an unclassified one is its own cause), a 4xx at info. */

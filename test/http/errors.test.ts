@@ -1,8 +1,11 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Writable } from 'node:stream'
-import { errorHandler } from '../../http/errors'
-import { InternalError, KafkaTimeoutError, TopicNotFoundError, KafkaNotAuthorizedError } from '../../lib/errors'
+import { errorHandler, v3Error } from '../../http/errors'
+import {
+  ConsumerExistsError, InternalError, KafkaInvalidRequestError, KafkaTimeoutError, KafkaUnavailableError, OffsetOutOfRangeError,
+  TopicExistsError, TopicNotFoundError, KafkaNotAuthorizedError, UnauthorizedError, ValidationError
+} from '../../lib/errors'
 import { fromKafkaError } from '../../kafka/errors'
 import { build } from '../helper'
 
@@ -43,11 +46,38 @@ t.test('each API family answers in its own envelope, chosen by the route\'s cont
   t.same(v2.json(), { error_code: 40401, message: "Topic 'orders' does not exist." })
   t.match(v2.headers['content-type'], 'application/vnd.kafka.v2+json')
   const v3 = await app.inject({ method: 'GET', url: '/v3' })
-  t.same(v3.json(), { error_code: 404, message: "Topic 'orders' does not exist." })
+  t.same(v3.json(), { error_code: 40403, message: "Topic 'orders' does not exist." })
   const malformed = async (family: string): Promise<number> => (await app.inject({ method: 'POST', url: `/${family}/validated`, payload: {} })).statusCode
   t.equal(await malformed('kosha'), 400, 'a malformed body is 400 on the Kosha API')
   t.equal(await malformed('v2'), 422, '422 on v2, as Confluent answers it')
   t.equal(await malformed('v3'), 400, '400 on v3, as Confluent\'s v3 spec declares it')
+})
+
+t.test('v3: the error_code is Confluent\'s, and a 4xx is answered with the status its code names', async (t) => {
+  const v3 = (error: Parameters<typeof v3Error>[0], declared?: string[]): [number, number] => {
+    const { status, body } = v3Error(error, 'req-1', declared)
+    return [status, body.error_code]
+  }
+  const declared = ['200', '400', '401', '403', '404', '500', '503', '504']
+  t.same(v3(new TopicExistsError('orders'), declared), [400, 40002], 'an existing topic: 400 with 40002, as Confluent answers it')
+  t.same(v3(new TopicExistsError('orders'), [...declared, '409']), [400, 40002], 'even where 409 is declared: 40002 names 400')
+  t.same(v3(new KafkaInvalidRequestError('Kafka refused the replication factor'), declared), [400, 40002])
+  t.same(v3(new TopicNotFoundError('orders'), declared), [404, 40403], 'an unknown topic: 40403')
+  t.same(v3(new TopicNotFoundError('orders'), ['200', '400']), [404, 40403], 'a 404 is kept where the operation omits it')
+  t.same(v3(new UnauthorizedError('Bearer'), declared), [401, 40101])
+  t.same(v3(new KafkaNotAuthorizedError('denied'), declared), [403, 40301])
+  t.same(v3(new ValidationError('body/x must be integer.'), declared), [400, 400], 'a malformed body: the plain 400')
+  t.same(v3(new ConsumerExistsError('c', 'g'), declared), [400, 400], 'an undeclared 409: the catch-all 400, and its plain code')
+  t.same(v3(new OffsetOutOfRangeError('t', 0, 9, { low: 0, high: 1 }), declared), [400, 400], 'an undeclared 416 too')
+  t.same(v3(new ConsumerExistsError('c', 'g'), [...declared, '409']), [409, 409], 'a declared 409 stays')
+  t.same(v3(new KafkaUnavailableError('down'), declared), [503, 50003], 'retriable: our 503 with Confluent\'s 50003')
+  t.same(v3(new KafkaTimeoutError('slow'), declared), [504, 50003], 'a timeout is retriable too: 504 with 50003')
+  const internal = v3Error(new InternalError(new Error('detail')), 'req-1', declared)
+  t.same([internal.status, internal.body.error_code], [500, 500], 'an internal error: the plain 500')
+  t.match(internal.body.message, /req-1/, 'naming the request id')
+  for (const [status, code] of [v3(new TopicNotFoundError('x'), declared), v3(new TopicExistsError('x'), declared), v3(new UnauthorizedError('Bearer'), declared)]) {
+    t.equal(Math.floor(code / 100), status, `4xx: ${code}'s first three digits are the status ${status}`)
+  }
 })
 
 t.test('Kafka errors are classified by their numeric code', async (t) => {
