@@ -85,6 +85,14 @@ t.test('Kafka errors are classified by their numeric code', async (t) => {
   t.type(fromKafkaError({ code: 29 }, {}), KafkaNotAuthorizedError)
   t.type(fromKafkaError({ code: 7 }, {}), KafkaTimeoutError)
   t.type(fromKafkaError({ apiCode: 3 }, { topic: 'a' }), TopicNotFoundError, '@platformatic/kafka errors too')
+  // What Kafka refuses as invalid is the caller's to fix (Confluent's 40002), whichever call met it.
+  t.type(fromKafkaError({ code: 36 }, { topic: 'a' }), TopicExistsError, 'TOPIC_ALREADY_EXISTS')
+  for (const [code, name] of [[37, 'INVALID_PARTITIONS'], [38, 'INVALID_REPLICATION_FACTOR'], [40, 'INVALID_CONFIG'], [44, 'POLICY_VIOLATION'],
+    [17, 'INVALID_TOPIC_EXCEPTION'], [42, 'INVALID_REQUEST'], [73, 'TOPIC_DELETION_DISABLED'], [54, 'SECURITY_DISABLED'], [35, 'UNSUPPORTED_VERSION']] as const) {
+    const error = fromKafkaError({ apiCode: code, message: 'x' }, { topic: 'a' })
+    t.type(error, KafkaInvalidRequestError, `${name} (${code})`)
+    t.equal(error.v3Code, 40002, `${name}: 40002 on v3`)
+  }
   t.type(fromKafkaError({ code: 99999 }, {}), InternalError, 'an unknown code is internal')
   t.type(fromKafkaError(new Error('no code'), {}), InternalError)
 })
