@@ -169,7 +169,11 @@ export class ResourceNotFoundError extends KoshaError {
 export class InvalidResourceTypeError extends KoshaError {
   constructor (message: string) { super('KOSHA_INVALID_RESOURCE_TYPE', message) }
 }
-/** Kafka refused the request as invalid (bad partitions, replication factor, config, name): the caller can fix it. */
+/**
+ * Kafka refused the request as invalid (bad partitions, replication factor, config, name, ACL), or would: a check made
+ * before sending, with a clearer message (an ACL's principal, a CLUSTER resource not named kafka-cluster). The caller
+ * can fix it.
+ */
 export class KafkaInvalidRequestError extends KoshaError {
   constructor (message: string, cause?: unknown) { super('KOSHA_KAFKA_INVALID_REQUEST', message, { cause }) }
 }
