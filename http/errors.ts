@@ -37,15 +37,23 @@ export function validationMessage (issues: FastifySchemaValidationError[], where
   return `${path} ${first.message ?? 'is invalid'}.`
 }
 
+/** What to send instead of an unsupported Content-Type, in the media types of each API family. */
+const ACCEPTED_TYPES: Record<ApiFamily, string> = {
+  kosha: 'application/json',
+  // A Confluent client is told Confluent's types (plain application/json is taken too, as the json format).
+  v2: 'application/vnd.kafka.json.v2+json or application/vnd.kafka.binary.v2+json (records), application/vnd.kafka.v2+json (anything else)',
+  v3: 'application/json'
+}
+
 /** Fastify's and the clients' errors as catalogue errors: anything not known is an internal error. */
-export function classify (err: unknown, request: FastifyRequest): KoshaError {
+export function classify (err: unknown, request: FastifyRequest, family: ApiFamily = 'kosha'): KoshaError {
   if (err instanceof KoshaError) return err
   const e = err as Partial<FastifyError> & { statusCode?: number }
   if (e.validation) return new ValidationError(validationMessage(e.validation, e.validationContext ?? 'request'))
   const notJson = request.routeOptions.config?.malformedBody
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLargeError(request.server.initialConfig.bodyLimit ?? 1_048_576)
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? ''))
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? ''), ACCEPTED_TYPES[family])
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new InvalidJsonError(notJson ?? 'The body is empty: send a JSON document.')
     case 'FST_ERR_CTP_INVALID_JSON_BODY': return new InvalidJsonError(notJson ?? 'The body is not valid JSON.')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ValidationError('Content-Length does not match the body.')
@@ -110,7 +118,7 @@ export function sendError (family: ApiFamily, reply: FastifyReply, error: KoshaE
 /** The error handler of an API family: classify, log once, answer in the family's envelope. */
 export function errorHandler (family: ApiFamily): (err: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
   return (err, request, reply) => {
-    const error = classify(err, request)
+    const error = classify(err, request, family)
     logged(request, err, error)
     return sendError(family, reply, error)
   }

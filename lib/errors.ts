@@ -107,8 +107,9 @@ export class InvalidJsonError extends KoshaError {
   constructor (message: string) { super('KOSHA_INVALID_JSON', message) }
 }
 export class UnsupportedMediaTypeError extends KoshaError {
-  constructor (contentType: string) {
-    super('KOSHA_UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type '${contentType}': send application/json.`)
+  /** `accepted` says what to send instead, in the words of the API the request was for. */
+  constructor (contentType: string, accepted = 'application/json') {
+    super('KOSHA_UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type '${contentType}': send ${accepted}.`)
   }
 }
 export class BodyTooLargeError extends KoshaError {

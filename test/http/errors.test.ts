@@ -80,6 +80,34 @@ t.test('v3: the error_code is Confluent\'s, and a 4xx is answered with the statu
   }
 })
 
+t.test('a wrong Content-Type is told what to send in the media types of its API', async (t) => {
+  const app = Fastify()
+  // As http/layer.ts does: JSON bodies only.
+  app.removeContentTypeParser('text/plain')
+  for (const family of ['kosha', 'v2', 'v3'] as const) {
+    await app.register(async (scope) => {
+      scope.setErrorHandler(errorHandler(family))
+      scope.post(`/${family}`, async () => 'never')
+    })
+  }
+  t.teardown(() => app.close())
+  const send = async (family: string): Promise<{ statusCode: number, body: { error_code?: number, message: string } }> => {
+    const res = await app.inject({ method: 'POST', url: `/${family}`, headers: { 'content-type': 'text/plain' }, payload: 'x' })
+    return { statusCode: res.statusCode, body: res.json() }
+  }
+  const kosha = await send('kosha')
+  t.equal(kosha.statusCode, 415)
+  t.match(kosha.body.message, /send application\/json\.$/, 'Kosha: application/json')
+  const v2 = await send('v2')
+  t.same([v2.statusCode, v2.body.error_code], [415, 41501])
+  for (const type of ['application/vnd.kafka.json.v2+json', 'application/vnd.kafka.binary.v2+json', 'application/vnd.kafka.v2+json']) {
+    t.ok(v2.body.message.includes(type), `v2 names ${type}`)
+  }
+  const v3 = await send('v3')
+  t.same([v3.statusCode, v3.body.error_code], [415, 415], 'v3: 415 with the plain 415, as Confluent\'s spec shows it')
+  t.match(v3.body.message, /send application\/json\.$/)
+})
+
 t.test('Kafka errors are classified by their numeric code', async (t) => {
   t.type(fromKafkaError({ code: 3, message: 'x' }, { topic: 'a' }), TopicNotFoundError)
   t.type(fromKafkaError({ code: 29 }, {}), KafkaNotAuthorizedError)
