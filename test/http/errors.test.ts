@@ -142,3 +142,18 @@ t.test('a path no route serves is a 404 in the envelope of the API whose paths i
   t.match(kosha.json(), { status: 404, code: 'KOSHA_ROUTE_NOT_FOUND', requestId: String }, 'elsewhere, the Kosha shape')
   t.equal((await app.inject({ method: 'GET', url: '/topics' })).statusCode, 200, 'the routes under those paths still answer')
 })
+
+t.test('with HTTP authentication on, a 401 under a Confluent API\'s paths is in that API\'s envelope, routed or not', async (t) => {
+  // Unknown v3 paths are not operations of Confluent's spec: collected here rather than failing the check.
+  const mismatches: string[] = []
+  const app = await build(t, { env: { API_KEYS: 'k1' }, mismatches })
+  for (const url of ['/v3/clusters', '/v3/clusters/any/no-such-resource']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 401, `${url}: 401`)
+    t.same(res.json(), { error_code: 40101, message: String(res.json().message) }, `${url}: Confluent's envelope with 40101`)
+  }
+  const v2 = await app.inject({ method: 'GET', url: '/topics/x/no-such-thing' })
+  t.same([v2.statusCode, v2.json().error_code], [401, 40101], 'v2 too')
+  t.match(v2.headers['content-type'], 'application/vnd.kafka.v2+json')
+  t.match((await app.inject({ method: 'GET', url: '/api/v2/anything' })).json(), { status: 401, code: 'KOSHA_UNAUTHORIZED' }, 'elsewhere, the Kosha shape')
+})
