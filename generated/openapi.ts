@@ -593,7 +593,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records, one or a stream (v3)
-         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON (Content-Type application/json) or as NDJSON (application/x-ndjson: one ProduceRequest per line; blank lines are skipped; the answer is then application/x-ndjson, one report per line, and a line that is not a valid record gets its 400 report while the stream goes on with the next line): one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (an HTTP status) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON (Content-Type application/json) or as NDJSON (application/x-ndjson: one ProduceRequest per line; blank lines are skipped; the answer is then application/x-ndjson, one report per line, and a line that is not a valid record gets its 400 report while the stream goes on with the next line): one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (Confluent's code for the failure, e.g. 400, 40403, 50003) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
          */
         post: operations["produceRecordV3"];
         delete?: never;
@@ -613,7 +613,7 @@ export interface paths {
         put?: never;
         /**
          * Produce a batch of records (v3)
-         * @description Produces the entries together; each id must be unique in the batch. 207 with a success (where the broker stored it) or a failure (error_code, an HTTP status, and message) per entry, when at least one entry was acknowledged. When none was, the status and message of the first failure (a 4xx other than 401/403/404/415 is answered as 400). A malformed batch (no entries, an entry without id, a duplicate id, not JSON) is 400. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         * @description Produces the entries together; each id must be unique in the batch. 207 with a success (where the broker stored it) or a failure (error_code, Confluent's code for it, and message) per entry, when at least one entry was acknowledged. When none was, the status and message of the first failure (a 4xx other than 401/403/404/415 is answered as 400). A malformed batch (no entries, an entry without id, a duplicate id, not JSON) is 400. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
          */
         post: operations["produceRecordsBatchV3"];
         delete?: never;
@@ -1552,7 +1552,7 @@ export interface components {
                 value: string | null;
             }[];
         };
-        /** @description The error envelope of the Confluent v3 API: error_code is the HTTP status. */
+        /** @description The error envelope of the Confluent v3 API. error_code is the code Confluent's v3 spec gives the failure: 40002 a request Kafka refuses as invalid (an existing topic, a replication factor above the broker count, a partition count not above the current one, a config or an ACL Kafka refuses), 40101 authentication failed, 40301 Kafka's ACLs deny it, 40403 an unknown topic or partition, 50003 a retriable failure (Kafka unreachable or slow: status 503 or 504, with Retry-After); otherwise the HTTP status (400, 404, 409, 413, 415, 422, 500). A 4xx error_code names the status it is answered with: its first three digits (40002 is a 400). */
         V3Error: {
             error_code: number;
             message: string;
@@ -1606,7 +1606,7 @@ export interface components {
             size: number;
             type: string | null;
         } | null;
-        /** @description The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (an HTTP status) and message of its failure. */
+        /** @description The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (Confluent's code for the failure: 400, 40403, 413, 50003...) and message of its failure. */
         V3ProduceResponse: {
             error_code: number;
             message?: string;
@@ -6735,7 +6735,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -6750,14 +6750,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation on topic 'orders' to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the topic does not exist (or, for one record, its partition). */
+            /** @description The cluster or the topic does not exist (or, for one record, its partition). error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6765,7 +6765,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -6841,7 +6841,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -6856,7 +6856,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -6967,7 +6967,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -6982,14 +6982,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation on topic 'orders' to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the topic does not exist (or, for one record, its partition). */
+            /** @description The cluster or the topic does not exist (or, for one record, its partition). error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6997,7 +6997,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -7057,7 +7057,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -7072,7 +7072,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -7122,7 +7122,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7137,7 +7137,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7221,7 +7221,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7236,7 +7236,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7320,7 +7320,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7335,7 +7335,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7424,7 +7424,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7439,7 +7439,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7528,7 +7528,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7543,7 +7543,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7637,7 +7637,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7652,7 +7652,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7736,7 +7736,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7751,7 +7751,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7825,7 +7825,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Topic"];
                 };
             };
-            /** @description A malformed body, an existing topic ("Topic 'orders' already exists."), or a request Kafka refused. */
+            /** @description A malformed body (error_code 400), or a request Kafka refuses (40002): an existing topic ("Topic 'orders' already exists."), a replication factor above the broker count, a config Kafka refuses. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7833,8 +7833,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "error_code": 40002,
+                     *       "message": "Topic 'orders' already exists."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -7848,7 +7848,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7863,7 +7863,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7955,7 +7955,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7970,14 +7970,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7985,7 +7985,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -8072,7 +8072,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -8087,14 +8087,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8102,7 +8102,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -8172,7 +8172,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Topic"];
                 };
             };
-            /** @description A malformed body, a count not above the current one, an unknown topic or cluster. */
+            /** @description A malformed body (error_code 400), or a count not above the current one (40002, as Kafka refuses it). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8180,8 +8180,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "error_code": 40002,
+                     *       "message": "Kafka refused the number of partitions (Kafka: Topic already has 3 partition(s))."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8195,7 +8195,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -8210,7 +8210,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -8299,7 +8299,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -8314,14 +8314,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8329,7 +8329,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -8397,7 +8397,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed body, a SET without a value, or a change Kafka refused. */
+            /** @description A malformed body or a SET without a value (error_code 400), or a change Kafka refused (40002). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8420,7 +8420,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -8435,14 +8435,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8450,7 +8450,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -8544,7 +8544,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -8559,14 +8559,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8574,7 +8574,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -8647,7 +8647,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed body, a null value, or a value Kafka refused. */
+            /** @description A malformed body or a null value (error_code 400), or a value Kafka refused (40002). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8670,7 +8670,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -8685,14 +8685,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8700,7 +8700,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -8792,7 +8792,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -8807,14 +8807,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8822,7 +8822,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -8911,7 +8911,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -8926,14 +8926,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8941,7 +8941,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -9035,7 +9035,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9050,14 +9050,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9065,7 +9065,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -9146,7 +9146,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9161,7 +9161,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -9206,7 +9206,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -9221,7 +9221,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -9279,7 +9279,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9294,7 +9294,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -9339,7 +9339,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -9354,7 +9354,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -9410,7 +9410,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9425,7 +9425,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -9485,7 +9485,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -9500,7 +9500,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -9558,7 +9558,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9573,7 +9573,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -9618,7 +9618,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -9633,7 +9633,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -9693,7 +9693,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9708,7 +9708,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -9753,7 +9753,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -9768,7 +9768,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -9828,7 +9828,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9843,7 +9843,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -9888,7 +9888,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -9903,7 +9903,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -9973,7 +9973,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9988,7 +9988,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -10033,7 +10033,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10048,7 +10048,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10106,7 +10106,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10121,7 +10121,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -10166,7 +10166,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10181,7 +10181,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10249,7 +10249,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10264,7 +10264,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -10309,7 +10309,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10324,7 +10324,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10382,7 +10382,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10397,7 +10397,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -10442,7 +10442,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10457,7 +10457,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10519,7 +10519,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10534,7 +10534,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -10609,7 +10609,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10624,7 +10624,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10692,7 +10692,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10707,14 +10707,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or cluster does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10723,7 +10723,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Consumer group my-group cannot be found."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10752,7 +10752,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10767,7 +10767,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10799,7 +10799,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A filter or field with a value that is not one of its allowed values, or one Kafka refuses. */
+            /** @description A field with a value that is not one of its allowed values (error_code 400), or an ACL Kafka refuses (40002: a principal that is not Type:name, an empty resource name, a CLUSTER resource not named kafka-cluster). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10807,8 +10807,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "resource_type cannot be unspecified or UNKNOWN."
+                     *       "error_code": 40002,
+                     *       "message": "resource_name: the only valid name for the CLUSTER resource is kafka-cluster."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10822,7 +10822,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10837,14 +10837,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or cluster does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10853,7 +10853,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Consumer group my-group cannot be found."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10897,7 +10897,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10912,7 +10912,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10980,7 +10980,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10995,14 +10995,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or cluster does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11011,7 +11011,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Consumer group my-group cannot be found."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11040,7 +11040,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11055,7 +11055,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11087,7 +11087,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A filter or field with a value that is not one of its allowed values, or one Kafka refuses. */
+            /** @description A field with a value that is not one of its allowed values (error_code 400), or an ACL Kafka refuses (40002: a principal that is not Type:name, an empty resource name, a CLUSTER resource not named kafka-cluster). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11095,8 +11095,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "resource_type cannot be unspecified or UNKNOWN."
+                     *       "error_code": 40002,
+                     *       "message": "resource_name: the only valid name for the CLUSTER resource is kafka-cluster."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11110,7 +11110,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11125,14 +11125,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or cluster does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11141,7 +11141,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Consumer group my-group cannot be found."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11185,7 +11185,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11200,7 +11200,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11269,7 +11269,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11284,14 +11284,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11299,7 +11299,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
