@@ -1,5 +1,6 @@
 // The error catalogue (lib/errors.ts): codes are stable, prefixed, and each says what it answers on every API;
-// the README's error table lists every code with its status, checked here against the catalogue.
+// the README's error tables list every code with its status (and, on v3, its error_code), checked here against the
+// catalogue.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
@@ -35,6 +36,22 @@ t.test('every v3 code is Confluent\'s: a 4xx names the status v3 answers, a 5xx 
   }
   t.equal(ERROR_CODES.KOSHA_TOPIC_NOT_FOUND.v3, 40403, 'an unknown topic is 40403, as Kafka\'s UNKNOWN_TOPIC_OR_PARTITION')
   t.equal(ERROR_CODES.KOSHA_KAFKA_INVALID_REQUEST.v3, 40002, 'what Kafka refuses as invalid is 40002')
+})
+
+t.test('the README\'s v3 table gives every code its v3 status and error_code', async (t) => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8')
+  const table = readme.slice(readme.indexOf('| v3 status | v3 error_code | codes |'))
+  const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2)
+  const listed = new Map<string, [number, number]>()
+  for (const row of rows) {
+    const [, status, v3] = row.split('|').map((c) => Number(c.trim()))
+    for (const m of row.split('|')[3]?.matchAll(/`(KOSHA_[A-Z0-9_]+)`/g) ?? []) listed.set(m[1] ?? '', [status ?? 0, v3 ?? 0])
+  }
+  for (const code of codes) {
+    const spec = ERROR_CODES[code]
+    const status = spec.status >= 500 ? spec.status : statusOfCode(spec.v3)
+    t.same(listed.get(code), [status, spec.v3], `${code} is listed as ${status} / ${spec.v3}`)
+  }
 })
 
 t.test('an error carries its code\'s status, v2 and v3 codes, retriability and cause', async (t) => {
