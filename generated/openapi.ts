@@ -593,7 +593,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records, one or a stream (v3)
-         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON (Content-Type application/json) or as NDJSON (application/x-ndjson: one ProduceRequest per line; blank lines are skipped; the answer is then application/x-ndjson, one report per line, and a line that is not a valid record gets its 400 report while the stream goes on with the next line): one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (an HTTP status) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON (Content-Type application/json) or as NDJSON (application/x-ndjson: one ProduceRequest per line; blank lines are skipped; the answer is then application/x-ndjson, one report per line, and a line that is not a valid record gets its 400 report while the stream goes on with the next line): one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (Confluent's code for the failure, e.g. 400, 40403, 50003) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
          */
         post: operations["produceRecordV3"];
         delete?: never;
@@ -613,7 +613,7 @@ export interface paths {
         put?: never;
         /**
          * Produce a batch of records (v3)
-         * @description Produces the entries together; each id must be unique in the batch. 207 with a success (where the broker stored it) or a failure (error_code, an HTTP status, and message) per entry, when at least one entry was acknowledged. When none was, the status and message of the first failure (a 4xx other than 401/403/404/415 is answered as 400). A malformed batch (no entries, an entry without id, a duplicate id, not JSON) is 400. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         * @description Produces the entries together; each id must be unique in the batch. 207 with a success (where the broker stored it) or a failure (error_code, Confluent's code for it, and message) per entry, when at least one entry was acknowledged. When none was, the status and message of the first failure (a 4xx other than 401/403/404/415 is answered as 400). A malformed batch (no entries, an entry without id, a duplicate id, not JSON) is 400. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
          */
         post: operations["produceRecordsBatchV3"];
         delete?: never;
@@ -1808,7 +1808,7 @@ export interface components {
                 value: string | null;
             }[];
         };
-        /** @description The error envelope of the Confluent v3 API: error_code is the HTTP status. */
+        /** @description The error envelope of the Confluent v3 API. error_code is the code Confluent's v3 spec gives the failure: 40002 a request Kafka refuses as invalid (an existing topic, a replication factor above the broker count, a partition count not above the current one, a config or an ACL Kafka refuses), 40101 authentication failed, 40301 Kafka's ACLs deny it, 40403 an unknown topic or partition, 50003 a retriable failure (Kafka unreachable or slow: status 503 or 504, with Retry-After); otherwise the HTTP status (400, 404, 409, 413, 415, 422, 500). A 4xx error_code names the status it is answered with: its first three digits (40002 is a 400). */
         V3Error: {
             error_code: number;
             message: string;
@@ -1862,7 +1862,7 @@ export interface components {
             size: number;
             type: string | null;
         } | null;
-        /** @description The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (an HTTP status) and message of its failure. */
+        /** @description The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (Confluent's code for the failure: 400, 40403, 413, 50003...) and message of its failure. */
         V3ProduceResponse: {
             error_code: number;
             message?: string;
@@ -7056,7 +7056,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7071,14 +7071,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation on topic 'orders' to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the topic does not exist (or, for one record, its partition). */
+            /** @description The cluster or the topic does not exist (or, for one record, its partition). error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7086,7 +7086,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -7162,7 +7162,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -7177,7 +7177,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -7288,7 +7288,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7303,14 +7303,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation on topic 'orders' to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the topic does not exist (or, for one record, its partition). */
+            /** @description The cluster or the topic does not exist (or, for one record, its partition). error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7318,7 +7318,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -7378,7 +7378,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -7393,7 +7393,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -7443,7 +7443,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7458,7 +7458,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7542,7 +7542,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7557,7 +7557,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7641,7 +7641,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7656,7 +7656,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7745,7 +7745,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7760,7 +7760,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7849,7 +7849,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7864,7 +7864,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -7958,7 +7958,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -7973,7 +7973,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -9246,7 +9246,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9261,7 +9261,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -9335,7 +9335,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Topic"];
                 };
             };
-            /** @description A malformed body, an existing topic ("Topic 'orders' already exists."), or a request Kafka refused. */
+            /** @description A malformed body (error_code 400), or a request Kafka refuses (40002): an existing topic ("Topic 'orders' already exists."), a replication factor above the broker count, a config Kafka refuses. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9343,8 +9343,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "error_code": 40002,
+                     *       "message": "Topic 'orders' already exists."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9358,7 +9358,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9373,7 +9373,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -9465,7 +9465,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9480,14 +9480,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9495,7 +9495,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -9582,7 +9582,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9597,14 +9597,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9612,7 +9612,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -9682,7 +9682,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Topic"];
                 };
             };
-            /** @description A malformed body, a count not above the current one, an unknown topic or cluster. */
+            /** @description A malformed body (error_code 400), or a count not above the current one (40002, as Kafka refuses it). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9690,8 +9690,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "error_code": 40002,
+                     *       "message": "Kafka refused the number of partitions (Kafka: Topic already has 3 partition(s))."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9705,7 +9705,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9720,7 +9720,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
@@ -9809,7 +9809,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9824,14 +9824,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9839,7 +9839,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -9907,7 +9907,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed body, a SET without a value, or a change Kafka refused. */
+            /** @description A malformed body or a SET without a value (error_code 400), or a change Kafka refused (40002). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9930,7 +9930,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -9945,14 +9945,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9960,7 +9960,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -10054,7 +10054,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10069,14 +10069,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10084,7 +10084,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -10157,7 +10157,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A malformed body, a null value, or a value Kafka refused. */
+            /** @description A malformed body or a null value (error_code 400), or a value Kafka refused (40002). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10180,7 +10180,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10195,14 +10195,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10210,7 +10210,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -10302,7 +10302,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10317,14 +10317,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster or a config. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10332,7 +10332,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -10421,7 +10421,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10436,14 +10436,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10451,7 +10451,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -10545,7 +10545,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10560,14 +10560,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10575,7 +10575,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -10656,7 +10656,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10671,7 +10671,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -10716,7 +10716,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10731,7 +10731,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10789,7 +10789,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10804,7 +10804,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -10849,7 +10849,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -10864,7 +10864,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -10920,7 +10920,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -10935,7 +10935,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -10995,7 +10995,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11010,7 +11010,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11068,7 +11068,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11083,7 +11083,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -11128,7 +11128,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11143,7 +11143,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11203,7 +11203,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11218,7 +11218,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -11263,7 +11263,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11278,7 +11278,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11338,7 +11338,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11353,7 +11353,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -11398,7 +11398,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11413,7 +11413,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11483,7 +11483,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11498,7 +11498,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -11543,7 +11543,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11558,7 +11558,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11616,7 +11616,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11631,7 +11631,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -11676,7 +11676,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11691,7 +11691,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11759,7 +11759,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11774,7 +11774,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -11819,7 +11819,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11834,7 +11834,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -11892,7 +11892,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -11907,7 +11907,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -11952,7 +11952,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -11967,7 +11967,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -12029,7 +12029,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -12044,7 +12044,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
@@ -12119,7 +12119,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -12134,7 +12134,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -12202,7 +12202,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -12217,14 +12217,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or cluster does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12233,7 +12233,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Consumer group my-group cannot be found."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12262,7 +12262,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -12277,7 +12277,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -12309,7 +12309,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A filter or field with a value that is not one of its allowed values, or one Kafka refuses. */
+            /** @description A field with a value that is not one of its allowed values (error_code 400), or an ACL Kafka refuses (40002: a principal that is not Type:name, an empty resource name, a CLUSTER resource not named kafka-cluster). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12317,8 +12317,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "resource_type cannot be unspecified or UNKNOWN."
+                     *       "error_code": 40002,
+                     *       "message": "resource_name: the only valid name for the CLUSTER resource is kafka-cluster."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12332,7 +12332,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -12347,14 +12347,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or cluster does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12363,7 +12363,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Consumer group my-group cannot be found."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12407,7 +12407,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -12422,7 +12422,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -12490,7 +12490,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -12505,14 +12505,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or cluster does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12521,7 +12521,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Consumer group my-group cannot be found."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12550,7 +12550,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -12565,7 +12565,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -12597,7 +12597,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description A filter or field with a value that is not one of its allowed values, or one Kafka refuses. */
+            /** @description A field with a value that is not one of its allowed values (error_code 400), or an ACL Kafka refuses (40002: a principal that is not Type:name, an empty resource name, a CLUSTER resource not named kafka-cluster). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12605,8 +12605,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "resource_type cannot be unspecified or UNKNOWN."
+                     *       "error_code": 40002,
+                     *       "message": "resource_name: the only valid name for the CLUSTER resource is kafka-cluster."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12620,7 +12620,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -12635,14 +12635,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation to the connector's user."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or cluster does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12651,7 +12651,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Consumer group my-group cannot be found."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12695,7 +12695,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 503,
+                     *       "error_code": 50003,
                      *       "message": "Kafka is not reachable: retry later."
                      *     }
                      */
@@ -12710,7 +12710,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 504,
+                     *       "error_code": 50003,
                      *       "message": "Kafka did not answer in time: retry later."
                      *     }
                      */
@@ -12779,7 +12779,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 401,
+                     *       "error_code": 40101,
                      *       "message": "Authentication required."
                      *     }
                      */
@@ -12794,14 +12794,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 403,
+                     *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the resource does not exist. error_code 40403 for an unknown topic or partition, 404 for the cluster. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12809,7 +12809,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */

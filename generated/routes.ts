@@ -1300,7 +1300,7 @@ export const schemas = [
   {
     "$id": "V3Error",
     "type": "object",
-    "description": "The error envelope of the Confluent v3 API: error_code is the HTTP status.",
+    "description": "The error envelope of the Confluent v3 API. error_code is the code Confluent's v3 spec gives the failure: 40002 a request Kafka refuses as invalid (an existing topic, a replication factor above the broker count, a partition count not above the current one, a config or an ACL Kafka refuses), 40101 authentication failed, 40301 Kafka's ACLs deny it, 40403 an unknown topic or partition, 50003 a retriable failure (Kafka unreachable or slow: status 503 or 504, with Retry-After); otherwise the HTTP status (400, 404, 409, 413, 415, 422, 500). A 4xx error_code names the status it is answered with: its first three digits (40002 is a 400).",
     "required": [
       "error_code",
       "message"
@@ -1499,7 +1499,7 @@ export const schemas = [
   {
     "$id": "V3ProduceResponse",
     "type": "object",
-    "description": "The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (an HTTP status) and message of its failure.",
+    "description": "The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (Confluent's code for the failure: 400, 40403, 413, 50003...) and message of its failure.",
     "required": [
       "error_code"
     ],

@@ -4,11 +4,13 @@
 // (routes/v1, routes/v2, routes/v3; the Kosha shape also answers anything outside them):
 //   Kosha v1 and operations  { status, code, message, requestId }
 //   Confluent v2             { error_code, message }: the v2 sub-code (40401, 42206, 50003...); a malformed body 422
-//   Confluent v3             { error_code, message }: error_code is the status, as Confluent's v3 spec declares
+//   Confluent v3             { error_code, message }: the code Confluent's v3 spec gives the failure (40002, 40403,
+//                            40101, 40301, 50003, or the plain status); a 4xx is answered with the status the code
+//                            names (its first three digits), so 40002 is a 400 (see v3Error)
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 import {
   BadRequestError, BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, MALFORMED, RouteNotFoundError,
-  UnsupportedMediaTypeError, ValidationError
+  UnsupportedMediaTypeError, ValidationError, statusOfCode
 } from '../lib/errors'
 
 export type ApiFamily = 'kosha' | 'v2' | 'v3'
@@ -35,15 +37,23 @@ export function validationMessage (issues: FastifySchemaValidationError[], where
   return `${path} ${first.message ?? 'is invalid'}.`
 }
 
+/** What to send instead of an unsupported Content-Type, in the media types of each API family. */
+const ACCEPTED_TYPES: Record<ApiFamily, string> = {
+  kosha: 'application/json',
+  // A Confluent client is told Confluent's types (plain application/json is taken too, as the json format).
+  v2: 'application/vnd.kafka.json.v2+json or application/vnd.kafka.binary.v2+json (records), application/vnd.kafka.v2+json (anything else)',
+  v3: 'application/json'
+}
+
 /** Fastify's and the clients' errors as catalogue errors: anything not known is an internal error. */
-export function classify (err: unknown, request: FastifyRequest): KoshaError {
+export function classify (err: unknown, request: FastifyRequest, family: ApiFamily = 'kosha'): KoshaError {
   if (err instanceof KoshaError) return err
   const e = err as Partial<FastifyError> & { statusCode?: number }
   if (e.validation) return new ValidationError(validationMessage(e.validation, e.validationContext ?? 'request'))
   const notJson = request.routeOptions.config?.malformedBody
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return new BodyTooLargeError(request.server.initialConfig.bodyLimit ?? 1_048_576)
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? ''))
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new UnsupportedMediaTypeError(String(request.headers['content-type'] ?? ''), ACCEPTED_TYPES[family])
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new InvalidJsonError(notJson ?? 'The body is empty: send a JSON document.')
     case 'FST_ERR_CTP_INVALID_JSON_BODY': return new InvalidJsonError(notJson ?? 'The body is not valid JSON.')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new ValidationError('Content-Length does not match the body.')
@@ -66,15 +76,20 @@ export function v2Error (error: KoshaError, requestId: string): { status: number
 }
 
 /**
- * Confluent v3's status and envelope. A malformed payload is 400, as Confluent's v3 spec declares it. A client error
- * that the operation does not declare in openapi.json (which lists Confluent's statuses) is Confluent's catch-all
- * 400 with the same message (e.g. an existing topic); a missing resource stays 404, as Confluent's server answers it
- * even where its spec omits it.
+ * Confluent v3's status and envelope: error_code is the error's v3 code (lib/errors.ts). The rule that keeps the two
+ * consistent: a 4xx code names its status (its first three digits: 40002 is a 400, 40403 a 404, 415 a 415), and the
+ * status answered is that one; a 5xx keeps the error's own status (500, 503, 504) with its 500xx code. A client error
+ * whose status the operation does not declare in openapi.json (which lists Confluent's statuses) is Confluent's
+ * catch-all 400, and its code then the plain 400, with the same message (e.g. an offset out of range, 416); 400 itself,
+ * 401, 404 and 429 are always kept (a missing resource is 404, as Confluent's server answers it even where its spec
+ * omits it). `declared` empty: nothing is narrowed (a produce report).
  */
 export function v3Error (error: KoshaError, requestId: string, declared: readonly string[] = []): { status: number, body: ConfluentEnvelope } {
-  const keep = [401, 404, 429].includes(error.status) || declared.length === 0 || declared.includes(String(error.status))
-  const status = MALFORMED.has(error.code) || (error.status >= 400 && error.status < 500 && !keep) ? 400 : error.status
-  return { status, body: { error_code: status, message: publicMessage(error, requestId) } }
+  const message = publicMessage(error, requestId)
+  if (error.status >= 500) return { status: error.status, body: { error_code: error.v3Code, message } }
+  const status = statusOfCode(error.v3Code)
+  const keep = [400, 401, 404, 429].includes(status) || declared.length === 0 || declared.includes(String(status))
+  return keep ? { status, body: { error_code: error.v3Code, message } } : { status: 400, body: { error_code: 400, message } }
 }
 
 /** One line per error: a 5xx at error level with its cause (an unclassified one is its own cause), a 4xx at info. */
@@ -103,7 +118,7 @@ export function sendError (family: ApiFamily, reply: FastifyReply, error: KoshaE
 /** The error handler of an API family: classify, log once, answer in the family's envelope. */
 export function errorHandler (family: ApiFamily): (err: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
   return (err, request, reply) => {
-    const error = classify(err, request)
+    const error = classify(err, request, family)
     logged(request, err, error)
     return sendError(family, reply, error)
   }

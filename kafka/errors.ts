@@ -46,6 +46,7 @@ const NOT_AUTHORIZED = new Set<number>([
   E.ERR_TOPIC_AUTHORIZATION_FAILED, E.ERR_GROUP_AUTHORIZATION_FAILED, E.ERR_CLUSTER_AUTHORIZATION_FAILED,
   E.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, E.ERR_DELEGATION_TOKEN_AUTHORIZATION_FAILED
 ])
+// What Kafka refuses as the caller's mistake: Confluent answers these (and an existing topic) 400 with 40002.
 const INVALID = new Map<number, string>([
   [E.ERR_INVALID_PARTITIONS, 'Kafka refused the number of partitions'],
   [E.ERR_INVALID_REPLICATION_FACTOR, 'Kafka refused the replication factor: it must be at most the number of brokers'],
@@ -54,6 +55,9 @@ const INVALID = new Map<number, string>([
   [E.ERR_POLICY_VIOLATION, 'Kafka\'s policy refused the request'],
   [E.ERR_INVALID_REQUEST, 'Kafka refused the request as invalid'],
   [E.ERR_INVALID_RECORD, 'Kafka refused the record'],
+  [E.ERR_TOPIC_DELETION_DISABLED, 'Kafka does not allow deleting topics (delete.topic.enable=false)'],
+  [E.ERR_SECURITY_DISABLED, 'Kafka has no authorizer configured: ACLs are not enabled'],
+  [E.ERR_UNSUPPORTED_VERSION, 'Kafka does not support this request in its version'],
   [E.ERR__INVALID_ARG, 'Kafka\'s client refused an argument']
 ])
 

@@ -1,59 +1,75 @@
 // The error catalogue: every failure class the service answers, each with a stable code, its HTTP status, its
-// Confluent v2 error_code and whether retrying may succeed. The Kafka layer (kafka/errors.ts) turns a Kafka client's
-// error into one of these; http/errors.ts writes them to HTTP, once per API family (Kosha, Confluent v2, v3).
+// Confluent v2 and v3 error_codes and whether retrying may succeed. The Kafka layer (kafka/errors.ts) turns a Kafka
+// client's error into one of these; http/errors.ts writes them to HTTP, once per API family (Kosha, Confluent v2, v3).
 //
-// Hand-written rather than @fastify/error: a code here carries more than a status (the v2 sub-code, retriability,
+// Hand-written rather than @fastify/error: a code here carries more than a status (the v2 and v3 codes, retriability,
 // headers such as Retry-After), and messages are built from typed arguments, not printf templates.
 
 interface ErrorSpec {
-  /** The HTTP status on the Kosha API (and on v3, where Confluent's error_code is the status). */
+  /** The HTTP status on the Kosha API; on v2 too (but 422 for a malformed body); on v3 for a 5xx (see v3). */
   readonly status: number
   /** Confluent v2's error_code: the v2 status times 100 plus a sub-code, or the plain status where it has none. */
   readonly v2: number
+  /**
+   * Confluent v3's error_code, as Confluent's v3 spec (components/responses) and its server's KafkaExceptionMapper
+   * (confluentinc/rest-utils) give it: 40002 a request Kafka refuses as invalid (an existing topic, a replication
+   * factor or partition count it refuses, an invalid config or ACL), 40101 authentication failed, 40301 Kafka's ACLs
+   * deny it, 40403 an unknown topic or partition (Kafka's UNKNOWN_TOPIC_OR_PARTITION), 50003 a retriable failure;
+   * elsewhere the plain status, as the spec's examples show it (400, 404, 413, 415, 422, 500).
+   * For a 4xx, the code names the status v3 answers: a sub-code's first three digits (40002: 400, which is why an
+   * existing topic is 400 on v3, as Confluent answers it), a plain code itself. A 5xx keeps its own status (503 and
+   * 504 tell a client more than Confluent's 500, and carry Retry-After) with Confluent's 500xx code.
+   */
+  readonly v3: number
   /** Sending the same request again later may succeed. */
   readonly retriable: boolean
 }
 
 export const ERROR_CODES = {
-  KOSHA_VALIDATION_FAILED: { status: 400, v2: 42206, retriable: false },
-  KOSHA_INVALID_JSON: { status: 400, v2: 42206, retriable: false },
-  KOSHA_BAD_REQUEST: { status: 400, v2: 400, retriable: false },
-  KOSHA_INVALID_RECORD: { status: 400, v2: 400, retriable: false },
-  KOSHA_INVALID_RESOURCE_TYPE: { status: 400, v2: 400, retriable: false },
-  KOSHA_KAFKA_INVALID_REQUEST: { status: 400, v2: 400, retriable: false },
-  KOSHA_UNAUTHORIZED: { status: 401, v2: 40101, retriable: false },
-  KOSHA_KAFKA_NOT_AUTHORIZED: { status: 403, v2: 40301, retriable: false },
-  KOSHA_TOPIC_RESERVED: { status: 403, v2: 403, retriable: false },
-  KOSHA_ROUTE_NOT_FOUND: { status: 404, v2: 404, retriable: false },
-  KOSHA_TOPIC_NOT_FOUND: { status: 404, v2: 40401, retriable: false },
-  KOSHA_PARTITION_NOT_FOUND: { status: 404, v2: 40402, retriable: false },
-  KOSHA_CONSUMER_NOT_FOUND: { status: 404, v2: 40403, retriable: false },
-  KOSHA_STREAM_NOT_FOUND: { status: 404, v2: 404, retriable: false },
-  KOSHA_RESOURCE_NOT_FOUND: { status: 404, v2: 404, retriable: false },
-  KOSHA_NOT_ACCEPTABLE: { status: 406, v2: 40601, retriable: false },
-  KOSHA_TOPIC_EXISTS: { status: 409, v2: 409, retriable: false },
-  KOSHA_CONSUMER_EXISTS: { status: 409, v2: 40902, retriable: false },
-  KOSHA_ILLEGAL_STATE: { status: 409, v2: 40903, retriable: false },
-  KOSHA_CONSUMER_NOT_SUBSCRIBED: { status: 409, v2: 40903, retriable: false },
-  KOSHA_GROUP_NOT_EMPTY: { status: 409, v2: 409, retriable: false },
-  KOSHA_RECORD_NOT_DELIVERED: { status: 409, v2: 409, retriable: false },
-  KOSHA_BODY_TOO_LARGE: { status: 413, v2: 41301, retriable: false },
-  KOSHA_RECORD_TOO_LARGE: { status: 413, v2: 41301, retriable: false },
-  KOSHA_OFFSET_OUT_OF_RANGE: { status: 416, v2: 41601, retriable: false },
-  KOSHA_UNSUPPORTED_MEDIA_TYPE: { status: 415, v2: 41501, retriable: false },
-  KOSHA_UNSUPPORTED_FORMAT: { status: 415, v2: 41501, retriable: false },
-  KOSHA_INVALID_PAYLOAD: { status: 422, v2: 42206, retriable: false },
-  KOSHA_TOO_MANY_CONSUMERS: { status: 429, v2: 42901, retriable: true },
-  KOSHA_TOO_MANY_STREAMS: { status: 429, v2: 429, retriable: true },
-  KOSHA_INTERNAL_ERROR: { status: 500, v2: 50001, retriable: false },
-  KOSHA_KAFKA_UNAVAILABLE: { status: 503, v2: 50003, retriable: true },
-  KOSHA_KAFKA_AUTHENTICATION_FAILED: { status: 503, v2: 50003, retriable: true },
-  KOSHA_SHUTTING_DOWN: { status: 503, v2: 50003, retriable: true },
-  KOSHA_REPLICA_UNAVAILABLE: { status: 503, v2: 50003, retriable: true },
-  KOSHA_KAFKA_TIMEOUT: { status: 504, v2: 50002, retriable: true }
+  KOSHA_VALIDATION_FAILED: { status: 400, v2: 42206, v3: 400, retriable: false },
+  KOSHA_INVALID_JSON: { status: 400, v2: 42206, v3: 400, retriable: false },
+  KOSHA_BAD_REQUEST: { status: 400, v2: 400, v3: 400, retriable: false },
+  KOSHA_INVALID_RECORD: { status: 400, v2: 400, v3: 400, retriable: false },
+  KOSHA_INVALID_RESOURCE_TYPE: { status: 400, v2: 400, v3: 400, retriable: false },
+  KOSHA_KAFKA_INVALID_REQUEST: { status: 400, v2: 400, v3: 40002, retriable: false },
+  KOSHA_UNAUTHORIZED: { status: 401, v2: 40101, v3: 40101, retriable: false },
+  KOSHA_KAFKA_NOT_AUTHORIZED: { status: 403, v2: 40301, v3: 40301, retriable: false },
+  KOSHA_TOPIC_RESERVED: { status: 403, v2: 403, v3: 403, retriable: false },
+  KOSHA_ROUTE_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
+  KOSHA_TOPIC_NOT_FOUND: { status: 404, v2: 40401, v3: 40403, retriable: false },
+  KOSHA_PARTITION_NOT_FOUND: { status: 404, v2: 40402, v3: 40403, retriable: false },
+  KOSHA_CONSUMER_NOT_FOUND: { status: 404, v2: 40403, v3: 404, retriable: false },
+  KOSHA_STREAM_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
+  KOSHA_RESOURCE_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
+  KOSHA_NOT_ACCEPTABLE: { status: 406, v2: 40601, v3: 406, retriable: false },
+  KOSHA_TOPIC_EXISTS: { status: 409, v2: 409, v3: 40002, retriable: false },
+  KOSHA_CONSUMER_EXISTS: { status: 409, v2: 40902, v3: 409, retriable: false },
+  KOSHA_ILLEGAL_STATE: { status: 409, v2: 40903, v3: 409, retriable: false },
+  KOSHA_CONSUMER_NOT_SUBSCRIBED: { status: 409, v2: 40903, v3: 409, retriable: false },
+  KOSHA_GROUP_NOT_EMPTY: { status: 409, v2: 409, v3: 409, retriable: false },
+  KOSHA_RECORD_NOT_DELIVERED: { status: 409, v2: 409, v3: 409, retriable: false },
+  KOSHA_BODY_TOO_LARGE: { status: 413, v2: 41301, v3: 413, retriable: false },
+  KOSHA_RECORD_TOO_LARGE: { status: 413, v2: 41301, v3: 413, retriable: false },
+  KOSHA_OFFSET_OUT_OF_RANGE: { status: 416, v2: 41601, v3: 416, retriable: false },
+  KOSHA_UNSUPPORTED_MEDIA_TYPE: { status: 415, v2: 41501, v3: 415, retriable: false },
+  KOSHA_UNSUPPORTED_FORMAT: { status: 415, v2: 41501, v3: 415, retriable: false },
+  KOSHA_INVALID_PAYLOAD: { status: 422, v2: 42206, v3: 422, retriable: false },
+  KOSHA_TOO_MANY_CONSUMERS: { status: 429, v2: 42901, v3: 429, retriable: true },
+  KOSHA_TOO_MANY_STREAMS: { status: 429, v2: 429, v3: 429, retriable: true },
+  KOSHA_INTERNAL_ERROR: { status: 500, v2: 50001, v3: 500, retriable: false },
+  KOSHA_KAFKA_UNAVAILABLE: { status: 503, v2: 50003, v3: 50003, retriable: true },
+  KOSHA_KAFKA_AUTHENTICATION_FAILED: { status: 503, v2: 50003, v3: 50003, retriable: true },
+  KOSHA_SHUTTING_DOWN: { status: 503, v2: 50003, v3: 50003, retriable: true },
+  KOSHA_REPLICA_UNAVAILABLE: { status: 503, v2: 50003, v3: 50003, retriable: true },
+  KOSHA_KAFKA_TIMEOUT: { status: 504, v2: 50002, v3: 50003, retriable: true }
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERROR_CODES
+
+/** The status a Confluent error_code names: a sub-code's first three digits (40403: 404), a plain code itself. */
+export function statusOfCode (code: number): number {
+  return code >= 1000 ? Math.floor(code / 100) : code
+}
 
 /** The request was malformed (a schema or JSON failure): Confluent answers these 422 on v2 and 400 on v3. */
 export const MALFORMED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['KOSHA_VALIDATION_FAILED', 'KOSHA_INVALID_JSON'])
@@ -62,6 +78,7 @@ export class KoshaError extends Error {
   readonly code: ErrorCode
   readonly status: number
   readonly v2Code: number
+  readonly v3Code: number
   readonly retriable: boolean
   readonly headers: Readonly<Record<string, string>>
   constructor (code: ErrorCode, message: string, options: { cause?: unknown, headers?: Record<string, string> } = {}) {
@@ -71,6 +88,7 @@ export class KoshaError extends Error {
     this.code = code
     this.status = spec.status
     this.v2Code = spec.v2
+    this.v3Code = spec.v3
     this.retriable = spec.retriable
     this.headers = options.headers ?? {}
   }
@@ -89,8 +107,9 @@ export class InvalidJsonError extends KoshaError {
   constructor (message: string) { super('KOSHA_INVALID_JSON', message) }
 }
 export class UnsupportedMediaTypeError extends KoshaError {
-  constructor (contentType: string) {
-    super('KOSHA_UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type '${contentType}': send application/json.`)
+  /** `accepted` says what to send instead, in the words of the API the request was for. */
+  constructor (contentType: string, accepted = 'application/json') {
+    super('KOSHA_UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type '${contentType}': send ${accepted}.`)
   }
 }
 export class BodyTooLargeError extends KoshaError {
@@ -141,7 +160,7 @@ export class UnsupportedFormatError extends KoshaError {
 export class InvalidPayloadError extends KoshaError {
   constructor (message: string) { super('KOSHA_INVALID_PAYLOAD', message) }
 }
-/** A record the caller got wrong: Confluent answers these with 400 (its v3 error_code is the HTTP status). */
+/** A record the caller got wrong: Confluent answers these with 400 (error_code 400 on v3). */
 export class BadRecordError extends KoshaError {
   constructor (message: string) { super('KOSHA_INVALID_RECORD', message) }
 }
@@ -151,7 +170,11 @@ export class ResourceNotFoundError extends KoshaError {
 export class InvalidResourceTypeError extends KoshaError {
   constructor (message: string) { super('KOSHA_INVALID_RESOURCE_TYPE', message) }
 }
-/** Kafka refused the request as invalid (bad partitions, replication factor, config, name): the caller can fix it. */
+/**
+ * Kafka refused the request as invalid (bad partitions, replication factor, config, name, ACL), or would: a check made
+ * before sending, with a clearer message (an ACL's principal, a CLUSTER resource not named kafka-cluster). The caller
+ * can fix it.
+ */
 export class KafkaInvalidRequestError extends KoshaError {
   constructor (message: string, cause?: unknown) { super('KOSHA_KAFKA_INVALID_REQUEST', message, { cause }) }
 }

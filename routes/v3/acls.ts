@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import { type RouteTypes } from '../../generated/routes'
 import type { Handlers } from '../../http/register'
 import { link } from '../../http/links'
-import { ValidationError } from '../../lib/errors'
+import { KafkaInvalidRequestError, ValidationError } from '../../lib/errors'
 import type { AclEntry, AclFilter } from '../../kafka/acls'
 import { clusterPath, collection } from './admin-resources'
 
@@ -61,12 +61,13 @@ function entryOf (b: WireAcl, where: string): AclEntry {
     operation: enumName(OPERATIONS, `${where}operation`, b.operation, concrete),
     permission: enumName(PERMISSIONS, `${where}permission`, b.permission, concrete)
   }
-  // Kafka would refuse these too, with less to go on.
-  if (!/^[^:]+:.+$/.test(b.principal)) throw new ValidationError(`${where}principal must be Type:name, e.g. User:alice (got ${JSON.stringify(b.principal)}).`)
-  if (b.resource_name === '') throw new ValidationError(`${where}resource_name must not be empty ('*' for every resource).`)
+  // Kafka refuses these too (INVALID_REQUEST), with less to go on: the same refusal (40002 on v3), said better.
+  if (!/^[^:]+:.+$/.test(b.principal)) throw new KafkaInvalidRequestError(`${where}principal must be Type:name, e.g. User:alice (got ${JSON.stringify(b.principal)}).`)
+  if (b.resource_name === '') throw new KafkaInvalidRequestError(`${where}resource_name must not be empty ('*' for every resource).`)
   if (entry.resourceType === 'CLUSTER' && b.resource_name !== 'kafka-cluster') {
-    throw new ValidationError(`${where}resource_name: the only valid name for the CLUSTER resource is kafka-cluster.`)
+    throw new KafkaInvalidRequestError(`${where}resource_name: the only valid name for the CLUSTER resource is kafka-cluster.`)
   }
+  // Kafka takes an empty host (tried against the broker): refusing it is this service's own check, a plain 400.
   if (b.host === '') throw new ValidationError(`${where}host must not be empty ('*' for every host).`)
   return entry
 }

@@ -113,9 +113,10 @@ function delivered (clusterId: string, topic: string, prepared: Prepared, d: Del
   }
 }
 
-/** A failed record's report: the error as Confluent's v3 envelope words it (an internal one names the request id). */
-function failure (error: KoshaError, request: FastifyRequest): { error_code: number, message: string } {
-  return v3Error(error, request.id).body
+/** A failed record's report and its status: the error as Confluent's v3 envelope words it (an internal one names the
+ * request id). The status is not the error_code: 40403 is answered 404, 50003 with 503 or 504. */
+function failure (error: KoshaError, request: FastifyRequest): { status: number, body: { error_code: number, message: string } } {
+  return v3Error(error, request.id)
 }
 
 /** A record's failure as a catalogue error. A report carries it, so no error handler logs it: an unclassified one is logged here. */
@@ -255,6 +256,8 @@ async function drained (out: PassThrough, reply: FastifyReply): Promise<void> {
 const MAX_IN_FLIGHT = 1000
 
 type Report = ProduceResponse
+/** A record's report and the status it would give the answer. */
+interface Reported { status: number, body: Report }
 
 async function produceStream (fastify: FastifyInstance, validate: ValidateFunction,
   request: FastifyRequest<{ Params: Params, Body: unknown }>, reply: FastifyReply): Promise<FastifyReply> {
@@ -269,28 +272,28 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
   // The status goes out with the first acknowledged record: until then, failed records' reports are held, so that a
   // body of which no record was acknowledged is answered with its first failure's status, not a 200.
   let out: PassThrough | undefined
-  const held: Report[] = []
-  const emit = (report: Report): void => {
+  const held: Reported[] = []
+  const emit = (reported: Reported): void => {
     if (out === undefined) {
-      if (report.error_code !== 200) { held.push(report); return }
+      if (reported.status !== 200) { held.push(reported); return }
       out = new PassThrough()
       reply.code(200).type(type).send(out)
-      for (const h of held) out.write(JSON.stringify(h) + '\n')
+      for (const h of held) out.write(JSON.stringify(h.body) + '\n')
       held.length = 0
     }
-    out.write(JSON.stringify(report) + '\n')
+    out.write(JSON.stringify(reported.body) + '\n')
   }
   let tail: Promise<void> = Promise.resolve()
   let inFlight = 0
   let count = 0
-  const enqueue = (report: Promise<Report>): void => {
+  const enqueue = (report: Promise<Reported>): void => {
     inFlight++
     count++
     tail = tail.then(async () => { const r = await report; inFlight--; emit(r) })
   }
-  const fail = (error: KoshaError): Promise<Report> => Promise.resolve(failure(error, request))
+  const fail = (error: KoshaError): Promise<Reported> => Promise.resolve(failure(error, request))
 
-  const one = (json: Buffer): Promise<Report> => {
+  const one = (json: Buffer): Promise<Reported> => {
     const where = `records/${count}/`
     let body: unknown
     try { body = JSON.parse(json.toString('utf8')) } catch (err) {
@@ -301,10 +304,10 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     try { prepared = prepare(body as ProduceRequest, where, isUtf8(json) ? { spans: RECORD_DATA.find(json), index: 0 } : undefined) } catch (err) { return fail(classified(err, request)) }
     // The stream is read record by record, so each is sent as it is read (librdkafka batches them anyway).
     return fastify.produce.send(topic, [prepared.record]).then(
-      ([outcome]): Report => outcome?.ok === true
-        ? { error_code: 200, ...delivered(clusterId, topic, prepared, outcome.delivery) }
+      ([outcome]): Reported => outcome?.ok === true
+        ? { status: 200, body: { error_code: 200, ...delivered(clusterId, topic, prepared, outcome.delivery) } }
         : failure(classified(outcome?.error, request), request),
-      (err: unknown): Report => failure(classified(err, request), request))
+      (err: unknown): Reported => failure(classified(err, request), request))
   }
 
   const reader = ndjson ? new NdjsonLines(fastify.config.bodyLimit) : new ConcatenatedJson(fastify.config.bodyLimit)
@@ -336,10 +339,10 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     return reply
   }
   // No record was acknowledged: the first failure's status, with every report (one, or a stream as above).
-  reply.code(held[0]?.error_code ?? 500).type(type)
+  reply.code(held[0]?.status ?? 500).type(type)
   // Concatenated JSON: one report alone is one JSON object, as one record's answer. NDJSON: always lines.
-  if (held.length === 1 && !ndjson) return await reply.send(JSON.stringify(held[0]))
-  return await reply.send(Readable.from(held.map((h) => JSON.stringify(h) + '\n')))
+  if (held.length === 1 && !ndjson) return await reply.send(JSON.stringify(held[0]?.body))
+  return await reply.send(Readable.from(held.map((h) => JSON.stringify(h.body) + '\n')))
 }
 
 // ---- POST .../records:batch ---------------------------------------------------------------------------------------
@@ -385,7 +388,7 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
   }
   const body: BatchResponse = {
     successes: settled.flatMap((s) => s.ok ? [s.body] : []),
-    failures: settled.flatMap((s) => s.ok ? [] : [{ id: s.id, ...failure(s.error, request) }])
+    failures: settled.flatMap((s) => s.ok ? [] : [{ id: s.id, ...failure(s.error, request).body }])
   }
   return await reply.code(207).type('application/json').send(body)
 }

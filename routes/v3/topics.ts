@@ -2,7 +2,7 @@
 // reassignments: routes/v3/replicas.ts).
 import type { Handlers } from '../../http/register'
 import { link } from '../../http/links'
-import { PartitionNotFoundError, ResourceNotFoundError, ValidationError } from '../../lib/errors'
+import { PartitionNotFoundError, TopicNotFoundError, ValidationError } from '../../lib/errors'
 import type { RouteTypes } from '../../generated/routes'
 import { clusterPath, collection, describedTopic, partitionResource, topicPath, topicResource } from './admin-resources'
 
@@ -59,14 +59,14 @@ export const topics = {
     }
     await request.server.topics.create(topic)
     const [created] = await request.server.topics.describe([body.topic_name])
-    if (!created) throw new ResourceNotFoundError(`Topic '${body.topic_name}' does not exist.`)
+    if (!created) throw new TopicNotFoundError(body.topic_name)
     return reply.code(201).send(topicResource(request, id, describedTopic(created)))
   },
 
   getTopicV3: async (request, reply) => {
     const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
     const [topic] = await request.server.topics.describe([request.params.topic_name])
-    if (!topic) throw new ResourceNotFoundError(`Topic '${request.params.topic_name}' does not exist.`)
+    if (!topic) throw new TopicNotFoundError(request.params.topic_name)
     return reply.code(200).send(topicResource(request, id, describedTopic(topic)))
   },
 
@@ -75,7 +75,7 @@ export const topics = {
     const name = request.params.topic_name
     await request.server.topics.addPartitions(name, request.body.partitions_count)
     const [topic] = await request.server.topics.describe([name])
-    if (!topic) throw new ResourceNotFoundError(`Topic '${name}' does not exist.`)
+    if (!topic) throw new TopicNotFoundError(name)
     return reply.code(200).send(topicResource(request, id, describedTopic(topic)))
   },
 

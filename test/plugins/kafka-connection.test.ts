@@ -62,6 +62,9 @@ t.test('an unreachable broker: not ready, calls are 503 with Retry-After, never 
     t.equal(res.statusCode, 503, `${method} ${url}: 503`)
     t.equal(res.json().code, 'KOSHA_KAFKA_UNAVAILABLE')
   }
+  // Confluent v3: 503 with Retry-After, and error_code 50003, the code Confluent gives a retriable Kafka error.
+  const v3 = await app.inject({ method: 'GET', url: '/v3/clusters' })
+  t.same([v3.statusCode, v3.json().error_code, v3.headers['retry-after']], [503, 50003, '5'], 'GET /v3/clusters: 503, 50003, Retry-After')
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'liveness does not depend on Kafka')
 })
 

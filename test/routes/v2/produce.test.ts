@@ -103,6 +103,10 @@ t.test('failures: missing topic or partition, bad base64, schema formats, empty 
     t.equal(res.statusCode, status, `${what}: ${status}`)
     t.equal(res.json().error_code, code, `${what}: ${code}`)
   }
+  // A Content-Type that is not JSON at all: a Confluent client is told Confluent's types, not only application/json.
+  const plain = await app.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': 'text/plain' }, payload: 'x' })
+  t.same([plain.statusCode, plain.json().error_code], [415, 41501], 'text/plain: 415, 41501')
+  for (const type of [JSONV2, BINARY, 'application/vnd.kafka.v2+json']) t.ok(plain.json().message.includes(type), `the message names ${type}`)
   t.same(await kcatConsume(topic, 1, { timeoutMs: 4000 }), [], 'nothing was produced')
 })
 

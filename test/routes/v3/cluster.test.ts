@@ -134,7 +134,7 @@ t.test('unknown cluster, broker or config: Confluent\'s envelope, with the statu
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, status, `${url}: ${status}`)
     t.same(Object.keys(res.json()).sort(), ['error_code', 'message'], 'only Confluent\'s two fields')
-    t.equal(res.json().error_code, status, 'error_code is the status')
+    t.equal(res.json().error_code, status, 'error_code: the plain status (Confluent has no sub-code for a cluster, broker or config)')
     t.match(res.json().message, message)
   }
 })

@@ -223,8 +223,8 @@ t.test('reset offsets: dry run, to given offsets, earliest, latest and a timesta
   t.match(await reset(app, url, { strategy: 'TIMESTAMP', topics: [topic], timestamp: 'yesterday' }), { status: 400, body: { message: /timestamp/ } })
   t.match(await reset(app, url, { strategy: 'OFFSETS', offsets: [{ topic_name: topic, partition_id: 0, offset: 99 }] }), { status: 400, body: { message: /outside partition/ } })
   t.match(await reset(app, url, { strategy: 'SOMEWHERE', topics: [topic] }), { status: 400, body: { error_code: 400 } })
-  t.match(await reset(app, url, { strategy: 'EARLIEST', topics: ['no-such-topic-v3cg'] }), { status: 404, body: { error_code: 404 } })
-  t.match(await reset(app, url, { strategy: 'OFFSETS', offsets: [{ topic_name: topic, partition_id: 5, offset: 0 }] }), { status: 404 })
+  t.match(await reset(app, url, { strategy: 'EARLIEST', topics: ['no-such-topic-v3cg'] }), { status: 404, body: { error_code: 40403 } }, 'an unknown topic: 40403')
+  t.match(await reset(app, url, { strategy: 'OFFSETS', offsets: [{ topic_name: topic, partition_id: 5, offset: 0 }] }), { status: 404, body: { error_code: 40403 } }, 'an unknown partition: 40403')
   t.same(await committed(), [4, 2], 'the refused resets moved nothing')
   t.equal((await reset(app, `/v3/clusters/${cluster}/consumer-groups/no-such-group-v3cg`, { strategy: 'EARLIEST', topics: [topic] })).status, 404)
 

@@ -195,7 +195,7 @@ t.test('a stream with bad records in the middle: their own error reports, the re
   t.equal(reports.length, 20)
   t.match(reports[7], { error_code: 400, message: /records\/7\/value\/data \(type BINARY\) is not base64/ })
   t.match(reports[12], { error_code: 400, message: /records\/12\/ is not valid JSON/ })
-  t.match(reports[15], { error_code: 404, message: /Partition 5/ })
+  t.match(reports[15], { error_code: 40403, message: /Partition 5/ }, 'an unknown partition: Confluent\'s 40403')
   t.same(reports.map((r, i) => [7, 12, 15].includes(i) ? 'failed' : r.error_code), bodies.map((_, i) => [7, 12, 15].includes(i) ? 'failed' : 200))
   const values = (await kcatConsume(topic, 17)).map((r) => r.payload)
   t.same(values, bodies.map((_, i) => `v${i}`).filter((_, i) => ![7, 12, 15].includes(i)), 'the good ones, in order')
@@ -244,7 +244,7 @@ t.test('records:batch: successes and failures by id', async (t) => {
   t.equal(res.statusCode, 207)
   const body = res.json() as { successes: Array<Report & { id: string }>, failures: Array<{ id: string, error_code: number, message: string }> }
   t.same(body.successes.map((s) => s.id), ['a', 'c', 'f'])
-  t.same(body.failures.map((f) => [f.id, f.error_code]), [['b', 400], ['d', 400], ['e', 404]])
+  t.same(body.failures.map((f) => [f.id, f.error_code]), [['b', 400], ['d', 400], ['e', 40403]])
   t.match(body.failures[0]?.message, /entries\/1\/value\/data \(type BINARY\) is not base64/)
   const a = body.successes[0]
   t.same(a?.value, { type: 'BINARY', size: 2 })
@@ -262,9 +262,10 @@ t.test('failures', async (t) => {
   const batch = `${records}:batch`
   const post = (url: string, payload: string | object, headers: Record<string, string> = JSON_TYPE) =>
     app.inject({ method: 'POST', url, headers, payload })
-  const cases: Array<[string, string, string | object, number, RegExp, Record<string, string>?]> = [
+  // [what, url, body, status, message, headers, error_code: the status unless Confluent has a sub-code for it]
+  const cases: Array<[string, string, string | object, number, RegExp, Record<string, string>?, number?]> = [
     ['unknown cluster', `/v3/clusters/no-such-cluster/topics/${topic}/records`, { value: { type: 'STRING', data: 'x' } }, 404, /Cluster no-such-cluster cannot be found/],
-    ['unknown topic', `/v3/clusters/${cluster}/topics/${uniqueName('none')}/records`, { value: { type: 'STRING', data: 'x' } }, 404, /does not exist/],
+    ['unknown topic', `/v3/clusters/${cluster}/topics/${uniqueName('none')}/records`, { value: { type: 'STRING', data: 'x' } }, 404, /does not exist/, JSON_TYPE, 40403],
     ['not base64', records, { value: { type: 'BINARY', data: 'a' } }, 400, /not base64/],
     ['header not base64', records, { headers: [{ name: 'h', value: '%%' }], value: { type: 'STRING', data: 'x' } }, 400, /headers\/0\/value is not base64/],
     ['bad type', records, { value: { type: 'XML', data: '<a/>' } }, 400, /must be BINARY, JSON or STRING/],
@@ -273,12 +274,13 @@ t.test('failures', async (t) => {
     ['no type', records, { value: { data: 'x' } }, 400, /type is required/],
     ['STRING not a string', records, { value: { type: 'STRING', data: 5 } }, 400, /must be a string/],
     ['partition_id not an integer', records, { partition_id: 'one', value: { type: 'STRING', data: 'x' } }, 400, /partition_id must be integer/],
-    ['missing partition', records, { partition_id: 3, value: { type: 'STRING', data: 'x' } }, 404, /Partition 3/],
+    ['missing partition', records, { partition_id: 3, value: { type: 'STRING', data: 'x' } }, 404, /Partition 3/, JSON_TYPE, 40403],
     ['bad timestamp', records, { timestamp: 'yesterday', value: { type: 'STRING', data: 'x' } }, 400, /timestamp/],
     ['not JSON', records, '{"value": ', 400, /ends inside a JSON object/],
     ['empty body', records, '', 422, /empty/],
     ['not application/json', records, 'x', 415, /Content-Type/, { 'content-type': 'text/plain' }],
-    ['batch: unknown topic', `/v3/clusters/${cluster}/topics/${uniqueName('none')}/records:batch`, { entries: [{ id: '1', value: { type: 'STRING', data: 'x' } }] }, 404, /does not exist/],
+    ['batch: unknown topic', `/v3/clusters/${cluster}/topics/${uniqueName('none')}/records:batch`, { entries: [{ id: '1', value: { type: 'STRING', data: 'x' } }] }, 404, /does not exist/, JSON_TYPE, 40403],
+    ['batch: not application/json', batch, 'x', 415, /Content-Type 'text\/plain': send application\/json/, { 'content-type': 'text/plain' }],
     ['batch: unknown cluster', `/v3/clusters/nope/topics/${topic}/records:batch`, { entries: [{ id: '1', value: { type: 'STRING', data: 'x' } }] }, 404, /Cluster nope/],
     ['batch: nothing produced', batch, { entries: [{ id: 'x', value: { type: 'AVRO', data: 1 } }, { id: 'y', value: { type: 'BINARY', data: '!' } }] }, 400, /No entry was produced. Entry 'x': .*schema registry.*1 more failed/],
     ['batch: no entries', batch, { entries: [] }, 400, /entries must NOT have fewer than 1 items/],
@@ -286,11 +288,11 @@ t.test('failures', async (t) => {
     ['batch: duplicate id', batch, { entries: [{ id: '1' }, { id: '1' }] }, 400, /used twice/],
     ['batch: not JSON', batch, '{"entries": [', 400, /not a JSON batch/]
   ]
-  for (const [what, url, payload, status, message, headers] of cases) {
+  for (const [what, url, payload, status, message, headers, code = status] of cases) {
     const res = await post(url, payload, headers)
     t.equal(res.statusCode, status, `${what}: ${status}`)
     const body = res.json() as { error_code: number, message: string }
-    t.equal(body.error_code, status, `${what}: error_code`)
+    t.equal(body.error_code, code, `${what}: error_code ${code}`)
     t.match(body.message, message, `${what}: message`)
   }
   t.same(await kcatConsume(topic, 1, { timeoutMs: 5000 }).catch(() => []), [], 'nothing was produced')

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka'
 import { build } from '../../helper'
-import { adminClient, bootstrap, createTopic, uniqueName } from '../../kafka'
+import { USERS, adminClient, bootstrap, createTopic, saslBootstrap, uniqueName } from '../../kafka'
 
 const BASE = 'http://kosha.example:8000'
 
@@ -30,11 +30,16 @@ async function brokerConfigs (t: Test, topic: string): Promise<Map<string, { val
   return new Map((result?.configs ?? []).map((c) => [c.name, { value: c.value ?? null, source: c.configSource }]))
 }
 
-function expectError (t: Test, res: { statusCode: number, json: () => { error_code: number, message: string } }, status: number, message: RegExp, what: string): void {
+// Confluent's codes for what the tests meet: Kafka refused the request as invalid, an unknown topic or partition.
+const KAFKA_BAD_REQUEST = 40002
+const UNKNOWN_TOPIC_OR_PARTITION = 40403
+
+/** A v3 error: `status`, and error_code `code` (Confluent's sub-code, or the plain status where it has none). */
+function expectError (t: Test, res: { statusCode: number, json: () => { error_code: number, message: string } }, status: number, message: RegExp, what: string, code = status): void {
   t.equal(res.statusCode, status, `${what}: ${status}`)
   const body = res.json()
   t.same(Object.keys(body).sort(), ['error_code', 'message'], `${what}: Confluent's two fields`)
-  t.equal(body.error_code, status, `${what}: error_code is the status`)
+  t.equal(body.error_code, code, `${what}: error_code ${code}`)
   t.match(body.message, message, `${what}: the message says why`)
 }
 
@@ -87,8 +92,8 @@ t.test('create a topic with configs, read it back, list it, delete it', async (t
   t.equal(del.statusCode, 204)
   t.equal(del.body, '', 'no body')
   t.notOk(await topicExists(t, name), 'the broker no longer has it')
-  expectError(t, await app.inject({ method: 'DELETE', url: `/v3/clusters/${id}/topics/${name}` }), 404, /does not exist/, 'deleting it again')
-  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${name}` }), 404, /does not exist/, 'reading it')
+  expectError(t, await app.inject({ method: 'DELETE', url: `/v3/clusters/${id}/topics/${name}` }), 404, /does not exist/, 'deleting it again', UNKNOWN_TOPIC_OR_PARTITION)
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${name}` }), 404, /does not exist/, 'reading it', UNKNOWN_TOPIC_OR_PARTITION)
 })
 
 t.test('internal topics are listed and marked is_internal', async (t) => {
@@ -130,17 +135,17 @@ t.test('validate_only: Kafka validates, nothing is created', async (t) => {
   t.equal(res.statusCode, 200, '200, not 201')
   t.match(res.json(), { kind: 'KafkaTopic', topic_name: name, partitions_count: 4, replication_factor: 1 })
   t.notOk(await topicExists(t, name), 'no topic was created')
-  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${name}` }), 404, /does not exist/, 'reading it')
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${name}` }), 404, /does not exist/, 'reading it', UNKNOWN_TOPIC_OR_PARTITION)
 
   // What Kafka would refuse, validate_only refuses too.
   const existing = await createTopic(t)
   expectError(t, await app.inject({ method: 'POST', url: `/v3/clusters/${id}/topics`, payload: { topic_name: existing, validate_only: true } }),
-    400, /already exists/, 'validating an existing topic')
+    400, /already exists/, 'validating an existing topic', KAFKA_BAD_REQUEST)
   expectError(t, await app.inject({ method: 'POST', url: `/v3/clusters/${id}/topics`, payload: { topic_name: name, replication_factor: 99, validate_only: true } }),
-    400, /replication factor/i, 'validating a replication factor above the broker count')
+    400, /replication factor/i, 'validating a replication factor above the broker count', KAFKA_BAD_REQUEST)
   expectError(t, await app.inject({
     method: 'POST', url: `/v3/clusters/${id}/topics`, payload: { topic_name: name, configs: [{ name: 'retention.ms', value: 'soon' }], validate_only: true }
-  }), 400, /configuration|retention/i, 'validating a config value Kafka refuses')
+  }), 400, /configuration|retention/i, 'validating a config value Kafka refuses', KAFKA_BAD_REQUEST)
   t.notOk(await topicExists(t, name), 'still nothing was created')
 })
 
@@ -151,13 +156,17 @@ t.test('create: failures', async (t) => {
   const fresh = uniqueName('v3-bad')
   const post = async (payload: unknown, url = `/v3/clusters/${id}/topics`): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> =>
     await app.inject({ method: 'POST', url, payload: payload as object })
-  // Confluent answers an existing topic with 400 ("Topic 'x' already exists."), not 409: its spec declares no 409.
-  expectError(t, await post({ topic_name: existing }), 400, new RegExp(`Topic '${existing}' already exists`), 'an existing topic')
-  expectError(t, await post({ topic_name: fresh, replication_factor: 99 }), 400, /replication factor/i, 'a replication factor above the broker count')
-  expectError(t, await post({ topic_name: fresh, configs: [{ name: 'no.such.config', value: '1' }] }), 400, /configuration|config/i, 'an unknown config')
+  // Confluent answers an existing topic with 400 and 40002 ("Topic 'x' already exists."), not 409, as every request
+  // Kafka refuses as invalid.
+  expectError(t, await post({ topic_name: existing }), 400, new RegExp(`Topic '${existing}' already exists`), 'an existing topic', KAFKA_BAD_REQUEST)
+  const brokers = (await app.inject({ method: 'GET', url: `/v3/clusters/${id}/brokers` })).json().data.length as number
+  expectError(t, await post({ topic_name: fresh, replication_factor: brokers + 1 }), 400, /replication factor/i, `replication factor ${brokers + 1} on ${brokers} broker(s)`, KAFKA_BAD_REQUEST)
+  expectError(t, await post({ topic_name: fresh, replication_factor: 99 }), 400, /replication factor/i, 'a replication factor above the broker count', KAFKA_BAD_REQUEST)
+  expectError(t, await post({ topic_name: fresh, configs: [{ name: 'no.such.config', value: '1' }] }), 400, /configuration|config/i, 'an unknown config', KAFKA_BAD_REQUEST)
   expectError(t, await post({ partitions_count: 1 }), 400, /topic_name is required|must have required property 'topic_name'/, 'no topic_name')
   expectError(t, await post({ topic_name: fresh, partitions_count: 'three' }), 400, /partitions_count must be integer/, 'a count that is not a number')
   expectError(t, await post({ topic_name: fresh, partitions_count: 0 }), 400, /partitions_count must be >= 1/, 'zero partitions')
+  // The schema refuses it before Kafka sees it: a malformed body, the plain 400.
   expectError(t, await post({ topic_name: 'bad name!' }), 400, /topic_name/, 'a name Kafka would refuse')
   const notJson = await app.inject({ method: 'POST', url: `/v3/clusters/${id}/topics`, headers: { 'content-type': 'application/json' }, payload: '{"topic_name":' })
   expectError(t, notJson, 400, /not valid JSON/, 'a body that is not JSON')
@@ -178,12 +187,12 @@ t.test('PATCH adds partitions; fewer or as many is refused', async (t) => {
   const [md] = await admin.fetchTopicMetadata({ topics: [topic] })
   t.equal(md?.partitions.length, 5, 'the broker has 5 partitions')
 
-  // Confluent answers these with 400 (its spec declares neither 404 nor 422 for PATCH).
-  expectError(t, await app.inject({ method: 'PATCH', url, payload: { partitions_count: 3 } }), 400, /partitions/i, 'fewer partitions')
-  expectError(t, await app.inject({ method: 'PATCH', url, payload: { partitions_count: 5 } }), 400, /partitions/i, 'as many partitions')
+  // Confluent answers these with 400 and 40002 ("Topic already has 1 partitions."): Kafka refuses them as invalid.
+  expectError(t, await app.inject({ method: 'PATCH', url, payload: { partitions_count: 3 } }), 400, /partitions/i, 'fewer partitions', KAFKA_BAD_REQUEST)
+  expectError(t, await app.inject({ method: 'PATCH', url, payload: { partitions_count: 5 } }), 400, /partitions/i, 'as many partitions', KAFKA_BAD_REQUEST)
   expectError(t, await app.inject({ method: 'PATCH', url, payload: {} }), 400, /partitions_count/, 'no partitions_count')
   expectError(t, await app.inject({ method: 'PATCH', url: `/v3/clusters/${id}/topics/${uniqueName('none')}`, payload: { partitions_count: 3 } }),
-    404, /does not exist/, 'an unknown topic')
+    404, /does not exist/, 'an unknown topic', UNKNOWN_TOPIC_OR_PARTITION)
   const [after] = await admin.fetchTopicMetadata({ topics: [topic] })
   t.equal(after?.partitions.length, 5, 'still 5 partitions')
 })
@@ -259,25 +268,25 @@ t.test('topic configs: failures', async (t) => {
   const topic = await createTopic(t)
   const missing = uniqueName('none')
   const base = `/v3/clusters/${id}/topics/${topic}/configs`
-  const cases: Array<[string, Promise<Awaited<ReturnType<FastifyInstance['inject']>>>, number, RegExp]> = [
-    ['list, unknown topic', app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${missing}/configs` }), 404, /does not exist/],
-    ['get, unknown topic', app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${missing}/configs/retention.ms` }), 404, /does not exist/],
+  const cases: Array<[string, Promise<Awaited<ReturnType<FastifyInstance['inject']>>>, number, RegExp, number?]> = [
+    ['list, unknown topic', app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${missing}/configs` }), 404, /does not exist/, UNKNOWN_TOPIC_OR_PARTITION],
+    ['get, unknown topic', app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${missing}/configs/retention.ms` }), 404, /does not exist/, UNKNOWN_TOPIC_OR_PARTITION],
     ['get, unknown config', app.inject({ method: 'GET', url: `${base}/no.such.config` }), 404, /Config no.such.config cannot be found/],
     ['get, unknown cluster', app.inject({ method: 'GET', url: `/v3/clusters/no-such-cluster/topics/${topic}/configs` }), 404, /Cluster no-such-cluster cannot be found/],
     ['put, unknown config', app.inject({ method: 'PUT', url: `${base}/no.such.config`, payload: { value: '1' } }), 404, /cannot be found/],
-    ['put, unknown topic', app.inject({ method: 'PUT', url: `/v3/clusters/${id}/topics/${missing}/configs/retention.ms`, payload: { value: '1' } }), 404, /does not exist/],
-    ['put, a value Kafka refuses', app.inject({ method: 'PUT', url: `${base}/retention.ms`, payload: { value: 'soon' } }), 400, /configuration|retention/i],
+    ['put, unknown topic', app.inject({ method: 'PUT', url: `/v3/clusters/${id}/topics/${missing}/configs/retention.ms`, payload: { value: '1' } }), 404, /does not exist/, UNKNOWN_TOPIC_OR_PARTITION],
+    ['put, a value Kafka refuses', app.inject({ method: 'PUT', url: `${base}/retention.ms`, payload: { value: 'soon' } }), 400, /configuration|retention/i, KAFKA_BAD_REQUEST],
     ['put, null value', app.inject({ method: 'PUT', url: `${base}/retention.ms`, payload: { value: null } }), 400, /DELETE it/],
     ['put, no body', app.inject({ method: 'PUT', url: `${base}/retention.ms`, payload: {} }), 400, /value/],
     ['delete, unknown config', app.inject({ method: 'DELETE', url: `${base}/no.such.config` }), 404, /cannot be found/],
-    ['delete, unknown topic', app.inject({ method: 'DELETE', url: `/v3/clusters/${id}/topics/${missing}/configs/retention.ms` }), 404, /does not exist/],
-    ['alter, unknown topic', app.inject({ method: 'POST', url: `/v3/clusters/${id}/topics/${missing}/configs:alter`, payload: { data: [{ name: 'retention.ms', value: '1' }] } }), 404, /does not exist/],
+    ['delete, unknown topic', app.inject({ method: 'DELETE', url: `/v3/clusters/${id}/topics/${missing}/configs/retention.ms` }), 404, /does not exist/, UNKNOWN_TOPIC_OR_PARTITION],
+    ['alter, unknown topic', app.inject({ method: 'POST', url: `/v3/clusters/${id}/topics/${missing}/configs:alter`, payload: { data: [{ name: 'retention.ms', value: '1' }] } }), 404, /does not exist/, UNKNOWN_TOPIC_OR_PARTITION],
     ['alter, SET without value', app.inject({ method: 'POST', url: `${base}:alter`, payload: { data: [{ name: 'retention.ms' }] } }), 400, /value is required/],
     ['alter, unknown operation', app.inject({ method: 'POST', url: `${base}:alter`, payload: { data: [{ name: 'retention.ms', value: '1', operation: 'APPEND' }] } }), 400, /operation/],
     ['alter, no data', app.inject({ method: 'POST', url: `${base}:alter`, payload: {} }), 400, /data/],
-    ['alter, a value Kafka refuses', app.inject({ method: 'POST', url: `${base}:alter`, payload: { data: [{ name: 'retention.ms', value: 'x' }] } }), 400, /configuration|retention/i]
+    ['alter, a value Kafka refuses', app.inject({ method: 'POST', url: `${base}:alter`, payload: { data: [{ name: 'retention.ms', value: 'x' }] } }), 400, /configuration|retention/i, KAFKA_BAD_REQUEST]
   ]
-  for (const [what, pending, status, message] of cases) expectError(t, await pending, status, message, what)
+  for (const [what, pending, status, message, code] of cases) expectError(t, await pending, status, message, what, code)
   t.equal((await brokerConfigs(t, topic)).get('retention.ms')?.source, 5, 'retention.ms still at its default (DEFAULT_CONFIG)')
 })
 
@@ -311,9 +320,9 @@ t.test('partitions: list and one', async (t) => {
   t.equal(one.statusCode, 200)
   t.same(one.json(), body.data[1])
 
-  expectError(t, await app.inject({ method: 'GET', url: `${base}/7` }), 404, /Partition 7 of topic/, 'an unknown partition')
-  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${uniqueName('none')}/partitions` }), 404, /does not exist/, 'an unknown topic')
-  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${uniqueName('none')}/partitions/0` }), 404, /does not exist/, 'a partition of an unknown topic')
+  expectError(t, await app.inject({ method: 'GET', url: `${base}/7` }), 404, /Partition 7 of topic/, 'an unknown partition', UNKNOWN_TOPIC_OR_PARTITION)
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${uniqueName('none')}/partitions` }), 404, /does not exist/, 'an unknown topic', UNKNOWN_TOPIC_OR_PARTITION)
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${uniqueName('none')}/partitions/0` }), 404, /does not exist/, 'a partition of an unknown topic', UNKNOWN_TOPIC_OR_PARTITION)
   expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/no-such-cluster/topics/${topic}/partitions` }), 404, /cannot be found/, 'an unknown cluster')
   expectError(t, await app.inject({ method: 'GET', url: `${base}/-1` }), 400, /partition_id/, 'a negative partition id')
 })
@@ -339,6 +348,17 @@ t.test('a partition\'s earliest and latest offsets follow the records', async (t
     t.equal(res.statusCode, 200)
   }
   t.match((await app.inject({ method: 'GET', url: `${url}?offset_type=latest` })).json(), { earliest_offset: 0, latest_offset: 3 })
-  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${topic}/partitions/9/offset` }), 404, /Partition 9/, 'an unknown partition')
-  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${uniqueName('none')}/partitions/0/offset` }), 404, /does not exist/, 'an unknown topic')
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${topic}/partitions/9/offset` }), 404, /Partition 9/, 'an unknown partition', UNKNOWN_TOPIC_OR_PARTITION)
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${uniqueName('none')}/partitions/0/offset` }), 404, /does not exist/, 'an unknown topic', UNKNOWN_TOPIC_OR_PARTITION)
+})
+
+t.test('a connector user Kafka\'s ACLs deny: 403 with 40301, and nothing is done', { skip: saslBootstrap() ? false : 'the cluster has no SASL listener' }, async (t) => {
+  // noacl authenticates over SASL and holds no ACL: Kafka refuses it what the PLAINTEXT super user may do.
+  const app = await build(t, { env: { BROKER_ADDRESS: saslBootstrap() ?? '', USERNAME: USERS.noAcl.username, PASSWORD: USERS.noAcl.password, SASL_MECHANISM: 'SCRAM-SHA-512' } })
+  const id = await clusterId(app)
+  const topic = await createTopic(t)
+  const fresh = uniqueName('v3-denied')
+  expectError(t, await app.inject({ method: 'POST', url: `/v3/clusters/${id}/topics`, payload: { topic_name: fresh } }), 403, /Kafka denied/, 'creating a topic', 40301)
+  expectError(t, await app.inject({ method: 'GET', url: `/v3/clusters/${id}/topics/${topic}/configs` }), 403, /Kafka denied/, 'reading a topic\'s configs', 40301)
+  t.notOk(await topicExists(t, fresh), 'the topic was not created')
 })
