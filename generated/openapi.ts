@@ -8046,7 +8046,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is invalid, or Kafka refused it. */
+            /** @description A malformed body, a null value (DELETE resets), or a value Kafka refuses (40002). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8054,8 +8054,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "error_code": 40002,
+                     *       "message": "Kafka refused the configuration (Kafka: Invalid value many for configuration max.connections: Not a number of type INT)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8091,7 +8091,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster, the broker or the config does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8100,7 +8100,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Config max.connections cannot be found for broker 1."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8177,7 +8177,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8213,7 +8213,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster, the broker or the config does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8222,7 +8222,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Config max.connections cannot be found for broker 1."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8289,7 +8289,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is invalid, or Kafka refused it. */
+            /** @description A malformed body, a SET without a value, or a change Kafka refuses (40002). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8297,8 +8297,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "error_code": 40002,
+                     *       "message": "Kafka refused the configuration (Kafka: Cannot update these configs dynamically: Set(broker.id))."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8334,7 +8334,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the broker does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8343,7 +8343,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Broker 7 cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8417,7 +8417,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8453,7 +8453,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster or the broker does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8462,7 +8462,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Broker 7 cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8531,7 +8531,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8567,7 +8567,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8576,7 +8576,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8645,7 +8645,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8681,7 +8681,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8690,7 +8690,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8752,7 +8752,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is invalid, or Kafka refused it. */
+            /** @description A malformed body, a SET without a value, or a change Kafka refuses (40002). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8760,8 +8760,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "error_code": 40002,
+                     *       "message": "Kafka refused the configuration (Kafka: Cannot update these configs dynamically: Set(broker.id))."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8797,7 +8797,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8806,7 +8806,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8880,7 +8880,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8916,7 +8916,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster does not exist, or the config is not set cluster-wide. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8925,7 +8925,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Config log.cleaner.backoff.ms cannot be found for cluster my-cluster."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8992,7 +8992,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is invalid, or Kafka refused it. */
+            /** @description A malformed body, a null value (DELETE removes), or a config Kafka refuses (40002). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9000,8 +9000,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "error_code": 40002,
+                     *       "message": "Kafka refused the configuration (Kafka: Cannot update these configs dynamically: Set(broker.id))."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9037,7 +9037,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9046,7 +9046,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9118,7 +9118,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9154,7 +9154,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster does not exist, or the config is not set cluster-wide. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9163,7 +9163,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Config log.cleaner.backoff.ms cannot be found for cluster my-cluster."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12889,7 +12889,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12925,7 +12925,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster, topic (40403) or partition (40403) does not exist, or no reassignment of the partition is in progress (404). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12934,7 +12934,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "No reassignment of partition 0 of topic 'orders' is in progress."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13013,7 +13013,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13049,7 +13049,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster (404), the topic or the partition (40403) does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13057,8 +13057,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "error_code": 40403,
+                     *       "message": "Partition 9 of topic 'orders' does not exist."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13142,7 +13142,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13178,7 +13178,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster (404), the topic or the partition (40403) does not exist, or the broker holds no replica of it (404). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13187,7 +13187,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Replica of partition 0 of topic 'orders' on broker 7 cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13261,7 +13261,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13297,7 +13297,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster (404) or the topic (40403) does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13305,7 +13305,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error_code": 404,
+                     *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
                      *     }
                      */
@@ -13375,7 +13375,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13411,7 +13411,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13420,7 +13420,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13489,7 +13489,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 400,
-                     *       "message": "body/partitions_count must be integer."
+                     *       "message": "params/broker_id must be integer."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13525,7 +13525,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description The cluster or the resource does not exist. */
+            /** @description The cluster does not exist. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13534,7 +13534,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 404,
-                     *       "message": "Topic 'orders' does not exist."
+                     *       "message": "Cluster my-cluster cannot be found."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
