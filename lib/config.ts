@@ -11,7 +11,8 @@ export type LogLevel = typeof LOG_LEVELS[number]
 export interface Config {
   brokers: string[]
   sasl?: { mechanism: SaslMechanism, username: string, password: string }
-  tls?: { caFile?: string }
+  /** TLS to the brokers: the CA to verify them with (else the system's), a client certificate and key for mTLS. */
+  tls?: { caFile?: string, certFile?: string, keyFile?: string }
   port: number
   host: string
   logLevel: LogLevel
@@ -89,11 +90,25 @@ export function loadConfig (env: Env): Config {
   if (username === undefined && password !== '') problems.push('PASSWORD is set but USERNAME is not: set both, or neither')
   if (username !== undefined && password === '') problems.push('USERNAME is set but PASSWORD is not: set both, or neither')
 
+  /** A path that must name a readable file (checked now, so that a wrong mount stops the start, not a request). */
+  const file = (name: string): string | undefined => {
+    const path = get(name)
+    if (path !== undefined) {
+      try { accessSync(path, constants.R_OK) } catch { problems.push(`${name} '${path}' cannot be read`) }
+    }
+    return path
+  }
+  const bothOrNeither = (a: string, b: string): void => {
+    if ((get(a) === undefined) !== (get(b) === undefined)) problems.push(`${a} and ${b} go together: set both, or neither`)
+  }
+
   const tlsOn = bool('KAFKA_TLS')
-  const caFile = get('KAFKA_TLS_CA_FILE')
-  if (caFile !== undefined) {
-    try { accessSync(caFile, constants.R_OK) } catch { problems.push(`KAFKA_TLS_CA_FILE '${caFile}' cannot be read`) }
-    if (!tlsOn) problems.push('KAFKA_TLS_CA_FILE is set but KAFKA_TLS is not true')
+  const caFile = file('KAFKA_TLS_CA_FILE')
+  const certFile = file('KAFKA_TLS_CERT_FILE')
+  const keyFile = file('KAFKA_TLS_KEY_FILE')
+  bothOrNeither('KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE')
+  for (const name of ['KAFKA_TLS_CA_FILE', 'KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE']) {
+    if (get(name) !== undefined && !tlsOn) problems.push(`${name} is set but KAFKA_TLS is not true`)
   }
 
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase()
@@ -120,7 +135,14 @@ export function loadConfig (env: Env): Config {
   const config: Config = {
     brokers,
     ...(username !== undefined ? { sasl: { mechanism: mechanism as SaslMechanism, username, password } } : {}),
-    ...(tlsOn ? { tls: caFile !== undefined ? { caFile } : {} } : {}),
+    ...(tlsOn
+      ? {
+          tls: {
+            ...(caFile !== undefined ? { caFile } : {}),
+            ...(certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : {})
+          }
+        }
+      : {}),
     port,
     host: get('HOST') ?? '0.0.0.0',
     logLevel: logLevel as LogLevel,

@@ -59,3 +59,12 @@ t.test('replicas: REPLICA_URL defaults to this host and PORT; STATE_TOPIC to _ko
     t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', STATE_TOPIC: bad }), /STATE_TOPIC must be a Kafka topic name/, `STATE_TOPIC '${bad.slice(0, 20)}' is refused`)
   }
 })
+
+t.test('TLS to Kafka: a client certificate and key for mTLS, both or neither, readable, and only with KAFKA_TLS', async (t) => {
+  const file = __filename // any readable file
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: file, KAFKA_TLS_CERT_FILE: file, KAFKA_TLS_KEY_FILE: file })
+  t.same(c.tls, { caFile: file, certFile: file, keyFile: file })
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: file }), /KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE go together/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: file, KAFKA_TLS_KEY_FILE: '/nonexistent.key' }), /KAFKA_TLS_KEY_FILE '\/nonexistent.key' cannot be read/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS_CERT_FILE: file, KAFKA_TLS_KEY_FILE: file }), /KAFKA_TLS_CERT_FILE is set but KAFKA_TLS is not true/)
+})
