@@ -1,8 +1,11 @@
 // The Fastify factory options that server.ts and the tests both use, so that tests and production cannot differ:
-// logging (where, what is redacted, one line per completed request), body limit, routing, request ids, closing.
+// logging (where, what is redacted, one line per completed request), body limit, routing, request ids, closing, and
+// HTTPS when it is configured.
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Server, ServerOptions } from 'node:https'
 import pino from 'pino'
-import { LogController, type FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyHttpsOptions } from 'fastify'
 import type { Config } from './lib/config'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -36,8 +39,23 @@ class RequestLog extends LogController {
   }
 }
 
-export function serverOptions (config: Config): FastifyServerOptions {
+/**
+ * Node's TLS server options for HTTPS_CERT_FILE and HTTPS_KEY_FILE (read once, at start); with HTTPS_CLIENT_CA_FILE a
+ * client must present a certificate that CA signed, or the handshake fails (before any HTTP, so no route, not even
+ * /healthz, is served without one). null: plain HTTP.
+ */
+export function httpsOptions (https: Config['https']): ServerOptions | null {
+  if (!https) return null
   return {
+    cert: readFileSync(https.certFile),
+    key: readFileSync(https.keyFile),
+    ...(https.clientCaFile ? { ca: readFileSync(https.clientCaFile), requestCert: true, rejectUnauthorized: true } : {})
+  }
+}
+
+export function serverOptions (config: Config): FastifyHttpsOptions<Server> {
+  return {
+    https: httpsOptions(config.https),
     logger: {
       level: config.logLevel,
       stream: stdoutLog(),

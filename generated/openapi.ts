@@ -286,7 +286,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when Kafka answers the connector's client; 503 when it does not (or refused the credentials) and while shutting down. Never needs authentication.
+         * @description 200 when Kafka answers the connector's client; 503 when it does not (or refused the credentials, or the TLS handshake failed: the code says which) and while shutting down. Never needs authentication.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -2503,7 +2503,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2658,7 +2658,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2861,7 +2861,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3033,7 +3033,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3215,7 +3215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3425,7 +3425,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials), or the service is stopping. Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed), or the service is stopping. Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3611,7 +3611,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3730,7 +3730,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3923,7 +3923,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4118,7 +4118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4320,7 +4320,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4467,7 +4467,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4526,7 +4526,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */

@@ -7,14 +7,16 @@
 // those go through @platformatic/kafka's Admin, a pure-JavaScript client that speaks those APIs over the same
 // SASL/TLS settings.
 import { readFileSync } from 'node:fs'
+import type { ConnectionOptions } from 'node:tls'
 import { AdminClient, Producer, type IAdminClient, type LibrdKafkaError, type Metadata } from '@confluentinc/kafka-javascript'
 import { Admin } from '@platformatic/kafka'
 import type { Log } from './log'
 import type { Config } from '../lib/config'
-import { KafkaAuthenticationError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
+import { KafkaAuthenticationError, KafkaTlsError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { producerConfig } from './client-config'
 import { fromKafkaError, type KafkaContext } from './errors'
+import { tlsConnectionError } from './tls-probe'
 
 export interface KafkaClients {
   /** librdkafka producer, connected, delivery reports on. Records go through `produce()`. */
@@ -41,6 +43,7 @@ export interface Watermarks { low: number, high: number }
 export type Outcome = { ok: true, delivery: Delivery } | { ok: false, error: KoshaError }
 
 const RECONNECT_MS = 3000
+const CONNECT_TIMEOUT_MS = 5000
 
 // A batch of records handed to the producer together: settled when its last delivery report arrived.
 interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void }
@@ -53,8 +56,16 @@ function platformaticAdmin (config: Config): Admin {
     timeout: config.kafkaTimeoutMs,
     connectTimeout: Math.min(config.kafkaTimeoutMs, 5000),
     ...(config.sasl ? { sasl: { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } } : {}),
-    ...(config.tls ? { tls: config.tls.caFile ? { ca: readFileSync(config.tls.caFile) } : {} } : {})
+    ...(config.tls ? { tls: tlsOptions(config.tls) } : {})
   })
+}
+
+/** Node's TLS options for the brokers, from the same files librdkafka reads (read once, at start). */
+function tlsOptions (tls: NonNullable<Config['tls']>): ConnectionOptions {
+  return {
+    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+    ...(tls.certFile && tls.keyFile ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {})
+  }
 }
 
 export class KafkaConnection {
@@ -66,6 +77,8 @@ export class KafkaConnection {
   private closing = false
   private reconnectTimer: NodeJS.Timeout | undefined
   private lastFailure: KoshaError | undefined
+  /** Why the last attempt to connect failed, while that is being found out (`diagnose`). */
+  private diagnosis: Promise<KoshaError> | undefined
   private readonly pending = new Map<number, { batch: Batch, index: number }>()
   private nextOpaque = 1
 
@@ -98,12 +111,24 @@ export class KafkaConnection {
         : { ok: true, delivery: { partition: report.partition, offset: report.offset, timestamp: report.timestamp ?? Date.now() } })
     })
     return new Promise((resolve) => {
-      p.connect({ timeout: Math.min(config.kafkaTimeoutMs, 10_000) }, (err) => {
+      // At most 5 s: the app's start waits for this, and Fastify gives a plugin 10 s before it fails the start. A
+      // broker that never completes a handshake (TLS, SASL) takes all of it.
+      p.connect({ timeout: Math.min(config.kafkaTimeoutMs, CONNECT_TIMEOUT_MS) }, (err) => {
         if (err) {
           p.removeAllListeners()
-          this.lastFailure = fromKafkaError(err, { resource: 'the cluster' })
           this.log.error({ code: err.code, retryInMs: RECONNECT_MS }, `cannot connect to Kafka at ${config.brokers.join(',')}: ${err.message}`)
-          if (!this.closing) this.reconnectTimer = setTimeout(() => { this.connect().catch(() => undefined) }, RECONNECT_MS)
+          // librdkafka says only "transport failure" here; what calls answer until a connection succeeds should say
+          // why (refused credentials, a failed TLS handshake): found out while the start goes on, and awaited by a
+          // call that comes before it is known.
+          const failure = fromKafkaError(err, { resource: 'the cluster' })
+          this.lastFailure = failure
+          const diagnosis = this.diagnose(failure).catch(() => failure)
+          this.diagnosis = diagnosis
+          diagnosis.then((why) => {
+            if (this.diagnosis === diagnosis) this.diagnosis = undefined
+            this.lastFailure = why
+            if (!this.closing) this.reconnectTimer = setTimeout(() => { this.connect().catch(() => undefined) }, RECONNECT_MS)
+          })
           resolve()
           return
         }
@@ -214,15 +239,48 @@ export class KafkaConnection {
     return new KafkaUnavailableError(`Kafka is not reachable at ${this.config.brokers.join(',')}: retry later.`)
   }
 
-  /** Why there is no producer: closing, credentials refused (librdkafka only logs that; the other client names it), or unreachable. */
+  /**
+   * Why there is no producer: closing, credentials refused or a failed TLS handshake (what the last attempt to connect
+   * found, or finds now), or unreachable. A reason an operator must fix is kept until a connection succeeds, so that
+   * calls answer it at once; any other is looked into again (a busy start may have timed out the first look).
+   */
   private async unavailable (): Promise<KoshaError> {
     if (this.closing) return new ShuttingDownError()
+    const known = this.diagnosis ? await this.diagnosis : this.lastFailure
+    if (isConfigurationFailure(known)) return known
+    const why = await this.diagnose(known ?? this.unreachable())
+    if (isConfigurationFailure(why) && !this.producer) this.lastFailure = why
+    return why
+  }
+
+  /**
+   * Why Kafka cannot be used, when the reason is one an operator fixes in the configuration: a failed TLS handshake
+   * or refused credentials (librdkafka only logs those). A TLS connection of our own to each broker names a TLS
+   * failure (an untrusted or wrong certificate, the broker's refusal of ours) in a few milliseconds;
+   * @platformatic/kafka names a refused login. Else `otherwise`.
+   */
+  private async diagnose (otherwise: KoshaError): Promise<KoshaError> {
+    const tls = this.config.tls
+    if (tls) {
+      const options = tlsOptions(tls)
+      const timeoutMs = Math.min(this.config.kafkaTimeoutMs, 5000)
+      const errors = await Promise.all(this.config.brokers.map((broker) => tlsConnectionError(broker, options, timeoutMs)))
+      for (const error of errors) {
+        const mapped = error ? fromKafkaError(error, { resource: 'the cluster' }) : undefined
+        if (mapped instanceof KafkaTlsError) return mapped
+      }
+    }
     try {
       await this.configAdmin.metadata({ topics: [] })
     } catch (err) {
       const mapped = fromKafkaError(err, { resource: 'the cluster' })
-      if (mapped instanceof KafkaAuthenticationError) return mapped
+      if (isConfigurationFailure(mapped)) return mapped
     }
-    return this.lastFailure ?? this.unreachable()
+    return otherwise
   }
+}
+
+/** Kafka refused the connector's credentials, or the TLS handshake failed: retrying alone will not help. */
+function isConfigurationFailure (error: KoshaError | undefined): error is KafkaAuthenticationError | KafkaTlsError {
+  return error instanceof KafkaAuthenticationError || error instanceof KafkaTlsError
 }

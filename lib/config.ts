@@ -1,6 +1,7 @@
 // The service's configuration: read from the environment once, validated as a whole. Every problem is named,
 // so that a wrong deployment stops at start with a message that says which variable to fix.
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, readFileSync } from 'node:fs'
+import { createSecureContext } from 'node:tls'
 import { hostname } from 'node:os'
 
 export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN'
@@ -11,7 +12,10 @@ export type LogLevel = typeof LOG_LEVELS[number]
 export interface Config {
   brokers: string[]
   sasl?: { mechanism: SaslMechanism, username: string, password: string }
-  tls?: { caFile?: string }
+  /** TLS to the brokers: the CA to verify them with (else the system's), a client certificate and key for mTLS. */
+  tls?: { caFile?: string, certFile?: string, keyFile?: string }
+  /** This service serves HTTPS with this certificate and key; with clientCaFile, only to clients it signed. */
+  https?: { certFile: string, keyFile: string, clientCaFile?: string }
   port: number
   host: string
   logLevel: LogLevel
@@ -89,12 +93,48 @@ export function loadConfig (env: Env): Config {
   if (username === undefined && password !== '') problems.push('PASSWORD is set but USERNAME is not: set both, or neither')
   if (username !== undefined && password === '') problems.push('USERNAME is set but PASSWORD is not: set both, or neither')
 
-  const tlsOn = bool('KAFKA_TLS')
-  const caFile = get('KAFKA_TLS_CA_FILE')
-  if (caFile !== undefined) {
-    try { accessSync(caFile, constants.R_OK) } catch { problems.push(`KAFKA_TLS_CA_FILE '${caFile}' cannot be read`) }
-    if (!tlsOn) problems.push('KAFKA_TLS_CA_FILE is set but KAFKA_TLS is not true')
+  /** A path that must name a readable file (checked now, so that a wrong mount stops the start, not a request). */
+  const file = (name: string): string | undefined => {
+    const path = get(name)
+    if (path !== undefined) {
+      try { accessSync(path, constants.R_OK) } catch { problems.push(`${name} '${path}' cannot be read`) }
+    }
+    return path
   }
+  const bothOrNeither = (a: string, b: string): void => {
+    if ((get(a) === undefined) !== (get(b) === undefined)) problems.push(`${a} and ${b} go together: set both, or neither`)
+  }
+  /** A certificate and its key that TLS can use (PEM, matching, the key unencrypted): else the start, or the first connection, would fail obscurely. */
+  const keyPair = (certName: string, keyName: string): void => {
+    const cert = get(certName)
+    const key = get(keyName)
+    if (cert === undefined || key === undefined || problems.some((p) => p.startsWith(`${certName} '`) || p.startsWith(`${keyName} '`))) return
+    try {
+      createSecureContext({ cert: readFileSync(cert), key: readFileSync(key) })
+    } catch (err) {
+      problems.push(`${certName} and ${keyName} must be a PEM certificate and its unencrypted PEM private key (${(err as Error).message})`)
+    }
+  }
+
+  const tlsOn = bool('KAFKA_TLS')
+  const caFile = file('KAFKA_TLS_CA_FILE')
+  const certFile = file('KAFKA_TLS_CERT_FILE')
+  const keyFile = file('KAFKA_TLS_KEY_FILE')
+  bothOrNeither('KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE')
+  keyPair('KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE')
+  for (const name of ['KAFKA_TLS_CA_FILE', 'KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE']) {
+    if (get(name) !== undefined && !tlsOn) problems.push(`${name} is set but KAFKA_TLS is not true`)
+  }
+
+  const httpsCert = file('HTTPS_CERT_FILE')
+  const httpsKey = file('HTTPS_KEY_FILE')
+  const httpsClientCa = file('HTTPS_CLIENT_CA_FILE')
+  bothOrNeither('HTTPS_CERT_FILE', 'HTTPS_KEY_FILE')
+  keyPair('HTTPS_CERT_FILE', 'HTTPS_KEY_FILE')
+  if (httpsClientCa !== undefined && httpsCert === undefined) problems.push('HTTPS_CLIENT_CA_FILE is set but HTTPS_CERT_FILE and HTTPS_KEY_FILE are not: client certificates need HTTPS')
+  const https = httpsCert !== undefined && httpsKey !== undefined
+    ? { certFile: httpsCert, keyFile: httpsKey, ...(httpsClientCa !== undefined ? { clientCaFile: httpsClientCa } : {}) }
+    : undefined
 
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase()
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${logLevel}')`)
@@ -110,7 +150,7 @@ export function loadConfig (env: Env): Config {
   if (advertised !== undefined && !/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(advertised)) problems.push(`ADVERTISED_URL must be an http(s) URL (got '${advertised}')`)
 
   const port = int('PORT', 8000, 1, 65535)
-  const replicaUrl = (get('REPLICA_URL') ?? `http://${hostname()}:${port}`).replace(/\/+$/, '')
+  const replicaUrl = (get('REPLICA_URL') ?? `${https ? 'https' : 'http'}://${hostname()}:${port}`).replace(/\/+$/, '')
   if (!/^https?:\/\/[^/\s?#]+$/.test(replicaUrl)) problems.push(`REPLICA_URL must be an http(s) URL without a path (got '${replicaUrl}')`)
   const stateTopic = get('STATE_TOPIC') ?? '_kosha_state'
   if (!/^[a-zA-Z0-9._-]{1,249}$/.test(stateTopic) || stateTopic === '.' || stateTopic === '..') {
@@ -120,7 +160,15 @@ export function loadConfig (env: Env): Config {
   const config: Config = {
     brokers,
     ...(username !== undefined ? { sasl: { mechanism: mechanism as SaslMechanism, username, password } } : {}),
-    ...(tlsOn ? { tls: caFile !== undefined ? { caFile } : {} } : {}),
+    ...(tlsOn
+      ? {
+          tls: {
+            ...(caFile !== undefined ? { caFile } : {}),
+            ...(certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : {})
+          }
+        }
+      : {}),
+    ...(https ? { https } : {}),
     port,
     host: get('HOST') ?? '0.0.0.0',
     logLevel: logLevel as LogLevel,

@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   KOSHA_INTERNAL_ERROR: { status: 500, v2: 50001, v3: 500, retriable: false },
   KOSHA_KAFKA_UNAVAILABLE: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_KAFKA_AUTHENTICATION_FAILED: { status: 503, v2: 50003, v3: 50003, retriable: true },
+  KOSHA_KAFKA_TLS_FAILED: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_SHUTTING_DOWN: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_REPLICA_UNAVAILABLE: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_KAFKA_TIMEOUT: { status: 504, v2: 50002, v3: 50003, retriable: true }
@@ -252,6 +253,12 @@ export class KafkaUnavailableError extends KoshaError {
 export class KafkaAuthenticationError extends KoshaError {
   constructor (cause?: unknown) {
     super('KOSHA_KAFKA_AUTHENTICATION_FAILED', 'Kafka refused the connector\'s credentials: check USERNAME, PASSWORD and SASL_MECHANISM.', { cause, headers: RETRY_AFTER })
+  }
+}
+/** The TLS handshake with a broker failed: its certificate is not trusted or does not name it, or it refused ours. */
+export class KafkaTlsError extends KoshaError {
+  constructor (reason: string, cause?: unknown) {
+    super('KOSHA_KAFKA_TLS_FAILED', `The TLS connection to Kafka failed${reason ? ` (${reason})` : ''}: check KAFKA_TLS_CA_FILE (the CA that signed the brokers' certificates), that those certificates name the hosts of BROKER_ADDRESS, and KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE where the brokers require a client certificate.`, { cause, headers: RETRY_AFTER })
   }
 }
 export class KafkaTimeoutError extends KoshaError {

@@ -1,9 +1,13 @@
 // `npm test`: one real Kafka for the whole run, then tap, then the line CI reads: "N passed, N failed".
 // The broker, in this order:
 //   1. KAFKA_BOOTSTRAP is set: that external cluster (KAFKA_SASL_BOOTSTRAP for its SASL listener, if it has one
-//      with the users of test/kafka.ts; without it the SASL tests are skipped and say so);
-//   2. a Docker engine answers: testcontainers starts the apache/kafka image;
-//   3. otherwise the local Kafka that scripts/kafka assembles from Maven Central, in a temporary directory.
+//      with the users of test/kafka.ts; without it the SASL tests are skipped and say so; the KAFKA_SSL_* variables
+//      of TLS_VARIABLES for its TLS listeners and their test PKI, as scripts/kafka writes them; without them the TLS
+//      tests are skipped and say so);
+//   2. a Docker engine answers: testcontainers starts the apache/kafka image (PLAINTEXT and SASL_PLAINTEXT only: the
+//      TLS tests are skipped there);
+//   3. otherwise the local Kafka that scripts/kafka assembles from Maven Central, in a temporary directory, with
+//      every listener (its bootstrap.env names them).
 // Arguments are passed to tap (e.g. `npm test -- test/kafka-harness.test.ts`).
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -21,11 +25,17 @@ const root = path.resolve(__dirname, '..')
 const portBase = Number(process.env.KAFKA_TEST_PORT_BASE ?? 29092) // below Linux's ephemeral ports (32768-60999), which a client socket may hold
 const KAFKA_IMAGE = 'apache/kafka:4.2.1'
 
+// What scripts/kafka writes for its TLS listeners (test/kafka.ts reads them).
+const TLS_VARIABLES = ['KAFKA_SSL_BOOTSTRAP', 'KAFKA_SASL_SSL_BOOTSTRAP', 'KAFKA_MTLS_BOOTSTRAP', 'KAFKA_SSL_CA', 'KAFKA_SSL_CLIENT_CERT', 'KAFKA_SSL_CLIENT_KEY', 'KAFKA_SSL_OTHER_CA']
+
 async function externalBroker (): Promise<Broker | undefined> {
   const bootstrap = process.env.KAFKA_BOOTSTRAP
   if (!bootstrap) return undefined
   const env: Record<string, string> = { KAFKA_BOOTSTRAP: bootstrap }
-  if (process.env.KAFKA_SASL_BOOTSTRAP) env.KAFKA_SASL_BOOTSTRAP = process.env.KAFKA_SASL_BOOTSTRAP
+  for (const name of ['KAFKA_SASL_BOOTSTRAP', ...TLS_VARIABLES]) {
+    const value = process.env[name]
+    if (value) env[name] = value
+  }
   return { kind: `external cluster at ${bootstrap}`, env, stop: async () => {} }
 }
 

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { hostname } from 'node:os'
 import { ConfigError, loadConfig } from '../../lib/config'
+import { makePki } from '../tls'
 
 t.test('defaults for a minimal environment', async (t) => {
   const c = loadConfig({ BROKER_ADDRESS: 'localhost:9092' })
@@ -58,4 +59,29 @@ t.test('replicas: REPLICA_URL defaults to this host and PORT; STATE_TOPIC to _ko
   for (const bad of ['has space', 'a/b', '..', 'x'.repeat(250)]) {
     t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', STATE_TOPIC: bad }), /STATE_TOPIC must be a Kafka topic name/, `STATE_TOPIC '${bad.slice(0, 20)}' is refused`)
   }
+})
+
+t.test('TLS to Kafka: a client certificate and key for mTLS, both or neither, usable, and only with KAFKA_TLS', async (t) => {
+  const pki = makePki(t)
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: pki.ca, KAFKA_TLS_CERT_FILE: pki.clientCert, KAFKA_TLS_KEY_FILE: pki.clientKey })
+  t.same(c.tls, { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey })
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: pki.clientCert }), /KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE go together/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: pki.clientCert, KAFKA_TLS_KEY_FILE: '/nonexistent.key' }), /KAFKA_TLS_KEY_FILE '\/nonexistent.key' cannot be read/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS_CERT_FILE: pki.clientCert, KAFKA_TLS_KEY_FILE: pki.clientKey }), /KAFKA_TLS_CERT_FILE is set but KAFKA_TLS is not true/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: pki.clientCert, KAFKA_TLS_KEY_FILE: pki.serverKey }),
+    /KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE must be a PEM certificate and its unencrypted PEM private key \(.*key values mismatch/, 'a key that is not the certificate\'s is named')
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: __filename, KAFKA_TLS_KEY_FILE: pki.clientKey }),
+    /KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE must be a PEM certificate/, 'a file that is not a certificate is named')
+})
+
+t.test('HTTPS: a certificate and key, both or neither, usable; a client CA only with them; REPLICA_URL defaults to https', async (t) => {
+  const pki = makePki(t)
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1' }).https, undefined, 'plain HTTP by default')
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1', PORT: '8443', HTTPS_CERT_FILE: pki.serverCert, HTTPS_KEY_FILE: pki.serverKey, HTTPS_CLIENT_CA_FILE: pki.ca })
+  t.same(c.https, { certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.ca })
+  t.equal(c.replicaUrl, `https://${hostname()}:8443`, 'the other replicas reach this one over HTTPS')
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_KEY_FILE: pki.serverKey }), /HTTPS_CERT_FILE and HTTPS_KEY_FILE go together/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_CERT_FILE: '/nonexistent.pem', HTTPS_KEY_FILE: pki.serverKey }), /HTTPS_CERT_FILE '\/nonexistent.pem' cannot be read/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_CERT_FILE: pki.serverCert, HTTPS_KEY_FILE: pki.clientKey }), /HTTPS_CERT_FILE and HTTPS_KEY_FILE must be a PEM certificate and its/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_CLIENT_CA_FILE: pki.ca }), /HTTPS_CLIENT_CA_FILE is set but HTTPS_CERT_FILE/)
 })
