@@ -14,6 +14,8 @@ const newerLibrdkafka = path.join(path.dirname(require.resolve('@confluentinc/ka
 export interface KcatOptions {
   sasl?: { mechanism: Mechanism, user: SaslUser }
   timeoutMs?: number
+  /** PLAINTEXT bootstrap addresses of another cluster than the run's (the 3-node one of test/cluster3.ts). */
+  brokers?: string
 }
 
 export interface KcatRecord {
@@ -28,7 +30,7 @@ export interface KcatRecord {
 
 function connectionArgs (options: KcatOptions): string[] {
   const sasl = options.sasl
-  if (!sasl) return ['-b', bootstrap()]
+  if (!sasl) return ['-b', options.brokers ?? bootstrap()]
   const brokers = saslBootstrap()
   if (!brokers) throw new Error('this cluster has no SASL listener (KAFKA_SASL_BOOTSTRAP is not set)')
   return [
