@@ -8,11 +8,11 @@
 // SASL/TLS settings.
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
-import { AdminClient, Producer, type IAdminClient, type LibrdKafkaError, type Metadata } from '@confluentinc/kafka-javascript'
+import { AdminClient, CODES, Producer, type IAdminClient, type LibrdKafkaError, type Metadata } from '@confluentinc/kafka-javascript'
 import { Admin } from '@platformatic/kafka'
 import type { Log } from './log'
 import type { Config } from '../lib/config'
-import { KafkaAuthenticationError, KafkaTlsError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
+import { KafkaAuthenticationError, KafkaTimeoutError, KafkaTlsError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { producerConfig } from './client-config'
 import { fromKafkaError, type KafkaContext } from './errors'
@@ -44,6 +44,8 @@ export type Outcome = { ok: true, delivery: Delivery } | { ok: false, error: Kos
 
 const RECONNECT_MS = 3000
 const CONNECT_TIMEOUT_MS = 5000
+// While every broker is unreachable, how often the cluster is asked again whether it is back.
+const PROBE_MS = 1000
 
 // A batch of records handed to the producer together: settled when its last delivery report arrived.
 interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void }
@@ -81,6 +83,14 @@ export class KafkaConnection {
   private diagnosis: Promise<KoshaError> | undefined
   private readonly pending = new Map<number, { batch: Batch, index: number }>()
   private nextOpaque = 1
+  /**
+   * Set while no broker of the cluster answers (the whole cluster down, or out of reach): every call fails at once
+   * with it, instead of each waiting KAFKA_TIMEOUT_MS for brokers that are not there. Cleared by the probe that
+   * reaches the cluster again, or by any acknowledged record.
+   */
+  private down: KafkaUnavailableError | undefined
+  private probing: Promise<void> | undefined
+  private probeTimer: NodeJS.Timeout | undefined
 
   constructor (config: Config, log: Log) {
     this.config = config
@@ -101,11 +111,16 @@ export class KafkaConnection {
       // librdkafka says here why a connection failed (e.g. SASL authentication error): worth a warning, never secret.
       if (e.severity <= 4) this.log.warn({ facility: e.fac }, e.message)
     })
-    p.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, `kafka client: ${err.message}`) })
+    p.on('event.error', (err: LibrdKafkaError) => {
+      this.log.warn({ code: err.code }, `kafka client: ${err.message}`)
+      // librdkafka lost its connection to every broker it knows: whether the cluster is gone, a probe tells.
+      if (err.code === CODES.ERRORS.ERR__ALL_BROKERS_DOWN) this.probe()
+    })
     p.on('delivery-report', (err: LibrdKafkaError | null, report: { opaque?: unknown, partition: number, offset: number, timestamp?: number }) => {
       const waiter = typeof report?.opaque === 'number' ? this.pending.get(report.opaque) : undefined
       if (!waiter) return
       this.pending.delete(report.opaque as number)
+      if (!err) this.up()
       this.settle(waiter.batch, waiter.index, err
         ? { ok: false, error: this.recordError(waiter.batch, waiter.index, err) }
         : { ok: true, delivery: { partition: report.partition, offset: report.offset, timestamp: report.timestamp ?? Date.now() } })
@@ -146,6 +161,7 @@ export class KafkaConnection {
   clients (): KafkaClients {
     if (this.closing) throw new ShuttingDownError()
     if (!this.producer || !this.admin) throw this.lastFailure ?? this.unreachable()
+    if (this.down) throw this.down
     return { producer: this.producer, admin: this.admin, configAdmin: this.configAdmin }
   }
 
@@ -198,17 +214,64 @@ export class KafkaConnection {
     return { id: md.id, controllerId: md.controllerId }
   }
 
-  /** Resolves when Kafka answers the connector; rejects with why not (unreachable, credentials refused, closing). */
+  /**
+   * Resolves when Kafka answers the connector now (a fresh metadata request, not a cached answer); rejects with why
+   * not (unreachable, every broker down, credentials refused, closing). A cluster found unreachable here is probed
+   * until it is back, as when librdkafka reports every broker down.
+   */
   async checkReady (): Promise<void> {
     if (this.closing) throw new ShuttingDownError()
     if (!this.producer) throw await this.unavailable()
-    await this.configAdmin.metadata({ topics: [] }).catch((err: unknown) => { throw fromKafkaError(err, { resource: 'the cluster' }) })
+    if (this.down) throw this.down
+    await this.configAdmin.metadata({ topics: [], forceUpdate: true }).catch((err: unknown) => {
+      const mapped = fromKafkaError(err, { resource: 'the cluster' })
+      if (mapped instanceof KafkaUnavailableError || mapped instanceof KafkaTimeoutError) this.markDown(err)
+      throw this.down ?? mapped
+    })
+  }
+
+  /** Whether every broker is unreachable right now (as the last probe found). */
+  get clusterDown (): boolean { return this.down !== undefined }
+
+  /**
+   * Asks the cluster for fresh metadata: reached, it is up; not, it is down, and asked again every PROBE_MS until
+   * reached. One probe at a time.
+   */
+  private probe (): void {
+    if (this.probing || this.closing) return
+    clearTimeout(this.probeTimer)
+    this.probing = this.configAdmin.metadata({ topics: [], forceUpdate: true }).then(
+      () => { this.up() },
+      (err: unknown) => {
+        const mapped = fromKafkaError(err, { resource: 'the cluster' })
+        // Refused credentials are not an outage: readiness and the calls themselves name them.
+        if (!(mapped instanceof KafkaUnavailableError || mapped instanceof KafkaTimeoutError)) return
+        this.markDown(err)
+        if (!this.closing) this.probeTimer = setTimeout(() => { this.probe() }, PROBE_MS)
+      }
+    ).finally(() => { this.probing = undefined })
+  }
+
+  private markDown (cause: unknown): void {
+    if (this.down) return
+    this.down = new KafkaUnavailableError(`No Kafka broker answers at ${this.config.brokers.join(',')}: retry later.`, cause)
+    this.log.error({ retryInMs: PROBE_MS }, 'every Kafka broker is unreachable: calls fail at once until the cluster answers again')
+    if (!this.probing && !this.closing) this.probeTimer = setTimeout(() => { this.probe() }, PROBE_MS)
+  }
+
+  private up (): void {
+    if (!this.down) return
+    this.down = undefined
+    clearTimeout(this.probeTimer)
+    this.log.info(`Kafka answers again at ${this.config.brokers.join(',')}`)
   }
 
   /** Flushes the producer and disconnects; called last in the shutdown order (after the consumers closed). */
   async close (): Promise<void> {
     this.closing = true
     clearTimeout(this.reconnectTimer)
+    clearTimeout(this.probeTimer)
+    await this.probing
     const p = this.producer
     this.producer = undefined
     this.admin = undefined
@@ -227,7 +290,9 @@ export class KafkaConnection {
   private recordError (batch: Batch, index: number, err: unknown): KoshaError {
     const partition = batch.records[index]?.partition
     const context: KafkaContext = { topic: batch.topic, ...(partition !== undefined ? { partition } : {}) }
-    return fromKafkaError(err, context)
+    const mapped = fromKafkaError(err, context)
+    // A record that timed out while no broker answers timed out for that reason: say so (503, retry later).
+    return mapped instanceof KafkaTimeoutError && this.down ? this.down : mapped
   }
 
   private settle (batch: Batch, index: number, result: Outcome): void {

@@ -7,9 +7,11 @@
 //   2. a Docker engine answers: testcontainers starts the apache/kafka image (PLAINTEXT and SASL_PLAINTEXT only: the
 //      TLS tests are skipped there);
 //   3. otherwise the local Kafka that scripts/kafka assembles from Maven Central, in a temporary directory, with
-//      every listener (its bootstrap.env names them).
+//      every listener (its bootstrap.env names them), and beside it a 3-node cluster for the fault tests
+//      (KAFKA_CLUSTER3_BOOTSTRAP, KAFKA_CLUSTER3_DIR; with 1. or 2. there is none, and test/faults.test.ts is
+//      skipped, saying why).
 // Arguments are passed to tap (e.g. `npm test -- test/kafka-harness.test.ts`).
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -23,6 +25,8 @@ interface Broker {
 
 const root = path.resolve(__dirname, '..')
 const portBase = Number(process.env.KAFKA_TEST_PORT_BASE ?? 29092) // below Linux's ephemeral ports (32768-60999), which a client socket may hold
+// The 3-node cluster's ports: P, P+10, P+20 (each +1 SASL, +2 controller).
+const cluster3PortBase = Number(process.env.KAFKA_TEST_CLUSTER3_PORT_BASE ?? portBase + 700)
 const KAFKA_IMAGE = 'apache/kafka:4.2.1'
 
 // What scripts/kafka writes for its TLS listeners (test/kafka.ts reads them).
@@ -93,19 +97,59 @@ async function containerBroker (): Promise<Broker | undefined> {
   }
 }
 
-async function localBroker (): Promise<Broker> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kosha-kafka-test-'))
-  const kafka = (...args: string[]) => spawnSync('bash', [path.join(root, 'scripts/kafka'), ...args, '--dir', dir], { stdio: 'inherit' })
-  const started = kafka('start', '--port-base', String(portBase))
-  if (started.status !== 0) throw new Error('the local Kafka did not start (its log is printed above)')
-  const env = Object.fromEntries(readFileSync(path.join(dir, 'bootstrap.env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]))
-  return {
-    kind: `local Kafka (scripts/kafka) in ${dir}`,
-    env,
-    stop: async () => {
-      kafka('stop')
-      rmSync(dir, { recursive: true, force: true })
+interface LocalCluster { dir: string, env: Record<string, string>, stop: () => Promise<void> }
+
+// One `scripts/kafka` call on a cluster's directory; its output goes through with a prefix, since two clusters
+// start side by side.
+function kafka (dir: string, prefix: string, ...args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [path.join(root, 'scripts/kafka'), ...args, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+      let rest = ''
+      from.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString('utf8')).split('\n')
+        rest = lines.pop() ?? ''
+        for (const line of lines) to.write(`${prefix}${line}\n`)
+      })
+      from.on('end', () => { if (rest) to.write(`${prefix}${rest}\n`) })
     }
+    child.on('exit', (code) => resolve(code ?? 1))
+  })
+}
+
+async function localCluster (nodes: 1 | 3, base: number): Promise<LocalCluster> {
+  const dir = mkdtempSync(path.join(tmpdir(), nodes === 1 ? 'kosha-kafka-test-' : 'kosha-kafka-test3-'))
+  const prefix = nodes === 1 ? '' : '[3 nodes] '
+  const stop = async (): Promise<void> => {
+    await kafka(dir, prefix, 'stop')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  if (await kafka(dir, prefix, 'start', '--nodes', String(nodes), '--port-base', String(base)) !== 0) {
+    await stop()
+    throw new Error(`the local Kafka (${nodes} node${nodes === 1 ? '' : 's'}) did not start (its log is printed above)`)
+  }
+  const env = Object.fromEntries(readFileSync(path.join(dir, 'bootstrap.env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]))
+  return { dir, env, stop }
+}
+
+// The local Kafka: the one broker every test shares, and beside it, started at the same time, the 3-node cluster
+// (replication factor 3, min ISR 2) whose nodes test/faults.test.ts kills. Its ports: KAFKA_TEST_CLUSTER3_PORT_BASE,
+// default portBase+700 (29792-29794, 29802-29804, 29812-29814), clear of the single broker's and of the benchmark's.
+async function localBroker (): Promise<Broker> {
+  const [single, three] = await Promise.allSettled([localCluster(1, portBase), localCluster(3, cluster3PortBase)])
+  if (single.status === 'rejected' || three.status === 'rejected') {
+    for (const c of [single, three]) if (c.status === 'fulfilled') await c.value.stop()
+    const reason: unknown = single.status === 'rejected' ? single.reason : (three as PromiseRejectedResult).reason
+    throw reason instanceof Error ? reason : new Error(String(reason))
+  }
+  return {
+    kind: `local Kafka (scripts/kafka) in ${single.value.dir}, and 3 nodes in ${three.value.dir}`,
+    env: {
+      ...single.value.env,
+      KAFKA_CLUSTER3_BOOTSTRAP: three.value.env.KAFKA_BOOTSTRAP ?? '',
+      KAFKA_CLUSTER3_DIR: three.value.dir
+    },
+    stop: async () => { await Promise.all([single.value.stop(), three.value.stop()]) }
   }
 }
 

@@ -16,6 +16,8 @@ export interface KcatOptions {
   /** TLS (SSL, or SASL_SSL with `sasl`) to these brokers, verified with `ca`; `cert` and `key` for mTLS. */
   tls?: { brokers: string, ca: string, cert?: string, key?: string }
   timeoutMs?: number
+  /** PLAINTEXT bootstrap addresses of another cluster than the run's (the 3-node one of test/cluster3.ts). */
+  brokers?: string
 }
 
 export interface KcatRecord {
@@ -39,7 +41,7 @@ function connectionArgs (options: KcatOptions): string[] {
       ...(sasl ? saslArgs(sasl) : [])
     ]
   }
-  if (!sasl) return ['-b', bootstrap()]
+  if (!sasl) return ['-b', options.brokers ?? bootstrap()]
   const brokers = saslBootstrap()
   if (!brokers) throw new Error('this cluster has no SASL listener (KAFKA_SASL_BOOTSTRAP is not set)')
   return ['-b', brokers, '-X', 'security.protocol=SASL_PLAINTEXT', ...saslArgs(sasl)]

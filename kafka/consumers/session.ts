@@ -12,7 +12,7 @@ import {
   CODES, KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
 } from '@confluentinc/kafka-javascript'
 import type { Log } from '../log'
-import { ConsumerNotFoundError, IllegalStateError, KafkaTimeoutError, type KoshaError } from '../../lib/errors'
+import { ConsumerNotFoundError, IllegalStateError, KafkaTimeoutError, KafkaUnavailableError, type KoshaError } from '../../lib/errors'
 import { fromCallback } from '../callback'
 import { consumerConfig, type ConsumerOptions, type KafkaSettings } from '../client-config'
 import { fromKafkaError, kafkaCode } from '../errors'
@@ -269,7 +269,7 @@ export class ConsumerSession {
     return await this.serial(async () => {
       const targets = offsets ?? [...this.deliveredOffsets.values()]
       if (targets.length > 0 && this.mode === 'subscribed') await this.joinedWithin(this.timeoutMs)
-      if (targets.length > 0) await fromCallback((done) => this.consumer.commitCb(targets, done))
+      if (targets.length > 0) await this.commitStored(targets)
       return targets.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.offset }))
     })
   }
@@ -360,6 +360,29 @@ export class ConsumerSession {
     this.queue.stop()
     await this.queue.drained()
     if (this.consumer.isConnected()) await new Promise<void>((resolve) => { this.consumer.disconnect(() => resolve()) })
+  }
+
+  /**
+   * Commits and resolves once the group's coordinator holds these offsets. librdkafka's commit (commitCb) calls back
+   * once the commit is queued, not once the coordinator stored it: a commit sent while the coordinator moves to
+   * another broker was lost without an error (test/faults.test.ts). So the offsets are read back from the
+   * coordinator (an OffsetFetch, sent after the commit on the same connection), and committed again until they hold;
+   * past KAFKA_TIMEOUT_MS, KafkaUnavailableError (503: retry the commit).
+   */
+  private async commitStored (targets: TopicPartitionOffset[]): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs
+    const asked = targets.map(({ topic, partition }) => ({ topic, partition }))
+    for (;;) {
+      await fromCallback((done) => this.consumer.commitCb(targets, done))
+      const wait = Math.max(deadline - Date.now(), 100)
+      const stored = await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.committed(asked, wait, done)).catch(() => [])
+      if (targets.every((t) => stored.some((s) => s.topic === t.topic && s.partition === t.partition && s.offset === t.offset))) return
+      if (Date.now() > deadline) {
+        throw new KafkaUnavailableError(`Kafka did not store the commit of consumer '${this.id.name}' within ${this.timeoutMs} ms (the group's coordinator is unavailable): retry the commit.`)
+      }
+      this.log.warn('a commit was not stored (the group\'s coordinator moved?): committing again')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
   }
 
   /**
