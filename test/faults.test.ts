@@ -14,6 +14,9 @@ import {
 } from './cluster3'
 
 const skip = noCluster3() ?? false
+// Three tests that each wait for brokers to die and start again (15-40 s a restart on a busy 2-core machine): more
+// than the 180 s .taprc gives a file. Recovery itself is bounded by each wait's own limit below.
+t.setTimeout(420_000)
 const KAFKA_TIMEOUT_MS = 10_000
 // A request the service has not answered by then hangs: the service promises an answer within KAFKA_TIMEOUT_MS.
 const HANG_MS = KAFKA_TIMEOUT_MS + 5000
