@@ -1,4 +1,4 @@
-// The HTTP layer every request crosses before a route: body parsing and validation, configuration, metrics, CORS,
+// The HTTP layer every request crosses before a route: body parsing and validation, configuration, tracing, metrics, CORS,
 // authentication, the response headers, and the Kosha error shape for whatever no API family answers (unknown
 // routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this, without Kafka.
 import Ajv from 'ajv'
@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { schemas } from '../generated/routes'
 import type { Config } from '../lib/config'
 import configPlugin from '../plugins/config'
+import tracing from '../plugins/tracing'
 import metrics from '../plugins/metrics'
 import cors from '../plugins/cors'
 import auth from '../plugins/auth'
@@ -46,6 +47,8 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   fastify.setErrorHandler(errorHandler('kosha'))
   fastify.setNotFoundHandler(notFoundHandler('kosha'))
   await fastify.register(configPlugin, { config })
+  // Before every other hook, so that a request they refuse (authentication, CORS) has its span too.
+  await fastify.register(tracing)
   await fastify.register(metrics)
   await fastify.register(cors)
   await fastify.register(auth)

@@ -11,6 +11,7 @@ import { Cluster, existingTopic } from './cluster'
 import type { KafkaConnection } from './connection'
 import { fromKafkaError, type KafkaContext } from './errors'
 import { onAnyBroker } from './protocol'
+import { traced } from './tracing'
 
 export type ConfigResourceType = 'broker' | 'topic' | 'group'
 /** What a config change applies to: a topic or a broker (by name), or every broker at once (the cluster-wide default). */
@@ -99,6 +100,11 @@ export class Configs {
    * (all or none), and answers once DescribeConfigs shows them; validateOnly: Kafka only checks them.
    */
   async alterConfigs (target: ConfigTarget, changes: ConfigChange[], validateOnly = false): Promise<void> {
+    await traced('IncrementalAlterConfigs', () => ({ 'kosha.config.resource.type': target.type, 'kosha.config.resource.name': target.type === 'cluster' ? '' : target.name, 'kosha.config.names': changes.map((c) => c.name) }),
+      async () => { await this.alterNow(target, changes, validateOnly) })
+  }
+
+  private async alterNow (target: ConfigTarget, changes: ConfigChange[], validateOnly: boolean): Promise<void> {
     const { configAdmin } = this.kafka.clients()
     const { type, name } = resourceOf(target)
     const configs: IncrementalAlterConfigsOptions['resources'][number]['configs'] = changes.map((c) => c.operation === 'SET'
@@ -115,6 +121,10 @@ export class Configs {
 
   /** The configs of each resource named, in one DescribeConfigs call, in the order named; each sorted by name. */
   private async read (type: ConfigResourceType, names: string[]): Promise<ConfigValue[][]> {
+    return await traced('DescribeConfigs', () => ({ 'kosha.config.resource.type': type, 'kosha.config.resource.names': names }), async () => await this.readNow(type, names))
+  }
+
+  private async readNow (type: ConfigResourceType, names: string[]): Promise<ConfigValue[][]> {
     const { configAdmin } = this.kafka.clients()
     const resources = names.map((name) => ({ resourceType: RESOURCE_TYPES[type], resourceName: name }))
     // The cluster-wide resource goes to any broker (kafka/protocol.ts says why).

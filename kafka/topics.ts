@@ -8,6 +8,7 @@ import { existingTopic } from './cluster'
 import type { KafkaConnection } from './connection'
 import { fromKafkaError } from './errors'
 import { onAnyBroker } from './protocol'
+import { traced } from './tracing'
 
 /**
  * partitions / replicationFactor unset: the broker's num.partitions / default.replication.factor. assignments: the
@@ -46,6 +47,10 @@ export class Topics {
   constructor (private readonly kafka: KafkaConnection) {}
 
   async create (t: NewTopic): Promise<void> {
+    await traced(`CreateTopics ${t.topic}`, () => ({ 'messaging.destination.name': t.topic }), async () => { await this.createNow(t) })
+  }
+
+  private async createNow (t: NewTopic): Promise<void> {
     if (t.assignments) {
       await createTopicsCall(this.kafka.clients().configAdmin, createRequestTopic(t), this.kafka.timeoutMs, false)
         .catch((err: unknown) => { throw fromKafkaError(err, { topic: t.topic }) })
@@ -59,9 +64,11 @@ export class Topics {
   }
 
   async delete (topic: string): Promise<void> {
-    const { admin } = this.kafka.clients()
-    await fromCallback((done) => { admin.deleteTopic(topic, this.kafka.timeoutMs, done) })
-      .catch((err: unknown) => { throw fromKafkaError(err, { topic }) })
+    await traced(`DeleteTopics ${topic}`, () => ({ 'messaging.destination.name': topic }), async () => {
+      const { admin } = this.kafka.clients()
+      await fromCallback((done) => { admin.deleteTopic(topic, this.kafka.timeoutMs, done) })
+        .catch((err: unknown) => { throw fromKafkaError(err, { topic }) })
+    })
   }
 
   /** Throws TopicNotFoundError unless the topic exists (asking never creates it). */
@@ -124,10 +131,12 @@ export class Topics {
 
   /** Raises the partition count to `count`; Kafka refuses a count not above the current one. */
   async addPartitions (topic: string, count: number): Promise<void> {
-    const { admin } = this.kafka.clients()
-    await fromCallback((done) => { admin.createPartitions(topic, count, this.kafka.timeoutMs, done) })
-      .catch((err: unknown) => { throw fromKafkaError(err, { topic }) })
-    await this.waitUntilVisible(topic, count)
+    await traced(`CreatePartitions ${topic}`, () => ({ 'messaging.destination.name': topic, 'kosha.partitions_count': count }), async () => {
+      const { admin } = this.kafka.clients()
+      await fromCallback((done) => { admin.createPartitions(topic, count, this.kafka.timeoutMs, done) })
+        .catch((err: unknown) => { throw fromKafkaError(err, { topic }) })
+      await this.waitUntilVisible(topic, count)
+    })
   }
 
   /**

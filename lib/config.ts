@@ -8,6 +8,23 @@ export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN'
 const MECHANISMS: readonly SaslMechanism[] = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN']
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const
+export type SamplerName = typeof SAMPLERS[number]
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const
+export type OtlpProtocol = typeof OTLP_PROTOCOLS[number]
+
+/** OpenTelemetry tracing, from the standard OTEL_* variables: on only when an OTLP endpoint is set. */
+export interface TracingConfig {
+  /** Where spans are sent: OTLP over HTTP, to this URL (the traces endpoint itself). */
+  url: string
+  protocol: OtlpProtocol
+  serviceName: string
+  sampler: SamplerName
+  /** The ratio of the traceidratio samplers, from 0 to 1. */
+  samplerRatio: number
+  /** OTEL_RESOURCE_ATTRIBUTES: attributes every span's resource carries. */
+  resourceAttributes: Record<string, string>
+}
 
 export interface Config {
   brokers: string[]
@@ -41,6 +58,8 @@ export interface Config {
   replicaUrl: string
   /** The compacted topic where replicas record which of them holds each consumer. */
   stateTopic: string
+  /** OpenTelemetry tracing; unset: off, and no SDK is started. */
+  tracing?: TracingConfig
 }
 
 export class ConfigError extends Error {
@@ -157,6 +176,8 @@ export function loadConfig (env: Env): Config {
     problems.push(`STATE_TOPIC must be a Kafka topic name: [a-zA-Z0-9._-], 1 to 249 characters, not . or .. (got '${stateTopic}')`)
   }
 
+  const tracing = tracingConfig(get, bool, problems)
+
   const config: Config = {
     brokers,
     ...(username !== undefined ? { sasl: { mechanism: mechanism as SaslMechanism, username, password } } : {}),
@@ -186,8 +207,57 @@ export function loadConfig (env: Env): Config {
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     ...(advertised !== undefined ? { advertisedUrl: advertised } : {}),
     replicaUrl,
-    stateTopic
+    stateTopic,
+    ...(tracing !== undefined ? { tracing } : {})
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/**
+ * The OpenTelemetry SDK's standard variables, as far as this service honours them: tracing is on when an OTLP
+ * endpoint is set (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces) unless
+ * OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none say otherwise. The exporter reads its other variables itself
+ * (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION, the certificates), as does the batch span processor (OTEL_BSP_*).
+ */
+function tracingConfig (get: (name: string) => string | undefined, bool: (name: string) => boolean, problems: string[]): TracingConfig | undefined {
+  const exporter = (get('OTEL_TRACES_EXPORTER') ?? 'otlp').toLowerCase()
+  if (exporter !== 'otlp' && exporter !== 'none') problems.push(`OTEL_TRACES_EXPORTER must be otlp or none (got '${exporter}')`)
+  const disabled = bool('OTEL_SDK_DISABLED')
+  const specific = get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+  const general = get('OTEL_EXPORTER_OTLP_ENDPOINT')
+  const url = specific ?? (general !== undefined ? `${general.replace(/\/+$/, '')}/v1/traces` : undefined)
+  if (url === undefined || disabled || exporter === 'none') return undefined
+  if (!/^https?:\/\/[^/\s?#]+(\/[^\s]*)?$/.test(url)) {
+    problems.push(`${specific !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT'} must be an http(s) URL (got '${specific ?? general ?? ''}')`)
+  }
+  const protocolVar = get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL'
+  const protocol = (get(protocolVar) ?? 'http/protobuf').toLowerCase()
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) problems.push(`${protocolVar} must be one of ${OTLP_PROTOCOLS.join(', ')} (got '${protocol}'; grpc is not supported)`)
+  const sampler = (get('OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase()
+  if (!(SAMPLERS as readonly string[]).includes(sampler)) problems.push(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')} (got '${sampler}')`)
+  const ratioRaw = get('OTEL_TRACES_SAMPLER_ARG')
+  const ratio = ratioRaw === undefined ? 1 : Number(ratioRaw)
+  if (sampler.endsWith('traceidratio') && (!/^\d*\.?\d+$/.test(ratioRaw ?? '1') || ratio > 1)) problems.push(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1 (got '${ratioRaw ?? ''}')`)
+  const resourceAttributes: Record<string, string> = {}
+  for (const pair of (get('OTEL_RESOURCE_ATTRIBUTES') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const i = pair.indexOf('=')
+    let key = ''
+    let value = ''
+    try {
+      key = decodeURIComponent(pair.slice(0, Math.max(0, i)).trim())
+      value = decodeURIComponent(pair.slice(i + 1).trim())
+    } catch { key = '' }
+    if (i <= 0 || key === '') problems.push(`OTEL_RESOURCE_ATTRIBUTES entries must be key=value, percent-encoded (got '${pair}')`)
+    else resourceAttributes[key] = value
+  }
+  return {
+    url,
+    protocol: protocol as OtlpProtocol,
+    // OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES, as the specification says.
+    serviceName: get('OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? 'kosha-kafka-connector',
+    sampler: sampler as SamplerName,
+    samplerRatio: Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 1,
+    resourceAttributes
+  }
 }

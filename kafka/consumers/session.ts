@@ -18,6 +18,7 @@ import { consumerConfig, type ConsumerOptions, type KafkaSettings } from '../cli
 import { fromKafkaError, kafkaCode } from '../errors'
 import { recordBytes, type Format } from './decode'
 import { RequestQueue } from './request-queue'
+import { consumed, traced } from '../tracing'
 
 // The binding has these but its types do not declare them: commitCb (commit with a completion callback), and the
 // switch that makes consume(n) wait only for the first record instead of for each of the n.
@@ -105,6 +106,8 @@ export interface Fetched {
   /** They never reached the client: the next fetch returns them again. */
   lost: () => void
 }
+
+export interface FetchOptions { max: number, maxBytes?: number, timeoutMs?: number, abandoned?: () => boolean }
 
 export class ConsumerSession {
   readonly id: ConsumerId
@@ -287,9 +290,19 @@ export class ConsumerSession {
   /**
    * Up to `max` records (and, past the first, at most `maxBytes` of keys and values), waiting up to `timeoutMs` for
    * the first. The session stays held until the caller settles the fetch (see the top of the file); a fetch that
-   * found nothing is settled already. `abandoned` stops the wait early (the client went away).
+   * found nothing is settled already. `abandoned` stops the wait early (the client went away). Traced as one
+   * `receive` span, linked to the producers of the records it brought (their traceparent headers).
    */
-  async fetch (options: { max: number, maxBytes?: number, timeoutMs?: number, abandoned?: () => boolean }): Promise<Fetched> {
+  async fetch (options: FetchOptions): Promise<Fetched> {
+    return await traced('receive', () => ({ 'messaging.operation.name': 'receive', 'messaging.operation.type': 'receive', 'messaging.consumer.group.name': this.groupId }),
+      async (span) => {
+        const fetched = await this.fetchRecords(options)
+        consumed(span, fetched.messages)
+        return fetched
+      })
+  }
+
+  private async fetchRecords (options: FetchOptions): Promise<Fetched> {
     const deadline = Date.now() + (options.timeoutMs ?? this.requestTimeoutMs)
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const release = await this.queue.enqueue()

@@ -22,7 +22,7 @@ import Ajv, { type ValidateFunction } from 'ajv'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Handlers } from '../../http/register'
 import { routes, schemas, type RouteTypes } from '../../generated/routes'
-import type { Delivery, OutgoingRecord, Outcome } from '../../kafka/produce'
+import type { Delivery, OutgoingRecord, Outcome, Sending } from '../../kafka/produce'
 import { BadRecordError, BodyTooLargeError, InternalError, InvalidPayloadError, KoshaError, rephrased } from '../../lib/errors'
 import { v3Error } from '../../http/errors'
 import { JsonPaths, rawOf, type Spans } from '../../http/raw-json'
@@ -259,7 +259,8 @@ type Report = ProduceResponse
 /** A record's report and the status it would give the answer. */
 interface Reported { status: number, body: Report }
 
-async function produceStream (fastify: FastifyInstance, validate: ValidateFunction,
+/** The records of a stream are sent through `sending`: the whole stream is one producer span (one traceparent). */
+async function produceStream (fastify: FastifyInstance, validate: ValidateFunction, sending: Sending,
   request: FastifyRequest<{ Params: Params, Body: unknown }>, reply: FastifyReply): Promise<FastifyReply> {
   const { cluster_id: clusterId, topic_name: topic } = request.params
   await fastify.cluster.assertCluster(clusterId)
@@ -303,7 +304,7 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     let prepared: Prepared
     try { prepared = prepare(body as ProduceRequest, where, isUtf8(json) ? { spans: RECORD_DATA.find(json), index: 0 } : undefined) } catch (err) { return fail(classified(err, request)) }
     // The stream is read record by record, so each is sent as it is read (librdkafka batches them anyway).
-    return fastify.produce.send(topic, [prepared.record]).then(
+    return sending.send([prepared.record]).then(
       ([outcome]): Reported => outcome?.ok === true
         ? { status: 200, body: { error_code: 200, ...delivered(clusterId, topic, prepared, outcome.delivery) } }
         : failure(classified(outcome?.error, request), request),
@@ -367,7 +368,7 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
   const ready = prepared.filter((p): p is Prepared => !(p instanceof KoshaError))
   const outcomes: Outcome[] = ready.length === 0
     ? []
-    : await fastify.produce.send(topic, ready.map((p) => p.record))
+    : await fastify.produce.send(topic, ready.map((p) => p.record), request.traceContext)
       // Nothing was sent (the connection is closing, say): every entry failed, for the same reason.
       .catch((err: unknown) => { const error = classified(err, request); return ready.map(() => ({ ok: false, error })) })
   type Settled = { id: string, ok: true, body: BatchResponse['successes'][number] } | { id: string, ok: false, error: KoshaError }
@@ -400,7 +401,14 @@ const { body: recordSchema, ...streamSchema } = routes.produceRecordV3.schema
 const validateRecord = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, strict: false }).addSchema([...schemas]).compile(recordSchema)
 
 export const records = {
-  produceRecordV3: async (request, reply) => await produceStream(request.server, validateRecord, request, reply),
+  produceRecordV3: async (request, reply) => {
+    const sending = request.server.produce.open(request.params.topic_name, request.traceContext)
+    try {
+      return await produceStream(request.server, validateRecord, sending, request, reply)
+    } finally {
+      sending.end()
+    }
+  },
   produceRecordsBatchV3: async (request, reply) => await produceBatch(request.server, request, reply)
 } satisfies Partial<Handlers<'confluent-v3'>>
 

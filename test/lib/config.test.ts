@@ -85,3 +85,33 @@ t.test('HTTPS: a certificate and key, both or neither, usable; a client CA only 
   t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_CERT_FILE: pki.serverCert, HTTPS_KEY_FILE: pki.clientKey }), /HTTPS_CERT_FILE and HTTPS_KEY_FILE must be a PEM certificate and its/)
   t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_CLIENT_CA_FILE: pki.ca }), /HTTPS_CLIENT_CA_FILE is set but HTTPS_CERT_FILE/)
 })
+
+t.test('tracing: off without an OTLP endpoint; the standard OTEL_* variables when on; wrong values named', async (t) => {
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1' }).tracing, undefined, 'off by default')
+  t.same(loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing, {
+    url: 'http://collector:4318/v1/traces', protocol: 'http/protobuf', serviceName: 'kosha-kafka-connector', sampler: 'parentbased_always_on', samplerRatio: 1, resourceAttributes: {}
+  }, 'the general endpoint gets /v1/traces; the defaults')
+  const set = loadConfig({
+    BROKER_ADDRESS: 'a:1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.example/otlp/traces',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.25',
+    OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attributes, deployment.environment=prod%2Ceu'
+  }).tracing
+  t.match(set, { url: 'https://collector.example/otlp/traces', protocol: 'http/json', sampler: 'parentbased_traceidratio', samplerRatio: 0.25, serviceName: 'from-attributes' }, 'the traces endpoint as it is')
+  t.same(set?.resourceAttributes, { 'service.name': 'from-attributes', 'deployment.environment': 'prod,eu' }, 'percent-decoded')
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SERVICE_NAME: 'svc', OTEL_RESOURCE_ATTRIBUTES: 'service.name=other' }).tracing?.serviceName, 'svc', 'OTEL_SERVICE_NAME wins')
+  for (const off of [{ OTEL_SDK_DISABLED: 'true' }, { OTEL_TRACES_EXPORTER: 'none' }]) {
+    t.equal(loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', ...off }).tracing, undefined, `off with ${Object.keys(off)[0] ?? ''}`)
+  }
+  const err = t.throws(() => loadConfig({
+    BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER: 'jaeger_remote', OTEL_RESOURCE_ATTRIBUTES: 'novalue'
+  })) as ConfigError
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must', 'OTEL_TRACES_SAMPLER must', 'OTEL_RESOURCE_ATTRIBUTES entries']) {
+    t.ok(err.problems.some((p) => p.startsWith(name)), `names ${name}`)
+  }
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }), /OTEL_TRACES_SAMPLER_ARG/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_TRACES_EXPORTER: 'zipkin' }), /OTEL_TRACES_EXPORTER/)
+})
