@@ -11,6 +11,7 @@ import cors from '../plugins/cors'
 import auth from '../plugins/auth'
 import { errorHandler, notFoundHandler } from './errors'
 import { rememberRaw } from './raw-json'
+import { answerUnreadBodies } from './unread-body'
 
 // Path and query parameters arrive as text, so their validator turns "500" into 500; a JSON body keeps its types,
 // so that {"topic": 42} or {"numParts": true} is refused rather than quietly coerced into a topic named "42".
@@ -54,6 +55,7 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
   let closing = false
   fastify.addHook('preClose', async () => { closing = true })
+  answerUnreadBodies(fastify, () => closing)
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id)
     if (closing) reply.header('Connection', 'close')

@@ -414,5 +414,5 @@ export const BATCH_NOT_JSON = 'The body is not a JSON batch: send {"entries": [.
 export async function recordStreamContext (stream: FastifyInstance): Promise<void> {
   stream.removeAllContentTypeParsers()
   stream.addContentTypeParser(['application/json', NDJSON], (_request, body, done) => { done(null, body) })
-  stream.route<RouteTypes['produceRecordV3']>({ ...routes.produceRecordV3, schema: streamSchema, handler: records.produceRecordV3 })
+  stream.route<RouteTypes['produceRecordV3']>({ ...routes.produceRecordV3, schema: streamSchema, config: { streamedBody: true }, handler: records.produceRecordV3 })
 }
