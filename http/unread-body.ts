@@ -10,6 +10,7 @@
 //     of the body as it arrives (and the connection is then reused), so the client reads the answer once it has sent
 //     its body. A client that goes on sending is cut off after DRAIN_MS or DRAIN_BYTES.
 import type { IncomingMessage } from 'node:http'
+import { Socket } from 'node:net'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { BodyTooLargeError } from '../lib/errors'
 
@@ -36,7 +37,8 @@ function expectsContinue (request: FastifyRequest): boolean {
  */
 function drain (req: IncomingMessage): void {
   const socket = req.socket
-  if (req.complete || socket === null || socket.destroyed) return
+  // Only a real connection has anything to drain (an injected request's socket is a stand-in).
+  if (req.complete || !(socket instanceof Socket) || socket.destroyed) return
   const started = Date.now()
   const read = socket.bytesRead
   const check = setInterval(() => {
@@ -62,7 +64,7 @@ export function answerUnreadBodies (fastify: FastifyInstance, isClosing: () => b
 
   fastify.addHook('onSend', async (request, reply) => {
     const req = request.raw
-    if (req.complete) return
+    if (req.complete || !(req.socket instanceof Socket)) return
     // Asked for 100 Continue and not sent it: the client sends no body, and the connection cannot be reused (the
     // body it declared would be read as the next request), so it is closed.
     if (expectsContinue(request) && !continued.has(req)) {
