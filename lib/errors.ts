@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   KOSHA_CONSUMER_NOT_FOUND: { status: 404, v2: 40403, v3: 404, retriable: false },
   KOSHA_STREAM_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
   KOSHA_RESOURCE_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
+  KOSHA_METHOD_NOT_ALLOWED: { status: 405, v2: 405, v3: 405, retriable: false },
   KOSHA_NOT_ACCEPTABLE: { status: 406, v2: 40601, v3: 406, retriable: false },
   KOSHA_TOPIC_EXISTS: { status: 409, v2: 409, v3: 40002, retriable: false },
   KOSHA_CONSUMER_EXISTS: { status: 409, v2: 40902, v3: 409, retriable: false },
@@ -122,6 +123,12 @@ export class BadRequestError extends KoshaError {
 export class RouteNotFoundError extends KoshaError {
   constructor (method: string, url: string) {
     super('KOSHA_ROUTE_NOT_FOUND', `No route ${method} ${url}: see /docs for the API.`)
+  }
+}
+/** A path that exists, asked with a method it does not serve; `allow` is the Allow header (the methods it serves). */
+export class MethodNotAllowedError extends KoshaError {
+  constructor (method: string, url: string, allow: string) {
+    super('KOSHA_METHOD_NOT_ALLOWED', `${url} does not serve ${method}: use ${allow} (see /docs for the API).`, { headers: { Allow: allow } })
   }
 }
 export class UnauthorizedError extends KoshaError {
