@@ -2,10 +2,13 @@
 // logging (where, what is redacted, one line per completed request), body limit, routing, request ids, closing.
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
-import { LogController, type FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyHttpOptions } from 'fastify'
+import type { Server } from 'node:http'
 import type { Config } from './lib/config'
+import { frameworkErrorHandler } from './http/errors'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const MAX_PARAM_LENGTH = 512
 
 let stdout: ReturnType<typeof pino.destination> | undefined
 /**
@@ -36,7 +39,7 @@ class RequestLog extends LogController {
   }
 }
 
-export function serverOptions (config: Config): FastifyServerOptions {
+export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
     logger: {
       level: config.logLevel,
@@ -46,7 +49,11 @@ export function serverOptions (config: Config): FastifyServerOptions {
     logController: new RequestLog(),
     bodyLimit: config.bodyLimit,
     // Kafka topic names reach 249 characters; Fastify's default cap for a path parameter is 100.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler(MAX_PARAM_LENGTH),
+    // Node's default (16 KiB) is shorter than a URL that openapi.json allows (a 4096-character key, percent-encoded):
+    // such a request was answered 431 by Node, in no API's error shape, instead of being validated.
+    http: { maxHeaderSize: 64 * 1024 },
     // An incoming X-Request-Id is kept when it is sane, so a caller can follow its request through the logs.
     genReqId: (req) => {
       const given = req.headers['x-request-id']
