@@ -7,8 +7,10 @@ import type { Server, ServerOptions } from 'node:https'
 import pino from 'pino'
 import { LogController, type FastifyHttpsOptions } from 'fastify'
 import type { Config } from './lib/config'
+import { frameworkErrorHandler } from './http/errors'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const MAX_PARAM_LENGTH = 512
 
 let stdout: ReturnType<typeof pino.destination> | undefined
 /**
@@ -53,9 +55,19 @@ export function httpsOptions (https: Config['https']): ServerOptions | null {
   }
 }
 
-export function serverOptions (config: Config): FastifyHttpsOptions<Server> {
+// Node's default (16 KiB) is shorter than a URL that openapi.json allows (a 4096-character key, percent-encoded):
+// such a request was answered 431 by Node, in no API's error shape, instead of being validated.
+const MAX_HEADER_SIZE = 64 * 1024
+
+/**
+ * Fastify passes `https` to https.createServer and, without it, `http` to http.createServer: the header bound goes
+ * into whichever is used (Fastify's HTTPS options type has no `http`, hence the intersection).
+ */
+export function serverOptions (config: Config): FastifyHttpsOptions<Server> & { http?: { maxHeaderSize: number } } {
+  const tls = httpsOptions(config.https)
   return {
-    https: httpsOptions(config.https),
+    https: tls ? { ...tls, maxHeaderSize: MAX_HEADER_SIZE } : null,
+    ...(tls ? {} : { http: { maxHeaderSize: MAX_HEADER_SIZE } }),
     logger: {
       level: config.logLevel,
       stream: stdoutLog(),
@@ -64,7 +76,8 @@ export function serverOptions (config: Config): FastifyHttpsOptions<Server> {
     logController: new RequestLog(),
     bodyLimit: config.bodyLimit,
     // Kafka topic names reach 249 characters; Fastify's default cap for a path parameter is 100.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler(MAX_PARAM_LENGTH),
     // An incoming X-Request-Id is kept when it is sane, so a caller can follow its request through the logs.
     genReqId: (req) => {
       const given = req.headers['x-request-id']

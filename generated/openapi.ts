@@ -1464,7 +1464,7 @@ export interface components {
             topic: string;
             /** @description A positive whole number, as an integer or as a string of digits (both are accepted). The number of partitions (1 to 10000; default 1). */
             numParts?: number | string;
-            /** @description A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (at most the number of brokers; default: the broker's default.replication.factor). */
+            /** @description A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (1 to 10000, and at most the number of brokers; default: the broker's default.replication.factor). */
             replicationFactor?: number | string;
         };
         TopicResult: {
@@ -1746,6 +1746,7 @@ export interface components {
              * @enum {string|boolean}
              */
             "auto.commit.enable": "true" | "false" | true | false;
+            /** @description The least a fetch waits for, in bytes: 0 to 100000000 (librdkafka's range; 0 is taken as 1). */
             "fetch.min.bytes"?: number | string;
             /** @description The longest a records request waits for data (default 1000). */
             "consumer.request.timeout.ms"?: number | string;
@@ -2641,6 +2642,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -2821,6 +2839,23 @@ export interface operations {
                      *       "status": 413,
                      *       "code": "KOSHA_RECORD_TOO_LARGE",
                      *       "message": "The record is larger than topic 'orders' accepts.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3016,6 +3051,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -3192,6 +3244,23 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "KOSHA_TOPIC_NOT_FOUND",
                      *       "message": "Topic 'orders' does not exist.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3385,6 +3454,23 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "KOSHA_PARTITION_NOT_FOUND",
                      *       "message": "Partition 3 of topic 'orders' does not exist.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3679,6 +3765,23 @@ export interface operations {
                     "application/json": components["schemas"]["Result"];
                 };
             };
+            /** @description A parameter or the body is malformed: a wrong type, a value out of range, a name Kafka would refuse. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 400,
+                     *       "code": "KOSHA_VALIDATION_FAILED",
+                     *       "message": "params/name must NOT have more than 128 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description HTTP authentication is on and the request carried no valid API key or Basic credentials. */
             401: {
                 headers: {
@@ -3707,6 +3810,23 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "KOSHA_CONSUMER_NOT_FOUND",
                      *       "message": "Consumer 'c1' does not exist: create it with POST /api/v1/consumers.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3883,6 +4003,23 @@ export interface operations {
                      *       "status": 413,
                      *       "code": "KOSHA_BODY_TOO_LARGE",
                      *       "message": "The request body is larger than 1048576 bytes.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4101,6 +4238,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -4213,7 +4367,12 @@ export interface operations {
                      *
                      *     : heartbeat
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        event?: string;
+                        data?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Neither or both of topics and pattern, a topic name or pattern that is not valid, a malformed Last-Event-ID, or another malformed parameter. */
@@ -4278,6 +4437,23 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "KOSHA_TOPIC_NOT_FOUND",
                      *       "message": "Topic 'orders' does not exist.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4444,6 +4620,57 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "KOSHA_RECORD_NOT_DELIVERED",
                      *       "message": "Record 'orders:0:99' was never delivered on stream '5b0c6a4e': commit an id the stream sent.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 413,
+                     *       "code": "KOSHA_BODY_TOO_LARGE",
+                     *       "message": "The request body is larger than 1048576 bytes.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type must be application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 415,
+                     *       "code": "KOSHA_UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/json.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4678,6 +4905,36 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -4761,6 +5018,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2ProduceResponse"];
                 };
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication is on and failed. */
             401: {
                 headers: {
@@ -4816,6 +5088,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 41301,
                      *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -4944,6 +5231,36 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5039,6 +5356,36 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5124,6 +5471,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2ProduceResponse"];
                 };
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication is on and failed. */
             401: {
                 headers: {
@@ -5179,6 +5541,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 41301,
                      *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5310,6 +5687,36 @@ export interface operations {
                      * @example {
                      *       "error_code": 40402,
                      *       "message": "Partition 7 of topic 'orders' not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5471,6 +5878,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2CreateConsumerResponse"];
                 };
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -5496,6 +5918,36 @@ export interface operations {
                      * @example {
                      *       "error_code": 40902,
                      *       "message": "Consumer instance with the specified name already exists."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5639,6 +6091,36 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5734,6 +6216,36 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5802,6 +6314,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -5842,6 +6369,51 @@ export interface operations {
                      * @example {
                      *       "error_code": 40903,
                      *       "message": "Illegal state: the instance has assigned partitions."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5955,6 +6527,36 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6050,6 +6652,36 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6118,6 +6750,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -6158,6 +6805,51 @@ export interface operations {
                      * @example {
                      *       "error_code": 40903,
                      *       "message": "Illegal state: the instance is subscribed."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6246,6 +6938,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -6286,6 +6993,51 @@ export interface operations {
                      * @example {
                      *       "error_code": 40903,
                      *       "message": "Partition orders-0 is not assigned to this instance."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6374,6 +7126,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -6414,6 +7181,51 @@ export interface operations {
                      * @example {
                      *       "error_code": 40903,
                      *       "message": "Not assigned."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6502,6 +7314,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -6542,6 +7369,51 @@ export interface operations {
                      * @example {
                      *       "error_code": 40903,
                      *       "message": "Not assigned."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6657,6 +7529,36 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6727,6 +7629,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2CommittedOffsets"];
                 };
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -6752,6 +7669,51 @@ export interface operations {
                      * @example {
                      *       "error_code": 40403,
                      *       "message": "Consumer instance not found."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6898,6 +7860,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40903,
                      *       "message": "Illegal state: subscribe or assign first."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7107,6 +8084,21 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["V3Error"];
                     "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
                 };
             };
             /** @description The Content-Type is neither application/json nor application/x-ndjson. */
@@ -7340,6 +8332,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The Content-Type is not application/json. */
             415: {
                 headers: {
@@ -7465,6 +8472,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7564,6 +8586,36 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7658,6 +8710,36 @@ export interface operations {
                      * @example {
                      *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -7767,6 +8849,36 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7866,6 +8978,36 @@ export interface operations {
                      * @example {
                      *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -7975,6 +9117,36 @@ export interface operations {
                      * @example {
                      *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8106,6 +9278,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8223,6 +9410,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Config max.connections cannot be found for broker 1."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8349,6 +9551,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8468,6 +9685,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8582,6 +9814,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8691,6 +9938,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Cluster my-cluster cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -8812,6 +10074,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8926,6 +10203,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Config log.cleaner.backoff.ms cannot be found for cluster my-cluster."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9052,6 +10344,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9169,6 +10476,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9263,6 +10585,36 @@ export interface operations {
                      * @example {
                      *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9375,6 +10727,36 @@ export interface operations {
                      * @example {
                      *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9502,6 +10884,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9619,6 +11016,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9722,6 +11134,36 @@ export interface operations {
                      * @example {
                      *       "error_code": 40301,
                      *       "message": "Kafka denied this operation."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9841,6 +11283,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9967,6 +11424,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10086,6 +11558,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10217,6 +11704,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10339,6 +11841,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10453,6 +11970,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40403,
                      *       "message": "Topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10582,6 +12114,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10688,6 +12235,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10821,6 +12383,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10972,6 +12549,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11100,6 +12692,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11240,6 +12847,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11370,6 +12992,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11520,6 +13157,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11648,6 +13300,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11796,6 +13463,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11924,6 +13606,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Consumer group my-group cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12076,6 +13773,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 409,
                      *       "message": "Consumer group 'orders-service' has 1 active member(s): stop them first."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12239,6 +13951,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -12364,6 +14091,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Cluster my-cluster cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12527,6 +14269,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -12652,6 +14409,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Cluster my-cluster cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12816,6 +14588,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -12940,6 +14727,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13059,6 +14861,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40403,
                      *       "message": "Partition 9 of topic 'orders' does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13193,6 +15010,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13312,6 +15144,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13426,6 +15273,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13535,6 +15397,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 404,
                      *       "message": "Cluster my-cluster cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];

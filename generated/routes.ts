@@ -81,19 +81,19 @@ export const schemas = [
           "integer",
           "string"
         ],
-        "pattern": "^[1-9][0-9]{0,8}$",
+        "pattern": "^([1-9][0-9]{0,3}|10000)$",
         "minimum": 1,
         "maximum": 10000
       },
       "replicationFactor": {
-        "description": "A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (at most the number of brokers; default: the broker's default.replication.factor).",
+        "description": "A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (1 to 10000, and at most the number of brokers; default: the broker's default.replication.factor).",
         "type": [
           "integer",
           "string"
         ],
-        "pattern": "^[1-9][0-9]{0,8}$",
+        "pattern": "^([1-9][0-9]{0,3}|10000)$",
         "minimum": 1,
-        "maximum": 32767
+        "maximum": 10000
       }
     }
   },
@@ -1064,7 +1064,10 @@ export const schemas = [
           "integer",
           "string"
         ],
-        "pattern": "^[0-9]{1,10}$"
+        "pattern": "^(0|[1-9][0-9]{0,7}|100000000)$",
+        "minimum": 0,
+        "maximum": 100000000,
+        "description": "The least a fetch waits for, in bytes: 0 to 100000000 (librdkafka's range; 0 is taken as 1)."
       },
       "consumer.request.timeout.ms": {
         "type": [
@@ -2178,7 +2181,7 @@ export const schemas = [
       "replication_factor": {
         "type": "integer",
         "minimum": 1,
-        "maximum": 32767,
+        "maximum": 10000,
         "description": "Default: the broker's default.replication.factor."
       },
       "replicas_assignments": {
@@ -2233,7 +2236,7 @@ export const schemas = [
       "partitions_count": {
         "type": "integer",
         "minimum": 1,
-        "maximum": 2147483647,
+        "maximum": 10000,
         "description": "The new partition count: more than the current one."
       }
     }
@@ -3312,6 +3315,9 @@ export const routes = {
         "404": {
           "$ref": "Error#"
         },
+        "414": {
+          "$ref": "Error#"
+        },
         "500": {
           "$ref": "Error#"
         },
@@ -3379,6 +3385,9 @@ export const routes = {
         "413": {
           "$ref": "Error#"
         },
+        "414": {
+          "$ref": "Error#"
+        },
         "415": {
           "$ref": "Error#"
         },
@@ -3442,6 +3451,9 @@ export const routes = {
         "404": {
           "$ref": "Error#"
         },
+        "414": {
+          "$ref": "Error#"
+        },
         "500": {
           "$ref": "Error#"
         },
@@ -3490,6 +3502,9 @@ export const routes = {
           "$ref": "Error#"
         },
         "404": {
+          "$ref": "Error#"
+        },
+        "414": {
           "$ref": "Error#"
         },
         "500": {
@@ -3585,6 +3600,9 @@ export const routes = {
         "404": {
           "$ref": "Error#"
         },
+        "414": {
+          "$ref": "Error#"
+        },
         "416": {
           "$ref": "Error#"
         },
@@ -3671,10 +3689,16 @@ export const routes = {
         "200": {
           "$ref": "Result#"
         },
+        "400": {
+          "$ref": "Error#"
+        },
         "401": {
           "$ref": "Error#"
         },
         "404": {
+          "$ref": "Error#"
+        },
+        "414": {
           "$ref": "Error#"
         },
         "500": {
@@ -3731,6 +3755,9 @@ export const routes = {
           "$ref": "Error#"
         },
         "413": {
+          "$ref": "Error#"
+        },
+        "414": {
           "$ref": "Error#"
         },
         "415": {
@@ -3799,6 +3826,9 @@ export const routes = {
           "$ref": "Error#"
         },
         "409": {
+          "$ref": "Error#"
+        },
+        "414": {
           "$ref": "Error#"
         },
         "500": {
@@ -3888,6 +3918,9 @@ export const routes = {
         "404": {
           "$ref": "Error#"
         },
+        "414": {
+          "$ref": "Error#"
+        },
         "429": {
           "$ref": "Error#"
         },
@@ -3945,6 +3978,15 @@ export const routes = {
           "$ref": "Error#"
         },
         "409": {
+          "$ref": "Error#"
+        },
+        "413": {
+          "$ref": "Error#"
+        },
+        "414": {
+          "$ref": "Error#"
+        },
+        "415": {
           "$ref": "Error#"
         },
         "500": {
@@ -4047,6 +4089,12 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4087,6 +4135,9 @@ export const routes = {
         "200": {
           "$ref": "V2ProduceResponse#"
         },
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4097,6 +4148,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
           "$ref": "V2Error#"
         },
         "415": {
@@ -4151,6 +4205,12 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4200,6 +4260,12 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4246,6 +4312,9 @@ export const routes = {
         "200": {
           "$ref": "V2ProduceResponse#"
         },
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4256,6 +4325,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
           "$ref": "V2Error#"
         },
         "415": {
@@ -4311,6 +4383,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "404": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4380,10 +4458,19 @@ export const routes = {
         "200": {
           "$ref": "V2CreateConsumerResponse#"
         },
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
         "409": {
+          "$ref": "V2Error#"
+        },
+        "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
           "$ref": "V2Error#"
         },
         "415": {
@@ -4441,6 +4528,12 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4490,6 +4583,12 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4533,6 +4632,9 @@ export const routes = {
         "$ref": "V2SubscriptionRequest#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4540,6 +4642,15 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "409": {
+          "$ref": "V2Error#"
+        },
+        "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -4591,6 +4702,12 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4640,6 +4757,12 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4683,6 +4806,9 @@ export const routes = {
         "$ref": "V2Partitions#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4690,6 +4816,15 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "409": {
+          "$ref": "V2Error#"
+        },
+        "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -4738,6 +4873,9 @@ export const routes = {
         "$ref": "V2PositionsRequest#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4745,6 +4883,15 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "409": {
+          "$ref": "V2Error#"
+        },
+        "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -4793,6 +4940,9 @@ export const routes = {
         "$ref": "V2Partitions#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4800,6 +4950,15 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "409": {
+          "$ref": "V2Error#"
+        },
+        "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -4848,6 +5007,9 @@ export const routes = {
         "$ref": "V2Partitions#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4855,6 +5017,15 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "409": {
+          "$ref": "V2Error#"
+        },
+        "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -4909,6 +5080,12 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4955,10 +5132,22 @@ export const routes = {
         "200": {
           "$ref": "V2CommittedOffsets#"
         },
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
         "404": {
+          "$ref": "V2Error#"
+        },
+        "413": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -5039,6 +5228,9 @@ export const routes = {
         "409": {
           "$ref": "V2Error#"
         },
+        "414": {
+          "$ref": "V2Error#"
+        },
         "422": {
           "$ref": "V2Error#"
         },
@@ -5101,6 +5293,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "413": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "415": {
@@ -5170,6 +5365,9 @@ export const routes = {
         "413": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "415": {
           "$ref": "V3Error#"
         },
@@ -5204,6 +5402,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5252,6 +5453,12 @@ export const routes = {
         "403": {
           "$ref": "V3Error#"
         },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5296,6 +5503,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5351,6 +5564,12 @@ export const routes = {
         "403": {
           "$ref": "V3Error#"
         },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5402,6 +5621,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5461,6 +5686,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5525,6 +5756,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5584,6 +5818,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5638,6 +5875,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5696,6 +5936,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5743,6 +5986,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5794,6 +6040,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5841,6 +6090,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5898,6 +6150,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5953,6 +6208,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6005,6 +6263,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6049,6 +6310,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6101,6 +6368,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6168,6 +6441,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6219,6 +6495,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6277,6 +6556,12 @@ export const routes = {
         "403": {
           "$ref": "V3Error#"
         },
+        "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6333,6 +6618,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6387,6 +6675,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6451,6 +6742,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6513,6 +6807,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6572,6 +6869,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6626,6 +6926,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6691,6 +6994,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6738,6 +7044,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6795,6 +7104,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6848,6 +7160,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "409": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6906,6 +7221,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6969,6 +7287,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7028,6 +7349,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7104,6 +7428,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7157,6 +7484,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7227,6 +7557,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7280,6 +7613,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7341,6 +7677,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "409": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "415": {
@@ -7431,6 +7770,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7478,6 +7820,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "415": {
@@ -7571,6 +7916,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7618,6 +7966,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "415": {
@@ -7696,6 +8047,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7759,6 +8113,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7820,6 +8177,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7892,6 +8252,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7948,6 +8311,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7995,6 +8361,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -8046,6 +8415,9 @@ export const routes = {
         "404": {
           "$ref": "V3Error#"
         },
+        "414": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -8067,25 +8439,25 @@ export interface RouteTypes {
     Body: NonNullable<operations['createTopic']['requestBody']>['content']['application/json']
   }
   deleteTopic: {
-    Reply: { 200: operations['deleteTopic']['responses'][200]['content']['application/json']; 400: operations['deleteTopic']['responses'][400]['content']['application/json']; 401: operations['deleteTopic']['responses'][401]['content']['application/json']; 403: operations['deleteTopic']['responses'][403]['content']['application/json']; 404: operations['deleteTopic']['responses'][404]['content']['application/json']; 500: operations['deleteTopic']['responses'][500]['content']['application/json']; 503: operations['deleteTopic']['responses'][503]['content']['application/json']; 504: operations['deleteTopic']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['deleteTopic']['responses'][200]['content']['application/json']; 400: operations['deleteTopic']['responses'][400]['content']['application/json']; 401: operations['deleteTopic']['responses'][401]['content']['application/json']; 403: operations['deleteTopic']['responses'][403]['content']['application/json']; 404: operations['deleteTopic']['responses'][404]['content']['application/json']; 414: operations['deleteTopic']['responses'][414]['content']['application/json']; 500: operations['deleteTopic']['responses'][500]['content']['application/json']; 503: operations['deleteTopic']['responses'][503]['content']['application/json']; 504: operations['deleteTopic']['responses'][504]['content']['application/json'] }
     Params: operations['deleteTopic']['parameters']['path']
   }
   produceRecord: {
-    Reply: { 200: operations['produceRecord']['responses'][200]['content']['application/json']; 400: operations['produceRecord']['responses'][400]['content']['application/json']; 401: operations['produceRecord']['responses'][401]['content']['application/json']; 403: operations['produceRecord']['responses'][403]['content']['application/json']; 404: operations['produceRecord']['responses'][404]['content']['application/json']; 413: operations['produceRecord']['responses'][413]['content']['application/json']; 415: operations['produceRecord']['responses'][415]['content']['application/json']; 500: operations['produceRecord']['responses'][500]['content']['application/json']; 503: operations['produceRecord']['responses'][503]['content']['application/json']; 504: operations['produceRecord']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['produceRecord']['responses'][200]['content']['application/json']; 400: operations['produceRecord']['responses'][400]['content']['application/json']; 401: operations['produceRecord']['responses'][401]['content']['application/json']; 403: operations['produceRecord']['responses'][403]['content']['application/json']; 404: operations['produceRecord']['responses'][404]['content']['application/json']; 413: operations['produceRecord']['responses'][413]['content']['application/json']; 414: operations['produceRecord']['responses'][414]['content']['application/json']; 415: operations['produceRecord']['responses'][415]['content']['application/json']; 500: operations['produceRecord']['responses'][500]['content']['application/json']; 503: operations['produceRecord']['responses'][503]['content']['application/json']; 504: operations['produceRecord']['responses'][504]['content']['application/json'] }
     Params: operations['produceRecord']['parameters']['path']
     Querystring: NonNullable<operations['produceRecord']['parameters']['query']>
     Body: NonNullable<operations['produceRecord']['requestBody']>['content']['application/json']
   }
   describeResource: {
-    Reply: { 200: operations['describeResource']['responses'][200]['content']['application/json']; 400: operations['describeResource']['responses'][400]['content']['application/json']; 401: operations['describeResource']['responses'][401]['content']['application/json']; 403: operations['describeResource']['responses'][403]['content']['application/json']; 404: operations['describeResource']['responses'][404]['content']['application/json']; 500: operations['describeResource']['responses'][500]['content']['application/json']; 503: operations['describeResource']['responses'][503]['content']['application/json']; 504: operations['describeResource']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['describeResource']['responses'][200]['content']['application/json']; 400: operations['describeResource']['responses'][400]['content']['application/json']; 401: operations['describeResource']['responses'][401]['content']['application/json']; 403: operations['describeResource']['responses'][403]['content']['application/json']; 404: operations['describeResource']['responses'][404]['content']['application/json']; 414: operations['describeResource']['responses'][414]['content']['application/json']; 500: operations['describeResource']['responses'][500]['content']['application/json']; 503: operations['describeResource']['responses'][503]['content']['application/json']; 504: operations['describeResource']['responses'][504]['content']['application/json'] }
     Params: operations['describeResource']['parameters']['path']
   }
   getTopicMetadata: {
-    Reply: { 200: operations['getTopicMetadata']['responses'][200]['content']['application/json']; 400: operations['getTopicMetadata']['responses'][400]['content']['application/json']; 401: operations['getTopicMetadata']['responses'][401]['content']['application/json']; 403: operations['getTopicMetadata']['responses'][403]['content']['application/json']; 404: operations['getTopicMetadata']['responses'][404]['content']['application/json']; 500: operations['getTopicMetadata']['responses'][500]['content']['application/json']; 503: operations['getTopicMetadata']['responses'][503]['content']['application/json']; 504: operations['getTopicMetadata']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getTopicMetadata']['responses'][200]['content']['application/json']; 400: operations['getTopicMetadata']['responses'][400]['content']['application/json']; 401: operations['getTopicMetadata']['responses'][401]['content']['application/json']; 403: operations['getTopicMetadata']['responses'][403]['content']['application/json']; 404: operations['getTopicMetadata']['responses'][404]['content']['application/json']; 414: operations['getTopicMetadata']['responses'][414]['content']['application/json']; 500: operations['getTopicMetadata']['responses'][500]['content']['application/json']; 503: operations['getTopicMetadata']['responses'][503]['content']['application/json']; 504: operations['getTopicMetadata']['responses'][504]['content']['application/json'] }
     Params: operations['getTopicMetadata']['parameters']['path']
   }
   readPartitionRecords: {
-    Reply: { 200: operations['readPartitionRecords']['responses'][200]['content']['application/json']; 400: operations['readPartitionRecords']['responses'][400]['content']['application/json']; 401: operations['readPartitionRecords']['responses'][401]['content']['application/json']; 403: operations['readPartitionRecords']['responses'][403]['content']['application/json']; 404: operations['readPartitionRecords']['responses'][404]['content']['application/json']; 416: operations['readPartitionRecords']['responses'][416]['content']['application/json']; 500: operations['readPartitionRecords']['responses'][500]['content']['application/json']; 503: operations['readPartitionRecords']['responses'][503]['content']['application/json']; 504: operations['readPartitionRecords']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['readPartitionRecords']['responses'][200]['content']['application/json']; 400: operations['readPartitionRecords']['responses'][400]['content']['application/json']; 401: operations['readPartitionRecords']['responses'][401]['content']['application/json']; 403: operations['readPartitionRecords']['responses'][403]['content']['application/json']; 404: operations['readPartitionRecords']['responses'][404]['content']['application/json']; 414: operations['readPartitionRecords']['responses'][414]['content']['application/json']; 416: operations['readPartitionRecords']['responses'][416]['content']['application/json']; 500: operations['readPartitionRecords']['responses'][500]['content']['application/json']; 503: operations['readPartitionRecords']['responses'][503]['content']['application/json']; 504: operations['readPartitionRecords']['responses'][504]['content']['application/json'] }
     Params: operations['readPartitionRecords']['parameters']['path']
     Querystring: NonNullable<operations['readPartitionRecords']['parameters']['query']>
   }
@@ -8094,26 +8466,26 @@ export interface RouteTypes {
     Body: NonNullable<operations['createConsumer']['requestBody']>['content']['application/json']
   }
   deleteConsumer: {
-    Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 400: operations['deleteConsumer']['responses'][400]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 414: operations['deleteConsumer']['responses'][414]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
     Params: operations['deleteConsumer']['parameters']['path']
   }
   subscribeConsumer: {
-    Reply: { 200: operations['subscribeConsumer']['responses'][200]['content']['application/json']; 400: operations['subscribeConsumer']['responses'][400]['content']['application/json']; 401: operations['subscribeConsumer']['responses'][401]['content']['application/json']; 403: operations['subscribeConsumer']['responses'][403]['content']['application/json']; 404: operations['subscribeConsumer']['responses'][404]['content']['application/json']; 413: operations['subscribeConsumer']['responses'][413]['content']['application/json']; 415: operations['subscribeConsumer']['responses'][415]['content']['application/json']; 500: operations['subscribeConsumer']['responses'][500]['content']['application/json']; 503: operations['subscribeConsumer']['responses'][503]['content']['application/json']; 504: operations['subscribeConsumer']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['subscribeConsumer']['responses'][200]['content']['application/json']; 400: operations['subscribeConsumer']['responses'][400]['content']['application/json']; 401: operations['subscribeConsumer']['responses'][401]['content']['application/json']; 403: operations['subscribeConsumer']['responses'][403]['content']['application/json']; 404: operations['subscribeConsumer']['responses'][404]['content']['application/json']; 413: operations['subscribeConsumer']['responses'][413]['content']['application/json']; 414: operations['subscribeConsumer']['responses'][414]['content']['application/json']; 415: operations['subscribeConsumer']['responses'][415]['content']['application/json']; 500: operations['subscribeConsumer']['responses'][500]['content']['application/json']; 503: operations['subscribeConsumer']['responses'][503]['content']['application/json']; 504: operations['subscribeConsumer']['responses'][504]['content']['application/json'] }
     Params: operations['subscribeConsumer']['parameters']['path']
     Body: NonNullable<operations['subscribeConsumer']['requestBody']>['content']['application/json']
   }
   consumeRecord: {
-    Reply: { 200: operations['consumeRecord']['responses'][200]['content']['application/json']; 204: void; 400: operations['consumeRecord']['responses'][400]['content']['application/json']; 401: operations['consumeRecord']['responses'][401]['content']['application/json']; 403: operations['consumeRecord']['responses'][403]['content']['application/json']; 404: operations['consumeRecord']['responses'][404]['content']['application/json']; 409: operations['consumeRecord']['responses'][409]['content']['application/json']; 500: operations['consumeRecord']['responses'][500]['content']['application/json']; 503: operations['consumeRecord']['responses'][503]['content']['application/json']; 504: operations['consumeRecord']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['consumeRecord']['responses'][200]['content']['application/json']; 204: void; 400: operations['consumeRecord']['responses'][400]['content']['application/json']; 401: operations['consumeRecord']['responses'][401]['content']['application/json']; 403: operations['consumeRecord']['responses'][403]['content']['application/json']; 404: operations['consumeRecord']['responses'][404]['content']['application/json']; 409: operations['consumeRecord']['responses'][409]['content']['application/json']; 414: operations['consumeRecord']['responses'][414]['content']['application/json']; 500: operations['consumeRecord']['responses'][500]['content']['application/json']; 503: operations['consumeRecord']['responses'][503]['content']['application/json']; 504: operations['consumeRecord']['responses'][504]['content']['application/json'] }
     Params: operations['consumeRecord']['parameters']['path']
     Querystring: NonNullable<operations['consumeRecord']['parameters']['query']>
   }
   streamRecords: {
-    Reply: { 200: void; 400: operations['streamRecords']['responses'][400]['content']['application/json']; 401: operations['streamRecords']['responses'][401]['content']['application/json']; 403: operations['streamRecords']['responses'][403]['content']['application/json']; 404: operations['streamRecords']['responses'][404]['content']['application/json']; 429: operations['streamRecords']['responses'][429]['content']['application/json']; 500: operations['streamRecords']['responses'][500]['content']['application/json']; 503: operations['streamRecords']['responses'][503]['content']['application/json'] }
+    Reply: { 200: void; 400: operations['streamRecords']['responses'][400]['content']['application/json']; 401: operations['streamRecords']['responses'][401]['content']['application/json']; 403: operations['streamRecords']['responses'][403]['content']['application/json']; 404: operations['streamRecords']['responses'][404]['content']['application/json']; 414: operations['streamRecords']['responses'][414]['content']['application/json']; 429: operations['streamRecords']['responses'][429]['content']['application/json']; 500: operations['streamRecords']['responses'][500]['content']['application/json']; 503: operations['streamRecords']['responses'][503]['content']['application/json'] }
     Params: operations['streamRecords']['parameters']['path']
     Querystring: NonNullable<operations['streamRecords']['parameters']['query']>
   }
   commitStream: {
-    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
+    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 413: operations['commitStream']['responses'][413]['content']['application/json']; 414: operations['commitStream']['responses'][414]['content']['application/json']; 415: operations['commitStream']['responses'][415]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
     Params: operations['commitStream']['parameters']['path']
     Body: NonNullable<operations['commitStream']['requestBody']>['content']['application/json']
   }
@@ -8127,316 +8499,316 @@ export interface RouteTypes {
     Reply: { 200: operations['listTopicsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listTopicsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 500: operations['listTopicsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listTopicsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listTopicsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
   getTopicV2: {
-    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getTopicV2']['parameters']['path']
   }
   produceToTopicV2: {
-    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToTopicV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['produceToTopicV2']['parameters']['path']
     Body: NonNullable<operations['produceToTopicV2']['requestBody']>['content']['application/json']
   }
   listPartitionsV2: {
-    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['listPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['listPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['listPartitionsV2']['parameters']['path']
   }
   getPartitionV2: {
-    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getPartitionV2']['parameters']['path']
   }
   produceToPartitionV2: {
-    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToPartitionV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['produceToPartitionV2']['parameters']['path']
     Body: NonNullable<operations['produceToPartitionV2']['requestBody']>['content']['application/json']
   }
   getPartitionOffsetsV2: {
-    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getPartitionOffsetsV2']['parameters']['path']
   }
   listBrokersV2: {
     Reply: { 200: operations['listBrokersV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listBrokersV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 500: operations['listBrokersV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listBrokersV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listBrokersV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
   createConsumerInstanceV2: {
-    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['createConsumerInstanceV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['createConsumerInstanceV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['createConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['createConsumerInstanceV2']['parameters']['path']
     Body: NonNullable<operations['createConsumerInstanceV2']['requestBody']>['content']['application/json']
   }
   deleteConsumerInstanceV2: {
-    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['deleteConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['deleteConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['deleteConsumerInstanceV2']['parameters']['path']
   }
   getSubscriptionV2: {
-    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getSubscriptionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getSubscriptionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getSubscriptionV2']['parameters']['path']
   }
   subscribeV2: {
-    Reply: { 204: void; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['subscribeV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['subscribeV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['subscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['subscribeV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['subscribeV2']['parameters']['path']
     Body: NonNullable<operations['subscribeV2']['requestBody']>['content']['application/json']
   }
   unsubscribeV2: {
-    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['unsubscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['unsubscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['unsubscribeV2']['parameters']['path']
   }
   getAssignmentsV2: {
-    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getAssignmentsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getAssignmentsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getAssignmentsV2']['parameters']['path']
   }
   assignPartitionsV2: {
-    Reply: { 204: void; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['assignPartitionsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['assignPartitionsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['assignPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['assignPartitionsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['assignPartitionsV2']['parameters']['path']
     Body: NonNullable<operations['assignPartitionsV2']['requestBody']>['content']['application/json']
   }
   seekV2: {
-    Reply: { 204: void; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekV2']['parameters']['path']
     Body: NonNullable<operations['seekV2']['requestBody']>['content']['application/json']
   }
   seekToBeginningV2: {
-    Reply: { 204: void; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekToBeginningV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToBeginningV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToBeginningV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToBeginningV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekToBeginningV2']['parameters']['path']
     Body: NonNullable<operations['seekToBeginningV2']['requestBody']>['content']['application/json']
   }
   seekToEndV2: {
-    Reply: { 204: void; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekToEndV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToEndV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToEndV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToEndV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekToEndV2']['parameters']['path']
     Body: NonNullable<operations['seekToEndV2']['requestBody']>['content']['application/json']
   }
   getCommittedOffsetsV2: {
-    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getCommittedOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getCommittedOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getCommittedOffsetsV2']['parameters']['path']
   }
   commitOffsetsV2: {
-    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['commitOffsetsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['commitOffsetsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['commitOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['commitOffsetsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['commitOffsetsV2']['parameters']['path']
     Body: NonNullable<operations['commitOffsetsV2']['requestBody']>['content']['application/json'] | undefined
   }
   getRecordsV2: {
-    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['getRecordsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getRecordsV2']['parameters']['path']
     Querystring: NonNullable<operations['getRecordsV2']['parameters']['query']>
   }
   produceRecordV3: {
-    Reply: { 200: operations['produceRecordV3']['responses'][200]['content']['application/json']; 400: operations['produceRecordV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordV3']['responses'][413]['content']['application/json']; 415: operations['produceRecordV3']['responses'][415]['content']['application/json']; 422: operations['produceRecordV3']['responses'][422]['content']['application/json']; 500: operations['produceRecordV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['produceRecordV3']['responses'][200]['content']['application/json']; 400: operations['produceRecordV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordV3']['responses'][413]['content']['application/json']; 414: operations['produceRecordV3']['responses'][414]['content']['application/json']; 415: operations['produceRecordV3']['responses'][415]['content']['application/json']; 422: operations['produceRecordV3']['responses'][422]['content']['application/json']; 500: operations['produceRecordV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordV3']['responses'][504]['content']['application/json'] }
     Params: operations['produceRecordV3']['parameters']['path']
     Body: NonNullable<operations['produceRecordV3']['requestBody']>['content']['application/json']
   }
   produceRecordsBatchV3: {
-    Reply: { 207: operations['produceRecordsBatchV3']['responses'][207]['content']['application/json']; 400: operations['produceRecordsBatchV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordsBatchV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordsBatchV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordsBatchV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordsBatchV3']['responses'][413]['content']['application/json']; 415: operations['produceRecordsBatchV3']['responses'][415]['content']['application/json']; 500: operations['produceRecordsBatchV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordsBatchV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordsBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 207: operations['produceRecordsBatchV3']['responses'][207]['content']['application/json']; 400: operations['produceRecordsBatchV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordsBatchV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordsBatchV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordsBatchV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordsBatchV3']['responses'][413]['content']['application/json']; 414: operations['produceRecordsBatchV3']['responses'][414]['content']['application/json']; 415: operations['produceRecordsBatchV3']['responses'][415]['content']['application/json']; 500: operations['produceRecordsBatchV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordsBatchV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordsBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['produceRecordsBatchV3']['parameters']['path']
     Body: NonNullable<operations['produceRecordsBatchV3']['requestBody']>['content']['application/json']
   }
   listClustersV3: {
-    Reply: { 200: operations['listClustersV3']['responses'][200]['content']['application/json']; 400: operations['listClustersV3']['responses'][400]['content']['application/json']; 401: operations['listClustersV3']['responses'][401]['content']['application/json']; 403: operations['listClustersV3']['responses'][403]['content']['application/json']; 500: operations['listClustersV3']['responses'][500]['content']['application/json']; 503: operations['listClustersV3']['responses'][503]['content']['application/json']; 504: operations['listClustersV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listClustersV3']['responses'][200]['content']['application/json']; 400: operations['listClustersV3']['responses'][400]['content']['application/json']; 401: operations['listClustersV3']['responses'][401]['content']['application/json']; 403: operations['listClustersV3']['responses'][403]['content']['application/json']; 404: operations['listClustersV3']['responses'][404]['content']['application/json']; 500: operations['listClustersV3']['responses'][500]['content']['application/json']; 503: operations['listClustersV3']['responses'][503]['content']['application/json']; 504: operations['listClustersV3']['responses'][504]['content']['application/json'] }
   }
   getClusterV3: {
-    Reply: { 200: operations['getClusterV3']['responses'][200]['content']['application/json']; 400: operations['getClusterV3']['responses'][400]['content']['application/json']; 401: operations['getClusterV3']['responses'][401]['content']['application/json']; 403: operations['getClusterV3']['responses'][403]['content']['application/json']; 500: operations['getClusterV3']['responses'][500]['content']['application/json']; 503: operations['getClusterV3']['responses'][503]['content']['application/json']; 504: operations['getClusterV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getClusterV3']['responses'][200]['content']['application/json']; 400: operations['getClusterV3']['responses'][400]['content']['application/json']; 401: operations['getClusterV3']['responses'][401]['content']['application/json']; 403: operations['getClusterV3']['responses'][403]['content']['application/json']; 404: operations['getClusterV3']['responses'][404]['content']['application/json']; 414: operations['getClusterV3']['responses'][414]['content']['application/json']; 500: operations['getClusterV3']['responses'][500]['content']['application/json']; 503: operations['getClusterV3']['responses'][503]['content']['application/json']; 504: operations['getClusterV3']['responses'][504]['content']['application/json'] }
     Params: operations['getClusterV3']['parameters']['path']
   }
   listBrokersV3: {
-    Reply: { 200: operations['listBrokersV3']['responses'][200]['content']['application/json']; 400: operations['listBrokersV3']['responses'][400]['content']['application/json']; 401: operations['listBrokersV3']['responses'][401]['content']['application/json']; 403: operations['listBrokersV3']['responses'][403]['content']['application/json']; 500: operations['listBrokersV3']['responses'][500]['content']['application/json']; 503: operations['listBrokersV3']['responses'][503]['content']['application/json']; 504: operations['listBrokersV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listBrokersV3']['responses'][200]['content']['application/json']; 400: operations['listBrokersV3']['responses'][400]['content']['application/json']; 401: operations['listBrokersV3']['responses'][401]['content']['application/json']; 403: operations['listBrokersV3']['responses'][403]['content']['application/json']; 404: operations['listBrokersV3']['responses'][404]['content']['application/json']; 414: operations['listBrokersV3']['responses'][414]['content']['application/json']; 500: operations['listBrokersV3']['responses'][500]['content']['application/json']; 503: operations['listBrokersV3']['responses'][503]['content']['application/json']; 504: operations['listBrokersV3']['responses'][504]['content']['application/json'] }
     Params: operations['listBrokersV3']['parameters']['path']
   }
   getBrokerV3: {
-    Reply: { 200: operations['getBrokerV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerV3']['responses'][403]['content']['application/json']; 500: operations['getBrokerV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getBrokerV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerV3']['responses'][403]['content']['application/json']; 404: operations['getBrokerV3']['responses'][404]['content']['application/json']; 414: operations['getBrokerV3']['responses'][414]['content']['application/json']; 500: operations['getBrokerV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerV3']['responses'][504]['content']['application/json'] }
     Params: operations['getBrokerV3']['parameters']['path']
   }
   listBrokerConfigsV3: {
-    Reply: { 200: operations['listBrokerConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerConfigsV3']['responses'][403]['content']['application/json']; 500: operations['listBrokerConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listBrokerConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listBrokerConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listBrokerConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listBrokerConfigsV3']['parameters']['path']
   }
   getBrokerConfigV3: {
-    Reply: { 200: operations['getBrokerConfigV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerConfigV3']['responses'][403]['content']['application/json']; 500: operations['getBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getBrokerConfigV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['getBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['getBrokerConfigV3']['responses'][414]['content']['application/json']; 500: operations['getBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['getBrokerConfigV3']['parameters']['path']
   }
   updateBrokerConfigV3: {
-    Reply: { 204: void; 400: operations['updateBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateBrokerConfigV3']['responses'][404]['content']['application/json']; 500: operations['updateBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['updateBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateBrokerConfigV3']['responses'][414]['content']['application/json']; 500: operations['updateBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateBrokerConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['updateBrokerConfigV3']['parameters']['path']
     Body: NonNullable<operations['updateBrokerConfigV3']['requestBody']>['content']['application/json']
   }
   deleteBrokerConfigV3: {
-    Reply: { 204: void; 400: operations['deleteBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteBrokerConfigV3']['responses'][404]['content']['application/json']; 500: operations['deleteBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteBrokerConfigV3']['responses'][414]['content']['application/json']; 500: operations['deleteBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteBrokerConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteBrokerConfigV3']['parameters']['path']
   }
   alterBrokerConfigBatchV3: {
-    Reply: { 204: void; 400: operations['alterBrokerConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterBrokerConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterBrokerConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterBrokerConfigBatchV3']['responses'][404]['content']['application/json']; 500: operations['alterBrokerConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterBrokerConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterBrokerConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['alterBrokerConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterBrokerConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterBrokerConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterBrokerConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterBrokerConfigBatchV3']['responses'][414]['content']['application/json']; 500: operations['alterBrokerConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterBrokerConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterBrokerConfigBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['alterBrokerConfigBatchV3']['parameters']['path']
     Body: NonNullable<operations['alterBrokerConfigBatchV3']['requestBody']>['content']['application/json']
   }
   listBrokerReplicasV3: {
-    Reply: { 200: operations['listBrokerReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerReplicasV3']['responses'][404]['content']['application/json']; 500: operations['listBrokerReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerReplicasV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listBrokerReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerReplicasV3']['responses'][404]['content']['application/json']; 414: operations['listBrokerReplicasV3']['responses'][414]['content']['application/json']; 500: operations['listBrokerReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerReplicasV3']['responses'][504]['content']['application/json'] }
     Params: operations['listBrokerReplicasV3']['parameters']['path']
   }
   listAllBrokersConfigsV3: {
-    Reply: { 200: operations['listAllBrokersConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllBrokersConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllBrokersConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllBrokersConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllBrokersConfigsV3']['responses'][404]['content']['application/json']; 500: operations['listAllBrokersConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllBrokersConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllBrokersConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listAllBrokersConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllBrokersConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllBrokersConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllBrokersConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllBrokersConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listAllBrokersConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listAllBrokersConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllBrokersConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllBrokersConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listAllBrokersConfigsV3']['parameters']['path']
   }
   listClusterConfigsV3: {
-    Reply: { 200: operations['listClusterConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listClusterConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listClusterConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listClusterConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listClusterConfigsV3']['responses'][404]['content']['application/json']; 500: operations['listClusterConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listClusterConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listClusterConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listClusterConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listClusterConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listClusterConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listClusterConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listClusterConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listClusterConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listClusterConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listClusterConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listClusterConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listClusterConfigsV3']['parameters']['path']
   }
   alterClusterConfigBatchV3: {
-    Reply: { 204: void; 400: operations['alterClusterConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterClusterConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterClusterConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterClusterConfigBatchV3']['responses'][404]['content']['application/json']; 500: operations['alterClusterConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterClusterConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterClusterConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['alterClusterConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterClusterConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterClusterConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterClusterConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterClusterConfigBatchV3']['responses'][414]['content']['application/json']; 500: operations['alterClusterConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterClusterConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterClusterConfigBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['alterClusterConfigBatchV3']['parameters']['path']
     Body: NonNullable<operations['alterClusterConfigBatchV3']['requestBody']>['content']['application/json']
   }
   getClusterConfigV3: {
-    Reply: { 200: operations['getClusterConfigV3']['responses'][200]['content']['application/json']; 400: operations['getClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['getClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['getClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['getClusterConfigV3']['responses'][404]['content']['application/json']; 500: operations['getClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['getClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['getClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getClusterConfigV3']['responses'][200]['content']['application/json']; 400: operations['getClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['getClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['getClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['getClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['getClusterConfigV3']['responses'][414]['content']['application/json']; 500: operations['getClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['getClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['getClusterConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['getClusterConfigV3']['parameters']['path']
   }
   updateClusterConfigV3: {
-    Reply: { 204: void; 400: operations['updateClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateClusterConfigV3']['responses'][404]['content']['application/json']; 500: operations['updateClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['updateClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateClusterConfigV3']['responses'][414]['content']['application/json']; 500: operations['updateClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateClusterConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['updateClusterConfigV3']['parameters']['path']
     Body: NonNullable<operations['updateClusterConfigV3']['requestBody']>['content']['application/json']
   }
   deleteClusterConfigV3: {
-    Reply: { 204: void; 400: operations['deleteClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteClusterConfigV3']['responses'][404]['content']['application/json']; 500: operations['deleteClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteClusterConfigV3']['responses'][414]['content']['application/json']; 500: operations['deleteClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteClusterConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteClusterConfigV3']['parameters']['path']
   }
   listTopicsV3: {
-    Reply: { 200: operations['listTopicsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicsV3']['responses'][403]['content']['application/json']; 500: operations['listTopicsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listTopicsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicsV3']['responses'][414]['content']['application/json']; 500: operations['listTopicsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listTopicsV3']['parameters']['path']
   }
   createTopicV3: {
-    Reply: { 200: operations['createTopicV3']['responses'][200]['content']['application/json']; 201: operations['createTopicV3']['responses'][201]['content']['application/json']; 400: operations['createTopicV3']['responses'][400]['content']['application/json']; 401: operations['createTopicV3']['responses'][401]['content']['application/json']; 403: operations['createTopicV3']['responses'][403]['content']['application/json']; 500: operations['createTopicV3']['responses'][500]['content']['application/json']; 503: operations['createTopicV3']['responses'][503]['content']['application/json']; 504: operations['createTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['createTopicV3']['responses'][200]['content']['application/json']; 201: operations['createTopicV3']['responses'][201]['content']['application/json']; 400: operations['createTopicV3']['responses'][400]['content']['application/json']; 401: operations['createTopicV3']['responses'][401]['content']['application/json']; 403: operations['createTopicV3']['responses'][403]['content']['application/json']; 404: operations['createTopicV3']['responses'][404]['content']['application/json']; 414: operations['createTopicV3']['responses'][414]['content']['application/json']; 500: operations['createTopicV3']['responses'][500]['content']['application/json']; 503: operations['createTopicV3']['responses'][503]['content']['application/json']; 504: operations['createTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['createTopicV3']['parameters']['path']
     Body: NonNullable<operations['createTopicV3']['requestBody']>['content']['application/json']
   }
   getTopicV3: {
-    Reply: { 200: operations['getTopicV3']['responses'][200]['content']['application/json']; 400: operations['getTopicV3']['responses'][400]['content']['application/json']; 401: operations['getTopicV3']['responses'][401]['content']['application/json']; 403: operations['getTopicV3']['responses'][403]['content']['application/json']; 404: operations['getTopicV3']['responses'][404]['content']['application/json']; 500: operations['getTopicV3']['responses'][500]['content']['application/json']; 503: operations['getTopicV3']['responses'][503]['content']['application/json']; 504: operations['getTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getTopicV3']['responses'][200]['content']['application/json']; 400: operations['getTopicV3']['responses'][400]['content']['application/json']; 401: operations['getTopicV3']['responses'][401]['content']['application/json']; 403: operations['getTopicV3']['responses'][403]['content']['application/json']; 404: operations['getTopicV3']['responses'][404]['content']['application/json']; 414: operations['getTopicV3']['responses'][414]['content']['application/json']; 500: operations['getTopicV3']['responses'][500]['content']['application/json']; 503: operations['getTopicV3']['responses'][503]['content']['application/json']; 504: operations['getTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['getTopicV3']['parameters']['path']
     Querystring: NonNullable<operations['getTopicV3']['parameters']['query']>
   }
   deleteTopicV3: {
-    Reply: { 204: void; 400: operations['deleteTopicV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicV3']['responses'][404]['content']['application/json']; 500: operations['deleteTopicV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteTopicV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicV3']['responses'][404]['content']['application/json']; 414: operations['deleteTopicV3']['responses'][414]['content']['application/json']; 500: operations['deleteTopicV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteTopicV3']['parameters']['path']
   }
   updatePartitionCountTopicV3: {
-    Reply: { 200: operations['updatePartitionCountTopicV3']['responses'][200]['content']['application/json']; 400: operations['updatePartitionCountTopicV3']['responses'][400]['content']['application/json']; 401: operations['updatePartitionCountTopicV3']['responses'][401]['content']['application/json']; 403: operations['updatePartitionCountTopicV3']['responses'][403]['content']['application/json']; 500: operations['updatePartitionCountTopicV3']['responses'][500]['content']['application/json']; 503: operations['updatePartitionCountTopicV3']['responses'][503]['content']['application/json']; 504: operations['updatePartitionCountTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['updatePartitionCountTopicV3']['responses'][200]['content']['application/json']; 400: operations['updatePartitionCountTopicV3']['responses'][400]['content']['application/json']; 401: operations['updatePartitionCountTopicV3']['responses'][401]['content']['application/json']; 403: operations['updatePartitionCountTopicV3']['responses'][403]['content']['application/json']; 404: operations['updatePartitionCountTopicV3']['responses'][404]['content']['application/json']; 414: operations['updatePartitionCountTopicV3']['responses'][414]['content']['application/json']; 500: operations['updatePartitionCountTopicV3']['responses'][500]['content']['application/json']; 503: operations['updatePartitionCountTopicV3']['responses'][503]['content']['application/json']; 504: operations['updatePartitionCountTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['updatePartitionCountTopicV3']['parameters']['path']
     Body: NonNullable<operations['updatePartitionCountTopicV3']['requestBody']>['content']['application/json']
   }
   listTopicConfigsV3: {
-    Reply: { 200: operations['listTopicConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicConfigsV3']['responses'][404]['content']['application/json']; 500: operations['listTopicConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listTopicConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listTopicConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listTopicConfigsV3']['parameters']['path']
   }
   alterTopicConfigBatchV3: {
-    Reply: { 204: void; 400: operations['alterTopicConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterTopicConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterTopicConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterTopicConfigBatchV3']['responses'][404]['content']['application/json']; 500: operations['alterTopicConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterTopicConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterTopicConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['alterTopicConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterTopicConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterTopicConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterTopicConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterTopicConfigBatchV3']['responses'][414]['content']['application/json']; 500: operations['alterTopicConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterTopicConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterTopicConfigBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['alterTopicConfigBatchV3']['parameters']['path']
     Body: NonNullable<operations['alterTopicConfigBatchV3']['requestBody']>['content']['application/json']
   }
   getTopicConfigV3: {
-    Reply: { 200: operations['getTopicConfigV3']['responses'][200]['content']['application/json']; 400: operations['getTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['getTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['getTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['getTopicConfigV3']['responses'][404]['content']['application/json']; 500: operations['getTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['getTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['getTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getTopicConfigV3']['responses'][200]['content']['application/json']; 400: operations['getTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['getTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['getTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['getTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['getTopicConfigV3']['responses'][414]['content']['application/json']; 500: operations['getTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['getTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['getTopicConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['getTopicConfigV3']['parameters']['path']
   }
   updateTopicConfigV3: {
-    Reply: { 204: void; 400: operations['updateTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateTopicConfigV3']['responses'][404]['content']['application/json']; 500: operations['updateTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['updateTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateTopicConfigV3']['responses'][414]['content']['application/json']; 500: operations['updateTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateTopicConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['updateTopicConfigV3']['parameters']['path']
     Body: NonNullable<operations['updateTopicConfigV3']['requestBody']>['content']['application/json']
   }
   deleteTopicConfigV3: {
-    Reply: { 204: void; 400: operations['deleteTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicConfigV3']['responses'][404]['content']['application/json']; 500: operations['deleteTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteTopicConfigV3']['responses'][414]['content']['application/json']; 500: operations['deleteTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteTopicConfigV3']['parameters']['path']
   }
   listPartitionsV3: {
-    Reply: { 200: operations['listPartitionsV3']['responses'][200]['content']['application/json']; 400: operations['listPartitionsV3']['responses'][400]['content']['application/json']; 401: operations['listPartitionsV3']['responses'][401]['content']['application/json']; 403: operations['listPartitionsV3']['responses'][403]['content']['application/json']; 404: operations['listPartitionsV3']['responses'][404]['content']['application/json']; 500: operations['listPartitionsV3']['responses'][500]['content']['application/json']; 503: operations['listPartitionsV3']['responses'][503]['content']['application/json']; 504: operations['listPartitionsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listPartitionsV3']['responses'][200]['content']['application/json']; 400: operations['listPartitionsV3']['responses'][400]['content']['application/json']; 401: operations['listPartitionsV3']['responses'][401]['content']['application/json']; 403: operations['listPartitionsV3']['responses'][403]['content']['application/json']; 404: operations['listPartitionsV3']['responses'][404]['content']['application/json']; 414: operations['listPartitionsV3']['responses'][414]['content']['application/json']; 500: operations['listPartitionsV3']['responses'][500]['content']['application/json']; 503: operations['listPartitionsV3']['responses'][503]['content']['application/json']; 504: operations['listPartitionsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listPartitionsV3']['parameters']['path']
   }
   getPartitionV3: {
-    Reply: { 200: operations['getPartitionV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionV3']['responses'][404]['content']['application/json']; 500: operations['getPartitionV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getPartitionV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionV3']['responses'][414]['content']['application/json']; 500: operations['getPartitionV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionV3']['responses'][504]['content']['application/json'] }
     Params: operations['getPartitionV3']['parameters']['path']
   }
   listConsumerGroupsV3: {
-    Reply: { 200: operations['listConsumerGroupsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerGroupsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerGroupsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerGroupsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerGroupsV3']['responses'][404]['content']['application/json']; 500: operations['listConsumerGroupsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerGroupsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerGroupsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listConsumerGroupsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerGroupsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerGroupsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerGroupsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerGroupsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerGroupsV3']['responses'][414]['content']['application/json']; 500: operations['listConsumerGroupsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerGroupsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerGroupsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listConsumerGroupsV3']['parameters']['path']
   }
   getConsumerGroupV3: {
-    Reply: { 200: operations['getConsumerGroupV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerGroupV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerGroupV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerGroupV3']['parameters']['path']
   }
   deleteConsumerGroupV3: {
-    Reply: { 204: void; 400: operations['deleteConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['deleteConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['deleteConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['deleteConsumerGroupV3']['responses'][404]['content']['application/json']; 409: operations['deleteConsumerGroupV3']['responses'][409]['content']['application/json']; 500: operations['deleteConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['deleteConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['deleteConsumerGroupV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['deleteConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['deleteConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['deleteConsumerGroupV3']['responses'][404]['content']['application/json']; 409: operations['deleteConsumerGroupV3']['responses'][409]['content']['application/json']; 414: operations['deleteConsumerGroupV3']['responses'][414]['content']['application/json']; 500: operations['deleteConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['deleteConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['deleteConsumerGroupV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteConsumerGroupV3']['parameters']['path']
   }
   listConsumersV3: {
-    Reply: { 200: operations['listConsumersV3']['responses'][200]['content']['application/json']; 400: operations['listConsumersV3']['responses'][400]['content']['application/json']; 401: operations['listConsumersV3']['responses'][401]['content']['application/json']; 403: operations['listConsumersV3']['responses'][403]['content']['application/json']; 404: operations['listConsumersV3']['responses'][404]['content']['application/json']; 500: operations['listConsumersV3']['responses'][500]['content']['application/json']; 503: operations['listConsumersV3']['responses'][503]['content']['application/json']; 504: operations['listConsumersV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listConsumersV3']['responses'][200]['content']['application/json']; 400: operations['listConsumersV3']['responses'][400]['content']['application/json']; 401: operations['listConsumersV3']['responses'][401]['content']['application/json']; 403: operations['listConsumersV3']['responses'][403]['content']['application/json']; 404: operations['listConsumersV3']['responses'][404]['content']['application/json']; 414: operations['listConsumersV3']['responses'][414]['content']['application/json']; 500: operations['listConsumersV3']['responses'][500]['content']['application/json']; 503: operations['listConsumersV3']['responses'][503]['content']['application/json']; 504: operations['listConsumersV3']['responses'][504]['content']['application/json'] }
     Params: operations['listConsumersV3']['parameters']['path']
   }
   getConsumerV3: {
-    Reply: { 200: operations['getConsumerV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerV3']['parameters']['path']
   }
   listConsumerAssignmentsV3: {
-    Reply: { 200: operations['listConsumerAssignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerAssignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerAssignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerAssignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerAssignmentsV3']['responses'][404]['content']['application/json']; 500: operations['listConsumerAssignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerAssignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerAssignmentsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listConsumerAssignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerAssignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerAssignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerAssignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerAssignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerAssignmentsV3']['responses'][414]['content']['application/json']; 500: operations['listConsumerAssignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerAssignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerAssignmentsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listConsumerAssignmentsV3']['parameters']['path']
   }
   getConsumerAssignmentV3: {
-    Reply: { 200: operations['getConsumerAssignmentV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerAssignmentV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerAssignmentV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerAssignmentV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerAssignmentV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerAssignmentV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerAssignmentV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerAssignmentV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerAssignmentV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerAssignmentV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerAssignmentV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerAssignmentV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerAssignmentV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerAssignmentV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerAssignmentV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerAssignmentV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerAssignmentV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerAssignmentV3']['parameters']['path']
   }
   listConsumerLagsV3: {
-    Reply: { 200: operations['listConsumerLagsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerLagsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerLagsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerLagsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerLagsV3']['responses'][404]['content']['application/json']; 500: operations['listConsumerLagsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerLagsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerLagsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listConsumerLagsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerLagsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerLagsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerLagsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerLagsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerLagsV3']['responses'][414]['content']['application/json']; 500: operations['listConsumerLagsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerLagsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerLagsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listConsumerLagsV3']['parameters']['path']
   }
   getConsumerLagV3: {
-    Reply: { 200: operations['getConsumerLagV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerLagV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerLagV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerLagV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerLagV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerLagV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerLagV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerLagV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerLagV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerLagV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerLagV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerLagV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerLagV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerLagV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerLagV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerLagV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerLagV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerLagV3']['parameters']['path']
   }
   getConsumerGroupLagSummaryV3: {
-    Reply: { 200: operations['getConsumerGroupLagSummaryV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupLagSummaryV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupLagSummaryV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupLagSummaryV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupLagSummaryV3']['responses'][404]['content']['application/json']; 500: operations['getConsumerGroupLagSummaryV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupLagSummaryV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupLagSummaryV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerGroupLagSummaryV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupLagSummaryV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupLagSummaryV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupLagSummaryV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupLagSummaryV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerGroupLagSummaryV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerGroupLagSummaryV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupLagSummaryV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupLagSummaryV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerGroupLagSummaryV3']['parameters']['path']
   }
   resetConsumerGroupOffsetsV3: {
-    Reply: { 200: operations['resetConsumerGroupOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['resetConsumerGroupOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['resetConsumerGroupOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['resetConsumerGroupOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['resetConsumerGroupOffsetsV3']['responses'][404]['content']['application/json']; 409: operations['resetConsumerGroupOffsetsV3']['responses'][409]['content']['application/json']; 415: operations['resetConsumerGroupOffsetsV3']['responses'][415]['content']['application/json']; 500: operations['resetConsumerGroupOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['resetConsumerGroupOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['resetConsumerGroupOffsetsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['resetConsumerGroupOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['resetConsumerGroupOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['resetConsumerGroupOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['resetConsumerGroupOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['resetConsumerGroupOffsetsV3']['responses'][404]['content']['application/json']; 409: operations['resetConsumerGroupOffsetsV3']['responses'][409]['content']['application/json']; 414: operations['resetConsumerGroupOffsetsV3']['responses'][414]['content']['application/json']; 415: operations['resetConsumerGroupOffsetsV3']['responses'][415]['content']['application/json']; 500: operations['resetConsumerGroupOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['resetConsumerGroupOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['resetConsumerGroupOffsetsV3']['responses'][504]['content']['application/json'] }
     Params: operations['resetConsumerGroupOffsetsV3']['parameters']['path']
     Body: NonNullable<operations['resetConsumerGroupOffsetsV3']['requestBody']>['content']['application/json']
   }
   listAclsV3: {
-    Reply: { 200: operations['listAclsV3']['responses'][200]['content']['application/json']; 400: operations['listAclsV3']['responses'][400]['content']['application/json']; 401: operations['listAclsV3']['responses'][401]['content']['application/json']; 403: operations['listAclsV3']['responses'][403]['content']['application/json']; 404: operations['listAclsV3']['responses'][404]['content']['application/json']; 500: operations['listAclsV3']['responses'][500]['content']['application/json']; 503: operations['listAclsV3']['responses'][503]['content']['application/json']; 504: operations['listAclsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listAclsV3']['responses'][200]['content']['application/json']; 400: operations['listAclsV3']['responses'][400]['content']['application/json']; 401: operations['listAclsV3']['responses'][401]['content']['application/json']; 403: operations['listAclsV3']['responses'][403]['content']['application/json']; 404: operations['listAclsV3']['responses'][404]['content']['application/json']; 414: operations['listAclsV3']['responses'][414]['content']['application/json']; 500: operations['listAclsV3']['responses'][500]['content']['application/json']; 503: operations['listAclsV3']['responses'][503]['content']['application/json']; 504: operations['listAclsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listAclsV3']['parameters']['path']
     Querystring: NonNullable<operations['listAclsV3']['parameters']['query']>
   }
   createAclV3: {
-    Reply: { 201: void; 400: operations['createAclV3']['responses'][400]['content']['application/json']; 401: operations['createAclV3']['responses'][401]['content']['application/json']; 403: operations['createAclV3']['responses'][403]['content']['application/json']; 404: operations['createAclV3']['responses'][404]['content']['application/json']; 415: operations['createAclV3']['responses'][415]['content']['application/json']; 500: operations['createAclV3']['responses'][500]['content']['application/json']; 503: operations['createAclV3']['responses'][503]['content']['application/json']; 504: operations['createAclV3']['responses'][504]['content']['application/json'] }
+    Reply: { 201: void; 400: operations['createAclV3']['responses'][400]['content']['application/json']; 401: operations['createAclV3']['responses'][401]['content']['application/json']; 403: operations['createAclV3']['responses'][403]['content']['application/json']; 404: operations['createAclV3']['responses'][404]['content']['application/json']; 414: operations['createAclV3']['responses'][414]['content']['application/json']; 415: operations['createAclV3']['responses'][415]['content']['application/json']; 500: operations['createAclV3']['responses'][500]['content']['application/json']; 503: operations['createAclV3']['responses'][503]['content']['application/json']; 504: operations['createAclV3']['responses'][504]['content']['application/json'] }
     Params: operations['createAclV3']['parameters']['path']
     Body: NonNullable<operations['createAclV3']['requestBody']>['content']['application/json']
   }
   deleteAclsV3: {
-    Reply: { 200: operations['deleteAclsV3']['responses'][200]['content']['application/json']; 400: operations['deleteAclsV3']['responses'][400]['content']['application/json']; 401: operations['deleteAclsV3']['responses'][401]['content']['application/json']; 403: operations['deleteAclsV3']['responses'][403]['content']['application/json']; 404: operations['deleteAclsV3']['responses'][404]['content']['application/json']; 500: operations['deleteAclsV3']['responses'][500]['content']['application/json']; 503: operations['deleteAclsV3']['responses'][503]['content']['application/json']; 504: operations['deleteAclsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['deleteAclsV3']['responses'][200]['content']['application/json']; 400: operations['deleteAclsV3']['responses'][400]['content']['application/json']; 401: operations['deleteAclsV3']['responses'][401]['content']['application/json']; 403: operations['deleteAclsV3']['responses'][403]['content']['application/json']; 404: operations['deleteAclsV3']['responses'][404]['content']['application/json']; 414: operations['deleteAclsV3']['responses'][414]['content']['application/json']; 500: operations['deleteAclsV3']['responses'][500]['content']['application/json']; 503: operations['deleteAclsV3']['responses'][503]['content']['application/json']; 504: operations['deleteAclsV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteAclsV3']['parameters']['path']
     Querystring: NonNullable<operations['deleteAclsV3']['parameters']['query']>
   }
   createAclsBatchV3: {
-    Reply: { 201: void; 400: operations['createAclsBatchV3']['responses'][400]['content']['application/json']; 401: operations['createAclsBatchV3']['responses'][401]['content']['application/json']; 403: operations['createAclsBatchV3']['responses'][403]['content']['application/json']; 404: operations['createAclsBatchV3']['responses'][404]['content']['application/json']; 415: operations['createAclsBatchV3']['responses'][415]['content']['application/json']; 500: operations['createAclsBatchV3']['responses'][500]['content']['application/json']; 503: operations['createAclsBatchV3']['responses'][503]['content']['application/json']; 504: operations['createAclsBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 201: void; 400: operations['createAclsBatchV3']['responses'][400]['content']['application/json']; 401: operations['createAclsBatchV3']['responses'][401]['content']['application/json']; 403: operations['createAclsBatchV3']['responses'][403]['content']['application/json']; 404: operations['createAclsBatchV3']['responses'][404]['content']['application/json']; 414: operations['createAclsBatchV3']['responses'][414]['content']['application/json']; 415: operations['createAclsBatchV3']['responses'][415]['content']['application/json']; 500: operations['createAclsBatchV3']['responses'][500]['content']['application/json']; 503: operations['createAclsBatchV3']['responses'][503]['content']['application/json']; 504: operations['createAclsBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['createAclsBatchV3']['parameters']['path']
     Body: NonNullable<operations['createAclsBatchV3']['requestBody']>['content']['application/json']
   }
   getPartitionOffsetsV3: {
-    Reply: { 200: operations['getPartitionOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionOffsetsV3']['responses'][404]['content']['application/json']; 500: operations['getPartitionOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionOffsetsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getPartitionOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionOffsetsV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionOffsetsV3']['responses'][414]['content']['application/json']; 500: operations['getPartitionOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionOffsetsV3']['responses'][504]['content']['application/json'] }
     Params: operations['getPartitionOffsetsV3']['parameters']['path']
     Querystring: NonNullable<operations['getPartitionOffsetsV3']['parameters']['query']>
   }
   getPartitionReassignmentV3: {
-    Reply: { 200: operations['getPartitionReassignmentV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionReassignmentV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionReassignmentV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionReassignmentV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionReassignmentV3']['responses'][404]['content']['application/json']; 500: operations['getPartitionReassignmentV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionReassignmentV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionReassignmentV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getPartitionReassignmentV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionReassignmentV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionReassignmentV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionReassignmentV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionReassignmentV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionReassignmentV3']['responses'][414]['content']['application/json']; 500: operations['getPartitionReassignmentV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionReassignmentV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionReassignmentV3']['responses'][504]['content']['application/json'] }
     Params: operations['getPartitionReassignmentV3']['parameters']['path']
   }
   listReplicasV3: {
-    Reply: { 200: operations['listReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listReplicasV3']['responses'][404]['content']['application/json']; 500: operations['listReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listReplicasV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listReplicasV3']['responses'][404]['content']['application/json']; 414: operations['listReplicasV3']['responses'][414]['content']['application/json']; 500: operations['listReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listReplicasV3']['responses'][504]['content']['application/json'] }
     Params: operations['listReplicasV3']['parameters']['path']
   }
   getReplicaV3: {
-    Reply: { 200: operations['getReplicaV3']['responses'][200]['content']['application/json']; 400: operations['getReplicaV3']['responses'][400]['content']['application/json']; 401: operations['getReplicaV3']['responses'][401]['content']['application/json']; 403: operations['getReplicaV3']['responses'][403]['content']['application/json']; 404: operations['getReplicaV3']['responses'][404]['content']['application/json']; 500: operations['getReplicaV3']['responses'][500]['content']['application/json']; 503: operations['getReplicaV3']['responses'][503]['content']['application/json']; 504: operations['getReplicaV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getReplicaV3']['responses'][200]['content']['application/json']; 400: operations['getReplicaV3']['responses'][400]['content']['application/json']; 401: operations['getReplicaV3']['responses'][401]['content']['application/json']; 403: operations['getReplicaV3']['responses'][403]['content']['application/json']; 404: operations['getReplicaV3']['responses'][404]['content']['application/json']; 414: operations['getReplicaV3']['responses'][414]['content']['application/json']; 500: operations['getReplicaV3']['responses'][500]['content']['application/json']; 503: operations['getReplicaV3']['responses'][503]['content']['application/json']; 504: operations['getReplicaV3']['responses'][504]['content']['application/json'] }
     Params: operations['getReplicaV3']['parameters']['path']
   }
   listTopicReassignmentsV3: {
-    Reply: { 200: operations['listTopicReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicReassignmentsV3']['responses'][404]['content']['application/json']; 500: operations['listTopicReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicReassignmentsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listTopicReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicReassignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicReassignmentsV3']['responses'][414]['content']['application/json']; 500: operations['listTopicReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicReassignmentsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listTopicReassignmentsV3']['parameters']['path']
   }
   listAllTopicsConfigsV3: {
-    Reply: { 200: operations['listAllTopicsConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllTopicsConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllTopicsConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllTopicsConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllTopicsConfigsV3']['responses'][404]['content']['application/json']; 500: operations['listAllTopicsConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllTopicsConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllTopicsConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listAllTopicsConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllTopicsConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllTopicsConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllTopicsConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllTopicsConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listAllTopicsConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listAllTopicsConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllTopicsConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllTopicsConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listAllTopicsConfigsV3']['parameters']['path']
   }
   listAllReassignmentsV3: {
-    Reply: { 200: operations['listAllReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listAllReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listAllReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listAllReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listAllReassignmentsV3']['responses'][404]['content']['application/json']; 500: operations['listAllReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listAllReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listAllReassignmentsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listAllReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listAllReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listAllReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listAllReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listAllReassignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listAllReassignmentsV3']['responses'][414]['content']['application/json']; 500: operations['listAllReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listAllReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listAllReassignmentsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listAllReassignmentsV3']['parameters']['path']
   }
 }

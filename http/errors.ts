@@ -10,7 +10,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 import {
   BadRequestError, BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, MALFORMED, RouteNotFoundError,
-  UnsupportedMediaTypeError, ValidationError, statusOfCode
+  UnsupportedMediaTypeError, UriTooLongError, ValidationError, statusOfCode
 } from '../lib/errors'
 
 export type ApiFamily = 'kosha' | 'v2' | 'v3'
@@ -130,5 +130,37 @@ export function notFoundHandler (family: ApiFamily): (request: FastifyRequest, r
     const error = new RouteNotFoundError(request.method, request.url.split('?')[0] ?? '')
     logged(request, error, error)
     return sendError(family, reply, error)
+  }
+}
+
+/**
+ * The base paths of the Confluent APIs: a request under one that no route of its family took (a 404, or an error
+ * before routing) is answered in that family's envelope; anything else in the Kosha shape.
+ */
+export const CONFLUENT_PATHS: ReadonlyArray<readonly [string, ApiFamily]> = [
+  ['/v3', 'v3'], ['/kafka/v3', 'v3'], ['/topics', 'v2'], ['/brokers', 'v2'], ['/consumers', 'v2']
+]
+
+export function familyOfUrl (url: string): ApiFamily {
+  const found = CONFLUENT_PATHS.find(([prefix]) => url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`))
+  return found?.[1] ?? 'kosha'
+}
+
+/**
+ * Fastify's router refuses some URLs before any route or hook (frameworkErrors): a path parameter over
+ * maxParamLength (414), a malformed percent-encoding (400). Answered in the family's shape of the URL, not Fastify's.
+ */
+export function frameworkErrorHandler (maxParamLength: number): (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (err, request, reply) => {
+    const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new UriTooLongError(maxParamLength)
+      : new BadRequestError('The URL is not valid: a percent-encoded character is malformed.')
+    logged(request, err, error)
+    const family = familyOfUrl(request.raw.url ?? '')
+    const id = request.id
+    const [type, body] = family === 'kosha'
+      ? ['application/json; charset=utf-8', { status: error.status, code: error.code, message: error.message, requestId: id }]
+      : [family === 'v2' ? 'application/vnd.kafka.v2+json' : 'application/json', family === 'v2' ? v2Error(error, id).body : v3Error(error, id).body]
+    reply.code(error.status).header('X-Request-Id', id).type(type).send(JSON.stringify(body))
   }
 }

@@ -46,6 +46,10 @@ const RECONNECT_MS = 3000
 const CONNECT_TIMEOUT_MS = 5000
 // While every broker is unreachable, how often the cluster is asked again whether it is back.
 const PROBE_MS = 1000
+// How long the start waits for the first connection: well within Fastify's plugin timeout (10 s), which a first
+// attempt of KAFKA_TIMEOUT_MS (10 s by default) against a broker that refuses the credentials or does not answer used
+// to exceed, killing the process instead of serving /readyz's 503.
+const STARTUP_WAIT_MS = 5000
 
 // A batch of records handed to the producer together: settled when its last delivery report arrived.
 interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void }
@@ -101,6 +105,16 @@ export class KafkaConnection {
   get timeoutMs (): number { return this.config.kafkaTimeoutMs }
 
   /**
+   * Starts connecting: resolves once connected, once the first attempt failed, or after STARTUP_WAIT_MS, whichever
+   * comes first; the attempt goes on (and is retried) while the service serves, readiness saying why it is not ready.
+   */
+  async start (): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.connect(), new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(STARTUP_WAIT_MS, this.timeoutMs)) })])
+    clearTimeout(timer)
+  }
+
+  /**
    * Connects the producer. Resolves either way: when Kafka is not reachable the service still starts (readiness says
    * why) and tries again every few seconds.
    */
@@ -145,6 +159,11 @@ export class KafkaConnection {
             if (!this.closing) this.reconnectTimer = setTimeout(() => { this.connect().catch(() => undefined) }, RECONNECT_MS)
           })
           resolve()
+          return
+        }
+        // Connected after the service began closing (the start stopped waiting for it): let it go again.
+        if (this.closing) {
+          p.disconnect(() => resolve())
           return
         }
         p.setPollInBackground(true)

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   KOSHA_CONSUMER_NOT_FOUND: { status: 404, v2: 40403, v3: 404, retriable: false },
   KOSHA_STREAM_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
   KOSHA_RESOURCE_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
+  KOSHA_METHOD_NOT_ALLOWED: { status: 405, v2: 405, v3: 405, retriable: false },
   KOSHA_NOT_ACCEPTABLE: { status: 406, v2: 40601, v3: 406, retriable: false },
   KOSHA_TOPIC_EXISTS: { status: 409, v2: 409, v3: 40002, retriable: false },
   KOSHA_CONSUMER_EXISTS: { status: 409, v2: 40902, v3: 409, retriable: false },
@@ -50,6 +51,7 @@ export const ERROR_CODES = {
   KOSHA_RECORD_NOT_DELIVERED: { status: 409, v2: 409, v3: 409, retriable: false },
   KOSHA_BODY_TOO_LARGE: { status: 413, v2: 41301, v3: 413, retriable: false },
   KOSHA_RECORD_TOO_LARGE: { status: 413, v2: 41301, v3: 413, retriable: false },
+  KOSHA_URI_TOO_LONG: { status: 414, v2: 414, v3: 414, retriable: false },
   KOSHA_OFFSET_OUT_OF_RANGE: { status: 416, v2: 41601, v3: 416, retriable: false },
   KOSHA_UNSUPPORTED_MEDIA_TYPE: { status: 415, v2: 41501, v3: 415, retriable: false },
   KOSHA_UNSUPPORTED_FORMAT: { status: 415, v2: 41501, v3: 415, retriable: false },
@@ -123,6 +125,16 @@ export class BadRequestError extends KoshaError {
 export class RouteNotFoundError extends KoshaError {
   constructor (method: string, url: string) {
     super('KOSHA_ROUTE_NOT_FOUND', `No route ${method} ${url}: see /docs for the API.`)
+  }
+}
+/** A path parameter longer than the router takes (maxParamLength). */
+export class UriTooLongError extends KoshaError {
+  constructor (limit: number) { super('KOSHA_URI_TOO_LONG', `A path parameter is longer than ${limit} characters.`) }
+}
+/** A path that exists, asked with a method it does not serve; `allow` is the Allow header (the methods it serves). */
+export class MethodNotAllowedError extends KoshaError {
+  constructor (method: string, url: string, allow: string) {
+    super('KOSHA_METHOD_NOT_ALLOWED', `${url} does not serve ${method}: use ${allow} (see /docs for the API).`, { headers: { Allow: allow } })
   }
 }
 export class UnauthorizedError extends KoshaError {

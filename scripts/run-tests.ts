@@ -11,14 +11,20 @@
 //      (KAFKA_CLUSTER3_BOOTSTRAP, KAFKA_CLUSTER3_DIR; with 1. or 2. there is none, and test/faults.test.ts is
 //      skipped, saying why).
 // Arguments are passed to tap (e.g. `npm test -- test/kafka-harness.test.ts`).
+// After the tap files of a whole run (no arguments), the fuzzing step (scripts/fuzz.ts) runs on the same broker, now
+// that nothing else uses it, and counts as one test: on a broker the run started itself, or on an external one with
+// KOSHA_FUZZ=1 (the fuzzer writes broker configs and ACLs: say so only for a cluster nobody else relies on).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Parser, type Result } from 'tap-parser'
+import { fuzz } from './fuzz'
 
 interface Broker {
   kind: string
+  /** Started by this run, for it alone. */
+  owned: boolean
   env: Record<string, string>
   stop: () => Promise<void>
 }
@@ -40,7 +46,7 @@ async function externalBroker (): Promise<Broker | undefined> {
     const value = process.env[name]
     if (value) env[name] = value
   }
-  return { kind: `external cluster at ${bootstrap}`, env, stop: async () => {} }
+  return { kind: `external cluster at ${bootstrap}`, owned: false, env, stop: async () => {} }
 }
 
 async function containerBroker (): Promise<Broker | undefined> {
@@ -92,6 +98,7 @@ async function containerBroker (): Promise<Broker | undefined> {
   }
   return {
     kind: `testcontainers ${KAFKA_IMAGE}`,
+    owned: true,
     env: { KAFKA_BOOTSTRAP: `127.0.0.1:${portBase}`, KAFKA_SASL_BOOTSTRAP: `127.0.0.1:${sasl}` },
     stop: async () => { await container.stop() }
   }
@@ -144,6 +151,7 @@ async function localBroker (): Promise<Broker> {
   }
   return {
     kind: `local Kafka (scripts/kafka) in ${single.value.dir}, and 3 nodes in ${three.value.dir}`,
+    owned: true,
     env: {
       ...single.value.env,
       KAFKA_CLUSTER3_BOOTSTRAP: three.value.env.KAFKA_BOOTSTRAP ?? '',
@@ -195,6 +203,7 @@ async function main (): Promise<number> {
   const args = tty ? ['--output-file', rawTap] : ['--reporter', 'tap']
   let status = 1
   let tapText = ''
+  let fuzzed: { ok: boolean } | { skipped: string } = { skipped: 'only a whole run fuzzes (tap was given arguments)' }
   try {
     status = await new Promise<number>((resolve) => {
       const tap = spawn(path.join(root, 'node_modules/.bin/tap'), [...args, ...process.argv.slice(2)], {
@@ -208,11 +217,27 @@ async function main (): Promise<number> {
       })
       tap.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
     })
+    if (process.argv.length <= 2) {
+      if (broker.owned || process.env.KOSHA_FUZZ === '1') {
+        console.log('tests: fuzzing: schemathesis against the service on this broker (scripts/fuzz.ts)')
+        const result = await fuzz(broker.env.KAFKA_BOOTSTRAP ?? '').catch((err: unknown) => ({ ok: false, summary: String(err), seconds: 0 }))
+        console.log(`tests: fuzzing ${result.ok ? 'passed' : 'FAILED'}: ${result.summary} (${result.seconds}s)`)
+        fuzzed = { ok: result.ok }
+      } else {
+        fuzzed = { skipped: 'the broker is external and may be shared: set KOSHA_FUZZ=1 to fuzz it' }
+      }
+    }
   } finally {
     await broker.stop()
   }
   const counts = count(tty ? readFileSync(rawTap, 'utf8') : tapText)
   rmSync(rawDir, { recursive: true, force: true })
+  // The fuzzing step is one test more.
+  if ('skipped' in fuzzed) {
+    console.log(`tests: fuzzing skipped: ${fuzzed.skipped}`)
+    counts.skipped++
+  } else if (fuzzed.ok) counts.passed++
+  else counts.failed++
   // tap also fails a run on a missed coverage floor: that is not a failed test, so say it.
   if (status !== 0 && counts.failed === 0) console.log(`tests: tap exited ${status} (see above: coverage below the floor, or a file that did not run)`)
   console.log(`tests: the whole run took ${Math.round((Date.now() - started) / 1000)}s`)

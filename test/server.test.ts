@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
-import { bootstrap, createTopic, uniqueName } from './kafka'
+import { USERS, bootstrap, createTopic, saslBootstrap, uniqueName } from './kafka'
 import { kcatValueAt } from './kcat'
 import { makePki } from './tls'
 
@@ -143,3 +143,32 @@ t.test('HTTPS_CLIENT_CA_FILE: a client without a certificate that CA signed is r
   t.equal(withCert.code, 0, `curl with a client certificate the CA signed connects (${withCert.err})`)
   t.match(withCert.out, /"status":"ok"[\s\S]*\n200$/, 'and is served 200')
 })
+
+// With the default KAFKA_TIMEOUT_MS (10 s), the first connection attempt to a broker that refuses the credentials, or
+// does not answer, lasts as long as Fastify's plugin timeout: the process used to die with "Plugin did not start in
+// time: 'kafka-connection'". It must serve instead, and say on /readyz why it is not ready.
+for (const [what, env, code] of [
+  ['a wrong SASL password', { BROKER_ADDRESS: saslBootstrap() ?? '', USERNAME: USERS.test.username, PASSWORD: 'not-the-password', SASL_MECHANISM: 'SCRAM-SHA-512' }, 'KOSHA_KAFKA_AUTHENTICATION_FAILED'],
+  ['an unreachable broker', { BROKER_ADDRESS: '127.0.0.1:1' }, 'KOSHA_KAFKA_UNAVAILABLE']
+] as const) {
+  t.test(`${what} with the default KAFKA_TIMEOUT_MS: the process serves, /readyz is 503 with the reason`, { skip: env.BROKER_ADDRESS ? false : 'the cluster has no SASL listener' }, async (t) => {
+    const port = await freePort()
+    const started = Date.now()
+    const { child, output } = startServer({ ...env, PORT: String(port), HOST: '127.0.0.1' })
+    t.teardown(() => { child.kill('SIGKILL') })
+    let exited: number | null | undefined
+    child.once('exit', (c) => { exited = c })
+    await waitFor(() => output().includes('Server listening') || exited !== undefined, 30_000)
+    t.equal(exited, undefined, `the process is running (output: ${output().slice(-400)})`)
+    // Past the plugin timeout (10 s from the start) it is still there, and still says why it is not ready.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 12_000 - (Date.now() - started))))
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
+    t.equal(ready.status, 503, '/readyz: 503')
+    t.match(await ready.json(), { status: 503, code }, `with ${code}`)
+    t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, '/healthz: 200')
+    t.notMatch(output(), /did not start in time/, 'no plugin timeout')
+    child.kill('SIGTERM')
+    const [exit] = await once(child, 'exit') as [number | null]
+    t.equal(exit ?? exited, 0, 'SIGTERM still stops it cleanly')
+  })
+}

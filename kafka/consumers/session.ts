@@ -72,6 +72,7 @@ export interface SessionOptions extends ConsumerOptions {
   requestTimeoutMs: number
 }
 
+/** offset -1: the group has committed none for the partition. */
 export interface Committed { topic: string, partition: number, offset: number }
 
 /** What a session reads from: its subscription (topics, or a pattern as one '^...' entry) or its assignment. */
@@ -283,7 +284,8 @@ export class ConsumerSession {
       const asked = partitions ?? this.assignments()
       if (asked.length === 0) return []
       const result = await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.committed(asked, this.timeoutMs, done))
-      return result.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.offset }))
+      // A partition without a committed offset comes back without one (or librdkafka's invalid offset, -1001): -1.
+      return result.map((t) => ({ topic: t.topic, partition: t.partition, offset: typeof t.offset === 'number' && t.offset >= 0 ? t.offset : -1 }))
     })
   }
 

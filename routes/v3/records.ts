@@ -16,7 +16,6 @@
 // each top-level object ends (braces outside strings), JSON.parse does the rest. A streaming JSON package (jsonparse,
 // stream-json) would parse every token in JavaScript and still need the same record-boundary bookkeeping, a
 // per-record size limit and resynchronisation after a malformed record, so it would not make this shorter.
-import { isUtf8 } from 'node:buffer'
 import { PassThrough, Readable } from 'node:stream'
 import Ajv, { type ValidateFunction } from 'ajv'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -26,6 +25,7 @@ import type { Delivery, OutgoingRecord, Outcome, Sending } from '../../kafka/pro
 import { BadRecordError, BodyTooLargeError, InternalError, InvalidPayloadError, KoshaError, rephrased } from '../../lib/errors'
 import { v3Error } from '../../http/errors'
 import { JsonPaths, rawOf, type Spans } from '../../http/raw-json'
+import { jsonBodyProblem } from '../../http/json-body'
 import { BASE64 } from '../v2/media-types'
 
 type ProduceRequest = RouteTypes['produceRecordV3']['Body']
@@ -296,13 +296,15 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
 
   const one = (json: Buffer): Promise<Reported> => {
     const where = `records/${count}/`
+    const refused = jsonBodyProblem(json)
+    if (refused !== undefined) return fail(new BadRecordError(`records/${count} ${refused}.`))
     let body: unknown
     try { body = JSON.parse(json.toString('utf8')) } catch (err) {
       return fail(new BadRecordError(`${where} is not valid JSON: ${(err as Error).message}.`))
     }
     if (!validate(body)) return fail(new BadRecordError(ajvMessage(validate, where)))
     let prepared: Prepared
-    try { prepared = prepare(body as ProduceRequest, where, isUtf8(json) ? { spans: RECORD_DATA.find(json), index: 0 } : undefined) } catch (err) { return fail(classified(err, request)) }
+    try { prepared = prepare(body as ProduceRequest, where, { spans: RECORD_DATA.find(json), index: 0 }) } catch (err) { return fail(classified(err, request)) }
     // The stream is read record by record, so each is sent as it is read (librdkafka batches them anyway).
     return sending.send([prepared.record]).then(
       ([outcome]): Reported => outcome?.ok === true
@@ -422,5 +424,5 @@ export const BATCH_NOT_JSON = 'The body is not a JSON batch: send {"entries": [.
 export async function recordStreamContext (stream: FastifyInstance): Promise<void> {
   stream.removeAllContentTypeParsers()
   stream.addContentTypeParser(['application/json', NDJSON], (_request, body, done) => { done(null, body) })
-  stream.route<RouteTypes['produceRecordV3']>({ ...routes.produceRecordV3, schema: streamSchema, handler: records.produceRecordV3 })
+  stream.route<RouteTypes['produceRecordV3']>({ ...routes.produceRecordV3, schema: streamSchema, config: { streamedBody: true }, handler: records.produceRecordV3 })
 }
