@@ -244,17 +244,14 @@ export class KafkaConnection {
     if (this.down) throw this.down
     await this.configAdmin.metadata({ topics: [], forceUpdate: true }).catch((err: unknown) => {
       const mapped = fromKafkaError(err, { resource: 'the cluster' })
-      if (mapped instanceof KafkaUnavailableError || mapped instanceof KafkaTimeoutError) this.markDown(err)
+      if (mapped instanceof KafkaUnavailableError) this.markDown(err)
       throw this.down ?? mapped
     })
   }
 
-  /** Whether every broker is unreachable right now (as the last probe found). */
-  get clusterDown (): boolean { return this.down !== undefined }
-
   /**
-   * Asks the cluster for fresh metadata: reached, it is up; not, it is down, and asked again every PROBE_MS until
-   * reached. One probe at a time.
+   * Asks the cluster for fresh metadata: answered, it is up; no broker reachable, it is down, and asked again every
+   * PROBE_MS until one is. One probe at a time.
    */
   private probe (): void {
     if (this.probing || this.closing) return
@@ -262,9 +259,9 @@ export class KafkaConnection {
     this.probing = this.configAdmin.metadata({ topics: [], forceUpdate: true }).then(
       () => { this.up() },
       (err: unknown) => {
-        const mapped = fromKafkaError(err, { resource: 'the cluster' })
-        // Refused credentials are not an outage: readiness and the calls themselves name them.
-        if (!(mapped instanceof KafkaUnavailableError || mapped instanceof KafkaTimeoutError)) return
+        // Only no connection to any broker is an outage. A broker that is connected but slow to answer (a timeout) is
+        // not: its calls may still succeed. Refused credentials are not either: readiness and the calls name them.
+        if (!(fromKafkaError(err, { resource: 'the cluster' }) instanceof KafkaUnavailableError)) return
         this.markDown(err)
         if (!this.closing) this.probeTimer = setTimeout(() => { this.probe() }, PROBE_MS)
       }
