@@ -2,7 +2,7 @@
 import type { TopicDescription } from '@confluentinc/kafka-javascript'
 import type { Admin, createTopicsV7, listPartitionReassignmentsV0 } from '@platformatic/kafka'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { TopicNotFoundError } from '../lib/errors'
+import { TopicNotFoundError, TopicReservedError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { existingTopic } from './cluster'
 import type { KafkaConnection } from './connection'
@@ -44,7 +44,17 @@ function createRequestTopic (t: NewTopic): createTopicsV7.CreateTopicsRequestTop
 }
 
 export class Topics {
-  constructor (private readonly kafka: KafkaConnection) {}
+  private readonly reserved: ReadonlySet<string>
+
+  /** reserved: topics the service keeps for itself (STATE_TOPIC), which delete and addPartitions refuse. */
+  constructor (private readonly kafka: KafkaConnection, options: { reserved?: readonly string[] } = {}) {
+    this.reserved = new Set(options.reserved ?? [])
+  }
+
+  /** TopicReservedError for a topic the service keeps for itself. */
+  assertNotReserved (topic: string): void {
+    if (this.reserved.has(topic)) throw new TopicReservedError(topic)
+  }
 
   async create (t: NewTopic): Promise<void> {
     await traced(`CreateTopics ${t.topic}`, () => ({ 'messaging.destination.name': t.topic }), async () => { await this.createNow(t) })
@@ -64,6 +74,7 @@ export class Topics {
   }
 
   async delete (topic: string): Promise<void> {
+    this.assertNotReserved(topic)
     await traced(`DeleteTopics ${topic}`, () => ({ 'messaging.destination.name': topic }), async () => {
       const { admin } = this.kafka.clients()
       await fromCallback((done) => { admin.deleteTopic(topic, this.kafka.timeoutMs, done) })
@@ -131,6 +142,7 @@ export class Topics {
 
   /** Raises the partition count to `count`; Kafka refuses a count not above the current one. */
   async addPartitions (topic: string, count: number): Promise<void> {
+    this.assertNotReserved(topic)
     await traced(`CreatePartitions ${topic}`, () => ({ 'messaging.destination.name': topic, 'kosha.partitions_count': count }), async () => {
       const { admin } = this.kafka.clients()
       await fromCallback((done) => { admin.createPartitions(topic, count, this.kafka.timeoutMs, done) })

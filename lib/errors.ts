@@ -196,10 +196,10 @@ export class RecordTooLargeError extends KoshaError {
     super('KOSHA_RECORD_TOO_LARGE', `The record is larger than topic '${topic}' accepts (max.message.bytes).`, { cause })
   }
 }
-/** The replicas' state topic: its records steer where consumer requests go, so no client may write it. */
+/** The replicas' state topic: its records steer where consumer requests go, so no client may write, delete or change it. */
 export class TopicReservedError extends KoshaError {
   constructor (topic: string) {
-    super('KOSHA_TOPIC_RESERVED', `Topic '${topic}' is this service's own state (STATE_TOPIC): it cannot be produced to through the API.`)
+    super('KOSHA_TOPIC_RESERVED', `Topic '${topic}' is this service's own state (STATE_TOPIC): the API does not produce to it, delete it, or change its partitions or configs.`)
   }
 }
 export class KafkaNotAuthorizedError extends KoshaError {
