@@ -9,10 +9,12 @@
 // or not (`lost`: the session seeks back, so the same records come again). The HTTP side decides which, from the
 // socket (http/deliver-once.ts); this module never sees it.
 import {
-  CODES, KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
+  CODES, KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type Metadata, type TopicPartitionOffset
 } from '@confluentinc/kafka-javascript'
 import type { Log } from '../log'
-import { ConsumerNotFoundError, IllegalStateError, KafkaTimeoutError, KafkaUnavailableError, type KoshaError } from '../../lib/errors'
+import {
+  ConsumerNotFoundError, IllegalStateError, KafkaTimeoutError, KafkaUnavailableError, PartitionNotFoundError, TopicNotFoundError, type KoshaError
+} from '../../lib/errors'
 import { fromCallback } from '../callback'
 import { consumerConfig, type ConsumerOptions, type KafkaSettings } from '../client-config'
 import { fromKafkaError, kafkaCode } from '../errors'
@@ -387,16 +389,36 @@ export class ConsumerSession {
   private async commitStored (targets: TopicPartitionOffset[]): Promise<void> {
     const deadline = Date.now() + this.timeoutMs
     const asked = targets.map(({ topic, partition }) => ({ topic, partition }))
+    let first = true
     for (;;) {
       await fromCallback((done) => this.consumer.commitCb(targets, done))
       const wait = Math.max(deadline - Date.now(), 100)
       const stored = await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.committed(asked, wait, done)).catch(() => [])
       if (targets.every((t) => stored.some((s) => s.topic === t.topic && s.partition === t.partition && s.offset === t.offset))) return
+      // A partition that does not exist is never stored, and librdkafka's commit tells nothing of it: ask once.
+      if (first) await this.assertPartitionsExist(asked, deadline)
+      first = false
       if (Date.now() > deadline) {
         throw new KafkaUnavailableError(`Kafka did not store the commit of consumer '${this.id.name}' within ${this.timeoutMs} ms (the group's coordinator is unavailable): retry the commit.`)
       }
       this.log.warn('a commit was not stored (the group\'s coordinator moved?): committing again')
       await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  /** TopicNotFoundError or PartitionNotFoundError (404) for the first partition the cluster's metadata lacks. */
+  private async assertPartitionsExist (partitions: TopicPartition[], deadline: number): Promise<void> {
+    const timeout = Math.max(deadline - Date.now(), 100)
+    for (const topic of new Set(partitions.map((p) => p.topic))) {
+      const metadata = await fromCallback<Metadata>((done) => { this.consumer.getMetadata({ topic, allTopics: false, timeout }, done) })
+        .catch(() => undefined)
+      // No answer says nothing: the caller's loop goes on (and ends in a 503 if Kafka stays away).
+      if (!metadata) return
+      const found = metadata.topics.find((t) => t.name === topic)
+      if (!found || found.partitions.length === 0) throw new TopicNotFoundError(topic)
+      for (const p of partitions) {
+        if (p.topic === topic && !found.partitions.some((fp) => fp.id === p.partition)) throw new PartitionNotFoundError(topic, p.partition)
+      }
     }
   }
 

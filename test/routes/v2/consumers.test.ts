@@ -176,6 +176,26 @@ t.test('committed offsets of partitions the group never committed: -1, not a 500
     'partition 0 has none (-1), partition 1 the one committed')
 })
 
+t.test('a commit naming a topic or partition that does not exist: 404 at once, not a 503 after the timeout', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t)
+  const base = await instance(app, uniqueName('g'), { format: 'binary' })
+  const commit = async (offsets: object[]): Promise<{ statusCode: number, json: () => { error_code: number, message: string } }> =>
+    await app.inject({ method: 'POST', url: `${base}/offsets`, headers: { 'content-type': V2 }, payload: { offsets } })
+  const started = Date.now()
+  const noTopic = await commit([{ topic: uniqueName('missing'), partition: 0, offset: 1 }])
+  t.equal(noTopic.statusCode, 404, 'an unknown topic')
+  t.match(noTopic.json(), { error_code: 40401, message: /does not exist/ })
+  const noPartition = await commit([{ topic, partition: 0, offset: 1 }, { topic, partition: 7, offset: 1 }])
+  t.equal(noPartition.statusCode, 404, 'an unknown partition of a topic that exists')
+  t.match(noPartition.json(), { error_code: 40402, message: /Partition 7/ })
+  t.ok(Date.now() - started < 8000, 'answered well within KAFKA_TIMEOUT_MS (10 s)')
+  const fine = await commit([{ topic, partition: 0, offset: 1 }])
+  t.equal(fine.statusCode, 200, 'the existing partition alone commits')
+  const read = await app.inject({ method: 'GET', url: `${base}/offsets` })
+  t.equal(read.statusCode, 200)
+})
+
 t.test('limits: CONSUMER_MAX instances, then 429; idle instances expire', async (t) => {
   const app = await build(t, { env: { CONSUMER_MAX: '1', CONSUMER_IDLE_TIMEOUT_MS: '1500' } })
   const group = uniqueName('g')
