@@ -10,16 +10,20 @@
 // invents: it must run on a broker that nobody else uses at the time (npm test gives it the run's own broker once
 // the tap files are done).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { homedir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 
 const root = path.resolve(__dirname, '..')
 export const SCHEMATHESIS_VERSION = '4.32.5'
 /** Examples per operation and phase: enough to find what the checks find, within about three minutes on two cores. */
 const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 3)
+/** The longest a whole run may take (a normal one takes about five minutes): past it, it is stopped and failed. */
+const MAX_RUN_MS = Number(process.env.FUZZ_MAX_SECONDS ?? 600) * 1000
+/** How long the service may leave /healthz and GET /v3/clusters unanswered before the run is stopped as stalled. */
+const STALL_MS = 60_000
 
 export function schemathesisPath (): string {
   const cache = process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache')
@@ -35,8 +39,10 @@ function freePort (): Promise<number> {
   })
 }
 
-async function startService (bootstrap: string, port: number, log: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+async function startService (bootstrap: string, port: number, log: string[], reports: string): Promise<ChildProcess> {
+  // SIGWINCH writes a diagnostic report (JavaScript and native stacks, libuv handles) to `reports`: see watchdog.
+  // Not SIGUSR2, the usual one: close-with-grace closes the service on it.
+  const child = spawn(process.execPath, ['--report-on-signal', '--report-signal=SIGWINCH', `--report-directory=${reports}`, '--import', 'tsx', 'server.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
@@ -65,6 +71,56 @@ async function startService (bootstrap: string, port: number, log: string[]): Pr
 
 export interface FuzzResult { ok: boolean, summary: string, seconds: number }
 
+async function answers (url: string): Promise<boolean> {
+  return await fetch(url, { signal: AbortSignal.timeout(10_000) }).then(async (r) => { await r.arrayBuffer(); return r.status < 500 }, () => false)
+}
+
+/**
+ * Watches the service while the fuzzer runs. When neither /healthz (the event loop) nor GET /v3/clusters (a Kafka
+ * call) has answered for STALL_MS, or the run passes MAX_RUN_MS, it asks the service for a diagnostic report, writes
+ * what shows where it is stuck, and calls `stop`: a stalled service fails the run at once, with its reason, rather
+ * than after every remaining request has timed out.
+ */
+function watchdog (base: string, service: ChildProcess, reports: string, write: (text: string) => void, stop: (why: string) => void): () => void {
+  const started = Date.now()
+  let healthy = Date.now()
+  let kafka = Date.now()
+  let busy = false
+  const check = async (): Promise<void> => {
+    const [h, k] = await Promise.all([answers(`${base}/healthz`), answers(`${base}/v3/clusters`)])
+    const now = Date.now()
+    if (h) healthy = now
+    if (k) kafka = now
+    const stalled = now - healthy > STALL_MS ? 'the event loop (/healthz)' : now - kafka > STALL_MS ? 'Kafka calls (GET /v3/clusters)' : undefined
+    const tooLong = now - started > MAX_RUN_MS
+    if (stalled === undefined && !tooLong) { busy = false; return }
+    clearInterval(timer)
+    const why = stalled !== undefined ? `the service stopped answering: ${stalled} unanswered for ${STALL_MS / 1000} s` : `the run passed ${MAX_RUN_MS / 1000} s`
+    write(`\nfuzz: ${why}; asking the service for a diagnostic report\n`)
+    service.kill('SIGWINCH')
+    await new Promise((resolve) => setTimeout(resolve, 5_000))
+    const file = readdirSync(reports).find((f) => f.endsWith('.json'))
+    if (file === undefined) {
+      write('fuzz: no report within 5 s: the main thread is blocked outside JavaScript (a native call)\n')
+    } else {
+      const report = JSON.parse(readFileSync(path.join(reports, file), 'utf8')) as {
+        javascriptStack?: { message?: string, stack?: string[] }, nativeStack?: Array<{ symbol?: string }>, libuv?: Array<{ type: string, is_active?: boolean }>
+      }
+      const handles = (report.libuv ?? []).filter((h) => h.is_active === true).map((h) => h.type)
+      write(`fuzz: the service's JavaScript stack: ${report.javascriptStack?.message ?? ''}\n  ${(report.javascriptStack?.stack ?? []).slice(0, 15).join('\n  ')}\n`)
+      write(`fuzz: its native stack:\n  ${(report.nativeStack ?? []).slice(0, 12).map((f) => f.symbol ?? '?').join('\n  ')}\n`)
+      write(`fuzz: its active libuv handles: ${handles.length} (${[...new Set(handles)].map((t) => `${t} ${handles.filter((x) => x === t).length}`).join(', ')})\n`)
+    }
+    stop(why)
+  }
+  const timer = setInterval(() => {
+    if (busy) return
+    busy = true
+    check().catch((err: unknown) => { write(`fuzz: the watchdog failed: ${String(err)}\n`) })
+  }, 5_000)
+  return () => { clearInterval(timer) }
+}
+
 /** Runs Schemathesis against a service on `bootstrap`; its output goes to `write` as it comes. */
 export async function fuzz (bootstrap: string, write: (text: string) => void = (s) => process.stdout.write(s)): Promise<FuzzResult> {
   const started = Date.now()
@@ -72,8 +128,11 @@ export async function fuzz (bootstrap: string, write: (text: string) => void = (
   if (!existsSync(st)) return { ok: false, summary: `schemathesis is not installed at ${st}: run scripts/setup`, seconds: 0 }
   const port = await freePort()
   const log: string[] = []
-  const service = await startService(bootstrap, port, log)
+  const reports = mkdtempSync(path.join(tmpdir(), 'kosha-fuzz-report-'))
+  const service = await startService(bootstrap, port, log, reports)
   let output = ''
+  let stopped: string | undefined
+  let unwatch = (): void => undefined
   try {
     const code = await new Promise<number>((resolve) => {
       const run = spawn(st, [
@@ -94,10 +153,13 @@ export async function fuzz (bootstrap: string, write: (text: string) => void = (
       run.stdout.on('data', take)
       run.stderr.on('data', take)
       run.on('exit', (c) => { resolve(c ?? 1) })
+      unwatch = watchdog(`http://127.0.0.1:${port}`, service, reports, write, (why) => { stopped = why; run.kill('SIGKILL') })
     })
-    const summary = /=+ (.+ in [0-9.]+s) =+\s*$/m.exec(output)?.[1] ?? `schemathesis exited ${code}`
-    return { ok: code === 0, summary, seconds: Math.round((Date.now() - started) / 1000) }
+    unwatch()
+    const summary = stopped ?? /=+ (.+ in [0-9.]+s) =+\s*$/m.exec(output)?.[1] ?? `schemathesis exited ${code}`
+    return { ok: code === 0 && stopped === undefined, summary, seconds: Math.round((Date.now() - started) / 1000) }
   } finally {
+    unwatch()
     service.kill('SIGTERM')
     await Promise.race([once(service, 'exit'), new Promise((resolve) => setTimeout(resolve, 30_000))])
     if (service.exitCode === null) service.kill('SIGKILL')
