@@ -1,11 +1,15 @@
 // The Fastify factory options that server.ts and the tests both use, so that tests and production cannot differ:
-// logging (where, what is redacted, one line per completed request), body limit, routing, request ids, closing.
+// logging (where, what is redacted, one line per completed request), the sizes a request may have (body, headers), who
+// the client is behind a proxy, routing, request ids, closing.
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
-import { LogController, type FastifyServerOptions } from 'fastify'
+import type { Server } from 'node:http'
+import { LogController, type FastifyHttpOptions } from 'fastify'
 import type { Config } from './lib/config'
+import { clientErrorHandler, frameworkErrorHandler } from './http/errors'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const MAX_PARAM_LENGTH = 512
 
 let stdout: ReturnType<typeof pino.destination> | undefined
 /**
@@ -36,7 +40,10 @@ class RequestLog extends LogController {
   }
 }
 
-export function serverOptions (config: Config): FastifyServerOptions {
+/** Trust the nearest `hops` proxies: the client is the address the last of them received the request from. */
+const trustNearest = (hops: number) => (_address: string, hop: number): boolean => hop < hops
+
+export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
     logger: {
       level: config.logLevel,
@@ -45,8 +52,16 @@ export function serverOptions (config: Config): FastifyServerOptions {
     },
     logController: new RequestLog(),
     bodyLimit: config.bodyLimit,
+    // Node's parser refuses a request line and headers larger than this before Fastify sees the request (431,
+    // answered in the catalogue's terms by clientErrorHandler rather than as Fastify's own JSON).
+    http: { maxHeaderSize: config.maxHeaderSize },
+    clientErrorHandler: clientErrorHandler(config.maxHeaderSize),
+    // request.ip (the address rate limits count by) comes from X-Forwarded-For only from the proxies trusted here.
+    trustProxy: typeof config.trustProxy === 'number' ? trustNearest(config.trustProxy) : config.trustProxy,
     // Kafka topic names reach 249 characters; Fastify's default cap for a path parameter is 100.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // What the router refuses before any hook (a longer parameter, a broken percent-encoding), in the API's envelope.
+    frameworkErrors: frameworkErrorHandler(MAX_PARAM_LENGTH),
     // An incoming X-Request-Id is kept when it is sane, so a caller can follow its request through the logs.
     genReqId: (req) => {
       const given = req.headers['x-request-id']

@@ -1,6 +1,6 @@
 // The HTTP layer every request crosses before a route: body parsing and validation, configuration, metrics, CORS,
-// authentication, the response headers, and the Kosha error shape for whatever no API family answers (unknown
-// routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this, without Kafka.
+// the URL's length, authentication, the response headers, and the Kosha error shape for whatever no API family
+// answers (unknown routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this, without Kafka.
 import Ajv from 'ajv'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { schemas } from '../generated/routes'
@@ -9,6 +9,7 @@ import configPlugin from '../plugins/config'
 import metrics from '../plugins/metrics'
 import cors from '../plugins/cors'
 import auth from '../plugins/auth'
+import { UrlTooLongError } from '../lib/errors'
 import { errorHandler, notFoundHandler } from './errors'
 import { rememberRaw } from './raw-json'
 
@@ -48,6 +49,12 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   await fastify.register(configPlugin, { config })
   await fastify.register(metrics)
   await fastify.register(cors)
+  // Node's parser bounds the request line and headers together (MAX_HEADER_SIZE); the URL has a tighter bound of its
+  // own, as a URL that long is a client's mistake (or a probe), answered 414 in the family's envelope.
+  const maxUrlLength = config.maxUrlLength
+  fastify.addHook('onRequest', async (request) => {
+    if (request.url.length > maxUrlLength) throw new UrlTooLongError(maxUrlLength)
+  })
   await fastify.register(auth)
 
   // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are

@@ -1,7 +1,7 @@
 // Every operation of openapi.json, by API family, each family in its own context with its own error handler.
 import type { FastifyInstance } from 'fastify'
 import type { OperationsByTag } from '../generated/routes'
-import { errorHandler, notFoundHandler, type ApiFamily } from '../http/errors'
+import { CONFLUENT_PATHS, errorHandler, notFoundHandler } from '../http/errors'
 import v1 from './v1'
 import v2 from './v2'
 import v3 from './v3'
@@ -27,10 +27,8 @@ export default async function routes (fastify: FastifyInstance): Promise<void> {
   // envelope, so a Confluent client reads it; anywhere else in the Kosha shape (http/layer.ts). Its error handler
   // answers what fails before the 404 (a 401 of the auth hook) in the same envelope; it is set first, as the
   // not-found handler takes the error handler in place when it is set.
-  const confluentPaths: Array<[string, ApiFamily]> = [
-    ['/v3', 'v3'], [`${CONFLUENT_SERVER_PREFIX}/v3`, 'v3'], ['/topics', 'v2'], ['/brokers', 'v2'], ['/consumers', 'v2']
-  ]
-  for (const [prefix, family] of confluentPaths) {
+  // (The same paths name the envelope of what Node's parser refuses before routing: http/errors.ts.)
+  for (const [prefix, family] of CONFLUENT_PATHS) {
     await fastify.register(async (scope) => {
       scope.setErrorHandler(errorHandler(family))
       scope.setNotFoundHandler(notFoundHandler(family))

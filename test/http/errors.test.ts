@@ -1,7 +1,8 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Writable } from 'node:stream'
-import { errorHandler, v3Error } from '../../http/errors'
+import { CONFLUENT_PATHS, errorHandler, familyOfPath, v3Error } from '../../http/errors'
+import { CONFLUENT_SERVER_PREFIX } from '../../routes'
 import {
   ConsumerExistsError, InternalError, KafkaInvalidRequestError, KafkaTimeoutError, KafkaUnavailableError, OffsetOutOfRangeError,
   TopicExistsError, TopicNotFoundError, KafkaNotAuthorizedError, UnauthorizedError, ValidationError
@@ -156,4 +157,14 @@ t.test('with HTTP authentication on, a 401 under a Confluent API\'s paths is in 
   t.same([v2.statusCode, v2.json().error_code], [401, 40101], 'v2 too')
   t.match(v2.headers['content-type'], 'application/vnd.kafka.v2+json')
   t.match((await app.inject({ method: 'GET', url: '/api/v2/anything' })).json(), { status: 401, code: 'KOSHA_UNAUTHORIZED' }, 'elsewhere, the Kosha shape')
+})
+
+t.test('a path names its API family, for answers given before any route (the parser\'s 431, the router\'s 414)', async (t) => {
+  t.ok(CONFLUENT_PATHS.some(([prefix, family]) => prefix === `${CONFLUENT_SERVER_PREFIX}/v3` && family === 'v3'), 'the v3 API under Confluent Server\'s base path too')
+  const cases: Array<[string, string]> = [
+    ['/v3/clusters', 'v3'], ['/kafka/v3/clusters/c/topics', 'v3'], ['/v3', 'v3'], ['/topics/orders', 'v2'], ['/topics?x=1', 'v2'],
+    ['/brokers', 'v2'], ['/consumers/g/instances/i', 'v2'], ['/api/v1/consumers', 'kosha'], ['/topicsx', 'kosha'], ['/v3x', 'kosha'],
+    ['/kafka/v2', 'kosha'], ['/healthz', 'kosha'], ['', 'kosha']
+  ]
+  for (const [path, family] of cases) t.equal(familyOfPath(path), family, `${path || '(none)'}: ${family}`)
 })
