@@ -1,6 +1,7 @@
 // The HTTP layer every request crosses before a route: body parsing and validation, configuration, metrics, CORS,
-// the URL's length, authentication, the response headers, and the Kosha error shape for whatever no API family
-// answers (unknown routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this, without Kafka.
+// rate limits, the URL's length, authentication, the response headers, and the Kosha error shape for
+// whatever no API family answers (unknown routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this,
+// without Kafka.
 import Ajv from 'ajv'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { schemas } from '../generated/routes'
@@ -9,6 +10,8 @@ import configPlugin from '../plugins/config'
 import metrics from '../plugins/metrics'
 import cors from '../plugins/cors'
 import auth from '../plugins/auth'
+import identity from '../plugins/identity'
+import rateLimit from '../plugins/rate-limit'
 import { UrlTooLongError } from '../lib/errors'
 import { errorHandler, notFoundHandler } from './errors'
 import { rememberRaw } from './raw-json'
@@ -49,6 +52,9 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   await fastify.register(configPlugin, { config })
   await fastify.register(metrics)
   await fastify.register(cors)
+  // A caller over its limit is refused before anything else is checked (whether its credentials are right, too).
+  await fastify.register(identity)
+  await fastify.register(rateLimit)
   // Node's parser bounds the request line and headers together (MAX_HEADER_SIZE); the URL has a tighter bound of its
   // own, as a URL that long is a client's mistake (or a probe), answered 414 in the family's envelope.
   const maxUrlLength = config.maxUrlLength

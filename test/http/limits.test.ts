@@ -50,6 +50,14 @@ t.test('MAX_URL_LENGTH (default 8192), and a path segment over the router\'s 512
   t.equal(broken.statusCode, 400, 'a broken percent-encoding: 400')
   t.match(broken.json(), { status: 400, code: 'KOSHA_BAD_REQUEST', message: /percent-encoding/ }, 'in the Kosha shape')
 
+  // Rate limits are off by default (plugins/rate-limit.ts): one address asking 60 times is always served, told no limit.
+  let limited = 0
+  for (let i = 0; i < 60; i++) {
+    const res = await get('/api/v1/no-such-route')
+    if (res.statusCode !== 404 || res.headers['x-ratelimit-limit'] !== undefined) limited++
+  }
+  t.equal(limited, 0, 'no rate limit by default')
+
   // Confluent's spec declares no 414 (its Jetty answers one before the application): the only v3 differences here.
   t.ok(mismatches.length > 0, 'the v3 answers were checked')
   t.same(mismatches.filter((m) => !/: status 414 is not declared/.test(m)), [], 'and differ from Confluent\'s spec only in their status')
