@@ -8,7 +8,7 @@
 // The per-caller limit is told on every answer it counts (X-RateLimit-Limit, -Remaining, -Reset), so that a client
 // can pace itself; a request the caller's own limit refused does not count towards the global one.
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import { Counter } from 'prom-client'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { RateLimitedError, type RateLimit } from '../lib/errors'
@@ -35,7 +35,9 @@ async function rateLimits (fastify: FastifyInstance): Promise<void> {
     const options = { max, timeWindow: rateLimitWindowMs, keyGenerator, cache: CALLERS }
     return fastify.createRateLimit(options)
   }
-  if (rateLimitPerCaller > 0) limits.push({ limit: 'caller', max: rateLimitPerCaller, check: counter(rateLimitPerCaller, (request) => request.caller.id) })
+  // An address is counted by its IPv6 /64 (one host's usual allocation, which it can pick addresses from at will).
+  const callerKey = (request: FastifyRequest): string => request.caller.authenticated ? request.caller.id : `ip:${normalizeIP(request.ip)}`
+  if (rateLimitPerCaller > 0) limits.push({ limit: 'caller', max: rateLimitPerCaller, check: counter(rateLimitPerCaller, callerKey) })
   if (rateLimitGlobal > 0) limits.push({ limit: 'global', max: rateLimitGlobal, check: counter(rateLimitGlobal, () => 'all') })
 
   fastify.addHook('onRequest', async (request, reply) => {

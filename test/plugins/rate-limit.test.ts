@@ -88,6 +88,12 @@ t.test('without credentials the caller is the address; wrong credentials count b
   t.equal((await ask(app, '/api/v1/getMetadata/x', { headers: guess, from: '10.1.0.2' })).statusCode, 401, 'another address still gets its 401')
   t.equal((await ask(app, '/healthz', { from: '10.1.0.1' })).statusCode, 200, 'the limited address still reaches /healthz')
 
+  // IPv6 addresses are counted by their /64: a host cannot step around its limit by picking other addresses of it.
+  t.equal((await ask(app, '/api/v1/getMetadata/x', { headers: guess, from: '2001:db8:1:2::1' })).statusCode, 401)
+  t.equal((await ask(app, '/api/v1/getMetadata/x', { headers: guess, from: '2001:db8:1:2:ffff::9' })).statusCode, 401)
+  assertLimited(t, await ask(app, '/api/v1/getMetadata/x', { headers: guess, from: '2001:db8:1:2:abcd::7' }), 'kosha', /RATE_LIMIT_PER_CALLER/, 'a third address of the same /64')
+  t.equal((await ask(app, '/api/v1/getMetadata/x', { headers: guess, from: '2001:db8:1:3::1' })).statusCode, 401, 'another /64: its own caller')
+
   // Without TRUST_PROXY, X-Forwarded-For is ignored: the peer (a proxy) is the caller, whatever the header says.
   const via = (client: string): Ask => ({ headers: { 'x-forwarded-for': client }, from: '10.2.0.1' })
   t.equal((await ask(app, '/api/v1/no-such-route', via('192.0.2.1'))).statusCode, 401)
