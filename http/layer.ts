@@ -1,5 +1,5 @@
 // The HTTP layer every request crosses before a route: body parsing and validation, configuration, metrics, CORS,
-// rate limits, the URL's length, authentication, the response headers, and the Kosha error shape for
+// load shedding, rate limits, the URL's length, authentication, the response headers, and the Kosha error shape for
 // whatever no API family answers (unknown routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this,
 // without Kafka.
 import Ajv from 'ajv'
@@ -11,6 +11,7 @@ import metrics from '../plugins/metrics'
 import cors from '../plugins/cors'
 import auth from '../plugins/auth'
 import identity from '../plugins/identity'
+import loadShedding from '../plugins/load-shedding'
 import rateLimit from '../plugins/rate-limit'
 import { UrlTooLongError } from '../lib/errors'
 import { errorHandler, notFoundHandler } from './errors'
@@ -52,7 +53,9 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   await fastify.register(configPlugin, { config })
   await fastify.register(metrics)
   await fastify.register(cors)
-  // A caller over its limit is refused before anything else is checked (whether its credentials are right, too).
+  // In this order, the cheapest refusal first: an overloaded process does the least work per request; a caller over
+  // its limit is refused before anything else is checked (whether its credentials are right, too).
+  await fastify.register(loadShedding)
   await fastify.register(identity)
   await fastify.register(rateLimit)
   // Node's parser bounds the request line and headers together (MAX_HEADER_SIZE); the URL has a tighter bound of its
