@@ -2469,6 +2469,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is not JSON (Content-Type must be application/json). */
             415: {
                 headers: {
@@ -2480,6 +2497,48 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "KOSHA_UNSUPPORTED_MEDIA_TYPE",
                      *       "message": "Unsupported Content-Type 'text/plain': send application/json.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2503,7 +2562,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2641,6 +2700,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -2658,7 +2776,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2827,6 +2945,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is not JSON (Content-Type must be application/json). */
             415: {
                 headers: {
@@ -2838,6 +2973,48 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "KOSHA_UNSUPPORTED_MEDIA_TYPE",
                      *       "message": "Unsupported Content-Type 'text/plain': send application/json.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2861,7 +3038,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3016,6 +3193,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -3033,7 +3269,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3198,6 +3434,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -3215,7 +3510,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3391,6 +3686,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The offset is below the partition's first stored offset or past its end; the message names the valid range. */
             416: {
                 headers: {
@@ -3402,6 +3714,48 @@ export interface operations {
                      *       "status": 416,
                      *       "code": "KOSHA_OFFSET_OUT_OF_RANGE",
                      *       "message": "Offset 3 is outside partition 0 of topic 'orders': it holds offsets 10 to 17; read from an offset from 10 to 18 (18: the next record to come).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3425,7 +3779,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials), or the service is stopping. Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials), or the service is stopping. Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3560,6 +3914,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is not JSON (Content-Type must be application/json). */
             415: {
                 headers: {
@@ -3577,9 +3948,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The service holds CONSUMER_MAX consumers already. */
+            /** @description The service holds CONSUMER_MAX consumers already. Also: the caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3588,6 +3967,23 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "KOSHA_TOO_MANY_CONSUMERS",
                      *       "message": "This service already holds 100 consumers: delete one or wait for idle ones to expire.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3611,7 +4007,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3713,6 +4109,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -3730,7 +4185,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3889,6 +4344,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is not JSON (Content-Type must be application/json). */
             415: {
                 headers: {
@@ -3900,6 +4372,48 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "KOSHA_UNSUPPORTED_MEDIA_TYPE",
                      *       "message": "Unsupported Content-Type 'text/plain': send application/json.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3923,7 +4437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4101,6 +4615,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -4118,7 +4691,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4284,11 +4857,34 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description This process already serves STREAM_MAX streams. Retry after the number of seconds in Retry-After (another replica may have room). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This process already serves STREAM_MAX streams. Retry after the number of seconds in Retry-After (another replica may have room). Also: the caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4297,6 +4893,23 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "KOSHA_TOO_MANY_STREAMS",
                      *       "message": "This service already serves 100 streams (STREAM_MAX): close one, or retry on another instance.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4320,7 +4933,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4450,6 +5063,65 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -4467,7 +5139,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4506,6 +5178,40 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -4526,7 +5232,41 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4585,6 +5325,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -4600,7 +5393,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -4678,6 +5471,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -4693,7 +5539,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -4821,6 +5667,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unsupported Content-Type, or a schema format (no schema registry is configured). */
             415: {
                 headers: {
@@ -4851,6 +5712,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -4866,7 +5765,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -4944,6 +5843,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -4959,7 +5911,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5039,6 +5991,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5054,7 +6059,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5184,6 +6189,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unsupported Content-Type, or a schema format (no schema registry is configured). */
             415: {
                 headers: {
@@ -5214,6 +6234,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5229,7 +6287,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5315,6 +6373,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5330,7 +6441,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5397,6 +6508,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5412,7 +6576,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5501,6 +6665,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description A schema format (needs a schema registry). */
             415: {
                 headers: {
@@ -5531,9 +6710,17 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description CONSUMER_MAX instances exist. */
+            /** @description CONSUMER_MAX instances exist. Also: the caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5541,6 +6728,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 42901,
                      *       "message": "Too many consumer instances."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5561,7 +6763,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5639,6 +6841,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5654,7 +6909,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5734,6 +6989,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5749,7 +7057,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5847,6 +7155,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The request is malformed. */
             422: {
                 headers: {
@@ -5857,6 +7180,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 42206,
                      *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5877,7 +7238,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5955,6 +7316,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5970,7 +7384,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6050,6 +7464,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6065,7 +7532,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6163,6 +7630,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The request is malformed. */
             422: {
                 headers: {
@@ -6173,6 +7655,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 42206,
                      *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6193,7 +7713,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6291,6 +7811,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The request is malformed. */
             422: {
                 headers: {
@@ -6301,6 +7836,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 42206,
                      *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6321,7 +7894,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6419,6 +7992,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The request is malformed. */
             422: {
                 headers: {
@@ -6429,6 +8017,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 42206,
                      *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6449,7 +8075,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6547,6 +8173,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The request is malformed. */
             422: {
                 headers: {
@@ -6557,6 +8198,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 42206,
                      *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6577,7 +8256,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6657,6 +8336,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6672,7 +8404,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6757,6 +8489,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The request is malformed. */
             422: {
                 headers: {
@@ -6767,6 +8514,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 42206,
                      *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6787,7 +8572,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6903,6 +8688,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The request is malformed. */
             422: {
                 headers: {
@@ -6913,6 +8713,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 42206,
                      *       "message": "body/partitions/0/partition must be >= 0."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6933,7 +8771,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7109,6 +8947,21 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The Content-Type is neither application/json nor application/x-ndjson. */
             415: {
                 headers: {
@@ -7139,6 +8992,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7154,9 +9045,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7340,6 +9233,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The Content-Type is not application/json. */
             415: {
                 headers: {
@@ -7350,6 +9258,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 415,
                      *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -7370,9 +9316,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7465,6 +9413,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7474,7 +9475,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7564,6 +9565,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7573,7 +9627,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7663,6 +9717,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7672,7 +9779,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7767,6 +9874,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7776,7 +9936,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7871,6 +10031,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7880,7 +10093,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7980,6 +10193,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -7989,7 +10255,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8106,6 +10372,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8115,7 +10434,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8228,6 +10547,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8237,7 +10609,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8349,6 +10721,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8358,7 +10783,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8468,6 +10893,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8477,7 +10955,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8582,6 +11060,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8591,7 +11122,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8696,6 +11227,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8705,7 +11289,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8812,6 +11396,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8821,7 +11458,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8931,6 +11568,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8940,7 +11630,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9052,6 +11742,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9061,7 +11804,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9169,6 +11912,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9178,7 +11974,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9268,6 +12064,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9277,7 +12126,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9380,6 +12229,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9389,7 +12291,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9502,6 +12404,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9511,7 +12466,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9619,6 +12574,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9628,7 +12636,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9727,6 +12735,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9736,7 +12797,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9846,6 +12907,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9855,7 +12969,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9967,6 +13081,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9976,7 +13143,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10091,6 +13258,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10100,7 +13320,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10217,6 +13437,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10226,7 +13499,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10339,6 +13612,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10348,7 +13674,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10458,6 +13784,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10467,7 +13846,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10582,6 +13961,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10591,7 +14023,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10693,6 +14125,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10708,9 +14193,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10826,6 +14313,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10841,9 +14381,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10972,6 +14514,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10987,9 +14582,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11105,6 +14702,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11120,9 +14770,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11240,6 +14892,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11255,9 +14960,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11375,6 +15082,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11390,9 +15150,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11520,6 +15282,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11535,9 +15350,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11653,6 +15470,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11668,9 +15538,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11796,6 +15668,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11811,9 +15736,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11929,6 +15856,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11944,9 +15924,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12081,6 +16063,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The Content-Type is not application/json. */
             415: {
                 headers: {
@@ -12091,6 +16088,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 415,
                      *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12111,9 +16146,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12239,6 +16276,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -12254,9 +16344,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12369,6 +16461,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The Content-Type is not application/json. */
             415: {
                 headers: {
@@ -12379,6 +16486,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 415,
                      *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12399,9 +16544,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12527,6 +16674,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -12542,9 +16742,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12657,6 +16859,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The Content-Type is not application/json. */
             415: {
                 headers: {
@@ -12667,6 +16884,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 415,
                      *       "message": "Unsupported Content-Type 'text/plain': send application/json."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12687,9 +16942,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12816,6 +17073,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -12825,7 +17135,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -12940,6 +17250,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -12949,7 +17312,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -13064,6 +17427,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13073,7 +17489,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -13193,6 +17609,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13202,7 +17671,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -13312,6 +17781,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13321,7 +17843,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -13426,6 +17948,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13435,7 +18010,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -13540,6 +18115,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13549,7 +18177,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
