@@ -28,8 +28,10 @@ COPY --from=build --chown=node:node /app/ui ./ui
 COPY --from=build --chown=node:node /app/scripts/serve ./scripts/serve
 USER node
 EXPOSE 8000
+# Over HTTPS when HTTPS_CERT_FILE is set (on loopback, without verifying the certificate: this asks whether the process
+# serves, not who it is). With HTTPS_CLIENT_CA_FILE it has no client certificate to show: see README, Security.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "require(process.env.HTTPS_CERT_FILE?'https':'http').get({host:'127.0.0.1',port:process.env.PORT||8000,path:'/healthz',rejectUnauthorized:false},(r)=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # SIGTERM lets in-flight requests finish, closes consumers and flushes the producer before the process exits.
 STOPSIGNAL SIGTERM
 # scripts/serve execs node (PID 1 receives the signals) with jemalloc as the allocator (see the script).

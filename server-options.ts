@@ -1,10 +1,11 @@
 // The Fastify factory options that server.ts and the tests both use, so that tests and production cannot differ:
 // logging (where, what is redacted, one line per completed request), the sizes a request may have (body, headers), who
-// the client is behind a proxy, routing, request ids, closing.
+// the client is behind a proxy, routing, request ids, closing, and HTTPS when it is configured.
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Server, ServerOptions } from 'node:https'
 import pino from 'pino'
-import type { Server } from 'node:http'
-import { LogController, type FastifyHttpOptions } from 'fastify'
+import { LogController, type FastifyHttpsOptions } from 'fastify'
 import type { Config } from './lib/config'
 import { clientErrorHandler, frameworkErrorHandler } from './http/errors'
 
@@ -43,8 +44,31 @@ class RequestLog extends LogController {
 /** Trust the nearest `hops` proxies: the client is the address the last of them received the request from. */
 const trustNearest = (hops: number) => (_address: string, hop: number): boolean => hop < hops
 
-export function serverOptions (config: Config): FastifyHttpOptions<Server> {
+/**
+ * Node's TLS server options for HTTPS_CERT_FILE and HTTPS_KEY_FILE (read once, at start); with HTTPS_CLIENT_CA_FILE a
+ * client must present a certificate that CA signed, or the handshake fails (before any HTTP, so no route, not even
+ * /healthz, is served without one). null: plain HTTP.
+ */
+export function httpsOptions (https: Config['https']): ServerOptions | null {
+  if (!https) return null
   return {
+    cert: readFileSync(https.certFile),
+    key: readFileSync(https.keyFile),
+    ...(https.clientCaFile ? { ca: readFileSync(https.clientCaFile), requestCert: true, rejectUnauthorized: true } : {})
+  }
+}
+
+/**
+ * Fastify passes `https` to https.createServer and, without it, `http` to http.createServer: the header bound goes
+ * into whichever is used (Fastify's HTTPS options type has no `http`, hence the intersection).
+ */
+export function serverOptions (config: Config): FastifyHttpsOptions<Server> & { http?: { maxHeaderSize: number } } {
+  const tls = httpsOptions(config.https)
+  return {
+    // Node's parser refuses a request line and headers larger than MAX_HEADER_SIZE before Fastify sees the request
+    // (431, answered in the catalogue's terms by clientErrorHandler rather than as Fastify's own JSON).
+    https: tls ? { ...tls, maxHeaderSize: config.maxHeaderSize } : null,
+    ...(tls ? {} : { http: { maxHeaderSize: config.maxHeaderSize } }),
     logger: {
       level: config.logLevel,
       stream: stdoutLog(),
@@ -52,9 +76,6 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
     },
     logController: new RequestLog(),
     bodyLimit: config.bodyLimit,
-    // Node's parser refuses a request line and headers larger than this before Fastify sees the request (431,
-    // answered in the catalogue's terms by clientErrorHandler rather than as Fastify's own JSON).
-    http: { maxHeaderSize: config.maxHeaderSize },
     clientErrorHandler: clientErrorHandler(config.maxHeaderSize),
     // request.ip (the address rate limits count by) comes from X-Forwarded-For only from the proxies trusted here.
     trustProxy: typeof config.trustProxy === 'number' ? trustNearest(config.trustProxy) : config.trustProxy,

@@ -286,7 +286,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when Kafka answers the connector's client; 503 when it does not (or refused the credentials) and while shutting down. Never needs authentication.
+         * @description 200 when Kafka answers the connector's client; 503 when it does not (or refused the credentials, or the TLS handshake failed: the code says which) and while shutting down. Never needs authentication.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1464,7 +1464,7 @@ export interface components {
             topic: string;
             /** @description A positive whole number, as an integer or as a string of digits (both are accepted). The number of partitions (1 to 10000; default 1). */
             numParts?: number | string;
-            /** @description A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (at most the number of brokers; default: the broker's default.replication.factor). */
+            /** @description A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (1 to 10000, and at most the number of brokers; default: the broker's default.replication.factor). */
             replicationFactor?: number | string;
         };
         TopicResult: {
@@ -1746,6 +1746,7 @@ export interface components {
              * @enum {string|boolean}
              */
             "auto.commit.enable": "true" | "false" | true | false;
+            /** @description The least a fetch waits for, in bytes: 0 to 100000000 (librdkafka's range; 0 is taken as 1). */
             "fetch.min.bytes"?: number | string;
             /** @description The longest a records request waits for data (default 1000). */
             "consumer.request.timeout.ms"?: number | string;
@@ -2479,7 +2480,7 @@ export interface operations {
                      * @example {
                      *       "status": 414,
                      *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2538,7 +2539,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2562,7 +2563,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2709,8 +2710,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2752,7 +2753,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2776,7 +2777,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2954,8 +2955,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3014,7 +3015,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3038,7 +3039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3202,8 +3203,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3245,7 +3246,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3269,7 +3270,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3443,8 +3444,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3486,7 +3487,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3510,7 +3511,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3695,8 +3696,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3755,7 +3756,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3779,7 +3780,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials), or the service is stopping. Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed), or the service is stopping. Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3924,7 +3925,7 @@ export interface operations {
                      * @example {
                      *       "status": 414,
                      *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3983,7 +3984,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4007,7 +4008,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4075,6 +4076,23 @@ export interface operations {
                     "application/json": components["schemas"]["Result"];
                 };
             };
+            /** @description A parameter or the body is malformed: a wrong type, a value out of range, a name Kafka would refuse. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 400,
+                     *       "code": "KOSHA_VALIDATION_FAILED",
+                     *       "message": "params/name must NOT have more than 128 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description HTTP authentication is on and the request carried no valid API key or Basic credentials. */
             401: {
                 headers: {
@@ -4118,8 +4136,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4161,7 +4179,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4185,7 +4203,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4353,8 +4371,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4413,7 +4431,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4437,7 +4455,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4624,8 +4642,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4667,7 +4685,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4691,7 +4709,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4786,7 +4804,12 @@ export interface operations {
                      *
                      *     : heartbeat
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        event?: string;
+                        data?: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Neither or both of topics and pattern, a topic name or pattern that is not valid, a malformed Last-Event-ID, or another malformed parameter. */
@@ -4866,8 +4889,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4909,7 +4932,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4933,7 +4956,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -5063,6 +5086,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 413,
+                     *       "code": "KOSHA_BODY_TOO_LARGE",
+                     *       "message": "The request body is larger than 1048576 bytes.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -5072,8 +5112,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": 414,
-                     *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "code": "KOSHA_URI_TOO_LONG",
+                     *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON (Content-Type must be application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 415,
+                     *       "code": "KOSHA_UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/json.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -5115,7 +5172,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -5139,7 +5196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -5188,7 +5245,7 @@ export interface operations {
                      * @example {
                      *       "status": 414,
                      *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -5205,7 +5262,7 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -5242,7 +5299,7 @@ export interface operations {
                      * @example {
                      *       "status": 414,
                      *       "code": "KOSHA_URL_TOO_LONG",
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -5259,14 +5316,14 @@ export interface operations {
                      * @example {
                      *       "status": 431,
                      *       "code": "KOSHA_HEADERS_TOO_LARGE",
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE).",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -5334,7 +5391,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5372,7 +5429,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5480,7 +5537,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5518,7 +5590,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5607,6 +5679,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2ProduceResponse"];
                 };
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication is on and failed. */
             401: {
                 headers: {
@@ -5676,7 +5763,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5744,7 +5831,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5852,7 +5939,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5890,7 +5992,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6000,7 +6102,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6038,7 +6155,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6129,6 +6246,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2ProduceResponse"];
                 };
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication is on and failed. */
             401: {
                 headers: {
@@ -6198,7 +6330,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6266,7 +6398,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6382,7 +6514,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6420,7 +6567,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6517,7 +6664,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6555,7 +6702,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6635,6 +6782,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2CreateConsumerResponse"];
                 };
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -6665,6 +6827,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -6674,7 +6851,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6742,7 +6919,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6850,7 +7027,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6888,7 +7080,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6998,7 +7190,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7036,7 +7243,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7110,6 +7317,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -7155,6 +7377,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -7164,7 +7401,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7217,7 +7469,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7325,7 +7577,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7363,7 +7630,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7473,7 +7740,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7511,7 +7793,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7585,6 +7867,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -7630,6 +7927,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -7639,7 +7951,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7692,7 +8019,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7766,6 +8093,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -7811,6 +8153,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -7820,7 +8177,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7873,7 +8245,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7947,6 +8319,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -7992,6 +8379,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -8001,7 +8403,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8054,7 +8471,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8128,6 +8545,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -8173,6 +8605,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -8182,7 +8629,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8235,7 +8697,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8345,7 +8807,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description A parameter or the body is malformed (a wrong type, a value out of range, a name too long). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42206,
+                     *       "message": "params/instance must NOT have more than 128 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8383,7 +8860,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8459,6 +8936,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2CommittedOffsets"];
                 };
             };
+            /** @description Kafka's client refused an argument of the request (e.g. a topic name it cannot subscribe to). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 400,
+                     *       "message": "Kafka's client refused an argument (Kafka: Local: Invalid argument or configuration)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description HTTP authentication failed. */
             401: {
                 headers: {
@@ -8489,6 +8981,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The request body is larger than the configured limit (BODY_LIMIT). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41301,
+                     *       "message": "The request body is larger than 1048576 bytes."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -8498,7 +9005,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description An unsupported Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 41501,
+                     *       "message": "Unsupported Content-Type 'text/plain': send application/vnd.kafka.v2+json."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8551,7 +9073,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8697,7 +9219,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8750,7 +9272,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8956,7 +9478,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9024,7 +9546,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9242,7 +9764,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9295,7 +9817,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9413,6 +9935,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -9422,7 +9959,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9460,7 +9997,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9565,6 +10102,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -9574,7 +10126,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9612,7 +10164,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9717,6 +10269,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -9726,7 +10293,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9764,7 +10331,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9874,6 +10441,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -9883,7 +10465,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9921,7 +10503,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10031,6 +10613,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -10040,7 +10637,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10078,7 +10675,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10193,6 +10790,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -10202,7 +10814,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10240,7 +10852,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10381,7 +10993,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10419,7 +11031,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10556,7 +11168,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10594,7 +11206,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10730,7 +11342,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10768,7 +11380,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10902,7 +11514,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -10940,7 +11552,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11069,7 +11681,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11107,7 +11719,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11236,7 +11848,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11274,7 +11886,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11405,7 +12017,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11443,7 +12055,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11577,7 +12189,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11615,7 +12227,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11751,7 +12363,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11789,7 +12401,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11921,7 +12533,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -11959,7 +12571,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12064,6 +12676,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -12073,7 +12700,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12111,7 +12738,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12229,6 +12856,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -12238,7 +12880,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12276,7 +12918,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12413,7 +13055,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12451,7 +13093,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12583,7 +13225,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12621,7 +13263,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12735,6 +13377,21 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The cluster (or another resource the path names) does not exist: 404, as Confluent's server answers it (40403 for a topic or partition). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 404,
+                     *       "message": "Cluster 4L6g3nShT-eMCtK--X86sw cannot be found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -12744,7 +13401,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12782,7 +13439,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12916,7 +13573,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12954,7 +13611,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13090,7 +13747,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13128,7 +13785,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13267,7 +13924,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13305,7 +13962,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13446,7 +14103,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13484,7 +14141,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13621,7 +14278,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13659,7 +14316,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13793,7 +14450,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13831,7 +14488,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13970,7 +14627,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14008,7 +14665,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14134,7 +14791,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14172,7 +14829,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14322,7 +14979,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14360,7 +15017,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14523,7 +15180,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14561,7 +15218,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14711,7 +15368,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14749,7 +15406,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14901,7 +15558,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14939,7 +15596,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15091,7 +15748,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15129,7 +15786,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15291,7 +15948,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15329,7 +15986,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15479,7 +16136,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15517,7 +16174,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15677,7 +16334,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15715,7 +16372,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15865,7 +16522,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15903,7 +16560,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16072,7 +16729,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16125,7 +16782,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16285,7 +16942,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16323,7 +16980,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16470,7 +17127,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16523,7 +17180,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16683,7 +17340,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16721,7 +17378,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16868,7 +17525,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16921,7 +17578,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17082,7 +17739,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17120,7 +17777,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17259,7 +17916,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17297,7 +17954,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17436,7 +18093,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17474,7 +18131,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17618,7 +18275,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17656,7 +18313,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17790,7 +18447,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17828,7 +18485,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17957,7 +18614,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17995,7 +18652,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -18124,7 +18781,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 414,
-                     *       "message": "The URL is longer than 8192 characters (MAX_URL_LENGTH): send long values in a body."
+                     *       "message": "A path parameter is longer than 512 characters."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -18162,7 +18819,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 431,
-                     *       "message": "The request line and headers are larger than 16384 bytes (MAX_HEADER_SIZE)."
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];

@@ -81,19 +81,19 @@ export const schemas = [
           "integer",
           "string"
         ],
-        "pattern": "^[1-9][0-9]{0,8}$",
+        "pattern": "^([1-9][0-9]{0,3}|10000)$",
         "minimum": 1,
         "maximum": 10000
       },
       "replicationFactor": {
-        "description": "A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (at most the number of brokers; default: the broker's default.replication.factor).",
+        "description": "A positive whole number, as an integer or as a string of digits (both are accepted). Copies of each partition (1 to 10000, and at most the number of brokers; default: the broker's default.replication.factor).",
         "type": [
           "integer",
           "string"
         ],
-        "pattern": "^[1-9][0-9]{0,8}$",
+        "pattern": "^([1-9][0-9]{0,3}|10000)$",
         "minimum": 1,
-        "maximum": 32767
+        "maximum": 10000
       }
     }
   },
@@ -1064,7 +1064,10 @@ export const schemas = [
           "integer",
           "string"
         ],
-        "pattern": "^[0-9]{1,10}$"
+        "pattern": "^(0|[1-9][0-9]{0,7}|100000000)$",
+        "minimum": 0,
+        "maximum": 100000000,
+        "description": "The least a fetch waits for, in bytes: 0 to 100000000 (librdkafka's range; 0 is taken as 1)."
       },
       "consumer.request.timeout.ms": {
         "type": [
@@ -2178,7 +2181,7 @@ export const schemas = [
       "replication_factor": {
         "type": "integer",
         "minimum": 1,
-        "maximum": 32767,
+        "maximum": 10000,
         "description": "Default: the broker's default.replication.factor."
       },
       "replicas_assignments": {
@@ -2233,7 +2236,7 @@ export const schemas = [
       "partitions_count": {
         "type": "integer",
         "minimum": 1,
-        "maximum": 2147483647,
+        "maximum": 10000,
         "description": "The new partition count: more than the current one."
       }
     }
@@ -3731,6 +3734,9 @@ export const routes = {
         "200": {
           "$ref": "Result#"
         },
+        "400": {
+          "$ref": "Error#"
+        },
         "401": {
           "$ref": "Error#"
         },
@@ -4040,7 +4046,13 @@ export const routes = {
         "409": {
           "$ref": "Error#"
         },
+        "413": {
+          "$ref": "Error#"
+        },
         "414": {
+          "$ref": "Error#"
+        },
+        "415": {
           "$ref": "Error#"
         },
         "429": {
@@ -4173,6 +4185,9 @@ export const routes = {
         "414": {
           "$ref": "V2Error#"
         },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "429": {
           "$ref": "V2Error#"
         },
@@ -4218,6 +4233,9 @@ export const routes = {
       "response": {
         "200": {
           "$ref": "V2ProduceResponse#"
+        },
+        "400": {
+          "$ref": "V2Error#"
         },
         "401": {
           "$ref": "V2Error#"
@@ -4295,6 +4313,9 @@ export const routes = {
         "414": {
           "$ref": "V2Error#"
         },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "429": {
           "$ref": "V2Error#"
         },
@@ -4353,6 +4374,9 @@ export const routes = {
         "414": {
           "$ref": "V2Error#"
         },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "429": {
           "$ref": "V2Error#"
         },
@@ -4404,6 +4428,9 @@ export const routes = {
       "response": {
         "200": {
           "$ref": "V2ProduceResponse#"
+        },
+        "400": {
+          "$ref": "V2Error#"
         },
         "401": {
           "$ref": "V2Error#"
@@ -4482,6 +4509,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "414": {
+          "$ref": "V2Error#"
+        },
+        "422": {
           "$ref": "V2Error#"
         },
         "429": {
@@ -4566,10 +4596,16 @@ export const routes = {
         "200": {
           "$ref": "V2CreateConsumerResponse#"
         },
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
         "409": {
+          "$ref": "V2Error#"
+        },
+        "413": {
           "$ref": "V2Error#"
         },
         "414": {
@@ -4636,6 +4672,9 @@ export const routes = {
         "414": {
           "$ref": "V2Error#"
         },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "429": {
           "$ref": "V2Error#"
         },
@@ -4694,6 +4733,9 @@ export const routes = {
         "414": {
           "$ref": "V2Error#"
         },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "429": {
           "$ref": "V2Error#"
         },
@@ -4743,6 +4785,9 @@ export const routes = {
         "$ref": "V2SubscriptionRequest#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4752,7 +4797,13 @@ export const routes = {
         "409": {
           "$ref": "V2Error#"
         },
+        "413": {
+          "$ref": "V2Error#"
+        },
         "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -4813,6 +4864,9 @@ export const routes = {
         "414": {
           "$ref": "V2Error#"
         },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "429": {
           "$ref": "V2Error#"
         },
@@ -4871,6 +4925,9 @@ export const routes = {
         "414": {
           "$ref": "V2Error#"
         },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "429": {
           "$ref": "V2Error#"
         },
@@ -4920,6 +4977,9 @@ export const routes = {
         "$ref": "V2Partitions#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4929,7 +4989,13 @@ export const routes = {
         "409": {
           "$ref": "V2Error#"
         },
+        "413": {
+          "$ref": "V2Error#"
+        },
         "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -4984,6 +5050,9 @@ export const routes = {
         "$ref": "V2PositionsRequest#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -4993,7 +5062,13 @@ export const routes = {
         "409": {
           "$ref": "V2Error#"
         },
+        "413": {
+          "$ref": "V2Error#"
+        },
         "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -5048,6 +5123,9 @@ export const routes = {
         "$ref": "V2Partitions#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -5057,7 +5135,13 @@ export const routes = {
         "409": {
           "$ref": "V2Error#"
         },
+        "413": {
+          "$ref": "V2Error#"
+        },
         "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -5112,6 +5196,9 @@ export const routes = {
         "$ref": "V2Partitions#"
       },
       "response": {
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
@@ -5121,7 +5208,13 @@ export const routes = {
         "409": {
           "$ref": "V2Error#"
         },
+        "413": {
+          "$ref": "V2Error#"
+        },
         "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -5185,6 +5278,9 @@ export const routes = {
         "414": {
           "$ref": "V2Error#"
         },
+        "422": {
+          "$ref": "V2Error#"
+        },
         "429": {
           "$ref": "V2Error#"
         },
@@ -5237,13 +5333,22 @@ export const routes = {
         "200": {
           "$ref": "V2CommittedOffsets#"
         },
+        "400": {
+          "$ref": "V2Error#"
+        },
         "401": {
           "$ref": "V2Error#"
         },
         "404": {
           "$ref": "V2Error#"
         },
+        "413": {
+          "$ref": "V2Error#"
+        },
         "414": {
+          "$ref": "V2Error#"
+        },
+        "415": {
           "$ref": "V2Error#"
         },
         "422": {
@@ -5524,6 +5629,9 @@ export const routes = {
         "403": {
           "$ref": "V3Error#"
         },
+        "404": {
+          "$ref": "V3Error#"
+        },
         "414": {
           "$ref": "V3Error#"
         },
@@ -5579,6 +5687,9 @@ export const routes = {
         "403": {
           "$ref": "V3Error#"
         },
+        "404": {
+          "$ref": "V3Error#"
+        },
         "414": {
           "$ref": "V3Error#"
         },
@@ -5632,6 +5743,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
           "$ref": "V3Error#"
         },
         "414": {
@@ -5696,6 +5810,9 @@ export const routes = {
         "403": {
           "$ref": "V3Error#"
         },
+        "404": {
+          "$ref": "V3Error#"
+        },
         "414": {
           "$ref": "V3Error#"
         },
@@ -5756,6 +5873,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
           "$ref": "V3Error#"
         },
         "414": {
@@ -5824,6 +5944,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
           "$ref": "V3Error#"
         },
         "414": {
@@ -6513,6 +6636,9 @@ export const routes = {
         "403": {
           "$ref": "V3Error#"
         },
+        "404": {
+          "$ref": "V3Error#"
+        },
         "414": {
           "$ref": "V3Error#"
         },
@@ -6572,6 +6698,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
           "$ref": "V3Error#"
         },
         "414": {
@@ -6773,6 +6902,9 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "403": {
+          "$ref": "V3Error#"
+        },
+        "404": {
           "$ref": "V3Error#"
         },
         "414": {
@@ -8862,7 +8994,7 @@ export interface RouteTypes {
     Body: NonNullable<operations['createConsumer']['requestBody']>['content']['application/json']
   }
   deleteConsumer: {
-    Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 414: operations['deleteConsumer']['responses'][414]['content']['application/json']; 429: operations['deleteConsumer']['responses'][429]['content']['application/json']; 431: operations['deleteConsumer']['responses'][431]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 400: operations['deleteConsumer']['responses'][400]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 414: operations['deleteConsumer']['responses'][414]['content']['application/json']; 429: operations['deleteConsumer']['responses'][429]['content']['application/json']; 431: operations['deleteConsumer']['responses'][431]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
     Params: operations['deleteConsumer']['parameters']['path']
   }
   subscribeConsumer: {
@@ -8881,7 +9013,7 @@ export interface RouteTypes {
     Querystring: NonNullable<operations['streamRecords']['parameters']['query']>
   }
   commitStream: {
-    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 414: operations['commitStream']['responses'][414]['content']['application/json']; 429: operations['commitStream']['responses'][429]['content']['application/json']; 431: operations['commitStream']['responses'][431]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
+    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 413: operations['commitStream']['responses'][413]['content']['application/json']; 414: operations['commitStream']['responses'][414]['content']['application/json']; 415: operations['commitStream']['responses'][415]['content']['application/json']; 429: operations['commitStream']['responses'][429]['content']['application/json']; 431: operations['commitStream']['responses'][431]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
     Params: operations['commitStream']['parameters']['path']
     Body: NonNullable<operations['commitStream']['requestBody']>['content']['application/json']
   }
@@ -8895,86 +9027,86 @@ export interface RouteTypes {
     Reply: { 200: operations['listTopicsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listTopicsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 414: operations['listTopicsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listTopicsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listTopicsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listTopicsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listTopicsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listTopicsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
   getTopicV2: {
-    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['getTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getTopicV2']['parameters']['path']
   }
   produceToTopicV2: {
-    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToTopicV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['produceToTopicV2']['parameters']['path']
     Body: NonNullable<operations['produceToTopicV2']['requestBody']>['content']['application/json']
   }
   listPartitionsV2: {
-    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['listPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['listPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['listPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['listPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['listPartitionsV2']['parameters']['path']
   }
   getPartitionV2: {
-    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getPartitionV2']['parameters']['path']
   }
   produceToPartitionV2: {
-    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToPartitionV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['produceToPartitionV2']['parameters']['path']
     Body: NonNullable<operations['produceToPartitionV2']['requestBody']>['content']['application/json']
   }
   getPartitionOffsetsV2: {
-    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getPartitionOffsetsV2']['parameters']['path']
   }
   listBrokersV2: {
     Reply: { 200: operations['listBrokersV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listBrokersV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 414: operations['listBrokersV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listBrokersV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listBrokersV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listBrokersV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listBrokersV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listBrokersV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
   createConsumerInstanceV2: {
-    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['createConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['createConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['createConsumerInstanceV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['createConsumerInstanceV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['createConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['createConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['createConsumerInstanceV2']['parameters']['path']
     Body: NonNullable<operations['createConsumerInstanceV2']['requestBody']>['content']['application/json']
   }
   deleteConsumerInstanceV2: {
-    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['deleteConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['deleteConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['deleteConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['deleteConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['deleteConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['deleteConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['deleteConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['deleteConsumerInstanceV2']['parameters']['path']
   }
   getSubscriptionV2: {
-    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getSubscriptionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['getSubscriptionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getSubscriptionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getSubscriptionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getSubscriptionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getSubscriptionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getSubscriptionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getSubscriptionV2']['parameters']['path']
   }
   subscribeV2: {
-    Reply: { 204: void; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['subscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['subscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['subscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['subscribeV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['subscribeV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['subscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['subscribeV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['subscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['subscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['subscribeV2']['parameters']['path']
     Body: NonNullable<operations['subscribeV2']['requestBody']>['content']['application/json']
   }
   unsubscribeV2: {
-    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['unsubscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['unsubscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['unsubscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['unsubscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['unsubscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['unsubscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['unsubscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['unsubscribeV2']['parameters']['path']
   }
   getAssignmentsV2: {
-    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getAssignmentsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['getAssignmentsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getAssignmentsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getAssignmentsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getAssignmentsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getAssignmentsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getAssignmentsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getAssignmentsV2']['parameters']['path']
   }
   assignPartitionsV2: {
-    Reply: { 204: void; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['assignPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['assignPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['assignPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['assignPartitionsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['assignPartitionsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['assignPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['assignPartitionsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['assignPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['assignPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['assignPartitionsV2']['parameters']['path']
     Body: NonNullable<operations['assignPartitionsV2']['requestBody']>['content']['application/json']
   }
   seekV2: {
-    Reply: { 204: void; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['seekV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekV2']['parameters']['path']
     Body: NonNullable<operations['seekV2']['requestBody']>['content']['application/json']
   }
   seekToBeginningV2: {
-    Reply: { 204: void; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToBeginningV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToBeginningV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToBeginningV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekToBeginningV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToBeginningV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToBeginningV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToBeginningV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToBeginningV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToBeginningV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekToBeginningV2']['parameters']['path']
     Body: NonNullable<operations['seekToBeginningV2']['requestBody']>['content']['application/json']
   }
   seekToEndV2: {
-    Reply: { 204: void; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToEndV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToEndV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToEndV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekToEndV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToEndV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToEndV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToEndV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToEndV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToEndV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekToEndV2']['parameters']['path']
     Body: NonNullable<operations['seekToEndV2']['requestBody']>['content']['application/json']
   }
   getCommittedOffsetsV2: {
-    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getCommittedOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['getCommittedOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getCommittedOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getCommittedOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getCommittedOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getCommittedOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getCommittedOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getCommittedOffsetsV2']['parameters']['path']
   }
   commitOffsetsV2: {
-    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['commitOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['commitOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['commitOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['commitOffsetsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['commitOffsetsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['commitOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['commitOffsetsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['commitOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['commitOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['commitOffsetsV2']['parameters']['path']
     Body: NonNullable<operations['commitOffsetsV2']['requestBody']>['content']['application/json'] | undefined
   }
@@ -8994,26 +9126,26 @@ export interface RouteTypes {
     Body: NonNullable<operations['produceRecordsBatchV3']['requestBody']>['content']['application/json']
   }
   listClustersV3: {
-    Reply: { 200: operations['listClustersV3']['responses'][200]['content']['application/json']; 400: operations['listClustersV3']['responses'][400]['content']['application/json']; 401: operations['listClustersV3']['responses'][401]['content']['application/json']; 403: operations['listClustersV3']['responses'][403]['content']['application/json']; 414: operations['listClustersV3']['responses'][414]['content']['application/json']; 429: operations['listClustersV3']['responses'][429]['content']['application/json']; 431: operations['listClustersV3']['responses'][431]['content']['application/json']; 500: operations['listClustersV3']['responses'][500]['content']['application/json']; 503: operations['listClustersV3']['responses'][503]['content']['application/json']; 504: operations['listClustersV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listClustersV3']['responses'][200]['content']['application/json']; 400: operations['listClustersV3']['responses'][400]['content']['application/json']; 401: operations['listClustersV3']['responses'][401]['content']['application/json']; 403: operations['listClustersV3']['responses'][403]['content']['application/json']; 404: operations['listClustersV3']['responses'][404]['content']['application/json']; 414: operations['listClustersV3']['responses'][414]['content']['application/json']; 429: operations['listClustersV3']['responses'][429]['content']['application/json']; 431: operations['listClustersV3']['responses'][431]['content']['application/json']; 500: operations['listClustersV3']['responses'][500]['content']['application/json']; 503: operations['listClustersV3']['responses'][503]['content']['application/json']; 504: operations['listClustersV3']['responses'][504]['content']['application/json'] }
   }
   getClusterV3: {
-    Reply: { 200: operations['getClusterV3']['responses'][200]['content']['application/json']; 400: operations['getClusterV3']['responses'][400]['content']['application/json']; 401: operations['getClusterV3']['responses'][401]['content']['application/json']; 403: operations['getClusterV3']['responses'][403]['content']['application/json']; 414: operations['getClusterV3']['responses'][414]['content']['application/json']; 429: operations['getClusterV3']['responses'][429]['content']['application/json']; 431: operations['getClusterV3']['responses'][431]['content']['application/json']; 500: operations['getClusterV3']['responses'][500]['content']['application/json']; 503: operations['getClusterV3']['responses'][503]['content']['application/json']; 504: operations['getClusterV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getClusterV3']['responses'][200]['content']['application/json']; 400: operations['getClusterV3']['responses'][400]['content']['application/json']; 401: operations['getClusterV3']['responses'][401]['content']['application/json']; 403: operations['getClusterV3']['responses'][403]['content']['application/json']; 404: operations['getClusterV3']['responses'][404]['content']['application/json']; 414: operations['getClusterV3']['responses'][414]['content']['application/json']; 429: operations['getClusterV3']['responses'][429]['content']['application/json']; 431: operations['getClusterV3']['responses'][431]['content']['application/json']; 500: operations['getClusterV3']['responses'][500]['content']['application/json']; 503: operations['getClusterV3']['responses'][503]['content']['application/json']; 504: operations['getClusterV3']['responses'][504]['content']['application/json'] }
     Params: operations['getClusterV3']['parameters']['path']
   }
   listBrokersV3: {
-    Reply: { 200: operations['listBrokersV3']['responses'][200]['content']['application/json']; 400: operations['listBrokersV3']['responses'][400]['content']['application/json']; 401: operations['listBrokersV3']['responses'][401]['content']['application/json']; 403: operations['listBrokersV3']['responses'][403]['content']['application/json']; 414: operations['listBrokersV3']['responses'][414]['content']['application/json']; 429: operations['listBrokersV3']['responses'][429]['content']['application/json']; 431: operations['listBrokersV3']['responses'][431]['content']['application/json']; 500: operations['listBrokersV3']['responses'][500]['content']['application/json']; 503: operations['listBrokersV3']['responses'][503]['content']['application/json']; 504: operations['listBrokersV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listBrokersV3']['responses'][200]['content']['application/json']; 400: operations['listBrokersV3']['responses'][400]['content']['application/json']; 401: operations['listBrokersV3']['responses'][401]['content']['application/json']; 403: operations['listBrokersV3']['responses'][403]['content']['application/json']; 404: operations['listBrokersV3']['responses'][404]['content']['application/json']; 414: operations['listBrokersV3']['responses'][414]['content']['application/json']; 429: operations['listBrokersV3']['responses'][429]['content']['application/json']; 431: operations['listBrokersV3']['responses'][431]['content']['application/json']; 500: operations['listBrokersV3']['responses'][500]['content']['application/json']; 503: operations['listBrokersV3']['responses'][503]['content']['application/json']; 504: operations['listBrokersV3']['responses'][504]['content']['application/json'] }
     Params: operations['listBrokersV3']['parameters']['path']
   }
   getBrokerV3: {
-    Reply: { 200: operations['getBrokerV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerV3']['responses'][403]['content']['application/json']; 414: operations['getBrokerV3']['responses'][414]['content']['application/json']; 429: operations['getBrokerV3']['responses'][429]['content']['application/json']; 431: operations['getBrokerV3']['responses'][431]['content']['application/json']; 500: operations['getBrokerV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getBrokerV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerV3']['responses'][403]['content']['application/json']; 404: operations['getBrokerV3']['responses'][404]['content']['application/json']; 414: operations['getBrokerV3']['responses'][414]['content']['application/json']; 429: operations['getBrokerV3']['responses'][429]['content']['application/json']; 431: operations['getBrokerV3']['responses'][431]['content']['application/json']; 500: operations['getBrokerV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerV3']['responses'][504]['content']['application/json'] }
     Params: operations['getBrokerV3']['parameters']['path']
   }
   listBrokerConfigsV3: {
-    Reply: { 200: operations['listBrokerConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerConfigsV3']['responses'][403]['content']['application/json']; 414: operations['listBrokerConfigsV3']['responses'][414]['content']['application/json']; 429: operations['listBrokerConfigsV3']['responses'][429]['content']['application/json']; 431: operations['listBrokerConfigsV3']['responses'][431]['content']['application/json']; 500: operations['listBrokerConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listBrokerConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listBrokerConfigsV3']['responses'][414]['content']['application/json']; 429: operations['listBrokerConfigsV3']['responses'][429]['content']['application/json']; 431: operations['listBrokerConfigsV3']['responses'][431]['content']['application/json']; 500: operations['listBrokerConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listBrokerConfigsV3']['parameters']['path']
   }
   getBrokerConfigV3: {
-    Reply: { 200: operations['getBrokerConfigV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerConfigV3']['responses'][403]['content']['application/json']; 414: operations['getBrokerConfigV3']['responses'][414]['content']['application/json']; 429: operations['getBrokerConfigV3']['responses'][429]['content']['application/json']; 431: operations['getBrokerConfigV3']['responses'][431]['content']['application/json']; 500: operations['getBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getBrokerConfigV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['getBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['getBrokerConfigV3']['responses'][414]['content']['application/json']; 429: operations['getBrokerConfigV3']['responses'][429]['content']['application/json']; 431: operations['getBrokerConfigV3']['responses'][431]['content']['application/json']; 500: operations['getBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['getBrokerConfigV3']['parameters']['path']
   }
   updateBrokerConfigV3: {
@@ -9061,11 +9193,11 @@ export interface RouteTypes {
     Params: operations['deleteClusterConfigV3']['parameters']['path']
   }
   listTopicsV3: {
-    Reply: { 200: operations['listTopicsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicsV3']['responses'][403]['content']['application/json']; 414: operations['listTopicsV3']['responses'][414]['content']['application/json']; 429: operations['listTopicsV3']['responses'][429]['content']['application/json']; 431: operations['listTopicsV3']['responses'][431]['content']['application/json']; 500: operations['listTopicsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listTopicsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicsV3']['responses'][414]['content']['application/json']; 429: operations['listTopicsV3']['responses'][429]['content']['application/json']; 431: operations['listTopicsV3']['responses'][431]['content']['application/json']; 500: operations['listTopicsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listTopicsV3']['parameters']['path']
   }
   createTopicV3: {
-    Reply: { 200: operations['createTopicV3']['responses'][200]['content']['application/json']; 201: operations['createTopicV3']['responses'][201]['content']['application/json']; 400: operations['createTopicV3']['responses'][400]['content']['application/json']; 401: operations['createTopicV3']['responses'][401]['content']['application/json']; 403: operations['createTopicV3']['responses'][403]['content']['application/json']; 414: operations['createTopicV3']['responses'][414]['content']['application/json']; 429: operations['createTopicV3']['responses'][429]['content']['application/json']; 431: operations['createTopicV3']['responses'][431]['content']['application/json']; 500: operations['createTopicV3']['responses'][500]['content']['application/json']; 503: operations['createTopicV3']['responses'][503]['content']['application/json']; 504: operations['createTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['createTopicV3']['responses'][200]['content']['application/json']; 201: operations['createTopicV3']['responses'][201]['content']['application/json']; 400: operations['createTopicV3']['responses'][400]['content']['application/json']; 401: operations['createTopicV3']['responses'][401]['content']['application/json']; 403: operations['createTopicV3']['responses'][403]['content']['application/json']; 404: operations['createTopicV3']['responses'][404]['content']['application/json']; 414: operations['createTopicV3']['responses'][414]['content']['application/json']; 429: operations['createTopicV3']['responses'][429]['content']['application/json']; 431: operations['createTopicV3']['responses'][431]['content']['application/json']; 500: operations['createTopicV3']['responses'][500]['content']['application/json']; 503: operations['createTopicV3']['responses'][503]['content']['application/json']; 504: operations['createTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['createTopicV3']['parameters']['path']
     Body: NonNullable<operations['createTopicV3']['requestBody']>['content']['application/json']
   }
@@ -9079,7 +9211,7 @@ export interface RouteTypes {
     Params: operations['deleteTopicV3']['parameters']['path']
   }
   updatePartitionCountTopicV3: {
-    Reply: { 200: operations['updatePartitionCountTopicV3']['responses'][200]['content']['application/json']; 400: operations['updatePartitionCountTopicV3']['responses'][400]['content']['application/json']; 401: operations['updatePartitionCountTopicV3']['responses'][401]['content']['application/json']; 403: operations['updatePartitionCountTopicV3']['responses'][403]['content']['application/json']; 414: operations['updatePartitionCountTopicV3']['responses'][414]['content']['application/json']; 429: operations['updatePartitionCountTopicV3']['responses'][429]['content']['application/json']; 431: operations['updatePartitionCountTopicV3']['responses'][431]['content']['application/json']; 500: operations['updatePartitionCountTopicV3']['responses'][500]['content']['application/json']; 503: operations['updatePartitionCountTopicV3']['responses'][503]['content']['application/json']; 504: operations['updatePartitionCountTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['updatePartitionCountTopicV3']['responses'][200]['content']['application/json']; 400: operations['updatePartitionCountTopicV3']['responses'][400]['content']['application/json']; 401: operations['updatePartitionCountTopicV3']['responses'][401]['content']['application/json']; 403: operations['updatePartitionCountTopicV3']['responses'][403]['content']['application/json']; 404: operations['updatePartitionCountTopicV3']['responses'][404]['content']['application/json']; 414: operations['updatePartitionCountTopicV3']['responses'][414]['content']['application/json']; 429: operations['updatePartitionCountTopicV3']['responses'][429]['content']['application/json']; 431: operations['updatePartitionCountTopicV3']['responses'][431]['content']['application/json']; 500: operations['updatePartitionCountTopicV3']['responses'][500]['content']['application/json']; 503: operations['updatePartitionCountTopicV3']['responses'][503]['content']['application/json']; 504: operations['updatePartitionCountTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['updatePartitionCountTopicV3']['parameters']['path']
     Body: NonNullable<operations['updatePartitionCountTopicV3']['requestBody']>['content']['application/json']
   }

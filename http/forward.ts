@@ -10,6 +10,8 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { ReplicaUnavailableError } from '../lib/errors'
 import type { Replicas } from '../kafka/replicas/replicas'
 import type { ConsumerId } from '../kafka/consumers/session'
+import { trace, type Context } from '@opentelemetry/api'
+import { traceparentOf } from '../kafka/tracing'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,12 +35,16 @@ const errorCode = (err: unknown): string => {
   return typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : ''
 }
 
-function passedOn (headers: IncomingHttpHeaders, replicaId: string, requestId: string): Record<string, string | string[]> {
+function passedOn (headers: IncomingHttpHeaders, replicaId: string, requestId: string, traceContext: Context): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value
   out[FORWARDED_BY] = replicaId
   // The same request id in both replicas' logs.
   out['x-request-id'] = requestId
+  // The holder's span is a child of this replica's (tracing on; off, the client's traceparent passes on as it came).
+  const sc = trace.getSpanContext(traceContext)
+  const traceparent = sc !== undefined ? traceparentOf(sc) : undefined
+  if (traceparent !== undefined) out.traceparent = traceparent
   return out
 }
 
@@ -62,7 +68,7 @@ export class Forwarder {
       const answer = await send(`${base}${request.url}`, {
         dispatcher: this.agent,
         method: request.method as 'GET',
-        headers: passedOn(request.headers, this.replicas.replicaId, request.id),
+        headers: passedOn(request.headers, this.replicas.replicaId, request.id, request.traceContext),
         ...(body !== undefined ? { body } : {}),
         signal: abort.signal
       })

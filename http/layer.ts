@@ -1,12 +1,13 @@
-// The HTTP layer every request crosses before a route: body parsing and validation, configuration, metrics, CORS,
-// load shedding, rate limits, the URL's length, authentication, the response headers, and the Kosha error shape for
-// whatever no API family answers (unknown routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this,
-// without Kafka.
+// The HTTP layer every request crosses before a route: body parsing and validation, configuration, tracing, metrics,
+// CORS, load shedding, rate limits, the URL's length, authentication, the response headers, and the Kosha error shape
+// for whatever no API family answers (unknown routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly
+// this, without Kafka.
 import Ajv from 'ajv'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { schemas } from '../generated/routes'
 import type { Config } from '../lib/config'
 import configPlugin from '../plugins/config'
+import tracing from '../plugins/tracing'
 import metrics from '../plugins/metrics'
 import cors from '../plugins/cors'
 import auth from '../plugins/auth'
@@ -15,7 +16,9 @@ import loadShedding from '../plugins/load-shedding'
 import rateLimit from '../plugins/rate-limit'
 import { UrlTooLongError } from '../lib/errors'
 import { errorHandler, notFoundHandler } from './errors'
+import { checkJsonBody } from './json-body'
 import { rememberRaw } from './raw-json'
+import { answerUnreadBodies } from './unread-body'
 
 // Path and query parameters arrive as text, so their validator turns "500" into 500; a JSON body keeps its types,
 // so that {"topic": 42} or {"numParts": true} is refused rather than quietly coerced into a topic named "42".
@@ -33,9 +36,12 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   fastify.removeContentTypeParser('text/plain')
   // Confluent's media types (application/vnd.kafka[.format].v2+json) are JSON; routes read the format from them.
   // An empty body is no body: Confluent's clients send one with this type where the body is optional (commit).
-  // Every JSON body keeps the bytes it came from, so that produce sends a JSON value as the client wrote it.
+  // Every JSON body keeps the bytes it came from, so that produce sends a JSON value as the client wrote it; a body
+  // that is not UTF-8, or nested absurdly deep, is refused before it is parsed (http/json-body.ts).
   const json = fastify.getDefaultJsonParser('error', 'ignore')
   const parse = (request: FastifyRequest, bytes: Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+    const refused = checkJsonBody(bytes)
+    if (refused !== undefined) { done(refused); return }
     json(request, bytes.toString('utf8'), (err, parsed) => {
       if (err === null) rememberRaw(parsed, bytes)
       done(err, parsed)
@@ -51,6 +57,8 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   fastify.setErrorHandler(errorHandler('kosha'))
   fastify.setNotFoundHandler(notFoundHandler('kosha'))
   await fastify.register(configPlugin, { config })
+  // Before every other hook, so that a request they refuse (authentication, CORS) has its span too.
+  await fastify.register(tracing)
   await fastify.register(metrics)
   await fastify.register(cors)
   // In this order, the cheapest refusal first: an overloaded process does the least work per request; a caller over
@@ -70,6 +78,7 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   // closed by forceCloseConnections; the answers still in flight tell their client to close the connection.
   let closing = false
   fastify.addHook('preClose', async () => { closing = true })
+  answerUnreadBodies(fastify, () => closing)
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id)
     if (closing) reply.header('Connection', 'close')

@@ -5,16 +5,11 @@
 // of it (`JsonPaths`). The body is always parsed (and schema-checked) as well: the spans only replace
 // JSON.stringify of a value the parser has already proved to be JSON.
 
-import { isUtf8 } from 'node:buffer'
-
 const raw = new WeakMap<object, Buffer>()
 
-/**
- * Keeps the bytes a parsed JSON body came from, for as long as the parsed body lives. Not when they are not UTF-8:
- * JSON is UTF-8, and such bytes were read with replacement characters, which is what is then produced.
- */
+/** Keeps the bytes a parsed JSON body came from (UTF-8: http/json-body.ts), for as long as the parsed body lives. */
 export function rememberRaw (parsed: unknown, bytes: Buffer): void {
-  if (typeof parsed === 'object' && parsed !== null && isUtf8(bytes)) raw.set(parsed, bytes)
+  if (typeof parsed === 'object' && parsed !== null) raw.set(parsed, bytes)
 }
 
 /** The bytes a parsed body came from, when a body parser remembered them. */

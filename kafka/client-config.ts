@@ -15,6 +15,8 @@ export function librdkafkaConfig (config: KafkaSettings): GlobalConfig {
     'security.protocol': protocol,
     ...(config.sasl ? { 'sasl.mechanisms': config.sasl.mechanism, 'sasl.username': config.sasl.username, 'sasl.password': config.sasl.password } : {}),
     ...(config.tls?.caFile ? { 'ssl.ca.location': config.tls.caFile } : {}),
+    // mTLS: the certificate librdkafka presents when the broker asks for one (ssl.client.auth=required).
+    ...(config.tls?.certFile && config.tls.keyFile ? { 'ssl.certificate.location': config.tls.certFile, 'ssl.key.location': config.tls.keyFile } : {}),
     'socket.keepalive.enable': true,
     'allow.auto.create.topics': false,
     'log.connection.close': false

@@ -5,12 +5,13 @@ import {
   ConfigResourceTypes, IncrementalAlterConfigOperationTypes, type ConfigDescription, type describeConfigsV4,
   type IncrementalAlterConfigsOptions, type incrementalAlterConfigsV1
 } from '@platformatic/kafka'
-import { InvalidResourceTypeError, ResourceNotFoundError } from '../lib/errors'
+import { InvalidResourceTypeError, ResourceNotFoundError, TopicReservedError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { Cluster, existingTopic } from './cluster'
 import type { KafkaConnection } from './connection'
 import { fromKafkaError, type KafkaContext } from './errors'
 import { onAnyBroker } from './protocol'
+import { traced } from './tracing'
 
 export type ConfigResourceType = 'broker' | 'topic' | 'group'
 /** What a config change applies to: a topic or a broker (by name), or every broker at once (the cluster-wide default). */
@@ -65,7 +66,12 @@ const resourceOf = (target: ConfigTarget): { type: 'topic' | 'broker', name: str
 const DYNAMIC_SOURCE = { topic: 'DYNAMIC_TOPIC_CONFIG', broker: 'DYNAMIC_BROKER_CONFIG', cluster: 'DYNAMIC_DEFAULT_BROKER_CONFIG' } as const
 
 export class Configs {
-  constructor (private readonly kafka: KafkaConnection, private readonly cluster: Cluster = new Cluster(kafka)) {}
+  private readonly reserved: ReadonlySet<string>
+
+  /** reserved: topics the service keeps for itself (STATE_TOPIC), whose configs alterConfigs refuses to change. */
+  constructor (private readonly kafka: KafkaConnection, private readonly cluster: Cluster = new Cluster(kafka), options: { reserved?: readonly string[] } = {}) {
+    this.reserved = new Set(options.reserved ?? [])
+  }
 
   /** Every configuration parameter of a topic or a broker, by name. */
   async configs (type: 'topic' | 'broker', name: string): Promise<ConfigValue[]> {
@@ -99,6 +105,12 @@ export class Configs {
    * (all or none), and answers once DescribeConfigs shows them; validateOnly: Kafka only checks them.
    */
   async alterConfigs (target: ConfigTarget, changes: ConfigChange[], validateOnly = false): Promise<void> {
+    if (target.type === 'topic' && this.reserved.has(target.name)) throw new TopicReservedError(target.name)
+    await traced('IncrementalAlterConfigs', () => ({ 'kosha.config.resource.type': target.type, 'kosha.config.resource.name': target.type === 'cluster' ? '' : target.name, 'kosha.config.names': changes.map((c) => c.name) }),
+      async () => { await this.alterNow(target, changes, validateOnly) })
+  }
+
+  private async alterNow (target: ConfigTarget, changes: ConfigChange[], validateOnly: boolean): Promise<void> {
     const { configAdmin } = this.kafka.clients()
     const { type, name } = resourceOf(target)
     const configs: IncrementalAlterConfigsOptions['resources'][number]['configs'] = changes.map((c) => c.operation === 'SET'
@@ -115,6 +127,10 @@ export class Configs {
 
   /** The configs of each resource named, in one DescribeConfigs call, in the order named; each sorted by name. */
   private async read (type: ConfigResourceType, names: string[]): Promise<ConfigValue[][]> {
+    return await traced('DescribeConfigs', () => ({ 'kosha.config.resource.type': type, 'kosha.config.resource.names': names }), async () => await this.readNow(type, names))
+  }
+
+  private async readNow (type: ConfigResourceType, names: string[]): Promise<ConfigValue[][]> {
     const { configAdmin } = this.kafka.clients()
     const resources = names.map((name) => ({ resourceType: RESOURCE_TYPES[type], resourceName: name }))
     // The cluster-wide resource goes to any broker (kafka/protocol.ts says why).

@@ -7,14 +7,16 @@
 // those go through @platformatic/kafka's Admin, a pure-JavaScript client that speaks those APIs over the same
 // SASL/TLS settings.
 import { readFileSync } from 'node:fs'
-import { AdminClient, Producer, type IAdminClient, type LibrdKafkaError, type Metadata } from '@confluentinc/kafka-javascript'
+import type { ConnectionOptions } from 'node:tls'
+import { AdminClient, CODES, Producer, type IAdminClient, type LibrdKafkaError, type Metadata } from '@confluentinc/kafka-javascript'
 import { Admin } from '@platformatic/kafka'
 import type { Log } from './log'
 import type { Config } from '../lib/config'
-import { KafkaAuthenticationError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
+import { KafkaAuthenticationError, KafkaTimeoutError, KafkaTlsError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { producerConfig } from './client-config'
 import { fromKafkaError, type KafkaContext } from './errors'
+import { tlsConnectionError } from './tls-probe'
 
 export interface KafkaClients {
   /** librdkafka producer, connected, delivery reports on. Records go through `produce()`. */
@@ -41,6 +43,13 @@ export interface Watermarks { low: number, high: number }
 export type Outcome = { ok: true, delivery: Delivery } | { ok: false, error: KoshaError }
 
 const RECONNECT_MS = 3000
+const CONNECT_TIMEOUT_MS = 5000
+// While every broker is unreachable, how often the cluster is asked again whether it is back.
+const PROBE_MS = 1000
+// How long the start waits for the first connection: well within Fastify's plugin timeout (10 s), which a first
+// attempt of KAFKA_TIMEOUT_MS (10 s by default) against a broker that refuses the credentials or does not answer used
+// to exceed, killing the process instead of serving /readyz's 503.
+const STARTUP_WAIT_MS = 5000
 
 // A batch of records handed to the producer together: settled when its last delivery report arrived.
 interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void }
@@ -53,8 +62,16 @@ function platformaticAdmin (config: Config): Admin {
     timeout: config.kafkaTimeoutMs,
     connectTimeout: Math.min(config.kafkaTimeoutMs, 5000),
     ...(config.sasl ? { sasl: { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } } : {}),
-    ...(config.tls ? { tls: config.tls.caFile ? { ca: readFileSync(config.tls.caFile) } : {} } : {})
+    ...(config.tls ? { tls: tlsOptions(config.tls) } : {})
   })
+}
+
+/** Node's TLS options for the brokers, from the same files librdkafka reads (read once, at start). */
+function tlsOptions (tls: NonNullable<Config['tls']>): ConnectionOptions {
+  return {
+    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+    ...(tls.certFile && tls.keyFile ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {})
+  }
 }
 
 export class KafkaConnection {
@@ -66,8 +83,18 @@ export class KafkaConnection {
   private closing = false
   private reconnectTimer: NodeJS.Timeout | undefined
   private lastFailure: KoshaError | undefined
+  /** Why the last attempt to connect failed, while that is being found out (`diagnose`). */
+  private diagnosis: Promise<KoshaError> | undefined
   private readonly pending = new Map<number, { batch: Batch, index: number }>()
   private nextOpaque = 1
+  /**
+   * Set while no broker of the cluster answers (the whole cluster down, or out of reach): every call fails at once
+   * with it, instead of each waiting KAFKA_TIMEOUT_MS for brokers that are not there. Cleared by the probe that
+   * reaches the cluster again, or by any acknowledged record.
+   */
+  private down: KafkaUnavailableError | undefined
+  private probing: Promise<void> | undefined
+  private probeTimer: NodeJS.Timeout | undefined
 
   constructor (config: Config, log: Log) {
     this.config = config
@@ -76,6 +103,16 @@ export class KafkaConnection {
   }
 
   get timeoutMs (): number { return this.config.kafkaTimeoutMs }
+
+  /**
+   * Starts connecting: resolves once connected, once the first attempt failed, or after STARTUP_WAIT_MS, whichever
+   * comes first; the attempt goes on (and is retried) while the service serves, readiness saying why it is not ready.
+   */
+  async start (): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.connect(), new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(STARTUP_WAIT_MS, this.timeoutMs)) })])
+    clearTimeout(timer)
+  }
 
   /**
    * Connects the producer. Resolves either way: when Kafka is not reachable the service still starts (readiness says
@@ -88,23 +125,45 @@ export class KafkaConnection {
       // librdkafka says here why a connection failed (e.g. SASL authentication error): worth a warning, never secret.
       if (e.severity <= 4) this.log.warn({ facility: e.fac }, e.message)
     })
-    p.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, `kafka client: ${err.message}`) })
+    p.on('event.error', (err: LibrdKafkaError) => {
+      this.log.warn({ code: err.code }, `kafka client: ${err.message}`)
+      // librdkafka lost its connection to every broker it knows: whether the cluster is gone, a probe tells.
+      if (err.code === CODES.ERRORS.ERR__ALL_BROKERS_DOWN) this.probe()
+    })
     p.on('delivery-report', (err: LibrdKafkaError | null, report: { opaque?: unknown, partition: number, offset: number, timestamp?: number }) => {
       const waiter = typeof report?.opaque === 'number' ? this.pending.get(report.opaque) : undefined
       if (!waiter) return
       this.pending.delete(report.opaque as number)
+      if (!err) this.up()
       this.settle(waiter.batch, waiter.index, err
         ? { ok: false, error: this.recordError(waiter.batch, waiter.index, err) }
         : { ok: true, delivery: { partition: report.partition, offset: report.offset, timestamp: report.timestamp ?? Date.now() } })
     })
     return new Promise((resolve) => {
-      p.connect({ timeout: Math.min(config.kafkaTimeoutMs, 10_000) }, (err) => {
+      // At most 5 s: the app's start waits for this, and Fastify gives a plugin 10 s before it fails the start. A
+      // broker that never completes a handshake (TLS, SASL) takes all of it.
+      p.connect({ timeout: Math.min(config.kafkaTimeoutMs, CONNECT_TIMEOUT_MS) }, (err) => {
         if (err) {
           p.removeAllListeners()
-          this.lastFailure = fromKafkaError(err, { resource: 'the cluster' })
           this.log.error({ code: err.code, retryInMs: RECONNECT_MS }, `cannot connect to Kafka at ${config.brokers.join(',')}: ${err.message}`)
-          if (!this.closing) this.reconnectTimer = setTimeout(() => { this.connect().catch(() => undefined) }, RECONNECT_MS)
+          // librdkafka says only "transport failure" here; what calls answer until a connection succeeds should say
+          // why (refused credentials, a failed TLS handshake): found out while the start goes on, and awaited by a
+          // call that comes before it is known.
+          const failure = fromKafkaError(err, { resource: 'the cluster' })
+          this.lastFailure = failure
+          const diagnosis = this.diagnose(failure).catch(() => failure)
+          this.diagnosis = diagnosis
+          diagnosis.then((why) => {
+            if (this.diagnosis === diagnosis) this.diagnosis = undefined
+            this.lastFailure = why
+            if (!this.closing) this.reconnectTimer = setTimeout(() => { this.connect().catch(() => undefined) }, RECONNECT_MS)
+          })
           resolve()
+          return
+        }
+        // Connected after the service began closing (the start stopped waiting for it): let it go again.
+        if (this.closing) {
+          p.disconnect(() => resolve())
           return
         }
         p.setPollInBackground(true)
@@ -121,6 +180,7 @@ export class KafkaConnection {
   clients (): KafkaClients {
     if (this.closing) throw new ShuttingDownError()
     if (!this.producer || !this.admin) throw this.lastFailure ?? this.unreachable()
+    if (this.down) throw this.down
     return { producer: this.producer, admin: this.admin, configAdmin: this.configAdmin }
   }
 
@@ -173,17 +233,61 @@ export class KafkaConnection {
     return { id: md.id, controllerId: md.controllerId }
   }
 
-  /** Resolves when Kafka answers the connector; rejects with why not (unreachable, credentials refused, closing). */
+  /**
+   * Resolves when Kafka answers the connector now (a fresh metadata request, not a cached answer); rejects with why
+   * not (unreachable, every broker down, credentials refused, closing). A cluster found unreachable here is probed
+   * until it is back, as when librdkafka reports every broker down.
+   */
   async checkReady (): Promise<void> {
     if (this.closing) throw new ShuttingDownError()
     if (!this.producer) throw await this.unavailable()
-    await this.configAdmin.metadata({ topics: [] }).catch((err: unknown) => { throw fromKafkaError(err, { resource: 'the cluster' }) })
+    if (this.down) throw this.down
+    await this.configAdmin.metadata({ topics: [], forceUpdate: true }).catch((err: unknown) => {
+      const mapped = fromKafkaError(err, { resource: 'the cluster' })
+      if (mapped instanceof KafkaUnavailableError) this.markDown(err)
+      throw this.down ?? mapped
+    })
+  }
+
+  /**
+   * Asks the cluster for fresh metadata: answered, it is up; no broker reachable, it is down, and asked again every
+   * PROBE_MS until one is. One probe at a time.
+   */
+  private probe (): void {
+    if (this.probing || this.closing) return
+    clearTimeout(this.probeTimer)
+    this.probing = this.configAdmin.metadata({ topics: [], forceUpdate: true }).then(
+      () => { this.up() },
+      (err: unknown) => {
+        // Only no connection to any broker is an outage. A broker that is connected but slow to answer (a timeout) is
+        // not: its calls may still succeed. Refused credentials are not either: readiness and the calls name them.
+        if (!(fromKafkaError(err, { resource: 'the cluster' }) instanceof KafkaUnavailableError)) return
+        this.markDown(err)
+        if (!this.closing) this.probeTimer = setTimeout(() => { this.probe() }, PROBE_MS)
+      }
+    ).finally(() => { this.probing = undefined })
+  }
+
+  private markDown (cause: unknown): void {
+    if (this.down) return
+    this.down = new KafkaUnavailableError(`No Kafka broker answers at ${this.config.brokers.join(',')}: retry later.`, cause)
+    this.log.error({ retryInMs: PROBE_MS }, 'every Kafka broker is unreachable: calls fail at once until the cluster answers again')
+    if (!this.probing && !this.closing) this.probeTimer = setTimeout(() => { this.probe() }, PROBE_MS)
+  }
+
+  private up (): void {
+    if (!this.down) return
+    this.down = undefined
+    clearTimeout(this.probeTimer)
+    this.log.info(`Kafka answers again at ${this.config.brokers.join(',')}`)
   }
 
   /** Flushes the producer and disconnects; called last in the shutdown order (after the consumers closed). */
   async close (): Promise<void> {
     this.closing = true
     clearTimeout(this.reconnectTimer)
+    clearTimeout(this.probeTimer)
+    await this.probing
     const p = this.producer
     this.producer = undefined
     this.admin = undefined
@@ -202,7 +306,9 @@ export class KafkaConnection {
   private recordError (batch: Batch, index: number, err: unknown): KoshaError {
     const partition = batch.records[index]?.partition
     const context: KafkaContext = { topic: batch.topic, ...(partition !== undefined ? { partition } : {}) }
-    return fromKafkaError(err, context)
+    const mapped = fromKafkaError(err, context)
+    // A record that timed out while no broker answers timed out for that reason: say so (503, retry later).
+    return mapped instanceof KafkaTimeoutError && this.down ? this.down : mapped
   }
 
   private settle (batch: Batch, index: number, result: Outcome): void {
@@ -214,15 +320,48 @@ export class KafkaConnection {
     return new KafkaUnavailableError(`Kafka is not reachable at ${this.config.brokers.join(',')}: retry later.`)
   }
 
-  /** Why there is no producer: closing, credentials refused (librdkafka only logs that; the other client names it), or unreachable. */
+  /**
+   * Why there is no producer: closing, credentials refused or a failed TLS handshake (what the last attempt to connect
+   * found, or finds now), or unreachable. A reason an operator must fix is kept until a connection succeeds, so that
+   * calls answer it at once; any other is looked into again (a busy start may have timed out the first look).
+   */
   private async unavailable (): Promise<KoshaError> {
     if (this.closing) return new ShuttingDownError()
+    const known = this.diagnosis ? await this.diagnosis : this.lastFailure
+    if (isConfigurationFailure(known)) return known
+    const why = await this.diagnose(known ?? this.unreachable())
+    if (isConfigurationFailure(why) && !this.producer) this.lastFailure = why
+    return why
+  }
+
+  /**
+   * Why Kafka cannot be used, when the reason is one an operator fixes in the configuration: a failed TLS handshake
+   * or refused credentials (librdkafka only logs those). A TLS connection of our own to each broker names a TLS
+   * failure (an untrusted or wrong certificate, the broker's refusal of ours) in a few milliseconds;
+   * @platformatic/kafka names a refused login. Else `otherwise`.
+   */
+  private async diagnose (otherwise: KoshaError): Promise<KoshaError> {
+    const tls = this.config.tls
+    if (tls) {
+      const options = tlsOptions(tls)
+      const timeoutMs = Math.min(this.config.kafkaTimeoutMs, 5000)
+      const errors = await Promise.all(this.config.brokers.map((broker) => tlsConnectionError(broker, options, timeoutMs)))
+      for (const error of errors) {
+        const mapped = error ? fromKafkaError(error, { resource: 'the cluster' }) : undefined
+        if (mapped instanceof KafkaTlsError) return mapped
+      }
+    }
     try {
       await this.configAdmin.metadata({ topics: [] })
     } catch (err) {
       const mapped = fromKafkaError(err, { resource: 'the cluster' })
-      if (mapped instanceof KafkaAuthenticationError) return mapped
+      if (isConfigurationFailure(mapped)) return mapped
     }
-    return this.lastFailure ?? this.unreachable()
+    return otherwise
   }
+}
+
+/** Kafka refused the connector's credentials, or the TLS handshake failed: retrying alone will not help. */
+function isConfigurationFailure (error: KoshaError | undefined): error is KafkaAuthenticationError | KafkaTlsError {
+  return error instanceof KafkaAuthenticationError || error instanceof KafkaTlsError
 }

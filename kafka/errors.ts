@@ -3,7 +3,7 @@
 import { CODES } from '@confluentinc/kafka-javascript'
 import {
   InternalError, KafkaAuthenticationError, KafkaInvalidRequestError, KafkaNotAuthorizedError, KafkaTimeoutError,
-  KafkaUnavailableError, KoshaError, PartitionNotFoundError, RecordTooLargeError, ResourceNotFoundError, TopicExistsError,
+  KafkaTlsError, KafkaUnavailableError, KoshaError, PartitionNotFoundError, RecordTooLargeError, ResourceNotFoundError, TopicExistsError,
   TopicNotFoundError
 } from '../lib/errors'
 
@@ -12,8 +12,33 @@ const E = CODES.ERRORS
 /** What the operation was about, so that a message can name it. */
 export interface KafkaContext { topic?: string, partition?: number, resource?: string }
 
+/**
+ * Node's codes for a failed TLS handshake (tls.connect, as @platformatic/kafka uses it): OpenSSL's certificate
+ * verification results (UNABLE_TO_VERIFY_LEAF_SIGNATURE, SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED...), Node's own
+ * ERR_TLS_* (ERR_TLS_CERT_ALTNAME_INVALID: the certificate names another host) and OpenSSL's ERR_SSL_* (an alert
+ * from the broker, e.g. it required a client certificate).
+ */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|SIGNATURE|ISSUER|^INVALID_CA$|^HOSTNAME_MISMATCH$/
+
+/** The TLS failure in an error's chain (Node's TLS error), or undefined. */
+function tlsFailure (err: unknown): Error | undefined {
+  const seen = new Set<unknown>()
+  const queue: unknown[] = [err]
+  while (queue.length > 0) {
+    const e = queue.shift()
+    if (typeof e !== 'object' || e === null || seen.has(e)) continue
+    seen.add(e)
+    const record = e as { code?: unknown, errors?: unknown, cause?: unknown }
+    if (typeof record.code === 'string' && TLS_CODE.test(record.code) && e instanceof Error) return e
+    if (Array.isArray(record.errors)) queue.push(...(record.errors as unknown[]))
+    if (record.cause !== undefined) queue.push(record.cause)
+  }
+  return undefined
+}
+
 /** The numeric Kafka error code of an error from either client, or undefined. */
 export function kafkaCode (err: unknown): number | undefined {
+  if (tlsFailure(err)) return E.ERR__SSL
   const seen = new Set<unknown>()
   const queue: unknown[] = [err]
   let network = false
@@ -82,11 +107,18 @@ export function fromKafkaError (err: unknown, context: KafkaContext = {}): Kosha
     return new KafkaNotAuthorizedError(`Kafka denied this operation on ${what} to the connector's user: grant it the ACL, or use another user.`, err)
   }
   if (code === E.ERR__AUTHENTICATION || code === E.ERR_SASL_AUTHENTICATION_FAILED) return new KafkaAuthenticationError(err)
+  if (code === E.ERR__SSL) return new KafkaTlsError(tlsReason(err), err)
   if (UNAVAILABLE.has(code)) return new KafkaUnavailableError(`Kafka is not reachable or not ready${detail}: retry later.`, err)
   if (TIMEOUT.has(code)) return new KafkaTimeoutError(`Kafka did not answer in time${detail}: retry later.`, err)
   const invalid = INVALID.get(code)
   if (invalid !== undefined) return new KafkaInvalidRequestError(`${invalid}${detail}.`, err)
   return new InternalError(err)
+}
+
+/** Why the handshake failed, in the TLS library's words (a certificate problem; never a secret). */
+function tlsReason (err: unknown): string {
+  const tls = tlsFailure(err) ?? err
+  return tls instanceof Error ? tls.message.replace(/\.$/, '') : ''
 }
 
 function kafkaMessage (err: unknown): string {

@@ -17,6 +17,7 @@ import type { KafkaConnection, Watermarks } from './connection'
 import { fromKafkaError } from './errors'
 import { pollBatch, POLL_SLICE_MS } from './consumers/session'
 import { recordBytes } from './consumers/decode'
+import { consumed, traced } from './tracing'
 
 /** Where a read starts: an offset, the partition's first or next offset, or the first record at or after a time (ms). */
 export type ReadStart = { offset: number | 'earliest' | 'latest' } | { timestamp: number }
@@ -60,7 +61,17 @@ export class Reads {
 
   constructor (private readonly kafka: KafkaConnection, private readonly settings: KafkaSettings, private readonly log: Log, private readonly size = READ_CONSUMERS) {}
 
+  /** Traced as one `receive` span, linked to the producers of the records it brought (their traceparent headers). */
   async read (r: ReadRequest): Promise<ReadResult> {
+    return await traced(`receive ${r.topic}`, () => ({ 'messaging.operation.name': 'receive', 'messaging.operation.type': 'receive', 'messaging.destination.partition.id': String(r.partition) }),
+      async (span) => {
+        const result = await this.readNow(r)
+        consumed(span, result.messages)
+        return result
+      })
+  }
+
+  private async readNow (r: ReadRequest): Promise<ReadResult> {
     if (this.closing) throw new ShuttingDownError()
     const { partitions } = await existingTopic(this.kafka, r.topic)
     if (!partitions.some((p) => p.id === r.partition)) throw new PartitionNotFoundError(r.topic, r.partition)

@@ -2,12 +2,13 @@
 import type { TopicDescription } from '@confluentinc/kafka-javascript'
 import type { Admin, createTopicsV7, listPartitionReassignmentsV0 } from '@platformatic/kafka'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { TopicNotFoundError } from '../lib/errors'
+import { TopicNotFoundError, TopicReservedError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { existingTopic } from './cluster'
 import type { KafkaConnection } from './connection'
 import { fromKafkaError } from './errors'
 import { onAnyBroker } from './protocol'
+import { traced } from './tracing'
 
 /**
  * partitions / replicationFactor unset: the broker's num.partitions / default.replication.factor. assignments: the
@@ -43,9 +44,23 @@ function createRequestTopic (t: NewTopic): createTopicsV7.CreateTopicsRequestTop
 }
 
 export class Topics {
-  constructor (private readonly kafka: KafkaConnection) {}
+  private readonly reserved: ReadonlySet<string>
+
+  /** reserved: topics the service keeps for itself (STATE_TOPIC), which delete and addPartitions refuse. */
+  constructor (private readonly kafka: KafkaConnection, options: { reserved?: readonly string[] } = {}) {
+    this.reserved = new Set(options.reserved ?? [])
+  }
+
+  /** TopicReservedError for a topic the service keeps for itself. */
+  assertNotReserved (topic: string): void {
+    if (this.reserved.has(topic)) throw new TopicReservedError(topic)
+  }
 
   async create (t: NewTopic): Promise<void> {
+    await traced(`CreateTopics ${t.topic}`, () => ({ 'messaging.destination.name': t.topic }), async () => { await this.createNow(t) })
+  }
+
+  private async createNow (t: NewTopic): Promise<void> {
     if (t.assignments) {
       await createTopicsCall(this.kafka.clients().configAdmin, createRequestTopic(t), this.kafka.timeoutMs, false)
         .catch((err: unknown) => { throw fromKafkaError(err, { topic: t.topic }) })
@@ -59,9 +74,12 @@ export class Topics {
   }
 
   async delete (topic: string): Promise<void> {
-    const { admin } = this.kafka.clients()
-    await fromCallback((done) => { admin.deleteTopic(topic, this.kafka.timeoutMs, done) })
-      .catch((err: unknown) => { throw fromKafkaError(err, { topic }) })
+    this.assertNotReserved(topic)
+    await traced(`DeleteTopics ${topic}`, () => ({ 'messaging.destination.name': topic }), async () => {
+      const { admin } = this.kafka.clients()
+      await fromCallback((done) => { admin.deleteTopic(topic, this.kafka.timeoutMs, done) })
+        .catch((err: unknown) => { throw fromKafkaError(err, { topic }) })
+    })
   }
 
   /** Throws TopicNotFoundError unless the topic exists (asking never creates it). */
@@ -124,10 +142,13 @@ export class Topics {
 
   /** Raises the partition count to `count`; Kafka refuses a count not above the current one. */
   async addPartitions (topic: string, count: number): Promise<void> {
-    const { admin } = this.kafka.clients()
-    await fromCallback((done) => { admin.createPartitions(topic, count, this.kafka.timeoutMs, done) })
-      .catch((err: unknown) => { throw fromKafkaError(err, { topic }) })
-    await this.waitUntilVisible(topic, count)
+    this.assertNotReserved(topic)
+    await traced(`CreatePartitions ${topic}`, () => ({ 'messaging.destination.name': topic, 'kosha.partitions_count': count }), async () => {
+      const { admin } = this.kafka.clients()
+      await fromCallback((done) => { admin.createPartitions(topic, count, this.kafka.timeoutMs, done) })
+        .catch((err: unknown) => { throw fromKafkaError(err, { topic }) })
+      await this.waitUntilVisible(topic, count)
+    })
   }
 
   /**

@@ -1,7 +1,8 @@
 // The service's configuration: read from the environment once, validated as a whole. Every problem is named,
 // so that a wrong deployment stops at start with a message that says which variable to fix.
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
+import { createSecureContext } from 'node:tls'
 import { hostname } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 
@@ -9,11 +10,31 @@ export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN'
 const MECHANISMS: readonly SaslMechanism[] = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN']
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const
+export type SamplerName = typeof SAMPLERS[number]
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const
+export type OtlpProtocol = typeof OTLP_PROTOCOLS[number]
+
+/** OpenTelemetry tracing, from the standard OTEL_* variables: on only when an OTLP endpoint is set. */
+export interface TracingConfig {
+  /** Where spans are sent: OTLP over HTTP, to this URL (the traces endpoint itself). */
+  url: string
+  protocol: OtlpProtocol
+  serviceName: string
+  sampler: SamplerName
+  /** The ratio of the traceidratio samplers, from 0 to 1. */
+  samplerRatio: number
+  /** OTEL_RESOURCE_ATTRIBUTES: attributes every span's resource carries. */
+  resourceAttributes: Record<string, string>
+}
 
 export interface Config {
   brokers: string[]
   sasl?: { mechanism: SaslMechanism, username: string, password: string }
-  tls?: { caFile?: string }
+  /** TLS to the brokers: the CA to verify them with (else the system's), a client certificate and key for mTLS. */
+  tls?: { caFile?: string, certFile?: string, keyFile?: string }
+  /** This service serves HTTPS with this certificate and key; with clientCaFile, only to clients it signed. */
+  https?: { certFile: string, keyFile: string, clientCaFile?: string }
   port: number
   host: string
   logLevel: LogLevel
@@ -61,6 +82,8 @@ export interface Config {
   replicaUrl: string
   /** The compacted topic where replicas record which of them holds each consumer. */
   stateTopic: string
+  /** OpenTelemetry tracing; unset: off, and no SDK is started. */
+  tracing?: TracingConfig
 }
 
 export class ConfigError extends Error {
@@ -142,12 +165,48 @@ export function loadConfig (env: Env): Config {
   if (username === undefined && password !== '') problems.push('PASSWORD is set but USERNAME is not: set both, or neither')
   if (username !== undefined && password === '') problems.push('USERNAME is set but PASSWORD is not: set both, or neither')
 
-  const tlsOn = bool('KAFKA_TLS')
-  const caFile = get('KAFKA_TLS_CA_FILE')
-  if (caFile !== undefined) {
-    try { accessSync(caFile, constants.R_OK) } catch { problems.push(`KAFKA_TLS_CA_FILE '${caFile}' cannot be read`) }
-    if (!tlsOn) problems.push('KAFKA_TLS_CA_FILE is set but KAFKA_TLS is not true')
+  /** A path that must name a readable file (checked now, so that a wrong mount stops the start, not a request). */
+  const file = (name: string): string | undefined => {
+    const path = get(name)
+    if (path !== undefined) {
+      try { accessSync(path, constants.R_OK) } catch { problems.push(`${name} '${path}' cannot be read`) }
+    }
+    return path
   }
+  const bothOrNeither = (a: string, b: string): void => {
+    if ((get(a) === undefined) !== (get(b) === undefined)) problems.push(`${a} and ${b} go together: set both, or neither`)
+  }
+  /** A certificate and its key that TLS can use (PEM, matching, the key unencrypted): else the start, or the first connection, would fail obscurely. */
+  const keyPair = (certName: string, keyName: string): void => {
+    const cert = get(certName)
+    const key = get(keyName)
+    if (cert === undefined || key === undefined || problems.some((p) => p.startsWith(`${certName} '`) || p.startsWith(`${keyName} '`))) return
+    try {
+      createSecureContext({ cert: readFileSync(cert), key: readFileSync(key) })
+    } catch (err) {
+      problems.push(`${certName} and ${keyName} must be a PEM certificate and its unencrypted PEM private key (${(err as Error).message})`)
+    }
+  }
+
+  const tlsOn = bool('KAFKA_TLS')
+  const caFile = file('KAFKA_TLS_CA_FILE')
+  const certFile = file('KAFKA_TLS_CERT_FILE')
+  const keyFile = file('KAFKA_TLS_KEY_FILE')
+  bothOrNeither('KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE')
+  keyPair('KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE')
+  for (const name of ['KAFKA_TLS_CA_FILE', 'KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE']) {
+    if (get(name) !== undefined && !tlsOn) problems.push(`${name} is set but KAFKA_TLS is not true`)
+  }
+
+  const httpsCert = file('HTTPS_CERT_FILE')
+  const httpsKey = file('HTTPS_KEY_FILE')
+  const httpsClientCa = file('HTTPS_CLIENT_CA_FILE')
+  bothOrNeither('HTTPS_CERT_FILE', 'HTTPS_KEY_FILE')
+  keyPair('HTTPS_CERT_FILE', 'HTTPS_KEY_FILE')
+  if (httpsClientCa !== undefined && httpsCert === undefined) problems.push('HTTPS_CLIENT_CA_FILE is set but HTTPS_CERT_FILE and HTTPS_KEY_FILE are not: client certificates need HTTPS')
+  const https = httpsCert !== undefined && httpsKey !== undefined
+    ? { certFile: httpsCert, keyFile: httpsKey, ...(httpsClientCa !== undefined ? { clientCaFile: httpsClientCa } : {}) }
+    : undefined
 
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase()
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${logLevel}')`)
@@ -163,24 +222,35 @@ export function loadConfig (env: Env): Config {
   if (advertised !== undefined && !/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(advertised)) problems.push(`ADVERTISED_URL must be an http(s) URL (got '${advertised}')`)
 
   const port = int('PORT', 8000, 1, 65535)
-  const replicaUrl = (get('REPLICA_URL') ?? `http://${hostname()}:${port}`).replace(/\/+$/, '')
+  const replicaUrl = (get('REPLICA_URL') ?? `${https ? 'https' : 'http'}://${hostname()}:${port}`).replace(/\/+$/, '')
   if (!/^https?:\/\/[^/\s?#]+$/.test(replicaUrl)) problems.push(`REPLICA_URL must be an http(s) URL without a path (got '${replicaUrl}')`)
   const stateTopic = get('STATE_TOPIC') ?? '_kosha_state'
   if (!/^[a-zA-Z0-9._-]{1,249}$/.test(stateTopic) || stateTopic === '.' || stateTopic === '..') {
     problems.push(`STATE_TOPIC must be a Kafka topic name: [a-zA-Z0-9._-], 1 to 249 characters, not . or .. (got '${stateTopic}')`)
   }
 
-  const maxHeaderSize = int('MAX_HEADER_SIZE', 16_384, 1_024, 1_048_576)
-  const maxUrlLength = int('MAX_URL_LENGTH', 8_192, 256, 1_048_576)
+  // 64 KiB of headers and 56 KiB of URL: the longest URL openapi.json allows (a 4096-character key or topic list on a
+  // query, percent-encoded UTF-8) must be validated, not refused by size.
+  const maxHeaderSize = int('MAX_HEADER_SIZE', 65_536, 1_024, 1_048_576)
+  const maxUrlLength = int('MAX_URL_LENGTH', 57_344, 256, 1_048_576)
   if (maxUrlLength >= maxHeaderSize) {
     problems.push(`MAX_URL_LENGTH (${maxUrlLength}) must be below MAX_HEADER_SIZE (${maxHeaderSize}): the URL counts towards the header size, so a longer one would be refused with 431 first`)
   }
   const trustProxy = trustedProxies(get('TRUST_PROXY'), problems)
+  const tracing = tracingConfig(get, bool, problems)
 
   const config: Config = {
     brokers,
     ...(username !== undefined ? { sasl: { mechanism: mechanism as SaslMechanism, username, password } } : {}),
-    ...(tlsOn ? { tls: caFile !== undefined ? { caFile } : {} } : {}),
+    ...(tlsOn
+      ? {
+          tls: {
+            ...(caFile !== undefined ? { caFile } : {}),
+            ...(certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : {})
+          }
+        }
+      : {}),
+    ...(https ? { https } : {}),
     port,
     host: get('HOST') ?? '0.0.0.0',
     logLevel: logLevel as LogLevel,
@@ -208,8 +278,57 @@ export function loadConfig (env: Env): Config {
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     ...(advertised !== undefined ? { advertisedUrl: advertised } : {}),
     replicaUrl,
-    stateTopic
+    stateTopic,
+    ...(tracing !== undefined ? { tracing } : {})
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/**
+ * The OpenTelemetry SDK's standard variables, as far as this service honours them: tracing is on when an OTLP
+ * endpoint is set (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces) unless
+ * OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none say otherwise. The exporter reads its other variables itself
+ * (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION, the certificates), as does the batch span processor (OTEL_BSP_*).
+ */
+function tracingConfig (get: (name: string) => string | undefined, bool: (name: string) => boolean, problems: string[]): TracingConfig | undefined {
+  const exporter = (get('OTEL_TRACES_EXPORTER') ?? 'otlp').toLowerCase()
+  if (exporter !== 'otlp' && exporter !== 'none') problems.push(`OTEL_TRACES_EXPORTER must be otlp or none (got '${exporter}')`)
+  const disabled = bool('OTEL_SDK_DISABLED')
+  const specific = get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')
+  const general = get('OTEL_EXPORTER_OTLP_ENDPOINT')
+  const url = specific ?? (general !== undefined ? `${general.replace(/\/+$/, '')}/v1/traces` : undefined)
+  if (url === undefined || disabled || exporter === 'none') return undefined
+  if (!/^https?:\/\/[^/\s?#]+(\/[^\s]*)?$/.test(url)) {
+    problems.push(`${specific !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT'} must be an http(s) URL (got '${specific ?? general ?? ''}')`)
+  }
+  const protocolVar = get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL'
+  const protocol = (get(protocolVar) ?? 'http/protobuf').toLowerCase()
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) problems.push(`${protocolVar} must be one of ${OTLP_PROTOCOLS.join(', ')} (got '${protocol}'; grpc is not supported)`)
+  const sampler = (get('OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase()
+  if (!(SAMPLERS as readonly string[]).includes(sampler)) problems.push(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')} (got '${sampler}')`)
+  const ratioRaw = get('OTEL_TRACES_SAMPLER_ARG')
+  const ratio = ratioRaw === undefined ? 1 : Number(ratioRaw)
+  if (sampler.endsWith('traceidratio') && (!/^\d*\.?\d+$/.test(ratioRaw ?? '1') || ratio > 1)) problems.push(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1 (got '${ratioRaw ?? ''}')`)
+  const resourceAttributes: Record<string, string> = {}
+  for (const pair of (get('OTEL_RESOURCE_ATTRIBUTES') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const i = pair.indexOf('=')
+    let key = ''
+    let value = ''
+    try {
+      key = decodeURIComponent(pair.slice(0, Math.max(0, i)).trim())
+      value = decodeURIComponent(pair.slice(i + 1).trim())
+    } catch { key = '' }
+    if (i <= 0 || key === '') problems.push(`OTEL_RESOURCE_ATTRIBUTES entries must be key=value, percent-encoded (got '${pair}')`)
+    else resourceAttributes[key] = value
+  }
+  return {
+    url,
+    protocol: protocol as OtlpProtocol,
+    // OTEL_SERVICE_NAME wins over a service.name in OTEL_RESOURCE_ATTRIBUTES, as the specification says.
+    serviceName: get('OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? 'kosha-kafka-connector',
+    sampler: sampler as SamplerName,
+    samplerRatio: Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 1,
+    resourceAttributes
+  }
 }

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   KOSHA_CONSUMER_NOT_FOUND: { status: 404, v2: 40403, v3: 404, retriable: false },
   KOSHA_STREAM_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
   KOSHA_RESOURCE_NOT_FOUND: { status: 404, v2: 404, v3: 404, retriable: false },
+  KOSHA_METHOD_NOT_ALLOWED: { status: 405, v2: 405, v3: 405, retriable: false },
   KOSHA_NOT_ACCEPTABLE: { status: 406, v2: 40601, v3: 406, retriable: false },
   KOSHA_TOPIC_EXISTS: { status: 409, v2: 409, v3: 40002, retriable: false },
   KOSHA_CONSUMER_EXISTS: { status: 409, v2: 40902, v3: 409, retriable: false },
@@ -63,6 +64,7 @@ export const ERROR_CODES = {
   KOSHA_INTERNAL_ERROR: { status: 500, v2: 50001, v3: 500, retriable: false },
   KOSHA_KAFKA_UNAVAILABLE: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_KAFKA_AUTHENTICATION_FAILED: { status: 503, v2: 50003, v3: 50003, retriable: true },
+  KOSHA_KAFKA_TLS_FAILED: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_SHUTTING_DOWN: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_REPLICA_UNAVAILABLE: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_OVERLOADED: { status: 503, v2: 50003, v3: 50003, retriable: true },
@@ -145,6 +147,12 @@ export class HeadersTooLargeError extends KoshaError {
 export class RequestTimeoutError extends KoshaError {
   constructor () { super('KOSHA_REQUEST_TIMEOUT', 'The request did not arrive in time: the connection is closed.') }
 }
+/** A path that exists, asked with a method it does not serve; `allow` is the Allow header (the methods it serves). */
+export class MethodNotAllowedError extends KoshaError {
+  constructor (method: string, url: string, allow: string) {
+    super('KOSHA_METHOD_NOT_ALLOWED', `${url} does not serve ${method}: use ${allow} (see /docs for the API).`, { headers: { Allow: allow } })
+  }
+}
 export class UnauthorizedError extends KoshaError {
   constructor (challenge: string) {
     super('KOSHA_UNAUTHORIZED', 'Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or HTTP Basic credentials.',
@@ -204,10 +212,10 @@ export class RecordTooLargeError extends KoshaError {
     super('KOSHA_RECORD_TOO_LARGE', `The record is larger than topic '${topic}' accepts (max.message.bytes).`, { cause })
   }
 }
-/** The replicas' state topic: its records steer where consumer requests go, so no client may write it. */
+/** The replicas' state topic: its records steer where consumer requests go, so no client may write, delete or change it. */
 export class TopicReservedError extends KoshaError {
   constructor (topic: string) {
-    super('KOSHA_TOPIC_RESERVED', `Topic '${topic}' is this service's own state (STATE_TOPIC): it cannot be produced to through the API.`)
+    super('KOSHA_TOPIC_RESERVED', `Topic '${topic}' is this service's own state (STATE_TOPIC): the API does not produce to it, delete it, or change its partitions or configs.`)
   }
 }
 export class KafkaNotAuthorizedError extends KoshaError {
@@ -295,6 +303,12 @@ export class KafkaUnavailableError extends KoshaError {
 export class KafkaAuthenticationError extends KoshaError {
   constructor (cause?: unknown) {
     super('KOSHA_KAFKA_AUTHENTICATION_FAILED', 'Kafka refused the connector\'s credentials: check USERNAME, PASSWORD and SASL_MECHANISM.', { cause, headers: RETRY_AFTER })
+  }
+}
+/** The TLS handshake with a broker failed: its certificate is not trusted or does not name it, or it refused ours. */
+export class KafkaTlsError extends KoshaError {
+  constructor (reason: string, cause?: unknown) {
+    super('KOSHA_KAFKA_TLS_FAILED', `The TLS connection to Kafka failed${reason ? ` (${reason})` : ''}: check KAFKA_TLS_CA_FILE (the CA that signed the brokers' certificates), that those certificates name the hosts of BROKER_ADDRESS, and KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE where the brokers require a client certificate.`, { cause, headers: RETRY_AFTER })
   }
 }
 export class KafkaTimeoutError extends KoshaError {

@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 async function configs (fastify: FastifyInstance): Promise<void> {
-  fastify.decorate('configs', new Configs(fastify.kafka, fastify.cluster))
+  fastify.decorate('configs', new Configs(fastify.kafka, fastify.cluster, { reserved: [fastify.config.stateTopic] }))
 }
 
 export default fp(configs, { name: 'configs', dependencies: ['kafka-connection', 'cluster'] })

@@ -10,7 +10,7 @@ declare module 'fastify' {
 async function kafkaConnection (fastify: FastifyInstance): Promise<void> {
   const connection = new KafkaConnection(fastify.config, fastify.log.child({ component: 'kafka' }))
   fastify.decorate('kafka', connection)
-  await connection.connect()
+  await connection.start()
   // Registered before the consumers, so Fastify runs this onClose after theirs: consumers close, then the producer
   // is flushed and disconnected.
   fastify.addHook('onClose', async () => { await connection.close() })

@@ -1,32 +1,52 @@
 // `npm test`: one real Kafka for the whole run, then tap, then the line CI reads: "N passed, N failed".
 // The broker, in this order:
 //   1. KAFKA_BOOTSTRAP is set: that external cluster (KAFKA_SASL_BOOTSTRAP for its SASL listener, if it has one
-//      with the users of test/kafka.ts; without it the SASL tests are skipped and say so);
-//   2. a Docker engine answers: testcontainers starts the apache/kafka image;
-//   3. otherwise the local Kafka that scripts/kafka assembles from Maven Central, in a temporary directory.
+//      with the users of test/kafka.ts; without it the SASL tests are skipped and say so; the KAFKA_SSL_* variables
+//      of TLS_VARIABLES for its TLS listeners and their test PKI, as scripts/kafka writes them; without them the TLS
+//      tests are skipped and say so);
+//   2. a Docker engine answers: testcontainers starts the apache/kafka image (PLAINTEXT and SASL_PLAINTEXT only: the
+//      TLS tests are skipped there);
+//   3. otherwise the local Kafka that scripts/kafka assembles from Maven Central, in a temporary directory, with
+//      every listener (its bootstrap.env names them), and beside it a 3-node cluster for the fault tests
+//      (KAFKA_CLUSTER3_BOOTSTRAP, KAFKA_CLUSTER3_DIR; with 1. or 2. there is none, and test/faults.test.ts is
+//      skipped, saying why).
 // Arguments are passed to tap (e.g. `npm test -- test/kafka-harness.test.ts`).
-import { spawn, spawnSync } from 'node:child_process'
+// After the tap files of a whole run (no arguments), the fuzzing step (scripts/fuzz.ts) runs on the same broker, now
+// that nothing else uses it, and counts as one test: on a broker the run started itself, or on an external one with
+// KOSHA_FUZZ=1 (the fuzzer writes broker configs and ACLs: say so only for a cluster nobody else relies on).
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Parser, type Result } from 'tap-parser'
+import { fuzz } from './fuzz'
 
 interface Broker {
   kind: string
+  /** Started by this run, for it alone. */
+  owned: boolean
   env: Record<string, string>
   stop: () => Promise<void>
 }
 
 const root = path.resolve(__dirname, '..')
 const portBase = Number(process.env.KAFKA_TEST_PORT_BASE ?? 29092) // below Linux's ephemeral ports (32768-60999), which a client socket may hold
+// The 3-node cluster's ports: P, P+10, P+20 (each +1 SASL, +2 controller).
+const cluster3PortBase = Number(process.env.KAFKA_TEST_CLUSTER3_PORT_BASE ?? portBase + 700)
 const KAFKA_IMAGE = 'apache/kafka:4.2.1'
+
+// What scripts/kafka writes for its TLS listeners (test/kafka.ts reads them).
+const TLS_VARIABLES = ['KAFKA_SSL_BOOTSTRAP', 'KAFKA_SASL_SSL_BOOTSTRAP', 'KAFKA_MTLS_BOOTSTRAP', 'KAFKA_SSL_CA', 'KAFKA_SSL_CLIENT_CERT', 'KAFKA_SSL_CLIENT_KEY', 'KAFKA_SSL_OTHER_CA']
 
 async function externalBroker (): Promise<Broker | undefined> {
   const bootstrap = process.env.KAFKA_BOOTSTRAP
   if (!bootstrap) return undefined
   const env: Record<string, string> = { KAFKA_BOOTSTRAP: bootstrap }
-  if (process.env.KAFKA_SASL_BOOTSTRAP) env.KAFKA_SASL_BOOTSTRAP = process.env.KAFKA_SASL_BOOTSTRAP
-  return { kind: `external cluster at ${bootstrap}`, env, stop: async () => {} }
+  for (const name of ['KAFKA_SASL_BOOTSTRAP', ...TLS_VARIABLES]) {
+    const value = process.env[name]
+    if (value) env[name] = value
+  }
+  return { kind: `external cluster at ${bootstrap}`, owned: false, env, stop: async () => {} }
 }
 
 async function containerBroker (): Promise<Broker | undefined> {
@@ -78,24 +98,66 @@ async function containerBroker (): Promise<Broker | undefined> {
   }
   return {
     kind: `testcontainers ${KAFKA_IMAGE}`,
+    owned: true,
     env: { KAFKA_BOOTSTRAP: `127.0.0.1:${portBase}`, KAFKA_SASL_BOOTSTRAP: `127.0.0.1:${sasl}` },
     stop: async () => { await container.stop() }
   }
 }
 
-async function localBroker (): Promise<Broker> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kosha-kafka-test-'))
-  const kafka = (...args: string[]) => spawnSync('bash', [path.join(root, 'scripts/kafka'), ...args, '--dir', dir], { stdio: 'inherit' })
-  const started = kafka('start', '--port-base', String(portBase))
-  if (started.status !== 0) throw new Error('the local Kafka did not start (its log is printed above)')
-  const env = Object.fromEntries(readFileSync(path.join(dir, 'bootstrap.env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]))
-  return {
-    kind: `local Kafka (scripts/kafka) in ${dir}`,
-    env,
-    stop: async () => {
-      kafka('stop')
-      rmSync(dir, { recursive: true, force: true })
+interface LocalCluster { dir: string, env: Record<string, string>, stop: () => Promise<void> }
+
+// One `scripts/kafka` call on a cluster's directory; its output goes through with a prefix, since two clusters
+// start side by side.
+function kafka (dir: string, prefix: string, ...args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [path.join(root, 'scripts/kafka'), ...args, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+      let rest = ''
+      from.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString('utf8')).split('\n')
+        rest = lines.pop() ?? ''
+        for (const line of lines) to.write(`${prefix}${line}\n`)
+      })
+      from.on('end', () => { if (rest) to.write(`${prefix}${rest}\n`) })
     }
+    child.on('exit', (code) => resolve(code ?? 1))
+  })
+}
+
+async function localCluster (nodes: 1 | 3, base: number): Promise<LocalCluster> {
+  const dir = mkdtempSync(path.join(tmpdir(), nodes === 1 ? 'kosha-kafka-test-' : 'kosha-kafka-test3-'))
+  const prefix = nodes === 1 ? '' : '[3 nodes] '
+  const stop = async (): Promise<void> => {
+    await kafka(dir, prefix, 'stop')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  if (await kafka(dir, prefix, 'start', '--nodes', String(nodes), '--port-base', String(base)) !== 0) {
+    await stop()
+    throw new Error(`the local Kafka (${nodes} node${nodes === 1 ? '' : 's'}) did not start (its log is printed above)`)
+  }
+  const env = Object.fromEntries(readFileSync(path.join(dir, 'bootstrap.env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]))
+  return { dir, env, stop }
+}
+
+// The local Kafka: the one broker every test shares, and beside it, started at the same time, the 3-node cluster
+// (replication factor 3, min ISR 2) whose nodes test/faults.test.ts kills. Its ports: KAFKA_TEST_CLUSTER3_PORT_BASE,
+// default portBase+700 (29792-29794, 29802-29804, 29812-29814), clear of the single broker's and of the benchmark's.
+async function localBroker (): Promise<Broker> {
+  const [single, three] = await Promise.allSettled([localCluster(1, portBase), localCluster(3, cluster3PortBase)])
+  if (single.status === 'rejected' || three.status === 'rejected') {
+    for (const c of [single, three]) if (c.status === 'fulfilled') await c.value.stop()
+    const reason: unknown = single.status === 'rejected' ? single.reason : (three as PromiseRejectedResult).reason
+    throw reason instanceof Error ? reason : new Error(String(reason))
+  }
+  return {
+    kind: `local Kafka (scripts/kafka) in ${single.value.dir}, and 3 nodes in ${three.value.dir}`,
+    owned: true,
+    env: {
+      ...single.value.env,
+      KAFKA_CLUSTER3_BOOTSTRAP: three.value.env.KAFKA_BOOTSTRAP ?? '',
+      KAFKA_CLUSTER3_DIR: three.value.dir
+    },
+    stop: async () => { await Promise.all([single.value.stop(), three.value.stop()]) }
   }
 }
 
@@ -141,6 +203,7 @@ async function main (): Promise<number> {
   const args = tty ? ['--output-file', rawTap] : ['--reporter', 'tap']
   let status = 1
   let tapText = ''
+  let fuzzed: { ok: boolean } | { skipped: string } = { skipped: 'only a whole run fuzzes (tap was given arguments)' }
   try {
     status = await new Promise<number>((resolve) => {
       const tap = spawn(path.join(root, 'node_modules/.bin/tap'), [...args, ...process.argv.slice(2)], {
@@ -154,11 +217,27 @@ async function main (): Promise<number> {
       })
       tap.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
     })
+    if (process.argv.length <= 2) {
+      if (broker.owned || process.env.KOSHA_FUZZ === '1') {
+        console.log('tests: fuzzing: schemathesis against the service on this broker (scripts/fuzz.ts)')
+        const result = await fuzz(broker.env.KAFKA_BOOTSTRAP ?? '').catch((err: unknown) => ({ ok: false, summary: String(err), seconds: 0 }))
+        console.log(`tests: fuzzing ${result.ok ? 'passed' : 'FAILED'}: ${result.summary} (${result.seconds}s)`)
+        fuzzed = { ok: result.ok }
+      } else {
+        fuzzed = { skipped: 'the broker is external and may be shared: set KOSHA_FUZZ=1 to fuzz it' }
+      }
+    }
   } finally {
     await broker.stop()
   }
   const counts = count(tty ? readFileSync(rawTap, 'utf8') : tapText)
   rmSync(rawDir, { recursive: true, force: true })
+  // The fuzzing step is one test more.
+  if ('skipped' in fuzzed) {
+    console.log(`tests: fuzzing skipped: ${fuzzed.skipped}`)
+    counts.skipped++
+  } else if (fuzzed.ok) counts.passed++
+  else counts.failed++
   // tap also fails a run on a missed coverage floor: that is not a failed test, so say it.
   if (status !== 0 && counts.failed === 0) console.log(`tests: tap exited ${status} (see above: coverage below the floor, or a file that did not run)`)
   console.log(`tests: the whole run took ${Math.round((Date.now() - started) / 1000)}s`)

@@ -62,6 +62,8 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
   const routes = options.routes
   if (routes) {
     fastify.addHook('onRoute', (route) => {
+      // The 405 answers of paths for their other methods (http/register.ts) are no operations.
+      if (route.config?.methodNotAllowed === true) return
       for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`)
     })
   }

@@ -30,6 +30,43 @@ export const bootstrap = (): string => required('KAFKA_BOOTSTRAP')
 /** SASL_PLAINTEXT bootstrap addresses, or undefined where the chosen cluster has no SASL listener. */
 export const saslBootstrap = (): string | undefined => process.env.KAFKA_SASL_BOOTSTRAP || undefined
 
+/** The broker's TLS listeners and the files of their test PKI (scripts/kafka makes them in its directory). */
+export interface TlsListeners {
+  /** SSL: TLS only (the ANONYMOUS super user, as PLAINTEXT). */
+  ssl: string
+  /** SASL_SSL: TLS, then the SASL users of USERS with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. */
+  saslSsl: string
+  /** SSL with ssl.client.auth=required: a client certificate signed by `ca`; its CN is the user. */
+  mtls: string
+  /** The CA (PEM) that signed the brokers' and the client's certificates. */
+  ca: string
+  /** A client certificate (CN=kosha: the test user) and its key, PEM. */
+  clientCert: string
+  clientKey: string
+  /** A CA that signed nothing the brokers present. */
+  otherCa: string
+}
+
+const TLS_ENV = {
+  ssl: 'KAFKA_SSL_BOOTSTRAP',
+  saslSsl: 'KAFKA_SASL_SSL_BOOTSTRAP',
+  mtls: 'KAFKA_MTLS_BOOTSTRAP',
+  ca: 'KAFKA_SSL_CA',
+  clientCert: 'KAFKA_SSL_CLIENT_CERT',
+  clientKey: 'KAFKA_SSL_CLIENT_KEY',
+  otherCa: 'KAFKA_SSL_OTHER_CA'
+} as const satisfies Record<keyof TlsListeners, string>
+
+/** The TLS listeners, or undefined where the chosen cluster has none (an external cluster without the KAFKA_SSL_* variables). */
+export function tlsListeners (): TlsListeners | undefined {
+  const entries = Object.entries(TLS_ENV).map(([key, name]) => [key, process.env[name]] as const)
+  if (entries.some(([, value]) => !value)) return undefined
+  return Object.fromEntries(entries) as unknown as TlsListeners
+}
+
+/** A tap skip reason when the cluster has no TLS listeners. */
+export const TLS_SKIP = `the cluster has no TLS listeners (${Object.values(TLS_ENV).join(', ')} are not all set)`
+
 /** A topic or group name no other test uses. */
 export function uniqueName (prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`

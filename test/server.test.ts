@@ -1,11 +1,12 @@
 // The real process, as a container runs it: configured by the environment, stopped by SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
-import { bootstrap, createTopic } from './kafka'
+import { USERS, bootstrap, createTopic, saslBootstrap, uniqueName } from './kafka'
 import { kcatValueAt } from './kcat'
+import { makePki } from './tls'
 
 const root = path.resolve(__dirname, '..')
 
@@ -85,3 +86,89 @@ t.test('a missing or invalid variable stops the process at start, naming it', as
   t.match(invalid.output(), /SASL_MECHANISM must be one of/)
   t.match(invalid.output(), /USERNAME is set but PASSWORD is not/)
 })
+
+/** curl's exit code and what it wrote (the body; -w appends the status), never throwing. */
+function curl (args: string[]): Promise<{ code: number, out: string, err: string }> {
+  return new Promise((resolve) => {
+    execFile('curl', ['-sS', '--max-time', '10', '-w', '\n%{http_code}', ...args], (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, out: stdout, err: stderr })
+    })
+  })
+}
+
+t.test('HTTPS_CERT_FILE and HTTPS_KEY_FILE: served over HTTPS, links are https; a client without the CA is refused', async (t) => {
+  const pki = makePki(t)
+  const port = await freePort()
+  const { child, output } = startServer({ BROKER_ADDRESS: bootstrap(), PORT: String(port), HOST: '127.0.0.1', HTTPS_CERT_FILE: pki.serverCert, HTTPS_KEY_FILE: pki.serverKey })
+  t.teardown(() => { child.kill('SIGKILL') })
+  await waitFor(() => output().includes('Server listening'), 30_000)
+  const url = `https://127.0.0.1:${port}`
+
+  const health = await curl(['--cacert', pki.ca, `${url}/healthz`])
+  t.equal(health.code, 0, `curl with the CA connects (${health.err})`)
+  t.match(health.out, /"status":"ok"[\s\S]*\n200$/, 'and is served 200')
+  const clusters = await curl(['--cacert', pki.ca, `${url}/v3/clusters`])
+  t.match(clusters.out, new RegExp(`"self":"https://127\\.0\\.0\\.1:${port}/v3/clusters/`), 'links name https and the address the request reached')
+  const v2 = await curl(['--cacert', pki.ca, '-H', 'content-type: application/vnd.kafka.v2+json', '-d', '{}', `${url}/consumers/${uniqueName('g')}`])
+  t.match(v2.out, new RegExp(`"base_uri":"https://127\\.0\\.0\\.1:${port}/consumers/`), 'a v2 consumer\'s base_uri too')
+
+  const untrusted = await curl([`${url}/healthz`])
+  t.equal(untrusted.code, 60, 'curl without the CA refuses the certificate (exit 60)')
+  t.match(untrusted.err, /certificate/)
+  const otherCa = await curl(['--cacert', pki.otherCa, `${url}/healthz`])
+  t.equal(otherCa.code, 60, 'and so does curl with another CA')
+  const plain = await curl([`http://127.0.0.1:${port}/healthz`])
+  t.notOk(plain.out.endsWith('\n200'), 'plain HTTP is not served on the HTTPS port')
+  t.ok(child.exitCode === null, 'the process is still running')
+})
+
+t.test('HTTPS_CLIENT_CA_FILE: a client without a certificate that CA signed is refused; with one it is served', async (t) => {
+  const pki = makePki(t)
+  const port = await freePort()
+  const { child, output } = startServer({
+    BROKER_ADDRESS: bootstrap(), PORT: String(port), HOST: '127.0.0.1', HTTPS_CERT_FILE: pki.serverCert, HTTPS_KEY_FILE: pki.serverKey, HTTPS_CLIENT_CA_FILE: pki.ca
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
+  await waitFor(() => output().includes('Server listening'), 30_000)
+  const url = `https://127.0.0.1:${port}/healthz`
+
+  const without = await curl(['--cacert', pki.ca, url])
+  t.not(without.code, 0, `curl without a client certificate is refused (exit ${without.code}: ${without.err.trim()})`)
+  t.notMatch(without.out, /"status":"ok"/, 'and is served nothing')
+  // A certificate signed by another CA: the server's own (signed by the test CA) would pass, so make one that is not.
+  const stranger = makePki(t)
+  const foreign = await curl(['--cacert', pki.ca, '--cert', stranger.clientCert, '--key', stranger.clientKey, url])
+  t.not(foreign.code, 0, 'a client certificate another CA signed is refused')
+  const withCert = await curl(['--cacert', pki.ca, '--cert', pki.clientCert, '--key', pki.clientKey, url])
+  t.equal(withCert.code, 0, `curl with a client certificate the CA signed connects (${withCert.err})`)
+  t.match(withCert.out, /"status":"ok"[\s\S]*\n200$/, 'and is served 200')
+})
+
+// With the default KAFKA_TIMEOUT_MS (10 s), the first connection attempt to a broker that refuses the credentials, or
+// does not answer, lasts as long as Fastify's plugin timeout: the process used to die with "Plugin did not start in
+// time: 'kafka-connection'". It must serve instead, and say on /readyz why it is not ready.
+for (const [what, env, code] of [
+  ['a wrong SASL password', { BROKER_ADDRESS: saslBootstrap() ?? '', USERNAME: USERS.test.username, PASSWORD: 'not-the-password', SASL_MECHANISM: 'SCRAM-SHA-512' }, 'KOSHA_KAFKA_AUTHENTICATION_FAILED'],
+  ['an unreachable broker', { BROKER_ADDRESS: '127.0.0.1:1' }, 'KOSHA_KAFKA_UNAVAILABLE']
+] as const) {
+  t.test(`${what} with the default KAFKA_TIMEOUT_MS: the process serves, /readyz is 503 with the reason`, { skip: env.BROKER_ADDRESS ? false : 'the cluster has no SASL listener' }, async (t) => {
+    const port = await freePort()
+    const started = Date.now()
+    const { child, output } = startServer({ ...env, PORT: String(port), HOST: '127.0.0.1' })
+    t.teardown(() => { child.kill('SIGKILL') })
+    let exited: number | null | undefined
+    child.once('exit', (c) => { exited = c })
+    await waitFor(() => output().includes('Server listening') || exited !== undefined, 30_000)
+    t.equal(exited, undefined, `the process is running (output: ${output().slice(-400)})`)
+    // Past the plugin timeout (10 s from the start) it is still there, and still says why it is not ready.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 12_000 - (Date.now() - started))))
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
+    t.equal(ready.status, 503, '/readyz: 503')
+    t.match(await ready.json(), { status: 503, code }, `with ${code}`)
+    t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, '/healthz: 200')
+    t.notMatch(output(), /did not start in time/, 'no plugin timeout')
+    child.kill('SIGTERM')
+    const [exit] = await once(child, 'exit') as [number | null]
+    t.equal(exit ?? exited, 0, 'SIGTERM still stops it cleanly')
+  })
+}

@@ -1,5 +1,6 @@
 // The one set of decoders for consumed bytes (keys, values, header values), for every API that returns records.
 import type { Message } from '@confluentinc/kafka-javascript'
+import { MAX_JSON_DEPTH, exceedsDepth } from '../../lib/json-depth'
 
 /** How a v2 consumer instance presents bytes: base64 text, or the JSON (else text) they hold. */
 export type Format = 'binary' | 'json'
@@ -22,6 +23,8 @@ export function decodeValue (bytes: Buffer | string | null | undefined): { value
   const buf = asBuffer(bytes)
   const text = asText(buf)
   if (text === undefined) return { value: buf.toString('base64'), encoding: 'base64' }
+  // JSON nested too deep to be written out again as a value (another client produced it) is shown as its text.
+  if (exceedsDepth(buf, MAX_JSON_DEPTH)) return { value: text, encoding: 'text' }
   try { return { value: JSON.parse(text) as unknown, encoding: 'json' } } catch { return { value: text, encoding: 'text' } }
 }
 

@@ -12,12 +12,13 @@ import {
   CODES, KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset
 } from '@confluentinc/kafka-javascript'
 import type { Log } from '../log'
-import { ConsumerNotFoundError, IllegalStateError, KafkaTimeoutError, type KoshaError } from '../../lib/errors'
+import { ConsumerNotFoundError, IllegalStateError, KafkaTimeoutError, KafkaUnavailableError, type KoshaError } from '../../lib/errors'
 import { fromCallback } from '../callback'
 import { consumerConfig, type ConsumerOptions, type KafkaSettings } from '../client-config'
 import { fromKafkaError, kafkaCode } from '../errors'
 import { recordBytes, type Format } from './decode'
 import { RequestQueue } from './request-queue'
+import { consumed, traced } from '../tracing'
 
 // The binding has these but its types do not declare them: commitCb (commit with a completion callback), and the
 // switch that makes consume(n) wait only for the first record instead of for each of the n.
@@ -71,6 +72,7 @@ export interface SessionOptions extends ConsumerOptions {
   requestTimeoutMs: number
 }
 
+/** offset -1: the group has committed none for the partition. */
 export interface Committed { topic: string, partition: number, offset: number }
 
 /** What a session reads from: its subscription (topics, or a pattern as one '^...' entry) or its assignment. */
@@ -105,6 +107,8 @@ export interface Fetched {
   /** They never reached the client: the next fetch returns them again. */
   lost: () => void
 }
+
+export interface FetchOptions { max: number, maxBytes?: number, timeoutMs?: number, abandoned?: () => boolean }
 
 export class ConsumerSession {
   readonly id: ConsumerId
@@ -269,7 +273,7 @@ export class ConsumerSession {
     return await this.serial(async () => {
       const targets = offsets ?? [...this.deliveredOffsets.values()]
       if (targets.length > 0 && this.mode === 'subscribed') await this.joinedWithin(this.timeoutMs)
-      if (targets.length > 0) await fromCallback((done) => this.consumer.commitCb(targets, done))
+      if (targets.length > 0) await this.commitStored(targets)
       return targets.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.offset }))
     })
   }
@@ -280,16 +284,27 @@ export class ConsumerSession {
       const asked = partitions ?? this.assignments()
       if (asked.length === 0) return []
       const result = await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.committed(asked, this.timeoutMs, done))
-      return result.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.offset }))
+      // A partition without a committed offset comes back without one (or librdkafka's invalid offset, -1001): -1.
+      return result.map((t) => ({ topic: t.topic, partition: t.partition, offset: typeof t.offset === 'number' && t.offset >= 0 ? t.offset : -1 }))
     })
   }
 
   /**
    * Up to `max` records (and, past the first, at most `maxBytes` of keys and values), waiting up to `timeoutMs` for
    * the first. The session stays held until the caller settles the fetch (see the top of the file); a fetch that
-   * found nothing is settled already. `abandoned` stops the wait early (the client went away).
+   * found nothing is settled already. `abandoned` stops the wait early (the client went away). Traced as one
+   * `receive` span, linked to the producers of the records it brought (their traceparent headers).
    */
-  async fetch (options: { max: number, maxBytes?: number, timeoutMs?: number, abandoned?: () => boolean }): Promise<Fetched> {
+  async fetch (options: FetchOptions): Promise<Fetched> {
+    return await traced('receive', () => ({ 'messaging.operation.name': 'receive', 'messaging.operation.type': 'receive', 'messaging.consumer.group.name': this.groupId }),
+      async (span) => {
+        const fetched = await this.fetchRecords(options)
+        consumed(span, fetched.messages)
+        return fetched
+      })
+  }
+
+  private async fetchRecords (options: FetchOptions): Promise<Fetched> {
     const deadline = Date.now() + (options.timeoutMs ?? this.requestTimeoutMs)
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const release = await this.queue.enqueue()
@@ -360,6 +375,29 @@ export class ConsumerSession {
     this.queue.stop()
     await this.queue.drained()
     if (this.consumer.isConnected()) await new Promise<void>((resolve) => { this.consumer.disconnect(() => resolve()) })
+  }
+
+  /**
+   * Commits and resolves once the group's coordinator holds these offsets. librdkafka's commit (commitCb) calls back
+   * once the commit is queued, not once the coordinator stored it: a commit sent while the coordinator moves to
+   * another broker was lost without an error (test/faults.test.ts). So the offsets are read back from the
+   * coordinator (an OffsetFetch, sent after the commit on the same connection), and committed again until they hold;
+   * past KAFKA_TIMEOUT_MS, KafkaUnavailableError (503: retry the commit).
+   */
+  private async commitStored (targets: TopicPartitionOffset[]): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs
+    const asked = targets.map(({ topic, partition }) => ({ topic, partition }))
+    for (;;) {
+      await fromCallback((done) => this.consumer.commitCb(targets, done))
+      const wait = Math.max(deadline - Date.now(), 100)
+      const stored = await fromCallback<TopicPartitionOffset[]>((done) => this.consumer.committed(asked, wait, done)).catch(() => [])
+      if (targets.every((t) => stored.some((s) => s.topic === t.topic && s.partition === t.partition && s.offset === t.offset))) return
+      if (Date.now() > deadline) {
+        throw new KafkaUnavailableError(`Kafka did not store the commit of consumer '${this.id.name}' within ${this.timeoutMs} ms (the group's coordinator is unavailable): retry the commit.`)
+      }
+      this.log.warn('a commit was not stored (the group\'s coordinator moved?): committing again')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
   }
 
   /**

@@ -21,6 +21,8 @@ import { ValidationError } from '../../lib/errors'
 import { recordBytes } from '../consumers/decode'
 import { POLL_SLICE_MS, pollBatch } from '../consumers/session'
 import type { RecordId } from './record-id'
+import { SpanKind, context as otelContext, trace, type Link } from '@opentelemetry/api'
+import { KAFKA, consumed, tracer } from '../tracing'
 
 export type CommitMode = 'manual' | 'auto'
 export type Subscription = { topics: string[] } | { pattern: string }
@@ -106,6 +108,8 @@ export class StreamMember {
   /** Rebalance callbacks run one after the other (an assign may wait for the group's committed offsets). */
   private rebalancing: Promise<void> = Promise.resolve()
   private loop?: Promise<void>
+  /** The link of each poll's span to the request that opened the stream (tracing on). */
+  private requestLink: Link[] = []
   private closing?: Promise<void>
 
   constructor (settings: KafkaSettings, options: StreamOptions, private readonly limits: StreamLimits,
@@ -151,11 +155,25 @@ export class StreamMember {
     }
   }
 
-  /** Starts pushing records to the outlet (subscribe() first). */
+  /**
+   * Starts pushing records to the outlet (subscribe() first). Each poll that brings records is a `receive` span: a
+   * trace of its own (a stream lives for hours), linked to the stream's request and to the records' producers.
+   */
   start (outlet: Outlet): void {
     if (this.closed || this.outlet) return
     this.outlet = outlet
+    const request = trace.getSpanContext(otelContext.active())
+    this.requestLink = request !== undefined ? [{ context: request }] : []
     this.loop = this.poll()
+  }
+
+  private traceReceived (messages: Message[], startTime: number): void {
+    const span = tracer().startSpan('receive', { kind: SpanKind.CLIENT, root: true, startTime, links: this.requestLink })
+    if (span.isRecording()) {
+      span.setAttributes({ ...KAFKA, 'messaging.operation.name': 'receive', 'messaging.operation.type': 'receive', 'messaging.consumer.group.name': this.group })
+      consumed(span, messages)
+    }
+    span.end()
   }
 
   /** The outlet can take records again. */
@@ -217,6 +235,7 @@ export class StreamMember {
   private async poll (): Promise<void> {
     while (!this.closed) {
       let messages: Message[]
+      const polled = Date.now()
       try {
         const room = Math.max(0, this.limits.bufferBytes - this.pendingBytes)
         messages = await pollBatch(this.consumer, Math.max(1, Math.min(POLL_COUNT, Math.floor(room / this.recordSize))), POLL_SLICE_MS)
@@ -239,7 +258,10 @@ export class StreamMember {
         this.pending.push(m)
         this.pendingBytes += recordBytes(m)
       }
-      if (messages.length > 0) this.recordSize = Math.max(1, Math.round((this.recordSize + bytes / messages.length) / 2))
+      if (messages.length > 0) {
+        this.recordSize = Math.max(1, Math.round((this.recordSize + bytes / messages.length) / 2))
+        this.traceReceived(messages, polled)
+      }
       this.pump()
     }
   }

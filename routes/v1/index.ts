@@ -1,7 +1,8 @@
 // The Kosha v1 API and the operations routes: their errors in the Kosha shape { status, code, message, requestId }.
 import type { FastifyInstance } from 'fastify'
 import { errorHandler } from '../../http/errors'
-import { registerOperations, type Handlers } from '../../http/register'
+import { refuseOtherMethods, registerOperations, type Handlers } from '../../http/register'
+import type { OperationId } from '../../generated/routes'
 import { routeToHolder } from '../../http/forward'
 import { operations } from '../operations'
 import { consumers } from './consumers'
@@ -19,4 +20,5 @@ export default async function v1 (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('preHandler', routeToHolder)
   const held = { consumer: 'v1' } as const
   registerOperations(fastify, handlers, { subscribeConsumer: held, consumeRecord: held, deleteConsumer: held }, streamExtras)
+  refuseOtherMethods(fastify, Object.keys(handlers) as OperationId[])
 }

@@ -55,6 +55,7 @@ export const consumers = {
       throw new UnsupportedFormatError(`The ${format} format needs a schema registry, which this service does not have: use binary or json.`)
     }
     const reset = body['auto.offset.reset'] ?? 'latest'
+    // librdkafka takes 1 to 100000000 (the schema's range is 0 to that, as Kafka's): 0 and 1 are the same wait.
     const fetchMinBytes = number(body['fetch.min.bytes'])
     const name = body.name ?? `kosha-${randomUUID()}`
     await request.server.consumers.create({
@@ -64,7 +65,7 @@ export const consumers = {
       offsetReset: reset === 'earliest' || reset === 'smallest' ? 'earliest' : 'latest',
       autoCommit: String(body['auto.commit.enable'] ?? 'true') === 'true',
       requestTimeoutMs: Math.min(number(body['consumer.request.timeout.ms']) ?? 1000, 30_000),
-      ...(fetchMinBytes !== undefined ? { fetchMinBytes } : {})
+      ...(fetchMinBytes !== undefined ? { fetchMinBytes: Math.max(1, fetchMinBytes) } : {})
     })
     return reply.type(V2_JSON).code(200).send({ instance_id: name, base_uri: link(request, `/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`) })
   },

@@ -1,7 +1,8 @@
 // Confluent REST Proxy v2 (/topics, /brokers, /consumers): errors in Confluent's v2 envelope { error_code, message }.
 import type { FastifyInstance } from 'fastify'
 import { errorHandler } from '../../http/errors'
-import { registerOperations, type Handlers } from '../../http/register'
+import { refuseOtherMethods, registerOperations, type Handlers } from '../../http/register'
+import type { OperationId } from '../../generated/routes'
 import { routeToHolder } from '../../http/forward'
 import { consumers } from './consumers'
 import { metadata } from './metadata'
@@ -28,4 +29,5 @@ export default async function v2 (fastify: FastifyInstance): Promise<void> {
     getCommittedOffsetsV2: held,
     getRecordsV2: held
   })
+  refuseOtherMethods(fastify, Object.keys(handlers) as OperationId[])
 }

@@ -1,7 +1,8 @@
 // Confluent REST Proxy v3 (/v3/clusters/...): errors in Confluent's v3 envelope { error_code, message }.
 import type { FastifyInstance } from 'fastify'
 import { errorHandler } from '../../http/errors'
-import { registerOperations, type Handlers } from '../../http/register'
+import { refuseOtherMethods, registerOperations, type Handlers } from '../../http/register'
+import type { OperationId } from '../../generated/routes'
 import { acls } from './acls'
 import { cluster } from './cluster'
 import { configs } from './configs'
@@ -18,4 +19,5 @@ export default async function v3 (fastify: FastifyInstance): Promise<void> {
   const { produceRecordV3: _stream, ...rest } = handlers
   registerOperations(fastify, rest, { produceRecordsBatchV3: { malformedBody: BATCH_NOT_JSON } })
   await fastify.register(recordStreamContext)
+  refuseOtherMethods(fastify, Object.keys(handlers) as OperationId[])
 }

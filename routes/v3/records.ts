@@ -16,16 +16,16 @@
 // each top-level object ends (braces outside strings), JSON.parse does the rest. A streaming JSON package (jsonparse,
 // stream-json) would parse every token in JavaScript and still need the same record-boundary bookkeeping, a
 // per-record size limit and resynchronisation after a malformed record, so it would not make this shorter.
-import { isUtf8 } from 'node:buffer'
 import { PassThrough, Readable } from 'node:stream'
 import Ajv, { type ValidateFunction } from 'ajv'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Handlers } from '../../http/register'
 import { routes, schemas, type RouteTypes } from '../../generated/routes'
-import type { Delivery, OutgoingRecord, Outcome } from '../../kafka/produce'
+import type { Delivery, OutgoingRecord, Outcome, Sending } from '../../kafka/produce'
 import { BadRecordError, BodyTooLargeError, InternalError, InvalidPayloadError, KoshaError, rephrased } from '../../lib/errors'
 import { v3Error } from '../../http/errors'
 import { JsonPaths, rawOf, type Spans } from '../../http/raw-json'
+import { jsonBodyProblem } from '../../http/json-body'
 import { BASE64 } from '../v2/media-types'
 
 type ProduceRequest = RouteTypes['produceRecordV3']['Body']
@@ -259,7 +259,8 @@ type Report = ProduceResponse
 /** A record's report and the status it would give the answer. */
 interface Reported { status: number, body: Report }
 
-async function produceStream (fastify: FastifyInstance, validate: ValidateFunction,
+/** The records of a stream are sent through `sending`: the whole stream is one producer span (one traceparent). */
+async function produceStream (fastify: FastifyInstance, validate: ValidateFunction, sending: Sending,
   request: FastifyRequest<{ Params: Params, Body: unknown }>, reply: FastifyReply): Promise<FastifyReply> {
   const { cluster_id: clusterId, topic_name: topic } = request.params
   await fastify.cluster.assertCluster(clusterId)
@@ -295,15 +296,17 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
 
   const one = (json: Buffer): Promise<Reported> => {
     const where = `records/${count}/`
+    const refused = jsonBodyProblem(json)
+    if (refused !== undefined) return fail(new BadRecordError(`records/${count} ${refused}.`))
     let body: unknown
     try { body = JSON.parse(json.toString('utf8')) } catch (err) {
       return fail(new BadRecordError(`${where} is not valid JSON: ${(err as Error).message}.`))
     }
     if (!validate(body)) return fail(new BadRecordError(ajvMessage(validate, where)))
     let prepared: Prepared
-    try { prepared = prepare(body as ProduceRequest, where, isUtf8(json) ? { spans: RECORD_DATA.find(json), index: 0 } : undefined) } catch (err) { return fail(classified(err, request)) }
+    try { prepared = prepare(body as ProduceRequest, where, { spans: RECORD_DATA.find(json), index: 0 }) } catch (err) { return fail(classified(err, request)) }
     // The stream is read record by record, so each is sent as it is read (librdkafka batches them anyway).
-    return fastify.produce.send(topic, [prepared.record]).then(
+    return sending.send([prepared.record]).then(
       ([outcome]): Reported => outcome?.ok === true
         ? { status: 200, body: { error_code: 200, ...delivered(clusterId, topic, prepared, outcome.delivery) } }
         : failure(classified(outcome?.error, request), request),
@@ -367,7 +370,7 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
   const ready = prepared.filter((p): p is Prepared => !(p instanceof KoshaError))
   const outcomes: Outcome[] = ready.length === 0
     ? []
-    : await fastify.produce.send(topic, ready.map((p) => p.record))
+    : await fastify.produce.send(topic, ready.map((p) => p.record), request.traceContext)
       // Nothing was sent (the connection is closing, say): every entry failed, for the same reason.
       .catch((err: unknown) => { const error = classified(err, request); return ready.map(() => ({ ok: false, error })) })
   type Settled = { id: string, ok: true, body: BatchResponse['successes'][number] } | { id: string, ok: false, error: KoshaError }
@@ -400,7 +403,14 @@ const { body: recordSchema, ...streamSchema } = routes.produceRecordV3.schema
 const validateRecord = new Ajv({ allErrors: false, allowUnionTypes: true, coerceTypes: false, strict: false }).addSchema([...schemas]).compile(recordSchema)
 
 export const records = {
-  produceRecordV3: async (request, reply) => await produceStream(request.server, validateRecord, request, reply),
+  produceRecordV3: async (request, reply) => {
+    const sending = request.server.produce.open(request.params.topic_name, request.traceContext)
+    try {
+      return await produceStream(request.server, validateRecord, sending, request, reply)
+    } finally {
+      sending.end()
+    }
+  },
   produceRecordsBatchV3: async (request, reply) => await produceBatch(request.server, request, reply)
 } satisfies Partial<Handlers<'confluent-v3'>>
 
@@ -414,5 +424,5 @@ export const BATCH_NOT_JSON = 'The body is not a JSON batch: send {"entries": [.
 export async function recordStreamContext (stream: FastifyInstance): Promise<void> {
   stream.removeAllContentTypeParsers()
   stream.addContentTypeParser(['application/json', NDJSON], (_request, body, done) => { done(null, body) })
-  stream.route<RouteTypes['produceRecordV3']>({ ...routes.produceRecordV3, schema: streamSchema, handler: records.produceRecordV3 })
+  stream.route<RouteTypes['produceRecordV3']>({ ...routes.produceRecordV3, schema: streamSchema, config: { streamedBody: true }, handler: records.produceRecordV3 })
 }

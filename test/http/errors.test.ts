@@ -168,3 +168,28 @@ t.test('a path names its API family, for answers given before any route (the par
   ]
   for (const [path, family] of cases) t.equal(familyOfPath(path), family, `${path || '(none)'}: ${family}`)
 })
+
+t.test('what the router refuses before any route is answered in the shape of the API the URL is under', async (t) => {
+  const app = await build(t, { mismatches: [] })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const long = 'a'.repeat(600)
+  for (const [url, shape] of [
+    [`/api/v1/getMetadata/${long}`, { status: 414, code: 'KOSHA_URL_TOO_LONG', requestId: String }],
+    [`/topics/${long}`, { error_code: 414 }],
+    [`/v3/clusters/${long}`, { error_code: 414 }],
+    [`/kafka/v3/clusters/${long}/topics`, { error_code: 414 }]
+  ] as const) {
+    const res = await fetch(`http://127.0.0.1:${port}${url}`)
+    t.equal(res.status, 414, `${url.slice(0, 30)}...: 414`)
+    t.match(await res.json(), { ...shape, message: 'A segment of the URL\'s path is longer than 512 characters: no name this API takes is that long.' }, 'in the family\'s shape')
+  }
+  const badEncoding = await fetch(`http://127.0.0.1:${port}/topics/%E0%A4%A`)
+  t.equal(badEncoding.status, 400, 'a malformed percent-encoding: 400')
+  t.match(await badEncoding.json(), { error_code: 400 }, 'in v2\'s envelope')
+  // A URL over Node's default 16 KiB of headers (MAX_HEADER_SIZE is 64 KiB) (a 4097-character key, percent-encoded) is validated, not a 431.
+  const key = encodeURIComponent('é'.repeat(4097))
+  const tooLongKey = await fetch(`http://127.0.0.1:${port}/api/v1/produce/orders?key=${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  t.equal(tooLongKey.status, 400, 'a key over its maxLength: 400')
+  t.match(await tooLongKey.json(), { code: 'KOSHA_VALIDATION_FAILED', message: /key/ })
+})

@@ -24,9 +24,9 @@ function assertUrlTooLong (t: Test, res: LightMyRequestResponse, family: 'kosha'
   }
 }
 
-t.test('MAX_URL_LENGTH (default 8192), and a path segment over the router\'s 512: 414 in the family\'s envelope; a shorter URL is served', async (t) => {
+t.test('MAX_URL_LENGTH (here 8192), and a path segment over the router\'s 512: 414 in the family\'s envelope; a shorter URL is served', async (t) => {
   const mismatches: string[] = []
-  const app = await build(t, { mismatches })
+  const app = await build(t, { mismatches, env: { MAX_URL_LENGTH: '8192' } })
   const topic = await createTopic(t, { prefix: 'limits' })
   const get = async (url: string): Promise<LightMyRequestResponse> => await app.inject({ method: 'GET', url })
   const manySegments = 'a/'.repeat(4200)
@@ -70,8 +70,8 @@ async function listening (t: Test, env: Record<string, string> = {}): Promise<{ 
   return { app, base: `http://127.0.0.1:${port}` }
 }
 
-t.test('MAX_HEADER_SIZE (default 16384): larger headers are a clean 431 over a real connection, in the family\'s envelope', async (t) => {
-  const { base } = await listening(t)
+t.test('MAX_HEADER_SIZE (here 16384): larger headers are a clean 431 over a real connection, in the family\'s envelope', async (t) => {
+  const { base } = await listening(t, { MAX_HEADER_SIZE: '16384', MAX_URL_LENGTH: '8192' })
   for (const [size, what] of [[20_000, '20 KB'], [2_000_000, '2 MB']] as const) {
     const res = await request(`${base}/api/v1/getMetadata/orders`, { headers: { 'x-big': long(size) } })
     t.equal(res.statusCode, 431, `${what} of headers: 431, read by the client (no reset)`)

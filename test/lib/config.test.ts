@@ -2,6 +2,7 @@ import t from 'tap'
 import { hostname } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { ConfigError, DEFAULT_SHED_HEAP_BYTES, loadConfig } from '../../lib/config'
+import { makePki } from '../tls'
 
 t.test('defaults for a minimal environment', async (t) => {
   const c = loadConfig({ BROKER_ADDRESS: 'localhost:9092' })
@@ -63,7 +64,7 @@ t.test('replicas: REPLICA_URL defaults to this host and PORT; STATE_TOPIC to _ko
 
 t.test('limits: defaults (rate limits off, shedding on the heap only), values, and what is refused', async (t) => {
   const c = loadConfig({ BROKER_ADDRESS: 'a:1' })
-  t.match(c, { maxHeaderSize: 16_384, maxUrlLength: 8_192, rateLimitPerCaller: 0, rateLimitGlobal: 0, rateLimitWindowMs: 60_000, trustProxy: false })
+  t.match(c, { maxHeaderSize: 65_536, maxUrlLength: 57_344, rateLimitPerCaller: 0, rateLimitGlobal: 0, rateLimitWindowMs: 60_000, trustProxy: false })
   t.match(c, { shedMaxEventLoopDelayMs: 0, shedMaxRssBytes: 0, shedSampleIntervalMs: 1_000 })
   t.equal(c.shedMaxHeapUsedBytes, DEFAULT_SHED_HEAP_BYTES)
   t.ok(DEFAULT_SHED_HEAP_BYTES > 100 * 2 ** 20 && DEFAULT_SHED_HEAP_BYTES < getHeapStatistics().heap_size_limit, '90 % of V8\'s heap limit')
@@ -80,7 +81,7 @@ t.test('limits: defaults (rate limits off, shedding on the heap only), values, a
   for (const name of ['RATE_LIMIT_PER_CALLER must', 'RATE_LIMIT_GLOBAL must', 'RATE_LIMIT_WINDOW_MS must', 'SHED_SAMPLE_INTERVAL_MS must', 'MAX_HEADER_SIZE must']) {
     t.ok(err.problems.some((p) => p.startsWith(name)), `names ${name}`)
   }
-  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', MAX_URL_LENGTH: '16384' }), /MAX_URL_LENGTH \(16384\) must be below MAX_HEADER_SIZE \(16384\)/,
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', MAX_HEADER_SIZE: '16384', MAX_URL_LENGTH: '16384' }), /MAX_URL_LENGTH \(16384\) must be below MAX_HEADER_SIZE \(16384\)/,
     'a URL limit the header limit would always hit first is refused')
 })
 
@@ -92,4 +93,59 @@ t.test('TRUST_PROXY: off, any proxy, the nearest n, or addresses and ranges; any
   for (const bad of ['ingress', '10.0.0.0/33', '300.1.1.1', '10.0.0.1/8/1', '::1/129']) {
     t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', TRUST_PROXY: bad }), /TRUST_PROXY must be/, `'${bad}' is refused`)
   }
+})
+
+t.test('TLS to Kafka: a client certificate and key for mTLS, both or neither, usable, and only with KAFKA_TLS', async (t) => {
+  const pki = makePki(t)
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: pki.ca, KAFKA_TLS_CERT_FILE: pki.clientCert, KAFKA_TLS_KEY_FILE: pki.clientKey })
+  t.same(c.tls, { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey })
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: pki.clientCert }), /KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE go together/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: pki.clientCert, KAFKA_TLS_KEY_FILE: '/nonexistent.key' }), /KAFKA_TLS_KEY_FILE '\/nonexistent.key' cannot be read/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS_CERT_FILE: pki.clientCert, KAFKA_TLS_KEY_FILE: pki.clientKey }), /KAFKA_TLS_CERT_FILE is set but KAFKA_TLS is not true/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: pki.clientCert, KAFKA_TLS_KEY_FILE: pki.serverKey }),
+    /KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE must be a PEM certificate and its unencrypted PEM private key \(.*key values mismatch/, 'a key that is not the certificate\'s is named')
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_TLS: 'true', KAFKA_TLS_CERT_FILE: __filename, KAFKA_TLS_KEY_FILE: pki.clientKey }),
+    /KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE must be a PEM certificate/, 'a file that is not a certificate is named')
+})
+
+t.test('HTTPS: a certificate and key, both or neither, usable; a client CA only with them; REPLICA_URL defaults to https', async (t) => {
+  const pki = makePki(t)
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1' }).https, undefined, 'plain HTTP by default')
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1', PORT: '8443', HTTPS_CERT_FILE: pki.serverCert, HTTPS_KEY_FILE: pki.serverKey, HTTPS_CLIENT_CA_FILE: pki.ca })
+  t.same(c.https, { certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.ca })
+  t.equal(c.replicaUrl, `https://${hostname()}:8443`, 'the other replicas reach this one over HTTPS')
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_KEY_FILE: pki.serverKey }), /HTTPS_CERT_FILE and HTTPS_KEY_FILE go together/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_CERT_FILE: '/nonexistent.pem', HTTPS_KEY_FILE: pki.serverKey }), /HTTPS_CERT_FILE '\/nonexistent.pem' cannot be read/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_CERT_FILE: pki.serverCert, HTTPS_KEY_FILE: pki.clientKey }), /HTTPS_CERT_FILE and HTTPS_KEY_FILE must be a PEM certificate and its/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', HTTPS_CLIENT_CA_FILE: pki.ca }), /HTTPS_CLIENT_CA_FILE is set but HTTPS_CERT_FILE/)
+})
+
+t.test('tracing: off without an OTLP endpoint; the standard OTEL_* variables when on; wrong values named', async (t) => {
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1' }).tracing, undefined, 'off by default')
+  t.same(loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing, {
+    url: 'http://collector:4318/v1/traces', protocol: 'http/protobuf', serviceName: 'kosha-kafka-connector', sampler: 'parentbased_always_on', samplerRatio: 1, resourceAttributes: {}
+  }, 'the general endpoint gets /v1/traces; the defaults')
+  const set = loadConfig({
+    BROKER_ADDRESS: 'a:1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.example/otlp/traces',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.25',
+    OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attributes, deployment.environment=prod%2Ceu'
+  }).tracing
+  t.match(set, { url: 'https://collector.example/otlp/traces', protocol: 'http/json', sampler: 'parentbased_traceidratio', samplerRatio: 0.25, serviceName: 'from-attributes' }, 'the traces endpoint as it is')
+  t.same(set?.resourceAttributes, { 'service.name': 'from-attributes', 'deployment.environment': 'prod,eu' }, 'percent-decoded')
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SERVICE_NAME: 'svc', OTEL_RESOURCE_ATTRIBUTES: 'service.name=other' }).tracing?.serviceName, 'svc', 'OTEL_SERVICE_NAME wins')
+  for (const off of [{ OTEL_SDK_DISABLED: 'true' }, { OTEL_TRACES_EXPORTER: 'none' }]) {
+    t.equal(loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', ...off }).tracing, undefined, `off with ${Object.keys(off)[0] ?? ''}`)
+  }
+  const err = t.throws(() => loadConfig({
+    BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_TRACES_SAMPLER: 'jaeger_remote', OTEL_RESOURCE_ATTRIBUTES: 'novalue'
+  })) as ConfigError
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must', 'OTEL_TRACES_SAMPLER must', 'OTEL_RESOURCE_ATTRIBUTES entries']) {
+    t.ok(err.problems.some((p) => p.startsWith(name)), `names ${name}`)
+  }
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }), /OTEL_TRACES_SAMPLER_ARG/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_TRACES_EXPORTER: 'zipkin' }), /OTEL_TRACES_EXPORTER/)
 })

@@ -194,7 +194,7 @@ t.test('a stream served by A: its SSE commit call made through B is answered by 
   t.equal(nobody.statusCode, 404, 'a stream of a replica nobody knows: 404')
 })
 
-t.test('no API produces to the state topic', async (t) => {
+t.test('no API produces to the state topic, deletes it or changes it', async (t) => {
   const stateTopic = await stateTopicOf(t)
   const app = await build(t, { env: { STATE_TOPIC: stateTopic } })
   // The topic exists once a consumer was looked up.
@@ -210,6 +210,24 @@ t.test('no API produces to the state topic', async (t) => {
   const v3 = await app.inject({ method: 'POST', url: `/v3/clusters/${cluster}/topics/${stateTopic}/records`, payload: { value: { type: 'JSON', data: 1 } } })
   t.equal(v3.statusCode, 403, 'v3 too')
   t.match(v3.json().message, /STATE_TOPIC/)
+
+  const v1Delete = await app.inject({ method: 'DELETE', url: `/api/v1/delete/${stateTopic}` })
+  t.equal(v1Delete.statusCode, 403, 'a v1 delete: 403')
+  t.equal(v1Delete.json().code, 'KOSHA_TOPIC_RESERVED')
+  const topicUrl = `/v3/clusters/${cluster}/topics/${stateTopic}`
+  const v3Delete = await app.inject({ method: 'DELETE', url: topicUrl })
+  t.equal(v3Delete.statusCode, 403, 'a v3 delete: 403')
+  t.same(v3Delete.json().error_code, 403)
+  const grow = await app.inject({ method: 'PATCH', url: topicUrl, payload: { partitions_count: 4 } })
+  t.equal(grow.statusCode, 403, 'more partitions: 403')
+  const config = await app.inject({ method: 'PUT', url: `${topicUrl}/configs/cleanup.policy`, payload: { value: 'delete' } })
+  t.equal(config.statusCode, 403, 'a config change: 403')
+  const batch = await app.inject({ method: 'POST', url: `${topicUrl}/configs:alter`, payload: { data: [{ name: 'retention.ms', value: '1000' }] } })
+  t.equal(batch.statusCode, 403, 'a config batch: 403')
+  const after = (await app.inject({ method: 'GET', url: topicUrl })).json()
+  t.equal(after.partitions_count, 1, 'the topic is still there, with its one partition')
+  const policy = (await app.inject({ method: 'GET', url: `${topicUrl}/configs/cleanup.policy` })).json()
+  t.equal(policy.value, 'compact', 'and still compacted')
 })
 
 t.test('a state topic the connector may not use: logged once, consumers stay local and work', { skip: saslBootstrap() === undefined ? 'no SASL listener (KAFKA_SASL_BOOTSTRAP)' : false }, async (t) => {

@@ -163,6 +163,19 @@ t.test('commits: explicit offsets and "all fetched"; a new instance of the group
   t.same(rest.json().map((r: { value: string }) => r.value), ['b', 'c'], 'resumes after the committed offset')
 })
 
+t.test('committed offsets of partitions the group never committed: -1, not a 500', async (t) => {
+  const app = await build(t)
+  const topic = await createTopic(t, { partitions: 2 })
+  const base = await instance(app, uniqueName('g'), { format: 'binary' })
+  const assign = await app.inject({ method: 'POST', url: `${base}/assignments`, headers: { 'content-type': V2 }, payload: { partitions: [{ topic, partition: 0 }, { topic, partition: 1 }] } })
+  t.equal(assign.statusCode, 204)
+  await app.inject({ method: 'POST', url: `${base}/offsets`, headers: { 'content-type': V2 }, payload: { offsets: [{ topic, partition: 1, offset: 0 }] } })
+  const read = await app.inject({ method: 'GET', url: `${base}/offsets` })
+  t.equal(read.statusCode, 200, read.body)
+  t.same(read.json(), { offsets: [{ topic, partition: 0, offset: -1, metadata: null }, { topic, partition: 1, offset: 0, metadata: null }] },
+    'partition 0 has none (-1), partition 1 the one committed')
+})
+
 t.test('limits: CONSUMER_MAX instances, then 429; idle instances expire', async (t) => {
   const app = await build(t, { env: { CONSUMER_MAX: '1', CONSUMER_IDLE_TIMEOUT_MS: '1500' } })
   const group = uniqueName('g')

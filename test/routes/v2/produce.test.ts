@@ -58,14 +58,16 @@ t.test('json format: each key and value is produced as the JSON text the client 
   t.equal(records[0]?.key, '9007199254740993', 'the key as sent (JSON.parse would make it 9007199254740992)')
 })
 
-t.test('json format: bytes that are not UTF-8 are produced as JSON read with replacement characters, never as they came', async (t) => {
+t.test('json format: bytes that are not UTF-8 are refused (422 42206), never produced with replacement characters', async (t) => {
   const app = await build(t)
   const topic = await createTopic(t, { partitions: 1 })
   const payload = Buffer.concat([Buffer.from('{"records":[{"value":"caf'), Buffer.from([0xe9]), Buffer.from('"}]}')])
   const res = await app.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': JSONV2 }, payload })
-  t.equal(res.statusCode, 200)
-  const { partition, offset } = res.json().offsets[0]
-  t.same(await kcatValueAt(topic, partition, offset), Buffer.from('"caf\ufffd"'), 'valid UTF-8 JSON in Kafka, byte for byte')
+  t.equal(res.statusCode, 422)
+  t.same(res.json(), { error_code: 42206, message: 'The body is not valid UTF-8: JSON is UTF-8 text.' }, "in Confluent's error shape")
+  const valid = await app.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': JSONV2 }, payload: { records: [{ value: 'café' }] } })
+  t.equal(valid.json().offsets[0].offset, 0, 'nothing was produced before the valid record')
+  t.same(await kcatValueAt(topic, 0, 0), Buffer.from('"café"'), 'which is in Kafka as UTF-8, byte for byte')
   const broken = await app.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': JSONV2 }, payload: '{"records":[{"value":' })
   t.equal(broken.statusCode, 422, 'a body that is not JSON is refused')
   t.same(broken.json(), { error_code: 42206, message: 'The body is not valid JSON.' }, "in Confluent's error shape")

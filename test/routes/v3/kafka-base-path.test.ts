@@ -164,7 +164,10 @@ t.test('an unknown route under /kafka/v3 is a 404 in Confluent\'s v3 envelope', 
   for (const url of ['/kafka/v3', '/kafka/v3/', '/kafka/v3/anything', `/kafka/v3/clusters/${id}/no-such-thing`]) {
     expectNotFound(t, await app.inject({ method: 'GET', url }), `GET ${url}`)
   }
-  expectNotFound(t, await app.inject({ method: 'PUT', url: `/kafka/v3/clusters/${id}` }), 'a method the path does not serve')
+  const wrongMethod = await app.inject({ method: 'PUT', url: `/kafka/v3/clusters/${id}` })
+  t.equal(wrongMethod.statusCode, 405, 'a method the path does not serve: 405, as under /v3')
+  t.equal(wrongMethod.headers.allow, 'GET, HEAD')
+  t.match(wrongMethod.json(), { error_code: 405 }, 'in Confluent\'s v3 envelope')
   const missing = await app.inject({ method: 'GET', url: '/kafka/v3/clusters/no-such-cluster' })
   t.equal(missing.statusCode, 404)
   t.match(missing.json(), { error_code: 404, message: /no-such-cluster/ }, 'a missing cluster, from its handler')
