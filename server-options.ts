@@ -1,13 +1,13 @@
 // The Fastify factory options that server.ts and the tests both use, so that tests and production cannot differ:
-// logging (where, what is redacted, one line per completed request), body limit, routing, request ids, closing, and
-// HTTPS when it is configured.
+// logging (where, what is redacted, one line per completed request), the sizes a request may have (body, headers), who
+// the client is behind a proxy, routing, request ids, closing, and HTTPS when it is configured.
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Server, ServerOptions } from 'node:https'
 import pino from 'pino'
 import { LogController, type FastifyHttpsOptions } from 'fastify'
 import type { Config } from './lib/config'
-import { frameworkErrorHandler } from './http/errors'
+import { clientErrorHandler, frameworkErrorHandler } from './http/errors'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 const MAX_PARAM_LENGTH = 512
@@ -41,6 +41,9 @@ class RequestLog extends LogController {
   }
 }
 
+/** Trust the nearest `hops` proxies: the client is the address the last of them received the request from. */
+const trustNearest = (hops: number) => (_address: string, hop: number): boolean => hop < hops
+
 /**
  * Node's TLS server options for HTTPS_CERT_FILE and HTTPS_KEY_FILE (read once, at start); with HTTPS_CLIENT_CA_FILE a
  * client must present a certificate that CA signed, or the handshake fails (before any HTTP, so no route, not even
@@ -55,10 +58,6 @@ export function httpsOptions (https: Config['https']): ServerOptions | null {
   }
 }
 
-// Node's default (16 KiB) is shorter than a URL that openapi.json allows (a 4096-character key, percent-encoded):
-// such a request was answered 431 by Node, in no API's error shape, instead of being validated.
-const MAX_HEADER_SIZE = 64 * 1024
-
 /**
  * Fastify passes `https` to https.createServer and, without it, `http` to http.createServer: the header bound goes
  * into whichever is used (Fastify's HTTPS options type has no `http`, hence the intersection).
@@ -66,8 +65,10 @@ const MAX_HEADER_SIZE = 64 * 1024
 export function serverOptions (config: Config): FastifyHttpsOptions<Server> & { http?: { maxHeaderSize: number } } {
   const tls = httpsOptions(config.https)
   return {
-    https: tls ? { ...tls, maxHeaderSize: MAX_HEADER_SIZE } : null,
-    ...(tls ? {} : { http: { maxHeaderSize: MAX_HEADER_SIZE } }),
+    // Node's parser refuses a request line and headers larger than MAX_HEADER_SIZE before Fastify sees the request
+    // (431, answered in the catalogue's terms by clientErrorHandler rather than as Fastify's own JSON).
+    https: tls ? { ...tls, maxHeaderSize: config.maxHeaderSize } : null,
+    ...(tls ? {} : { http: { maxHeaderSize: config.maxHeaderSize } }),
     logger: {
       level: config.logLevel,
       stream: stdoutLog(),
@@ -75,8 +76,12 @@ export function serverOptions (config: Config): FastifyHttpsOptions<Server> & { 
     },
     logController: new RequestLog(),
     bodyLimit: config.bodyLimit,
+    clientErrorHandler: clientErrorHandler(config.maxHeaderSize),
+    // request.ip (the address rate limits count by) comes from X-Forwarded-For only from the proxies trusted here.
+    trustProxy: typeof config.trustProxy === 'number' ? trustNearest(config.trustProxy) : config.trustProxy,
     // Kafka topic names reach 249 characters; Fastify's default cap for a path parameter is 100.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // What the router refuses before any hook (a longer parameter, a broken percent-encoding), in the API's envelope.
     frameworkErrors: frameworkErrorHandler(MAX_PARAM_LENGTH),
     // An incoming X-Request-Id is kept when it is sane, so a caller can follow its request through the logs.
     genReqId: (req) => {

@@ -2470,6 +2470,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is not JSON (Content-Type must be application/json). */
             415: {
                 headers: {
@@ -2481,6 +2498,48 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "KOSHA_UNSUPPORTED_MEDIA_TYPE",
                      *       "message": "Unsupported Content-Type 'text/plain': send application/json.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2504,7 +2563,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2642,7 +2701,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -2653,6 +2712,48 @@ export interface operations {
                      *       "status": 414,
                      *       "code": "KOSHA_URI_TOO_LONG",
                      *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2676,7 +2777,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2845,7 +2946,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -2879,6 +2980,48 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -2896,7 +3039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3051,7 +3194,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -3062,6 +3205,48 @@ export interface operations {
                      *       "status": 414,
                      *       "code": "KOSHA_URI_TOO_LONG",
                      *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3085,7 +3270,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3250,7 +3435,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -3261,6 +3446,48 @@ export interface operations {
                      *       "status": 414,
                      *       "code": "KOSHA_URI_TOO_LONG",
                      *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3284,7 +3511,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3460,7 +3687,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -3494,6 +3721,48 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -3511,7 +3780,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed), or the service is stopping. Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed), or the service is stopping. Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3646,6 +3915,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is not JSON (Content-Type must be application/json). */
             415: {
                 headers: {
@@ -3663,9 +3949,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The service holds CONSUMER_MAX consumers already. */
+            /** @description The service holds CONSUMER_MAX consumers already. Also: the caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3674,6 +3968,23 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "KOSHA_TOO_MANY_CONSUMERS",
                      *       "message": "This service already holds 100 consumers: delete one or wait for idle ones to expire.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3697,7 +4008,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -3816,7 +4127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -3827,6 +4138,48 @@ export interface operations {
                      *       "status": 414,
                      *       "code": "KOSHA_URI_TOO_LONG",
                      *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3850,7 +4203,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4009,7 +4362,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -4043,6 +4396,48 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -4060,7 +4455,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4238,7 +4633,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -4249,6 +4644,48 @@ export interface operations {
                      *       "status": 414,
                      *       "code": "KOSHA_URI_TOO_LONG",
                      *       "message": "A path parameter is longer than 512 characters.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4272,7 +4709,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4443,7 +4880,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -4460,11 +4897,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description This process already serves STREAM_MAX streams. Retry after the number of seconds in Retry-After (another replica may have room). */
+            /** @description This process already serves STREAM_MAX streams. Retry after the number of seconds in Retry-After (another replica may have room). Also: the caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4473,6 +4916,23 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "KOSHA_TOO_MANY_STREAMS",
                      *       "message": "This service already serves 100 streams (STREAM_MAX): close one, or retry on another instance.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4496,7 +4956,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4643,7 +5103,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -4677,6 +5137,48 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 429,
+                     *       "code": "KOSHA_RATE_LIMITED",
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An unexpected failure; the message is generic and the log has the details under the request id. */
             500: {
                 headers: {
@@ -4694,7 +5196,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4733,6 +5235,40 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -4753,7 +5289,41 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 414,
+                     *       "code": "KOSHA_URL_TOO_LONG",
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 431,
+                     *       "code": "KOSHA_HEADERS_TOO_LARGE",
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE).",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka cannot be reached (or refused the connector's credentials, or the TLS handshake with it failed). Retry after the number of seconds in Retry-After. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -4812,6 +5382,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -4827,7 +5450,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -4905,7 +5528,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -4935,6 +5558,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -4950,7 +5611,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5093,7 +5754,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -5138,6 +5799,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5153,7 +5852,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5231,7 +5930,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -5261,6 +5960,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5276,7 +6013,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5356,7 +6093,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -5386,6 +6123,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5401,7 +6176,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5546,7 +6321,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -5591,6 +6366,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5606,7 +6419,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5692,7 +6505,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -5722,6 +6535,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5737,7 +6588,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5804,6 +6655,59 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -5819,7 +6723,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. */
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -5938,7 +6842,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -5983,9 +6887,17 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description CONSUMER_MAX instances exist. */
+            /** @description CONSUMER_MAX instances exist. Also: the caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5993,6 +6905,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 42901,
                      *       "message": "Too many consumer instances."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6013,7 +6940,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6091,7 +7018,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -6121,6 +7048,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6136,7 +7101,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6216,7 +7181,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -6246,6 +7211,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6261,7 +7264,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6389,7 +7392,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -6434,6 +7437,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6449,7 +7490,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6527,7 +7568,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -6557,6 +7598,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6572,7 +7651,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6652,7 +7731,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -6682,6 +7761,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6697,7 +7814,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6825,7 +7942,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -6870,6 +7987,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -6885,7 +8040,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7013,7 +8168,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -7058,6 +8213,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -7073,7 +8266,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7201,7 +8394,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -7246,6 +8439,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -7261,7 +8492,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7389,7 +8620,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -7434,6 +8665,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -7449,7 +8718,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7529,7 +8798,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -7559,6 +8828,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -7574,7 +8881,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7689,7 +8996,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -7734,6 +9041,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -7749,7 +9094,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -7865,7 +9210,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -7895,6 +9240,44 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 42901,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description An unexpected failure. */
             500: {
                 headers: {
@@ -7910,7 +9293,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka unreachable (50003, retriable). */
+            /** @description Kafka unreachable (50003, retriable). Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8086,7 +9469,7 @@ export interface operations {
                     "application/x-ndjson": components["schemas"]["V3ProduceResponse"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -8131,6 +9514,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8146,9 +9567,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8332,7 +9755,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -8362,6 +9785,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8377,9 +9838,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8487,6 +9950,59 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 414,
+                     *       "message": "The URL is longer than 57344 characters (MAX_URL_LENGTH): send long values in a body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8496,7 +10012,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8601,7 +10117,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -8616,6 +10132,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8625,7 +10179,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8730,7 +10284,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -8745,6 +10299,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8754,7 +10346,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8864,7 +10456,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -8879,6 +10471,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -8888,7 +10518,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -8998,7 +10628,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -9013,6 +10643,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9022,7 +10690,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9137,7 +10805,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -9152,6 +10820,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9161,7 +10867,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9278,7 +10984,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -9293,6 +10999,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9302,7 +11046,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9415,7 +11159,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -9430,6 +11174,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9439,7 +11221,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9551,7 +11333,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -9566,6 +11348,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9575,7 +11395,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9685,7 +11505,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -9700,6 +11520,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9709,7 +11567,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9814,7 +11672,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -9829,6 +11687,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9838,7 +11734,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9943,7 +11839,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -9958,6 +11854,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -9967,7 +11901,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10074,7 +12008,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -10089,6 +12023,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10098,7 +12070,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10208,7 +12180,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -10223,6 +12195,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10232,7 +12242,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10344,7 +12354,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -10359,6 +12369,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10368,7 +12416,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10476,7 +12524,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -10491,6 +12539,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10500,7 +12586,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10605,7 +12691,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -10620,6 +12706,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10629,7 +12753,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10747,7 +12871,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -10762,6 +12886,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10771,7 +12933,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -10884,7 +13046,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -10899,6 +13061,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -10908,7 +13108,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -11016,7 +13216,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -11031,6 +13231,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11040,7 +13278,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -11154,7 +13392,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -11169,6 +13407,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11178,7 +13454,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -11288,7 +13564,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -11303,6 +13579,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11312,7 +13626,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -11424,7 +13738,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -11439,6 +13753,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11448,7 +13800,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -11563,7 +13915,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -11578,6 +13930,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11587,7 +13977,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -11704,7 +14094,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -11719,6 +14109,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11728,7 +14156,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -11841,7 +14269,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -11856,6 +14284,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11865,7 +14331,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -11975,7 +14441,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -11990,6 +14456,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -11999,7 +14503,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -12114,7 +14618,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -12129,6 +14633,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -12138,7 +14680,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -12240,7 +14782,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -12250,6 +14792,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12270,9 +14850,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12388,7 +14970,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -12398,6 +14980,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12418,9 +15038,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12549,7 +15171,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -12559,6 +15181,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12579,9 +15239,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12697,7 +15359,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -12707,6 +15369,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12727,9 +15427,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12847,7 +15549,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -12857,6 +15559,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -12877,9 +15617,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12997,7 +15739,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -13007,6 +15749,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13027,9 +15807,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13157,7 +15939,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -13167,6 +15949,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13187,9 +16007,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13305,7 +16127,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -13315,6 +16137,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13335,9 +16195,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13463,7 +16325,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -13473,6 +16335,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13493,9 +16393,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13611,7 +16513,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -13621,6 +16523,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13641,9 +16581,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13778,7 +16720,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -13808,6 +16750,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -13823,9 +16803,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13951,7 +16933,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -13961,6 +16943,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -13981,9 +17001,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14096,7 +17118,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -14126,6 +17148,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -14141,9 +17201,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14269,7 +17331,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -14279,6 +17341,44 @@ export interface operations {
                      * @example {
                      *       "error_code": 414,
                      *       "message": "A path parameter is longer than 512 characters."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14299,9 +17399,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14414,7 +17516,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -14444,6 +17546,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unclassified error; the log has the details under the request id. */
             500: {
                 headers: {
@@ -14459,9 +17599,11 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable or the service is stopping: retry later. */
+            /** @description Kafka is unreachable or the service is stopping: retry later. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14588,7 +17730,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -14603,6 +17745,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -14612,7 +17792,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -14727,7 +17907,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -14742,6 +17922,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -14751,7 +17969,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -14866,7 +18084,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -14881,6 +18099,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -14890,7 +18146,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -15010,7 +18266,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -15025,6 +18281,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -15034,7 +18328,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -15144,7 +18438,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -15159,6 +18453,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -15168,7 +18500,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -15273,7 +18605,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -15288,6 +18620,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -15297,7 +18667,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -15402,7 +18772,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description A path parameter is longer than 512 characters (the longest a topic, group or config name may be is far shorter). */
+            /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
                     [name: string]: unknown;
@@ -15417,6 +18787,44 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
+            /** @description The caller went over its rate limit (RATE_LIMIT_PER_CALLER), or all callers together over RATE_LIMIT_GLOBAL: retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds until the window that is full starts again. */
+                    "Retry-After"?: number;
+                    /** @description The per-caller limit: requests per window (RATE_LIMIT_PER_CALLER), when that limit is on. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests the caller has left in this window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the caller's window starts again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 429,
+                     *       "message": "Too many requests from this caller: at most 600 requests per 60 s (RATE_LIMIT_PER_CALLER). Retry in 17 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
+            /** @description The request line and headers are larger than MAX_HEADER_SIZE bytes. Answered by the HTTP parser before routing (in this envelope when the request line came in the same packet), and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 431,
+                     *       "message": "The request line and headers are larger than 65536 bytes (MAX_HEADER_SIZE)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3Error"];
+                };
+            };
             /** @description An unexpected failure; the log has the details under the request id. */
             500: {
                 headers: {
@@ -15426,7 +18834,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. */
+            /** @description Kafka is unreachable, refused the credentials, or the service is stopping. Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
             503: {
                 headers: {
                     "Retry-After"?: number;

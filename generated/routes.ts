@@ -3259,7 +3259,16 @@ export const routes = {
         "413": {
           "$ref": "Error#"
         },
+        "414": {
+          "$ref": "Error#"
+        },
         "415": {
+          "$ref": "Error#"
+        },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
           "$ref": "Error#"
         },
         "500": {
@@ -3316,6 +3325,12 @@ export const routes = {
           "$ref": "Error#"
         },
         "414": {
+          "$ref": "Error#"
+        },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
           "$ref": "Error#"
         },
         "500": {
@@ -3391,6 +3406,12 @@ export const routes = {
         "415": {
           "$ref": "Error#"
         },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
+          "$ref": "Error#"
+        },
         "500": {
           "$ref": "Error#"
         },
@@ -3454,6 +3475,12 @@ export const routes = {
         "414": {
           "$ref": "Error#"
         },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
+          "$ref": "Error#"
+        },
         "500": {
           "$ref": "Error#"
         },
@@ -3505,6 +3532,12 @@ export const routes = {
           "$ref": "Error#"
         },
         "414": {
+          "$ref": "Error#"
+        },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
           "$ref": "Error#"
         },
         "500": {
@@ -3606,6 +3639,12 @@ export const routes = {
         "416": {
           "$ref": "Error#"
         },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
+          "$ref": "Error#"
+        },
         "500": {
           "$ref": "Error#"
         },
@@ -3645,10 +3684,16 @@ export const routes = {
         "413": {
           "$ref": "Error#"
         },
+        "414": {
+          "$ref": "Error#"
+        },
         "415": {
           "$ref": "Error#"
         },
         "429": {
+          "$ref": "Error#"
+        },
+        "431": {
           "$ref": "Error#"
         },
         "500": {
@@ -3699,6 +3744,12 @@ export const routes = {
           "$ref": "Error#"
         },
         "414": {
+          "$ref": "Error#"
+        },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
           "$ref": "Error#"
         },
         "500": {
@@ -3761,6 +3812,12 @@ export const routes = {
           "$ref": "Error#"
         },
         "415": {
+          "$ref": "Error#"
+        },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
           "$ref": "Error#"
         },
         "500": {
@@ -3829,6 +3886,12 @@ export const routes = {
           "$ref": "Error#"
         },
         "414": {
+          "$ref": "Error#"
+        },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
           "$ref": "Error#"
         },
         "500": {
@@ -3924,6 +3987,9 @@ export const routes = {
         "429": {
           "$ref": "Error#"
         },
+        "431": {
+          "$ref": "Error#"
+        },
         "500": {
           "$ref": "Error#"
         },
@@ -3989,6 +4055,12 @@ export const routes = {
         "415": {
           "$ref": "Error#"
         },
+        "429": {
+          "$ref": "Error#"
+        },
+        "431": {
+          "$ref": "Error#"
+        },
         "500": {
           "$ref": "Error#"
         },
@@ -4009,6 +4081,12 @@ export const routes = {
       "response": {
         "200": {
           "$ref": "Health#"
+        },
+        "414": {
+          "$ref": "Error#"
+        },
+        "431": {
+          "$ref": "Error#"
         }
       }
     }
@@ -4024,6 +4102,12 @@ export const routes = {
       "response": {
         "200": {
           "$ref": "Readiness#"
+        },
+        "414": {
+          "$ref": "Error#"
+        },
+        "431": {
+          "$ref": "Error#"
         },
         "503": {
           "$ref": "Error#"
@@ -4044,6 +4128,15 @@ export const routes = {
           "$ref": "V2TopicList#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4093,6 +4186,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4159,6 +4258,12 @@ export const routes = {
         "422": {
           "$ref": "V2Error#"
         },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4209,6 +4314,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4264,6 +4375,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4336,6 +4453,12 @@ export const routes = {
         "422": {
           "$ref": "V2Error#"
         },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4391,6 +4514,12 @@ export const routes = {
         "422": {
           "$ref": "V2Error#"
         },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4416,6 +4545,15 @@ export const routes = {
           "$ref": "V2Brokers#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "414": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4482,6 +4620,9 @@ export const routes = {
         "429": {
           "$ref": "V2Error#"
         },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4532,6 +4673,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4587,6 +4734,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4656,6 +4809,12 @@ export const routes = {
         "422": {
           "$ref": "V2Error#"
         },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4706,6 +4865,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4761,6 +4926,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4830,6 +5001,12 @@ export const routes = {
         "422": {
           "$ref": "V2Error#"
         },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -4895,6 +5072,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -4964,6 +5147,12 @@ export const routes = {
         "422": {
           "$ref": "V2Error#"
         },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -5031,6 +5220,12 @@ export const routes = {
         "422": {
           "$ref": "V2Error#"
         },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -5084,6 +5279,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -5151,6 +5352,12 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "422": {
+          "$ref": "V2Error#"
+        },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
           "$ref": "V2Error#"
         },
         "500": {
@@ -5234,6 +5441,12 @@ export const routes = {
         "422": {
           "$ref": "V2Error#"
         },
+        "429": {
+          "$ref": "V2Error#"
+        },
+        "431": {
+          "$ref": "V2Error#"
+        },
         "500": {
           "$ref": "V2Error#"
         },
@@ -5304,6 +5517,12 @@ export const routes = {
         "422": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5371,6 +5590,12 @@ export const routes = {
         "415": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5405,6 +5630,15 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "404": {
+          "$ref": "V3Error#"
+        },
+        "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5459,6 +5693,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5509,6 +5749,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5570,6 +5816,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5627,6 +5879,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5694,6 +5952,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5759,6 +6023,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5821,6 +6091,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5878,6 +6154,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -5939,6 +6221,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -5989,6 +6277,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6043,6 +6337,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6093,6 +6393,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6153,6 +6459,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6211,6 +6523,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6266,6 +6584,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6316,6 +6640,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6374,6 +6704,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6444,6 +6780,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6498,6 +6840,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6562,6 +6910,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6621,6 +6975,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6678,6 +7038,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6745,6 +7111,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6810,6 +7182,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6872,6 +7250,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -6929,6 +7313,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -6997,6 +7387,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7047,6 +7443,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7107,6 +7509,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7163,6 +7571,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7224,6 +7638,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7290,6 +7710,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7352,6 +7778,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7431,6 +7863,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7487,6 +7925,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7560,6 +8004,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7616,6 +8066,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7683,6 +8139,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "415": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7773,6 +8235,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7826,6 +8294,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "415": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -7919,6 +8393,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -7972,6 +8452,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "415": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -8050,6 +8536,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -8116,6 +8608,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -8180,6 +8678,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -8255,6 +8759,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -8314,6 +8824,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -8364,6 +8880,12 @@ export const routes = {
           "$ref": "V3Error#"
         },
         "414": {
+          "$ref": "V3Error#"
+        },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
           "$ref": "V3Error#"
         },
         "500": {
@@ -8418,6 +8940,12 @@ export const routes = {
         "414": {
           "$ref": "V3Error#"
         },
+        "429": {
+          "$ref": "V3Error#"
+        },
+        "431": {
+          "$ref": "V3Error#"
+        },
         "500": {
           "$ref": "V3Error#"
         },
@@ -8435,380 +8963,380 @@ export const routes = {
 /** Per operationId: the Fastify route generic (Params, Querystring, Body, Reply by status) from openapi.json. */
 export interface RouteTypes {
   createTopic: {
-    Reply: { 201: operations['createTopic']['responses'][201]['content']['application/json']; 400: operations['createTopic']['responses'][400]['content']['application/json']; 401: operations['createTopic']['responses'][401]['content']['application/json']; 403: operations['createTopic']['responses'][403]['content']['application/json']; 409: operations['createTopic']['responses'][409]['content']['application/json']; 413: operations['createTopic']['responses'][413]['content']['application/json']; 415: operations['createTopic']['responses'][415]['content']['application/json']; 500: operations['createTopic']['responses'][500]['content']['application/json']; 503: operations['createTopic']['responses'][503]['content']['application/json']; 504: operations['createTopic']['responses'][504]['content']['application/json'] }
+    Reply: { 201: operations['createTopic']['responses'][201]['content']['application/json']; 400: operations['createTopic']['responses'][400]['content']['application/json']; 401: operations['createTopic']['responses'][401]['content']['application/json']; 403: operations['createTopic']['responses'][403]['content']['application/json']; 409: operations['createTopic']['responses'][409]['content']['application/json']; 413: operations['createTopic']['responses'][413]['content']['application/json']; 414: operations['createTopic']['responses'][414]['content']['application/json']; 415: operations['createTopic']['responses'][415]['content']['application/json']; 429: operations['createTopic']['responses'][429]['content']['application/json']; 431: operations['createTopic']['responses'][431]['content']['application/json']; 500: operations['createTopic']['responses'][500]['content']['application/json']; 503: operations['createTopic']['responses'][503]['content']['application/json']; 504: operations['createTopic']['responses'][504]['content']['application/json'] }
     Body: NonNullable<operations['createTopic']['requestBody']>['content']['application/json']
   }
   deleteTopic: {
-    Reply: { 200: operations['deleteTopic']['responses'][200]['content']['application/json']; 400: operations['deleteTopic']['responses'][400]['content']['application/json']; 401: operations['deleteTopic']['responses'][401]['content']['application/json']; 403: operations['deleteTopic']['responses'][403]['content']['application/json']; 404: operations['deleteTopic']['responses'][404]['content']['application/json']; 414: operations['deleteTopic']['responses'][414]['content']['application/json']; 500: operations['deleteTopic']['responses'][500]['content']['application/json']; 503: operations['deleteTopic']['responses'][503]['content']['application/json']; 504: operations['deleteTopic']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['deleteTopic']['responses'][200]['content']['application/json']; 400: operations['deleteTopic']['responses'][400]['content']['application/json']; 401: operations['deleteTopic']['responses'][401]['content']['application/json']; 403: operations['deleteTopic']['responses'][403]['content']['application/json']; 404: operations['deleteTopic']['responses'][404]['content']['application/json']; 414: operations['deleteTopic']['responses'][414]['content']['application/json']; 429: operations['deleteTopic']['responses'][429]['content']['application/json']; 431: operations['deleteTopic']['responses'][431]['content']['application/json']; 500: operations['deleteTopic']['responses'][500]['content']['application/json']; 503: operations['deleteTopic']['responses'][503]['content']['application/json']; 504: operations['deleteTopic']['responses'][504]['content']['application/json'] }
     Params: operations['deleteTopic']['parameters']['path']
   }
   produceRecord: {
-    Reply: { 200: operations['produceRecord']['responses'][200]['content']['application/json']; 400: operations['produceRecord']['responses'][400]['content']['application/json']; 401: operations['produceRecord']['responses'][401]['content']['application/json']; 403: operations['produceRecord']['responses'][403]['content']['application/json']; 404: operations['produceRecord']['responses'][404]['content']['application/json']; 413: operations['produceRecord']['responses'][413]['content']['application/json']; 414: operations['produceRecord']['responses'][414]['content']['application/json']; 415: operations['produceRecord']['responses'][415]['content']['application/json']; 500: operations['produceRecord']['responses'][500]['content']['application/json']; 503: operations['produceRecord']['responses'][503]['content']['application/json']; 504: operations['produceRecord']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['produceRecord']['responses'][200]['content']['application/json']; 400: operations['produceRecord']['responses'][400]['content']['application/json']; 401: operations['produceRecord']['responses'][401]['content']['application/json']; 403: operations['produceRecord']['responses'][403]['content']['application/json']; 404: operations['produceRecord']['responses'][404]['content']['application/json']; 413: operations['produceRecord']['responses'][413]['content']['application/json']; 414: operations['produceRecord']['responses'][414]['content']['application/json']; 415: operations['produceRecord']['responses'][415]['content']['application/json']; 429: operations['produceRecord']['responses'][429]['content']['application/json']; 431: operations['produceRecord']['responses'][431]['content']['application/json']; 500: operations['produceRecord']['responses'][500]['content']['application/json']; 503: operations['produceRecord']['responses'][503]['content']['application/json']; 504: operations['produceRecord']['responses'][504]['content']['application/json'] }
     Params: operations['produceRecord']['parameters']['path']
     Querystring: NonNullable<operations['produceRecord']['parameters']['query']>
     Body: NonNullable<operations['produceRecord']['requestBody']>['content']['application/json']
   }
   describeResource: {
-    Reply: { 200: operations['describeResource']['responses'][200]['content']['application/json']; 400: operations['describeResource']['responses'][400]['content']['application/json']; 401: operations['describeResource']['responses'][401]['content']['application/json']; 403: operations['describeResource']['responses'][403]['content']['application/json']; 404: operations['describeResource']['responses'][404]['content']['application/json']; 414: operations['describeResource']['responses'][414]['content']['application/json']; 500: operations['describeResource']['responses'][500]['content']['application/json']; 503: operations['describeResource']['responses'][503]['content']['application/json']; 504: operations['describeResource']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['describeResource']['responses'][200]['content']['application/json']; 400: operations['describeResource']['responses'][400]['content']['application/json']; 401: operations['describeResource']['responses'][401]['content']['application/json']; 403: operations['describeResource']['responses'][403]['content']['application/json']; 404: operations['describeResource']['responses'][404]['content']['application/json']; 414: operations['describeResource']['responses'][414]['content']['application/json']; 429: operations['describeResource']['responses'][429]['content']['application/json']; 431: operations['describeResource']['responses'][431]['content']['application/json']; 500: operations['describeResource']['responses'][500]['content']['application/json']; 503: operations['describeResource']['responses'][503]['content']['application/json']; 504: operations['describeResource']['responses'][504]['content']['application/json'] }
     Params: operations['describeResource']['parameters']['path']
   }
   getTopicMetadata: {
-    Reply: { 200: operations['getTopicMetadata']['responses'][200]['content']['application/json']; 400: operations['getTopicMetadata']['responses'][400]['content']['application/json']; 401: operations['getTopicMetadata']['responses'][401]['content']['application/json']; 403: operations['getTopicMetadata']['responses'][403]['content']['application/json']; 404: operations['getTopicMetadata']['responses'][404]['content']['application/json']; 414: operations['getTopicMetadata']['responses'][414]['content']['application/json']; 500: operations['getTopicMetadata']['responses'][500]['content']['application/json']; 503: operations['getTopicMetadata']['responses'][503]['content']['application/json']; 504: operations['getTopicMetadata']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getTopicMetadata']['responses'][200]['content']['application/json']; 400: operations['getTopicMetadata']['responses'][400]['content']['application/json']; 401: operations['getTopicMetadata']['responses'][401]['content']['application/json']; 403: operations['getTopicMetadata']['responses'][403]['content']['application/json']; 404: operations['getTopicMetadata']['responses'][404]['content']['application/json']; 414: operations['getTopicMetadata']['responses'][414]['content']['application/json']; 429: operations['getTopicMetadata']['responses'][429]['content']['application/json']; 431: operations['getTopicMetadata']['responses'][431]['content']['application/json']; 500: operations['getTopicMetadata']['responses'][500]['content']['application/json']; 503: operations['getTopicMetadata']['responses'][503]['content']['application/json']; 504: operations['getTopicMetadata']['responses'][504]['content']['application/json'] }
     Params: operations['getTopicMetadata']['parameters']['path']
   }
   readPartitionRecords: {
-    Reply: { 200: operations['readPartitionRecords']['responses'][200]['content']['application/json']; 400: operations['readPartitionRecords']['responses'][400]['content']['application/json']; 401: operations['readPartitionRecords']['responses'][401]['content']['application/json']; 403: operations['readPartitionRecords']['responses'][403]['content']['application/json']; 404: operations['readPartitionRecords']['responses'][404]['content']['application/json']; 414: operations['readPartitionRecords']['responses'][414]['content']['application/json']; 416: operations['readPartitionRecords']['responses'][416]['content']['application/json']; 500: operations['readPartitionRecords']['responses'][500]['content']['application/json']; 503: operations['readPartitionRecords']['responses'][503]['content']['application/json']; 504: operations['readPartitionRecords']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['readPartitionRecords']['responses'][200]['content']['application/json']; 400: operations['readPartitionRecords']['responses'][400]['content']['application/json']; 401: operations['readPartitionRecords']['responses'][401]['content']['application/json']; 403: operations['readPartitionRecords']['responses'][403]['content']['application/json']; 404: operations['readPartitionRecords']['responses'][404]['content']['application/json']; 414: operations['readPartitionRecords']['responses'][414]['content']['application/json']; 416: operations['readPartitionRecords']['responses'][416]['content']['application/json']; 429: operations['readPartitionRecords']['responses'][429]['content']['application/json']; 431: operations['readPartitionRecords']['responses'][431]['content']['application/json']; 500: operations['readPartitionRecords']['responses'][500]['content']['application/json']; 503: operations['readPartitionRecords']['responses'][503]['content']['application/json']; 504: operations['readPartitionRecords']['responses'][504]['content']['application/json'] }
     Params: operations['readPartitionRecords']['parameters']['path']
     Querystring: NonNullable<operations['readPartitionRecords']['parameters']['query']>
   }
   createConsumer: {
-    Reply: { 200: operations['createConsumer']['responses'][200]['content']['application/json']; 400: operations['createConsumer']['responses'][400]['content']['application/json']; 401: operations['createConsumer']['responses'][401]['content']['application/json']; 409: operations['createConsumer']['responses'][409]['content']['application/json']; 413: operations['createConsumer']['responses'][413]['content']['application/json']; 415: operations['createConsumer']['responses'][415]['content']['application/json']; 429: operations['createConsumer']['responses'][429]['content']['application/json']; 500: operations['createConsumer']['responses'][500]['content']['application/json']; 503: operations['createConsumer']['responses'][503]['content']['application/json']; 504: operations['createConsumer']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['createConsumer']['responses'][200]['content']['application/json']; 400: operations['createConsumer']['responses'][400]['content']['application/json']; 401: operations['createConsumer']['responses'][401]['content']['application/json']; 409: operations['createConsumer']['responses'][409]['content']['application/json']; 413: operations['createConsumer']['responses'][413]['content']['application/json']; 414: operations['createConsumer']['responses'][414]['content']['application/json']; 415: operations['createConsumer']['responses'][415]['content']['application/json']; 429: operations['createConsumer']['responses'][429]['content']['application/json']; 431: operations['createConsumer']['responses'][431]['content']['application/json']; 500: operations['createConsumer']['responses'][500]['content']['application/json']; 503: operations['createConsumer']['responses'][503]['content']['application/json']; 504: operations['createConsumer']['responses'][504]['content']['application/json'] }
     Body: NonNullable<operations['createConsumer']['requestBody']>['content']['application/json']
   }
   deleteConsumer: {
-    Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 400: operations['deleteConsumer']['responses'][400]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 414: operations['deleteConsumer']['responses'][414]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 400: operations['deleteConsumer']['responses'][400]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 414: operations['deleteConsumer']['responses'][414]['content']['application/json']; 429: operations['deleteConsumer']['responses'][429]['content']['application/json']; 431: operations['deleteConsumer']['responses'][431]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
     Params: operations['deleteConsumer']['parameters']['path']
   }
   subscribeConsumer: {
-    Reply: { 200: operations['subscribeConsumer']['responses'][200]['content']['application/json']; 400: operations['subscribeConsumer']['responses'][400]['content']['application/json']; 401: operations['subscribeConsumer']['responses'][401]['content']['application/json']; 403: operations['subscribeConsumer']['responses'][403]['content']['application/json']; 404: operations['subscribeConsumer']['responses'][404]['content']['application/json']; 413: operations['subscribeConsumer']['responses'][413]['content']['application/json']; 414: operations['subscribeConsumer']['responses'][414]['content']['application/json']; 415: operations['subscribeConsumer']['responses'][415]['content']['application/json']; 500: operations['subscribeConsumer']['responses'][500]['content']['application/json']; 503: operations['subscribeConsumer']['responses'][503]['content']['application/json']; 504: operations['subscribeConsumer']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['subscribeConsumer']['responses'][200]['content']['application/json']; 400: operations['subscribeConsumer']['responses'][400]['content']['application/json']; 401: operations['subscribeConsumer']['responses'][401]['content']['application/json']; 403: operations['subscribeConsumer']['responses'][403]['content']['application/json']; 404: operations['subscribeConsumer']['responses'][404]['content']['application/json']; 413: operations['subscribeConsumer']['responses'][413]['content']['application/json']; 414: operations['subscribeConsumer']['responses'][414]['content']['application/json']; 415: operations['subscribeConsumer']['responses'][415]['content']['application/json']; 429: operations['subscribeConsumer']['responses'][429]['content']['application/json']; 431: operations['subscribeConsumer']['responses'][431]['content']['application/json']; 500: operations['subscribeConsumer']['responses'][500]['content']['application/json']; 503: operations['subscribeConsumer']['responses'][503]['content']['application/json']; 504: operations['subscribeConsumer']['responses'][504]['content']['application/json'] }
     Params: operations['subscribeConsumer']['parameters']['path']
     Body: NonNullable<operations['subscribeConsumer']['requestBody']>['content']['application/json']
   }
   consumeRecord: {
-    Reply: { 200: operations['consumeRecord']['responses'][200]['content']['application/json']; 204: void; 400: operations['consumeRecord']['responses'][400]['content']['application/json']; 401: operations['consumeRecord']['responses'][401]['content']['application/json']; 403: operations['consumeRecord']['responses'][403]['content']['application/json']; 404: operations['consumeRecord']['responses'][404]['content']['application/json']; 409: operations['consumeRecord']['responses'][409]['content']['application/json']; 414: operations['consumeRecord']['responses'][414]['content']['application/json']; 500: operations['consumeRecord']['responses'][500]['content']['application/json']; 503: operations['consumeRecord']['responses'][503]['content']['application/json']; 504: operations['consumeRecord']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['consumeRecord']['responses'][200]['content']['application/json']; 204: void; 400: operations['consumeRecord']['responses'][400]['content']['application/json']; 401: operations['consumeRecord']['responses'][401]['content']['application/json']; 403: operations['consumeRecord']['responses'][403]['content']['application/json']; 404: operations['consumeRecord']['responses'][404]['content']['application/json']; 409: operations['consumeRecord']['responses'][409]['content']['application/json']; 414: operations['consumeRecord']['responses'][414]['content']['application/json']; 429: operations['consumeRecord']['responses'][429]['content']['application/json']; 431: operations['consumeRecord']['responses'][431]['content']['application/json']; 500: operations['consumeRecord']['responses'][500]['content']['application/json']; 503: operations['consumeRecord']['responses'][503]['content']['application/json']; 504: operations['consumeRecord']['responses'][504]['content']['application/json'] }
     Params: operations['consumeRecord']['parameters']['path']
     Querystring: NonNullable<operations['consumeRecord']['parameters']['query']>
   }
   streamRecords: {
-    Reply: { 200: void; 400: operations['streamRecords']['responses'][400]['content']['application/json']; 401: operations['streamRecords']['responses'][401]['content']['application/json']; 403: operations['streamRecords']['responses'][403]['content']['application/json']; 404: operations['streamRecords']['responses'][404]['content']['application/json']; 414: operations['streamRecords']['responses'][414]['content']['application/json']; 429: operations['streamRecords']['responses'][429]['content']['application/json']; 500: operations['streamRecords']['responses'][500]['content']['application/json']; 503: operations['streamRecords']['responses'][503]['content']['application/json'] }
+    Reply: { 200: void; 400: operations['streamRecords']['responses'][400]['content']['application/json']; 401: operations['streamRecords']['responses'][401]['content']['application/json']; 403: operations['streamRecords']['responses'][403]['content']['application/json']; 404: operations['streamRecords']['responses'][404]['content']['application/json']; 414: operations['streamRecords']['responses'][414]['content']['application/json']; 429: operations['streamRecords']['responses'][429]['content']['application/json']; 431: operations['streamRecords']['responses'][431]['content']['application/json']; 500: operations['streamRecords']['responses'][500]['content']['application/json']; 503: operations['streamRecords']['responses'][503]['content']['application/json'] }
     Params: operations['streamRecords']['parameters']['path']
     Querystring: NonNullable<operations['streamRecords']['parameters']['query']>
   }
   commitStream: {
-    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 413: operations['commitStream']['responses'][413]['content']['application/json']; 414: operations['commitStream']['responses'][414]['content']['application/json']; 415: operations['commitStream']['responses'][415]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
+    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 413: operations['commitStream']['responses'][413]['content']['application/json']; 414: operations['commitStream']['responses'][414]['content']['application/json']; 415: operations['commitStream']['responses'][415]['content']['application/json']; 429: operations['commitStream']['responses'][429]['content']['application/json']; 431: operations['commitStream']['responses'][431]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
     Params: operations['commitStream']['parameters']['path']
     Body: NonNullable<operations['commitStream']['requestBody']>['content']['application/json']
   }
   getLiveness: {
-    Reply: { 200: operations['getLiveness']['responses'][200]['content']['application/json'] }
+    Reply: { 200: operations['getLiveness']['responses'][200]['content']['application/json']; 414: operations['getLiveness']['responses'][414]['content']['application/json']; 431: operations['getLiveness']['responses'][431]['content']['application/json'] }
   }
   getReadiness: {
-    Reply: { 200: operations['getReadiness']['responses'][200]['content']['application/json']; 503: operations['getReadiness']['responses'][503]['content']['application/json'] }
+    Reply: { 200: operations['getReadiness']['responses'][200]['content']['application/json']; 414: operations['getReadiness']['responses'][414]['content']['application/json']; 431: operations['getReadiness']['responses'][431]['content']['application/json']; 503: operations['getReadiness']['responses'][503]['content']['application/json'] }
   }
   listTopicsV2: {
-    Reply: { 200: operations['listTopicsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listTopicsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 500: operations['listTopicsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listTopicsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listTopicsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['listTopicsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listTopicsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 414: operations['listTopicsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listTopicsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listTopicsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listTopicsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listTopicsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listTopicsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
   getTopicV2: {
-    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getTopicV2']['parameters']['path']
   }
   produceToTopicV2: {
-    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToTopicV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToTopicV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['produceToTopicV2']['parameters']['path']
     Body: NonNullable<operations['produceToTopicV2']['requestBody']>['content']['application/json']
   }
   listPartitionsV2: {
-    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['listPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['listPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['listPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['listPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['listPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['listPartitionsV2']['parameters']['path']
   }
   getPartitionV2: {
-    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getPartitionV2']['parameters']['path']
   }
   produceToPartitionV2: {
-    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToPartitionV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToPartitionV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['produceToPartitionV2']['parameters']['path']
     Body: NonNullable<operations['produceToPartitionV2']['requestBody']>['content']['application/json']
   }
   getPartitionOffsetsV2: {
-    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getPartitionOffsetsV2']['parameters']['path']
   }
   listBrokersV2: {
-    Reply: { 200: operations['listBrokersV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listBrokersV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 500: operations['listBrokersV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listBrokersV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listBrokersV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['listBrokersV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listBrokersV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 414: operations['listBrokersV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listBrokersV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listBrokersV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listBrokersV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listBrokersV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listBrokersV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
   createConsumerInstanceV2: {
-    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['createConsumerInstanceV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['createConsumerInstanceV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['createConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['createConsumerInstanceV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['createConsumerInstanceV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['createConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['createConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['createConsumerInstanceV2']['parameters']['path']
     Body: NonNullable<operations['createConsumerInstanceV2']['requestBody']>['content']['application/json']
   }
   deleteConsumerInstanceV2: {
-    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['deleteConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['deleteConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['deleteConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['deleteConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['deleteConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['deleteConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['deleteConsumerInstanceV2']['parameters']['path']
   }
   getSubscriptionV2: {
-    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getSubscriptionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getSubscriptionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getSubscriptionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getSubscriptionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getSubscriptionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getSubscriptionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getSubscriptionV2']['parameters']['path']
   }
   subscribeV2: {
-    Reply: { 204: void; 400: operations['subscribeV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['subscribeV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['subscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['subscribeV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['subscribeV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['subscribeV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['subscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['subscribeV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['subscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['subscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['subscribeV2']['parameters']['path']
     Body: NonNullable<operations['subscribeV2']['requestBody']>['content']['application/json']
   }
   unsubscribeV2: {
-    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['unsubscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['unsubscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['unsubscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['unsubscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['unsubscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['unsubscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['unsubscribeV2']['parameters']['path']
   }
   getAssignmentsV2: {
-    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getAssignmentsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getAssignmentsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getAssignmentsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getAssignmentsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getAssignmentsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getAssignmentsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getAssignmentsV2']['parameters']['path']
   }
   assignPartitionsV2: {
-    Reply: { 204: void; 400: operations['assignPartitionsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['assignPartitionsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['assignPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['assignPartitionsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['assignPartitionsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['assignPartitionsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['assignPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['assignPartitionsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['assignPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['assignPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['assignPartitionsV2']['parameters']['path']
     Body: NonNullable<operations['assignPartitionsV2']['requestBody']>['content']['application/json']
   }
   seekV2: {
-    Reply: { 204: void; 400: operations['seekV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekV2']['parameters']['path']
     Body: NonNullable<operations['seekV2']['requestBody']>['content']['application/json']
   }
   seekToBeginningV2: {
-    Reply: { 204: void; 400: operations['seekToBeginningV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToBeginningV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToBeginningV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToBeginningV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekToBeginningV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToBeginningV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToBeginningV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToBeginningV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToBeginningV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToBeginningV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekToBeginningV2']['parameters']['path']
     Body: NonNullable<operations['seekToBeginningV2']['requestBody']>['content']['application/json']
   }
   seekToEndV2: {
-    Reply: { 204: void; 400: operations['seekToEndV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToEndV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToEndV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToEndV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekToEndV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToEndV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToEndV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToEndV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToEndV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToEndV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekToEndV2']['parameters']['path']
     Body: NonNullable<operations['seekToEndV2']['requestBody']>['content']['application/json']
   }
   getCommittedOffsetsV2: {
-    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getCommittedOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getCommittedOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getCommittedOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getCommittedOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getCommittedOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getCommittedOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getCommittedOffsetsV2']['parameters']['path']
   }
   commitOffsetsV2: {
-    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['commitOffsetsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['commitOffsetsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['commitOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['commitOffsetsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['commitOffsetsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['commitOffsetsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['commitOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['commitOffsetsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['commitOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['commitOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['commitOffsetsV2']['parameters']['path']
     Body: NonNullable<operations['commitOffsetsV2']['requestBody']>['content']['application/json'] | undefined
   }
   getRecordsV2: {
-    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['getRecordsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['getRecordsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getRecordsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getRecordsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getRecordsV2']['parameters']['path']
     Querystring: NonNullable<operations['getRecordsV2']['parameters']['query']>
   }
   produceRecordV3: {
-    Reply: { 200: operations['produceRecordV3']['responses'][200]['content']['application/json']; 400: operations['produceRecordV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordV3']['responses'][413]['content']['application/json']; 414: operations['produceRecordV3']['responses'][414]['content']['application/json']; 415: operations['produceRecordV3']['responses'][415]['content']['application/json']; 422: operations['produceRecordV3']['responses'][422]['content']['application/json']; 500: operations['produceRecordV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['produceRecordV3']['responses'][200]['content']['application/json']; 400: operations['produceRecordV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordV3']['responses'][413]['content']['application/json']; 414: operations['produceRecordV3']['responses'][414]['content']['application/json']; 415: operations['produceRecordV3']['responses'][415]['content']['application/json']; 422: operations['produceRecordV3']['responses'][422]['content']['application/json']; 429: operations['produceRecordV3']['responses'][429]['content']['application/json']; 431: operations['produceRecordV3']['responses'][431]['content']['application/json']; 500: operations['produceRecordV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordV3']['responses'][504]['content']['application/json'] }
     Params: operations['produceRecordV3']['parameters']['path']
     Body: NonNullable<operations['produceRecordV3']['requestBody']>['content']['application/json']
   }
   produceRecordsBatchV3: {
-    Reply: { 207: operations['produceRecordsBatchV3']['responses'][207]['content']['application/json']; 400: operations['produceRecordsBatchV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordsBatchV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordsBatchV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordsBatchV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordsBatchV3']['responses'][413]['content']['application/json']; 414: operations['produceRecordsBatchV3']['responses'][414]['content']['application/json']; 415: operations['produceRecordsBatchV3']['responses'][415]['content']['application/json']; 500: operations['produceRecordsBatchV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordsBatchV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordsBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 207: operations['produceRecordsBatchV3']['responses'][207]['content']['application/json']; 400: operations['produceRecordsBatchV3']['responses'][400]['content']['application/json']; 401: operations['produceRecordsBatchV3']['responses'][401]['content']['application/json']; 403: operations['produceRecordsBatchV3']['responses'][403]['content']['application/json']; 404: operations['produceRecordsBatchV3']['responses'][404]['content']['application/json']; 413: operations['produceRecordsBatchV3']['responses'][413]['content']['application/json']; 414: operations['produceRecordsBatchV3']['responses'][414]['content']['application/json']; 415: operations['produceRecordsBatchV3']['responses'][415]['content']['application/json']; 429: operations['produceRecordsBatchV3']['responses'][429]['content']['application/json']; 431: operations['produceRecordsBatchV3']['responses'][431]['content']['application/json']; 500: operations['produceRecordsBatchV3']['responses'][500]['content']['application/json']; 503: operations['produceRecordsBatchV3']['responses'][503]['content']['application/json']; 504: operations['produceRecordsBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['produceRecordsBatchV3']['parameters']['path']
     Body: NonNullable<operations['produceRecordsBatchV3']['requestBody']>['content']['application/json']
   }
   listClustersV3: {
-    Reply: { 200: operations['listClustersV3']['responses'][200]['content']['application/json']; 400: operations['listClustersV3']['responses'][400]['content']['application/json']; 401: operations['listClustersV3']['responses'][401]['content']['application/json']; 403: operations['listClustersV3']['responses'][403]['content']['application/json']; 404: operations['listClustersV3']['responses'][404]['content']['application/json']; 500: operations['listClustersV3']['responses'][500]['content']['application/json']; 503: operations['listClustersV3']['responses'][503]['content']['application/json']; 504: operations['listClustersV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listClustersV3']['responses'][200]['content']['application/json']; 400: operations['listClustersV3']['responses'][400]['content']['application/json']; 401: operations['listClustersV3']['responses'][401]['content']['application/json']; 403: operations['listClustersV3']['responses'][403]['content']['application/json']; 404: operations['listClustersV3']['responses'][404]['content']['application/json']; 414: operations['listClustersV3']['responses'][414]['content']['application/json']; 429: operations['listClustersV3']['responses'][429]['content']['application/json']; 431: operations['listClustersV3']['responses'][431]['content']['application/json']; 500: operations['listClustersV3']['responses'][500]['content']['application/json']; 503: operations['listClustersV3']['responses'][503]['content']['application/json']; 504: operations['listClustersV3']['responses'][504]['content']['application/json'] }
   }
   getClusterV3: {
-    Reply: { 200: operations['getClusterV3']['responses'][200]['content']['application/json']; 400: operations['getClusterV3']['responses'][400]['content']['application/json']; 401: operations['getClusterV3']['responses'][401]['content']['application/json']; 403: operations['getClusterV3']['responses'][403]['content']['application/json']; 404: operations['getClusterV3']['responses'][404]['content']['application/json']; 414: operations['getClusterV3']['responses'][414]['content']['application/json']; 500: operations['getClusterV3']['responses'][500]['content']['application/json']; 503: operations['getClusterV3']['responses'][503]['content']['application/json']; 504: operations['getClusterV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getClusterV3']['responses'][200]['content']['application/json']; 400: operations['getClusterV3']['responses'][400]['content']['application/json']; 401: operations['getClusterV3']['responses'][401]['content']['application/json']; 403: operations['getClusterV3']['responses'][403]['content']['application/json']; 404: operations['getClusterV3']['responses'][404]['content']['application/json']; 414: operations['getClusterV3']['responses'][414]['content']['application/json']; 429: operations['getClusterV3']['responses'][429]['content']['application/json']; 431: operations['getClusterV3']['responses'][431]['content']['application/json']; 500: operations['getClusterV3']['responses'][500]['content']['application/json']; 503: operations['getClusterV3']['responses'][503]['content']['application/json']; 504: operations['getClusterV3']['responses'][504]['content']['application/json'] }
     Params: operations['getClusterV3']['parameters']['path']
   }
   listBrokersV3: {
-    Reply: { 200: operations['listBrokersV3']['responses'][200]['content']['application/json']; 400: operations['listBrokersV3']['responses'][400]['content']['application/json']; 401: operations['listBrokersV3']['responses'][401]['content']['application/json']; 403: operations['listBrokersV3']['responses'][403]['content']['application/json']; 404: operations['listBrokersV3']['responses'][404]['content']['application/json']; 414: operations['listBrokersV3']['responses'][414]['content']['application/json']; 500: operations['listBrokersV3']['responses'][500]['content']['application/json']; 503: operations['listBrokersV3']['responses'][503]['content']['application/json']; 504: operations['listBrokersV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listBrokersV3']['responses'][200]['content']['application/json']; 400: operations['listBrokersV3']['responses'][400]['content']['application/json']; 401: operations['listBrokersV3']['responses'][401]['content']['application/json']; 403: operations['listBrokersV3']['responses'][403]['content']['application/json']; 404: operations['listBrokersV3']['responses'][404]['content']['application/json']; 414: operations['listBrokersV3']['responses'][414]['content']['application/json']; 429: operations['listBrokersV3']['responses'][429]['content']['application/json']; 431: operations['listBrokersV3']['responses'][431]['content']['application/json']; 500: operations['listBrokersV3']['responses'][500]['content']['application/json']; 503: operations['listBrokersV3']['responses'][503]['content']['application/json']; 504: operations['listBrokersV3']['responses'][504]['content']['application/json'] }
     Params: operations['listBrokersV3']['parameters']['path']
   }
   getBrokerV3: {
-    Reply: { 200: operations['getBrokerV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerV3']['responses'][403]['content']['application/json']; 404: operations['getBrokerV3']['responses'][404]['content']['application/json']; 414: operations['getBrokerV3']['responses'][414]['content']['application/json']; 500: operations['getBrokerV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getBrokerV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerV3']['responses'][403]['content']['application/json']; 404: operations['getBrokerV3']['responses'][404]['content']['application/json']; 414: operations['getBrokerV3']['responses'][414]['content']['application/json']; 429: operations['getBrokerV3']['responses'][429]['content']['application/json']; 431: operations['getBrokerV3']['responses'][431]['content']['application/json']; 500: operations['getBrokerV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerV3']['responses'][504]['content']['application/json'] }
     Params: operations['getBrokerV3']['parameters']['path']
   }
   listBrokerConfigsV3: {
-    Reply: { 200: operations['listBrokerConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listBrokerConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listBrokerConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listBrokerConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listBrokerConfigsV3']['responses'][414]['content']['application/json']; 429: operations['listBrokerConfigsV3']['responses'][429]['content']['application/json']; 431: operations['listBrokerConfigsV3']['responses'][431]['content']['application/json']; 500: operations['listBrokerConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listBrokerConfigsV3']['parameters']['path']
   }
   getBrokerConfigV3: {
-    Reply: { 200: operations['getBrokerConfigV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['getBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['getBrokerConfigV3']['responses'][414]['content']['application/json']; 500: operations['getBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getBrokerConfigV3']['responses'][200]['content']['application/json']; 400: operations['getBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['getBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['getBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['getBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['getBrokerConfigV3']['responses'][414]['content']['application/json']; 429: operations['getBrokerConfigV3']['responses'][429]['content']['application/json']; 431: operations['getBrokerConfigV3']['responses'][431]['content']['application/json']; 500: operations['getBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['getBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['getBrokerConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['getBrokerConfigV3']['parameters']['path']
   }
   updateBrokerConfigV3: {
-    Reply: { 204: void; 400: operations['updateBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateBrokerConfigV3']['responses'][414]['content']['application/json']; 500: operations['updateBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['updateBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateBrokerConfigV3']['responses'][414]['content']['application/json']; 429: operations['updateBrokerConfigV3']['responses'][429]['content']['application/json']; 431: operations['updateBrokerConfigV3']['responses'][431]['content']['application/json']; 500: operations['updateBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateBrokerConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['updateBrokerConfigV3']['parameters']['path']
     Body: NonNullable<operations['updateBrokerConfigV3']['requestBody']>['content']['application/json']
   }
   deleteBrokerConfigV3: {
-    Reply: { 204: void; 400: operations['deleteBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteBrokerConfigV3']['responses'][414]['content']['application/json']; 500: operations['deleteBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteBrokerConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteBrokerConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteBrokerConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteBrokerConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteBrokerConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteBrokerConfigV3']['responses'][414]['content']['application/json']; 429: operations['deleteBrokerConfigV3']['responses'][429]['content']['application/json']; 431: operations['deleteBrokerConfigV3']['responses'][431]['content']['application/json']; 500: operations['deleteBrokerConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteBrokerConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteBrokerConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteBrokerConfigV3']['parameters']['path']
   }
   alterBrokerConfigBatchV3: {
-    Reply: { 204: void; 400: operations['alterBrokerConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterBrokerConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterBrokerConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterBrokerConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterBrokerConfigBatchV3']['responses'][414]['content']['application/json']; 500: operations['alterBrokerConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterBrokerConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterBrokerConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['alterBrokerConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterBrokerConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterBrokerConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterBrokerConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterBrokerConfigBatchV3']['responses'][414]['content']['application/json']; 429: operations['alterBrokerConfigBatchV3']['responses'][429]['content']['application/json']; 431: operations['alterBrokerConfigBatchV3']['responses'][431]['content']['application/json']; 500: operations['alterBrokerConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterBrokerConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterBrokerConfigBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['alterBrokerConfigBatchV3']['parameters']['path']
     Body: NonNullable<operations['alterBrokerConfigBatchV3']['requestBody']>['content']['application/json']
   }
   listBrokerReplicasV3: {
-    Reply: { 200: operations['listBrokerReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerReplicasV3']['responses'][404]['content']['application/json']; 414: operations['listBrokerReplicasV3']['responses'][414]['content']['application/json']; 500: operations['listBrokerReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerReplicasV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listBrokerReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listBrokerReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listBrokerReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listBrokerReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listBrokerReplicasV3']['responses'][404]['content']['application/json']; 414: operations['listBrokerReplicasV3']['responses'][414]['content']['application/json']; 429: operations['listBrokerReplicasV3']['responses'][429]['content']['application/json']; 431: operations['listBrokerReplicasV3']['responses'][431]['content']['application/json']; 500: operations['listBrokerReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listBrokerReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listBrokerReplicasV3']['responses'][504]['content']['application/json'] }
     Params: operations['listBrokerReplicasV3']['parameters']['path']
   }
   listAllBrokersConfigsV3: {
-    Reply: { 200: operations['listAllBrokersConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllBrokersConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllBrokersConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllBrokersConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllBrokersConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listAllBrokersConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listAllBrokersConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllBrokersConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllBrokersConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listAllBrokersConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllBrokersConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllBrokersConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllBrokersConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllBrokersConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listAllBrokersConfigsV3']['responses'][414]['content']['application/json']; 429: operations['listAllBrokersConfigsV3']['responses'][429]['content']['application/json']; 431: operations['listAllBrokersConfigsV3']['responses'][431]['content']['application/json']; 500: operations['listAllBrokersConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllBrokersConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllBrokersConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listAllBrokersConfigsV3']['parameters']['path']
   }
   listClusterConfigsV3: {
-    Reply: { 200: operations['listClusterConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listClusterConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listClusterConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listClusterConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listClusterConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listClusterConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listClusterConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listClusterConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listClusterConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listClusterConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listClusterConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listClusterConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listClusterConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listClusterConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listClusterConfigsV3']['responses'][414]['content']['application/json']; 429: operations['listClusterConfigsV3']['responses'][429]['content']['application/json']; 431: operations['listClusterConfigsV3']['responses'][431]['content']['application/json']; 500: operations['listClusterConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listClusterConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listClusterConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listClusterConfigsV3']['parameters']['path']
   }
   alterClusterConfigBatchV3: {
-    Reply: { 204: void; 400: operations['alterClusterConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterClusterConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterClusterConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterClusterConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterClusterConfigBatchV3']['responses'][414]['content']['application/json']; 500: operations['alterClusterConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterClusterConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterClusterConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['alterClusterConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterClusterConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterClusterConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterClusterConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterClusterConfigBatchV3']['responses'][414]['content']['application/json']; 429: operations['alterClusterConfigBatchV3']['responses'][429]['content']['application/json']; 431: operations['alterClusterConfigBatchV3']['responses'][431]['content']['application/json']; 500: operations['alterClusterConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterClusterConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterClusterConfigBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['alterClusterConfigBatchV3']['parameters']['path']
     Body: NonNullable<operations['alterClusterConfigBatchV3']['requestBody']>['content']['application/json']
   }
   getClusterConfigV3: {
-    Reply: { 200: operations['getClusterConfigV3']['responses'][200]['content']['application/json']; 400: operations['getClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['getClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['getClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['getClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['getClusterConfigV3']['responses'][414]['content']['application/json']; 500: operations['getClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['getClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['getClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getClusterConfigV3']['responses'][200]['content']['application/json']; 400: operations['getClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['getClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['getClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['getClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['getClusterConfigV3']['responses'][414]['content']['application/json']; 429: operations['getClusterConfigV3']['responses'][429]['content']['application/json']; 431: operations['getClusterConfigV3']['responses'][431]['content']['application/json']; 500: operations['getClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['getClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['getClusterConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['getClusterConfigV3']['parameters']['path']
   }
   updateClusterConfigV3: {
-    Reply: { 204: void; 400: operations['updateClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateClusterConfigV3']['responses'][414]['content']['application/json']; 500: operations['updateClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['updateClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateClusterConfigV3']['responses'][414]['content']['application/json']; 429: operations['updateClusterConfigV3']['responses'][429]['content']['application/json']; 431: operations['updateClusterConfigV3']['responses'][431]['content']['application/json']; 500: operations['updateClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateClusterConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['updateClusterConfigV3']['parameters']['path']
     Body: NonNullable<operations['updateClusterConfigV3']['requestBody']>['content']['application/json']
   }
   deleteClusterConfigV3: {
-    Reply: { 204: void; 400: operations['deleteClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteClusterConfigV3']['responses'][414]['content']['application/json']; 500: operations['deleteClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteClusterConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteClusterConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteClusterConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteClusterConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteClusterConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteClusterConfigV3']['responses'][414]['content']['application/json']; 429: operations['deleteClusterConfigV3']['responses'][429]['content']['application/json']; 431: operations['deleteClusterConfigV3']['responses'][431]['content']['application/json']; 500: operations['deleteClusterConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteClusterConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteClusterConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteClusterConfigV3']['parameters']['path']
   }
   listTopicsV3: {
-    Reply: { 200: operations['listTopicsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicsV3']['responses'][414]['content']['application/json']; 500: operations['listTopicsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listTopicsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicsV3']['responses'][414]['content']['application/json']; 429: operations['listTopicsV3']['responses'][429]['content']['application/json']; 431: operations['listTopicsV3']['responses'][431]['content']['application/json']; 500: operations['listTopicsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listTopicsV3']['parameters']['path']
   }
   createTopicV3: {
-    Reply: { 200: operations['createTopicV3']['responses'][200]['content']['application/json']; 201: operations['createTopicV3']['responses'][201]['content']['application/json']; 400: operations['createTopicV3']['responses'][400]['content']['application/json']; 401: operations['createTopicV3']['responses'][401]['content']['application/json']; 403: operations['createTopicV3']['responses'][403]['content']['application/json']; 404: operations['createTopicV3']['responses'][404]['content']['application/json']; 414: operations['createTopicV3']['responses'][414]['content']['application/json']; 500: operations['createTopicV3']['responses'][500]['content']['application/json']; 503: operations['createTopicV3']['responses'][503]['content']['application/json']; 504: operations['createTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['createTopicV3']['responses'][200]['content']['application/json']; 201: operations['createTopicV3']['responses'][201]['content']['application/json']; 400: operations['createTopicV3']['responses'][400]['content']['application/json']; 401: operations['createTopicV3']['responses'][401]['content']['application/json']; 403: operations['createTopicV3']['responses'][403]['content']['application/json']; 404: operations['createTopicV3']['responses'][404]['content']['application/json']; 414: operations['createTopicV3']['responses'][414]['content']['application/json']; 429: operations['createTopicV3']['responses'][429]['content']['application/json']; 431: operations['createTopicV3']['responses'][431]['content']['application/json']; 500: operations['createTopicV3']['responses'][500]['content']['application/json']; 503: operations['createTopicV3']['responses'][503]['content']['application/json']; 504: operations['createTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['createTopicV3']['parameters']['path']
     Body: NonNullable<operations['createTopicV3']['requestBody']>['content']['application/json']
   }
   getTopicV3: {
-    Reply: { 200: operations['getTopicV3']['responses'][200]['content']['application/json']; 400: operations['getTopicV3']['responses'][400]['content']['application/json']; 401: operations['getTopicV3']['responses'][401]['content']['application/json']; 403: operations['getTopicV3']['responses'][403]['content']['application/json']; 404: operations['getTopicV3']['responses'][404]['content']['application/json']; 414: operations['getTopicV3']['responses'][414]['content']['application/json']; 500: operations['getTopicV3']['responses'][500]['content']['application/json']; 503: operations['getTopicV3']['responses'][503]['content']['application/json']; 504: operations['getTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getTopicV3']['responses'][200]['content']['application/json']; 400: operations['getTopicV3']['responses'][400]['content']['application/json']; 401: operations['getTopicV3']['responses'][401]['content']['application/json']; 403: operations['getTopicV3']['responses'][403]['content']['application/json']; 404: operations['getTopicV3']['responses'][404]['content']['application/json']; 414: operations['getTopicV3']['responses'][414]['content']['application/json']; 429: operations['getTopicV3']['responses'][429]['content']['application/json']; 431: operations['getTopicV3']['responses'][431]['content']['application/json']; 500: operations['getTopicV3']['responses'][500]['content']['application/json']; 503: operations['getTopicV3']['responses'][503]['content']['application/json']; 504: operations['getTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['getTopicV3']['parameters']['path']
     Querystring: NonNullable<operations['getTopicV3']['parameters']['query']>
   }
   deleteTopicV3: {
-    Reply: { 204: void; 400: operations['deleteTopicV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicV3']['responses'][404]['content']['application/json']; 414: operations['deleteTopicV3']['responses'][414]['content']['application/json']; 500: operations['deleteTopicV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteTopicV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicV3']['responses'][404]['content']['application/json']; 414: operations['deleteTopicV3']['responses'][414]['content']['application/json']; 429: operations['deleteTopicV3']['responses'][429]['content']['application/json']; 431: operations['deleteTopicV3']['responses'][431]['content']['application/json']; 500: operations['deleteTopicV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteTopicV3']['parameters']['path']
   }
   updatePartitionCountTopicV3: {
-    Reply: { 200: operations['updatePartitionCountTopicV3']['responses'][200]['content']['application/json']; 400: operations['updatePartitionCountTopicV3']['responses'][400]['content']['application/json']; 401: operations['updatePartitionCountTopicV3']['responses'][401]['content']['application/json']; 403: operations['updatePartitionCountTopicV3']['responses'][403]['content']['application/json']; 404: operations['updatePartitionCountTopicV3']['responses'][404]['content']['application/json']; 414: operations['updatePartitionCountTopicV3']['responses'][414]['content']['application/json']; 500: operations['updatePartitionCountTopicV3']['responses'][500]['content']['application/json']; 503: operations['updatePartitionCountTopicV3']['responses'][503]['content']['application/json']; 504: operations['updatePartitionCountTopicV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['updatePartitionCountTopicV3']['responses'][200]['content']['application/json']; 400: operations['updatePartitionCountTopicV3']['responses'][400]['content']['application/json']; 401: operations['updatePartitionCountTopicV3']['responses'][401]['content']['application/json']; 403: operations['updatePartitionCountTopicV3']['responses'][403]['content']['application/json']; 404: operations['updatePartitionCountTopicV3']['responses'][404]['content']['application/json']; 414: operations['updatePartitionCountTopicV3']['responses'][414]['content']['application/json']; 429: operations['updatePartitionCountTopicV3']['responses'][429]['content']['application/json']; 431: operations['updatePartitionCountTopicV3']['responses'][431]['content']['application/json']; 500: operations['updatePartitionCountTopicV3']['responses'][500]['content']['application/json']; 503: operations['updatePartitionCountTopicV3']['responses'][503]['content']['application/json']; 504: operations['updatePartitionCountTopicV3']['responses'][504]['content']['application/json'] }
     Params: operations['updatePartitionCountTopicV3']['parameters']['path']
     Body: NonNullable<operations['updatePartitionCountTopicV3']['requestBody']>['content']['application/json']
   }
   listTopicConfigsV3: {
-    Reply: { 200: operations['listTopicConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listTopicConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listTopicConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicConfigsV3']['responses'][414]['content']['application/json']; 429: operations['listTopicConfigsV3']['responses'][429]['content']['application/json']; 431: operations['listTopicConfigsV3']['responses'][431]['content']['application/json']; 500: operations['listTopicConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listTopicConfigsV3']['parameters']['path']
   }
   alterTopicConfigBatchV3: {
-    Reply: { 204: void; 400: operations['alterTopicConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterTopicConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterTopicConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterTopicConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterTopicConfigBatchV3']['responses'][414]['content']['application/json']; 500: operations['alterTopicConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterTopicConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterTopicConfigBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['alterTopicConfigBatchV3']['responses'][400]['content']['application/json']; 401: operations['alterTopicConfigBatchV3']['responses'][401]['content']['application/json']; 403: operations['alterTopicConfigBatchV3']['responses'][403]['content']['application/json']; 404: operations['alterTopicConfigBatchV3']['responses'][404]['content']['application/json']; 414: operations['alterTopicConfigBatchV3']['responses'][414]['content']['application/json']; 429: operations['alterTopicConfigBatchV3']['responses'][429]['content']['application/json']; 431: operations['alterTopicConfigBatchV3']['responses'][431]['content']['application/json']; 500: operations['alterTopicConfigBatchV3']['responses'][500]['content']['application/json']; 503: operations['alterTopicConfigBatchV3']['responses'][503]['content']['application/json']; 504: operations['alterTopicConfigBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['alterTopicConfigBatchV3']['parameters']['path']
     Body: NonNullable<operations['alterTopicConfigBatchV3']['requestBody']>['content']['application/json']
   }
   getTopicConfigV3: {
-    Reply: { 200: operations['getTopicConfigV3']['responses'][200]['content']['application/json']; 400: operations['getTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['getTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['getTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['getTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['getTopicConfigV3']['responses'][414]['content']['application/json']; 500: operations['getTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['getTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['getTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getTopicConfigV3']['responses'][200]['content']['application/json']; 400: operations['getTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['getTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['getTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['getTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['getTopicConfigV3']['responses'][414]['content']['application/json']; 429: operations['getTopicConfigV3']['responses'][429]['content']['application/json']; 431: operations['getTopicConfigV3']['responses'][431]['content']['application/json']; 500: operations['getTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['getTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['getTopicConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['getTopicConfigV3']['parameters']['path']
   }
   updateTopicConfigV3: {
-    Reply: { 204: void; 400: operations['updateTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateTopicConfigV3']['responses'][414]['content']['application/json']; 500: operations['updateTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['updateTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['updateTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['updateTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['updateTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['updateTopicConfigV3']['responses'][414]['content']['application/json']; 429: operations['updateTopicConfigV3']['responses'][429]['content']['application/json']; 431: operations['updateTopicConfigV3']['responses'][431]['content']['application/json']; 500: operations['updateTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['updateTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['updateTopicConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['updateTopicConfigV3']['parameters']['path']
     Body: NonNullable<operations['updateTopicConfigV3']['requestBody']>['content']['application/json']
   }
   deleteTopicConfigV3: {
-    Reply: { 204: void; 400: operations['deleteTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteTopicConfigV3']['responses'][414]['content']['application/json']; 500: operations['deleteTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicConfigV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteTopicConfigV3']['responses'][400]['content']['application/json']; 401: operations['deleteTopicConfigV3']['responses'][401]['content']['application/json']; 403: operations['deleteTopicConfigV3']['responses'][403]['content']['application/json']; 404: operations['deleteTopicConfigV3']['responses'][404]['content']['application/json']; 414: operations['deleteTopicConfigV3']['responses'][414]['content']['application/json']; 429: operations['deleteTopicConfigV3']['responses'][429]['content']['application/json']; 431: operations['deleteTopicConfigV3']['responses'][431]['content']['application/json']; 500: operations['deleteTopicConfigV3']['responses'][500]['content']['application/json']; 503: operations['deleteTopicConfigV3']['responses'][503]['content']['application/json']; 504: operations['deleteTopicConfigV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteTopicConfigV3']['parameters']['path']
   }
   listPartitionsV3: {
-    Reply: { 200: operations['listPartitionsV3']['responses'][200]['content']['application/json']; 400: operations['listPartitionsV3']['responses'][400]['content']['application/json']; 401: operations['listPartitionsV3']['responses'][401]['content']['application/json']; 403: operations['listPartitionsV3']['responses'][403]['content']['application/json']; 404: operations['listPartitionsV3']['responses'][404]['content']['application/json']; 414: operations['listPartitionsV3']['responses'][414]['content']['application/json']; 500: operations['listPartitionsV3']['responses'][500]['content']['application/json']; 503: operations['listPartitionsV3']['responses'][503]['content']['application/json']; 504: operations['listPartitionsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listPartitionsV3']['responses'][200]['content']['application/json']; 400: operations['listPartitionsV3']['responses'][400]['content']['application/json']; 401: operations['listPartitionsV3']['responses'][401]['content']['application/json']; 403: operations['listPartitionsV3']['responses'][403]['content']['application/json']; 404: operations['listPartitionsV3']['responses'][404]['content']['application/json']; 414: operations['listPartitionsV3']['responses'][414]['content']['application/json']; 429: operations['listPartitionsV3']['responses'][429]['content']['application/json']; 431: operations['listPartitionsV3']['responses'][431]['content']['application/json']; 500: operations['listPartitionsV3']['responses'][500]['content']['application/json']; 503: operations['listPartitionsV3']['responses'][503]['content']['application/json']; 504: operations['listPartitionsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listPartitionsV3']['parameters']['path']
   }
   getPartitionV3: {
-    Reply: { 200: operations['getPartitionV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionV3']['responses'][414]['content']['application/json']; 500: operations['getPartitionV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getPartitionV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionV3']['responses'][414]['content']['application/json']; 429: operations['getPartitionV3']['responses'][429]['content']['application/json']; 431: operations['getPartitionV3']['responses'][431]['content']['application/json']; 500: operations['getPartitionV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionV3']['responses'][504]['content']['application/json'] }
     Params: operations['getPartitionV3']['parameters']['path']
   }
   listConsumerGroupsV3: {
-    Reply: { 200: operations['listConsumerGroupsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerGroupsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerGroupsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerGroupsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerGroupsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerGroupsV3']['responses'][414]['content']['application/json']; 500: operations['listConsumerGroupsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerGroupsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerGroupsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listConsumerGroupsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerGroupsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerGroupsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerGroupsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerGroupsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerGroupsV3']['responses'][414]['content']['application/json']; 429: operations['listConsumerGroupsV3']['responses'][429]['content']['application/json']; 431: operations['listConsumerGroupsV3']['responses'][431]['content']['application/json']; 500: operations['listConsumerGroupsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerGroupsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerGroupsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listConsumerGroupsV3']['parameters']['path']
   }
   getConsumerGroupV3: {
-    Reply: { 200: operations['getConsumerGroupV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerGroupV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerGroupV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerGroupV3']['responses'][414]['content']['application/json']; 429: operations['getConsumerGroupV3']['responses'][429]['content']['application/json']; 431: operations['getConsumerGroupV3']['responses'][431]['content']['application/json']; 500: operations['getConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerGroupV3']['parameters']['path']
   }
   deleteConsumerGroupV3: {
-    Reply: { 204: void; 400: operations['deleteConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['deleteConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['deleteConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['deleteConsumerGroupV3']['responses'][404]['content']['application/json']; 409: operations['deleteConsumerGroupV3']['responses'][409]['content']['application/json']; 414: operations['deleteConsumerGroupV3']['responses'][414]['content']['application/json']; 500: operations['deleteConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['deleteConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['deleteConsumerGroupV3']['responses'][504]['content']['application/json'] }
+    Reply: { 204: void; 400: operations['deleteConsumerGroupV3']['responses'][400]['content']['application/json']; 401: operations['deleteConsumerGroupV3']['responses'][401]['content']['application/json']; 403: operations['deleteConsumerGroupV3']['responses'][403]['content']['application/json']; 404: operations['deleteConsumerGroupV3']['responses'][404]['content']['application/json']; 409: operations['deleteConsumerGroupV3']['responses'][409]['content']['application/json']; 414: operations['deleteConsumerGroupV3']['responses'][414]['content']['application/json']; 429: operations['deleteConsumerGroupV3']['responses'][429]['content']['application/json']; 431: operations['deleteConsumerGroupV3']['responses'][431]['content']['application/json']; 500: operations['deleteConsumerGroupV3']['responses'][500]['content']['application/json']; 503: operations['deleteConsumerGroupV3']['responses'][503]['content']['application/json']; 504: operations['deleteConsumerGroupV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteConsumerGroupV3']['parameters']['path']
   }
   listConsumersV3: {
-    Reply: { 200: operations['listConsumersV3']['responses'][200]['content']['application/json']; 400: operations['listConsumersV3']['responses'][400]['content']['application/json']; 401: operations['listConsumersV3']['responses'][401]['content']['application/json']; 403: operations['listConsumersV3']['responses'][403]['content']['application/json']; 404: operations['listConsumersV3']['responses'][404]['content']['application/json']; 414: operations['listConsumersV3']['responses'][414]['content']['application/json']; 500: operations['listConsumersV3']['responses'][500]['content']['application/json']; 503: operations['listConsumersV3']['responses'][503]['content']['application/json']; 504: operations['listConsumersV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listConsumersV3']['responses'][200]['content']['application/json']; 400: operations['listConsumersV3']['responses'][400]['content']['application/json']; 401: operations['listConsumersV3']['responses'][401]['content']['application/json']; 403: operations['listConsumersV3']['responses'][403]['content']['application/json']; 404: operations['listConsumersV3']['responses'][404]['content']['application/json']; 414: operations['listConsumersV3']['responses'][414]['content']['application/json']; 429: operations['listConsumersV3']['responses'][429]['content']['application/json']; 431: operations['listConsumersV3']['responses'][431]['content']['application/json']; 500: operations['listConsumersV3']['responses'][500]['content']['application/json']; 503: operations['listConsumersV3']['responses'][503]['content']['application/json']; 504: operations['listConsumersV3']['responses'][504]['content']['application/json'] }
     Params: operations['listConsumersV3']['parameters']['path']
   }
   getConsumerV3: {
-    Reply: { 200: operations['getConsumerV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerV3']['responses'][414]['content']['application/json']; 429: operations['getConsumerV3']['responses'][429]['content']['application/json']; 431: operations['getConsumerV3']['responses'][431]['content']['application/json']; 500: operations['getConsumerV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerV3']['parameters']['path']
   }
   listConsumerAssignmentsV3: {
-    Reply: { 200: operations['listConsumerAssignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerAssignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerAssignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerAssignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerAssignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerAssignmentsV3']['responses'][414]['content']['application/json']; 500: operations['listConsumerAssignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerAssignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerAssignmentsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listConsumerAssignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerAssignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerAssignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerAssignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerAssignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerAssignmentsV3']['responses'][414]['content']['application/json']; 429: operations['listConsumerAssignmentsV3']['responses'][429]['content']['application/json']; 431: operations['listConsumerAssignmentsV3']['responses'][431]['content']['application/json']; 500: operations['listConsumerAssignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerAssignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerAssignmentsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listConsumerAssignmentsV3']['parameters']['path']
   }
   getConsumerAssignmentV3: {
-    Reply: { 200: operations['getConsumerAssignmentV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerAssignmentV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerAssignmentV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerAssignmentV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerAssignmentV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerAssignmentV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerAssignmentV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerAssignmentV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerAssignmentV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerAssignmentV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerAssignmentV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerAssignmentV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerAssignmentV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerAssignmentV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerAssignmentV3']['responses'][414]['content']['application/json']; 429: operations['getConsumerAssignmentV3']['responses'][429]['content']['application/json']; 431: operations['getConsumerAssignmentV3']['responses'][431]['content']['application/json']; 500: operations['getConsumerAssignmentV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerAssignmentV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerAssignmentV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerAssignmentV3']['parameters']['path']
   }
   listConsumerLagsV3: {
-    Reply: { 200: operations['listConsumerLagsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerLagsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerLagsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerLagsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerLagsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerLagsV3']['responses'][414]['content']['application/json']; 500: operations['listConsumerLagsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerLagsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerLagsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listConsumerLagsV3']['responses'][200]['content']['application/json']; 400: operations['listConsumerLagsV3']['responses'][400]['content']['application/json']; 401: operations['listConsumerLagsV3']['responses'][401]['content']['application/json']; 403: operations['listConsumerLagsV3']['responses'][403]['content']['application/json']; 404: operations['listConsumerLagsV3']['responses'][404]['content']['application/json']; 414: operations['listConsumerLagsV3']['responses'][414]['content']['application/json']; 429: operations['listConsumerLagsV3']['responses'][429]['content']['application/json']; 431: operations['listConsumerLagsV3']['responses'][431]['content']['application/json']; 500: operations['listConsumerLagsV3']['responses'][500]['content']['application/json']; 503: operations['listConsumerLagsV3']['responses'][503]['content']['application/json']; 504: operations['listConsumerLagsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listConsumerLagsV3']['parameters']['path']
   }
   getConsumerLagV3: {
-    Reply: { 200: operations['getConsumerLagV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerLagV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerLagV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerLagV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerLagV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerLagV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerLagV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerLagV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerLagV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerLagV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerLagV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerLagV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerLagV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerLagV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerLagV3']['responses'][414]['content']['application/json']; 429: operations['getConsumerLagV3']['responses'][429]['content']['application/json']; 431: operations['getConsumerLagV3']['responses'][431]['content']['application/json']; 500: operations['getConsumerLagV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerLagV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerLagV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerLagV3']['parameters']['path']
   }
   getConsumerGroupLagSummaryV3: {
-    Reply: { 200: operations['getConsumerGroupLagSummaryV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupLagSummaryV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupLagSummaryV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupLagSummaryV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupLagSummaryV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerGroupLagSummaryV3']['responses'][414]['content']['application/json']; 500: operations['getConsumerGroupLagSummaryV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupLagSummaryV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupLagSummaryV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getConsumerGroupLagSummaryV3']['responses'][200]['content']['application/json']; 400: operations['getConsumerGroupLagSummaryV3']['responses'][400]['content']['application/json']; 401: operations['getConsumerGroupLagSummaryV3']['responses'][401]['content']['application/json']; 403: operations['getConsumerGroupLagSummaryV3']['responses'][403]['content']['application/json']; 404: operations['getConsumerGroupLagSummaryV3']['responses'][404]['content']['application/json']; 414: operations['getConsumerGroupLagSummaryV3']['responses'][414]['content']['application/json']; 429: operations['getConsumerGroupLagSummaryV3']['responses'][429]['content']['application/json']; 431: operations['getConsumerGroupLagSummaryV3']['responses'][431]['content']['application/json']; 500: operations['getConsumerGroupLagSummaryV3']['responses'][500]['content']['application/json']; 503: operations['getConsumerGroupLagSummaryV3']['responses'][503]['content']['application/json']; 504: operations['getConsumerGroupLagSummaryV3']['responses'][504]['content']['application/json'] }
     Params: operations['getConsumerGroupLagSummaryV3']['parameters']['path']
   }
   resetConsumerGroupOffsetsV3: {
-    Reply: { 200: operations['resetConsumerGroupOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['resetConsumerGroupOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['resetConsumerGroupOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['resetConsumerGroupOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['resetConsumerGroupOffsetsV3']['responses'][404]['content']['application/json']; 409: operations['resetConsumerGroupOffsetsV3']['responses'][409]['content']['application/json']; 414: operations['resetConsumerGroupOffsetsV3']['responses'][414]['content']['application/json']; 415: operations['resetConsumerGroupOffsetsV3']['responses'][415]['content']['application/json']; 500: operations['resetConsumerGroupOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['resetConsumerGroupOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['resetConsumerGroupOffsetsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['resetConsumerGroupOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['resetConsumerGroupOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['resetConsumerGroupOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['resetConsumerGroupOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['resetConsumerGroupOffsetsV3']['responses'][404]['content']['application/json']; 409: operations['resetConsumerGroupOffsetsV3']['responses'][409]['content']['application/json']; 414: operations['resetConsumerGroupOffsetsV3']['responses'][414]['content']['application/json']; 415: operations['resetConsumerGroupOffsetsV3']['responses'][415]['content']['application/json']; 429: operations['resetConsumerGroupOffsetsV3']['responses'][429]['content']['application/json']; 431: operations['resetConsumerGroupOffsetsV3']['responses'][431]['content']['application/json']; 500: operations['resetConsumerGroupOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['resetConsumerGroupOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['resetConsumerGroupOffsetsV3']['responses'][504]['content']['application/json'] }
     Params: operations['resetConsumerGroupOffsetsV3']['parameters']['path']
     Body: NonNullable<operations['resetConsumerGroupOffsetsV3']['requestBody']>['content']['application/json']
   }
   listAclsV3: {
-    Reply: { 200: operations['listAclsV3']['responses'][200]['content']['application/json']; 400: operations['listAclsV3']['responses'][400]['content']['application/json']; 401: operations['listAclsV3']['responses'][401]['content']['application/json']; 403: operations['listAclsV3']['responses'][403]['content']['application/json']; 404: operations['listAclsV3']['responses'][404]['content']['application/json']; 414: operations['listAclsV3']['responses'][414]['content']['application/json']; 500: operations['listAclsV3']['responses'][500]['content']['application/json']; 503: operations['listAclsV3']['responses'][503]['content']['application/json']; 504: operations['listAclsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listAclsV3']['responses'][200]['content']['application/json']; 400: operations['listAclsV3']['responses'][400]['content']['application/json']; 401: operations['listAclsV3']['responses'][401]['content']['application/json']; 403: operations['listAclsV3']['responses'][403]['content']['application/json']; 404: operations['listAclsV3']['responses'][404]['content']['application/json']; 414: operations['listAclsV3']['responses'][414]['content']['application/json']; 429: operations['listAclsV3']['responses'][429]['content']['application/json']; 431: operations['listAclsV3']['responses'][431]['content']['application/json']; 500: operations['listAclsV3']['responses'][500]['content']['application/json']; 503: operations['listAclsV3']['responses'][503]['content']['application/json']; 504: operations['listAclsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listAclsV3']['parameters']['path']
     Querystring: NonNullable<operations['listAclsV3']['parameters']['query']>
   }
   createAclV3: {
-    Reply: { 201: void; 400: operations['createAclV3']['responses'][400]['content']['application/json']; 401: operations['createAclV3']['responses'][401]['content']['application/json']; 403: operations['createAclV3']['responses'][403]['content']['application/json']; 404: operations['createAclV3']['responses'][404]['content']['application/json']; 414: operations['createAclV3']['responses'][414]['content']['application/json']; 415: operations['createAclV3']['responses'][415]['content']['application/json']; 500: operations['createAclV3']['responses'][500]['content']['application/json']; 503: operations['createAclV3']['responses'][503]['content']['application/json']; 504: operations['createAclV3']['responses'][504]['content']['application/json'] }
+    Reply: { 201: void; 400: operations['createAclV3']['responses'][400]['content']['application/json']; 401: operations['createAclV3']['responses'][401]['content']['application/json']; 403: operations['createAclV3']['responses'][403]['content']['application/json']; 404: operations['createAclV3']['responses'][404]['content']['application/json']; 414: operations['createAclV3']['responses'][414]['content']['application/json']; 415: operations['createAclV3']['responses'][415]['content']['application/json']; 429: operations['createAclV3']['responses'][429]['content']['application/json']; 431: operations['createAclV3']['responses'][431]['content']['application/json']; 500: operations['createAclV3']['responses'][500]['content']['application/json']; 503: operations['createAclV3']['responses'][503]['content']['application/json']; 504: operations['createAclV3']['responses'][504]['content']['application/json'] }
     Params: operations['createAclV3']['parameters']['path']
     Body: NonNullable<operations['createAclV3']['requestBody']>['content']['application/json']
   }
   deleteAclsV3: {
-    Reply: { 200: operations['deleteAclsV3']['responses'][200]['content']['application/json']; 400: operations['deleteAclsV3']['responses'][400]['content']['application/json']; 401: operations['deleteAclsV3']['responses'][401]['content']['application/json']; 403: operations['deleteAclsV3']['responses'][403]['content']['application/json']; 404: operations['deleteAclsV3']['responses'][404]['content']['application/json']; 414: operations['deleteAclsV3']['responses'][414]['content']['application/json']; 500: operations['deleteAclsV3']['responses'][500]['content']['application/json']; 503: operations['deleteAclsV3']['responses'][503]['content']['application/json']; 504: operations['deleteAclsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['deleteAclsV3']['responses'][200]['content']['application/json']; 400: operations['deleteAclsV3']['responses'][400]['content']['application/json']; 401: operations['deleteAclsV3']['responses'][401]['content']['application/json']; 403: operations['deleteAclsV3']['responses'][403]['content']['application/json']; 404: operations['deleteAclsV3']['responses'][404]['content']['application/json']; 414: operations['deleteAclsV3']['responses'][414]['content']['application/json']; 429: operations['deleteAclsV3']['responses'][429]['content']['application/json']; 431: operations['deleteAclsV3']['responses'][431]['content']['application/json']; 500: operations['deleteAclsV3']['responses'][500]['content']['application/json']; 503: operations['deleteAclsV3']['responses'][503]['content']['application/json']; 504: operations['deleteAclsV3']['responses'][504]['content']['application/json'] }
     Params: operations['deleteAclsV3']['parameters']['path']
     Querystring: NonNullable<operations['deleteAclsV3']['parameters']['query']>
   }
   createAclsBatchV3: {
-    Reply: { 201: void; 400: operations['createAclsBatchV3']['responses'][400]['content']['application/json']; 401: operations['createAclsBatchV3']['responses'][401]['content']['application/json']; 403: operations['createAclsBatchV3']['responses'][403]['content']['application/json']; 404: operations['createAclsBatchV3']['responses'][404]['content']['application/json']; 414: operations['createAclsBatchV3']['responses'][414]['content']['application/json']; 415: operations['createAclsBatchV3']['responses'][415]['content']['application/json']; 500: operations['createAclsBatchV3']['responses'][500]['content']['application/json']; 503: operations['createAclsBatchV3']['responses'][503]['content']['application/json']; 504: operations['createAclsBatchV3']['responses'][504]['content']['application/json'] }
+    Reply: { 201: void; 400: operations['createAclsBatchV3']['responses'][400]['content']['application/json']; 401: operations['createAclsBatchV3']['responses'][401]['content']['application/json']; 403: operations['createAclsBatchV3']['responses'][403]['content']['application/json']; 404: operations['createAclsBatchV3']['responses'][404]['content']['application/json']; 414: operations['createAclsBatchV3']['responses'][414]['content']['application/json']; 415: operations['createAclsBatchV3']['responses'][415]['content']['application/json']; 429: operations['createAclsBatchV3']['responses'][429]['content']['application/json']; 431: operations['createAclsBatchV3']['responses'][431]['content']['application/json']; 500: operations['createAclsBatchV3']['responses'][500]['content']['application/json']; 503: operations['createAclsBatchV3']['responses'][503]['content']['application/json']; 504: operations['createAclsBatchV3']['responses'][504]['content']['application/json'] }
     Params: operations['createAclsBatchV3']['parameters']['path']
     Body: NonNullable<operations['createAclsBatchV3']['requestBody']>['content']['application/json']
   }
   getPartitionOffsetsV3: {
-    Reply: { 200: operations['getPartitionOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionOffsetsV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionOffsetsV3']['responses'][414]['content']['application/json']; 500: operations['getPartitionOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionOffsetsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getPartitionOffsetsV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionOffsetsV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionOffsetsV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionOffsetsV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionOffsetsV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionOffsetsV3']['responses'][414]['content']['application/json']; 429: operations['getPartitionOffsetsV3']['responses'][429]['content']['application/json']; 431: operations['getPartitionOffsetsV3']['responses'][431]['content']['application/json']; 500: operations['getPartitionOffsetsV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionOffsetsV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionOffsetsV3']['responses'][504]['content']['application/json'] }
     Params: operations['getPartitionOffsetsV3']['parameters']['path']
     Querystring: NonNullable<operations['getPartitionOffsetsV3']['parameters']['query']>
   }
   getPartitionReassignmentV3: {
-    Reply: { 200: operations['getPartitionReassignmentV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionReassignmentV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionReassignmentV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionReassignmentV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionReassignmentV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionReassignmentV3']['responses'][414]['content']['application/json']; 500: operations['getPartitionReassignmentV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionReassignmentV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionReassignmentV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getPartitionReassignmentV3']['responses'][200]['content']['application/json']; 400: operations['getPartitionReassignmentV3']['responses'][400]['content']['application/json']; 401: operations['getPartitionReassignmentV3']['responses'][401]['content']['application/json']; 403: operations['getPartitionReassignmentV3']['responses'][403]['content']['application/json']; 404: operations['getPartitionReassignmentV3']['responses'][404]['content']['application/json']; 414: operations['getPartitionReassignmentV3']['responses'][414]['content']['application/json']; 429: operations['getPartitionReassignmentV3']['responses'][429]['content']['application/json']; 431: operations['getPartitionReassignmentV3']['responses'][431]['content']['application/json']; 500: operations['getPartitionReassignmentV3']['responses'][500]['content']['application/json']; 503: operations['getPartitionReassignmentV3']['responses'][503]['content']['application/json']; 504: operations['getPartitionReassignmentV3']['responses'][504]['content']['application/json'] }
     Params: operations['getPartitionReassignmentV3']['parameters']['path']
   }
   listReplicasV3: {
-    Reply: { 200: operations['listReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listReplicasV3']['responses'][404]['content']['application/json']; 414: operations['listReplicasV3']['responses'][414]['content']['application/json']; 500: operations['listReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listReplicasV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listReplicasV3']['responses'][200]['content']['application/json']; 400: operations['listReplicasV3']['responses'][400]['content']['application/json']; 401: operations['listReplicasV3']['responses'][401]['content']['application/json']; 403: operations['listReplicasV3']['responses'][403]['content']['application/json']; 404: operations['listReplicasV3']['responses'][404]['content']['application/json']; 414: operations['listReplicasV3']['responses'][414]['content']['application/json']; 429: operations['listReplicasV3']['responses'][429]['content']['application/json']; 431: operations['listReplicasV3']['responses'][431]['content']['application/json']; 500: operations['listReplicasV3']['responses'][500]['content']['application/json']; 503: operations['listReplicasV3']['responses'][503]['content']['application/json']; 504: operations['listReplicasV3']['responses'][504]['content']['application/json'] }
     Params: operations['listReplicasV3']['parameters']['path']
   }
   getReplicaV3: {
-    Reply: { 200: operations['getReplicaV3']['responses'][200]['content']['application/json']; 400: operations['getReplicaV3']['responses'][400]['content']['application/json']; 401: operations['getReplicaV3']['responses'][401]['content']['application/json']; 403: operations['getReplicaV3']['responses'][403]['content']['application/json']; 404: operations['getReplicaV3']['responses'][404]['content']['application/json']; 414: operations['getReplicaV3']['responses'][414]['content']['application/json']; 500: operations['getReplicaV3']['responses'][500]['content']['application/json']; 503: operations['getReplicaV3']['responses'][503]['content']['application/json']; 504: operations['getReplicaV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['getReplicaV3']['responses'][200]['content']['application/json']; 400: operations['getReplicaV3']['responses'][400]['content']['application/json']; 401: operations['getReplicaV3']['responses'][401]['content']['application/json']; 403: operations['getReplicaV3']['responses'][403]['content']['application/json']; 404: operations['getReplicaV3']['responses'][404]['content']['application/json']; 414: operations['getReplicaV3']['responses'][414]['content']['application/json']; 429: operations['getReplicaV3']['responses'][429]['content']['application/json']; 431: operations['getReplicaV3']['responses'][431]['content']['application/json']; 500: operations['getReplicaV3']['responses'][500]['content']['application/json']; 503: operations['getReplicaV3']['responses'][503]['content']['application/json']; 504: operations['getReplicaV3']['responses'][504]['content']['application/json'] }
     Params: operations['getReplicaV3']['parameters']['path']
   }
   listTopicReassignmentsV3: {
-    Reply: { 200: operations['listTopicReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicReassignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicReassignmentsV3']['responses'][414]['content']['application/json']; 500: operations['listTopicReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicReassignmentsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listTopicReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listTopicReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listTopicReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listTopicReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listTopicReassignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listTopicReassignmentsV3']['responses'][414]['content']['application/json']; 429: operations['listTopicReassignmentsV3']['responses'][429]['content']['application/json']; 431: operations['listTopicReassignmentsV3']['responses'][431]['content']['application/json']; 500: operations['listTopicReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listTopicReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listTopicReassignmentsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listTopicReassignmentsV3']['parameters']['path']
   }
   listAllTopicsConfigsV3: {
-    Reply: { 200: operations['listAllTopicsConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllTopicsConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllTopicsConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllTopicsConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllTopicsConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listAllTopicsConfigsV3']['responses'][414]['content']['application/json']; 500: operations['listAllTopicsConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllTopicsConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllTopicsConfigsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listAllTopicsConfigsV3']['responses'][200]['content']['application/json']; 400: operations['listAllTopicsConfigsV3']['responses'][400]['content']['application/json']; 401: operations['listAllTopicsConfigsV3']['responses'][401]['content']['application/json']; 403: operations['listAllTopicsConfigsV3']['responses'][403]['content']['application/json']; 404: operations['listAllTopicsConfigsV3']['responses'][404]['content']['application/json']; 414: operations['listAllTopicsConfigsV3']['responses'][414]['content']['application/json']; 429: operations['listAllTopicsConfigsV3']['responses'][429]['content']['application/json']; 431: operations['listAllTopicsConfigsV3']['responses'][431]['content']['application/json']; 500: operations['listAllTopicsConfigsV3']['responses'][500]['content']['application/json']; 503: operations['listAllTopicsConfigsV3']['responses'][503]['content']['application/json']; 504: operations['listAllTopicsConfigsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listAllTopicsConfigsV3']['parameters']['path']
   }
   listAllReassignmentsV3: {
-    Reply: { 200: operations['listAllReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listAllReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listAllReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listAllReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listAllReassignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listAllReassignmentsV3']['responses'][414]['content']['application/json']; 500: operations['listAllReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listAllReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listAllReassignmentsV3']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['listAllReassignmentsV3']['responses'][200]['content']['application/json']; 400: operations['listAllReassignmentsV3']['responses'][400]['content']['application/json']; 401: operations['listAllReassignmentsV3']['responses'][401]['content']['application/json']; 403: operations['listAllReassignmentsV3']['responses'][403]['content']['application/json']; 404: operations['listAllReassignmentsV3']['responses'][404]['content']['application/json']; 414: operations['listAllReassignmentsV3']['responses'][414]['content']['application/json']; 429: operations['listAllReassignmentsV3']['responses'][429]['content']['application/json']; 431: operations['listAllReassignmentsV3']['responses'][431]['content']['application/json']; 500: operations['listAllReassignmentsV3']['responses'][500]['content']['application/json']; 503: operations['listAllReassignmentsV3']['responses'][503]['content']['application/json']; 504: operations['listAllReassignmentsV3']['responses'][504]['content']['application/json'] }
     Params: operations['listAllReassignmentsV3']['parameters']['path']
   }
 }

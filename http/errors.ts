@@ -7,14 +7,31 @@
 //   Confluent v3             { error_code, message }: the code Confluent's v3 spec gives the failure (40002, 40403,
 //                            40101, 40301, 50003, or the plain status); a 4xx is answered with the status the code
 //                            names (its first three digits), so 40002 is a 400 (see v3Error)
-import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 import {
-  BadRequestError, BodyTooLargeError, InternalError, InvalidJsonError, KoshaError, MALFORMED, RouteNotFoundError,
-  UnsupportedMediaTypeError, UriTooLongError, ValidationError, statusOfCode
+  BadRequestError, BodyTooLargeError, HeadersTooLargeError, InternalError, InvalidJsonError, KoshaError, MALFORMED,
+  RequestTimeoutError, RouteNotFoundError, UnsupportedMediaTypeError, UrlTooLongError, ValidationError, statusOfCode
 } from '../lib/errors'
 
 export type ApiFamily = 'kosha' | 'v2' | 'v3'
 export interface ConfluentEnvelope { error_code: number, message: string }
+
+/**
+ * The paths of Confluent's APIs: a request under one is answered in that API's envelope even where no route of the
+ * family took it (a path no route serves, a request refused before routing); anything else in the Kosha shape.
+ */
+export const CONFLUENT_PATHS: ReadonlyArray<readonly [string, ApiFamily]> = [
+  ['/v3', 'v3'], ['/kafka/v3', 'v3'], ['/topics', 'v2'], ['/brokers', 'v2'], ['/consumers', 'v2']
+]
+
+/** The API family whose envelope answers a request for `path`, by its path alone. */
+export function familyOfPath (path: string): ApiFamily {
+  const found = CONFLUENT_PATHS.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`))
+  return found?.[1] ?? 'kosha'
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -82,13 +99,14 @@ export function v2Error (error: KoshaError, requestId: string): { status: number
  * whose status the operation does not declare in openapi.json (which lists Confluent's statuses) is Confluent's
  * catch-all 400, and its code then the plain 400, with the same message (e.g. an offset out of range, 416); 400 itself,
  * 401, 404 and 429 are always kept (a missing resource is 404, as Confluent's server answers it even where its spec
- * omits it). `declared` empty: nothing is narrowed (a produce report).
+ * omits it), and so are 408, 414 and 431, which are about the request's form, not the operation (Confluent's Jetty
+ * answers them before its application). `declared` empty: nothing is narrowed (a produce report).
  */
 export function v3Error (error: KoshaError, requestId: string, declared: readonly string[] = []): { status: number, body: ConfluentEnvelope } {
   const message = publicMessage(error, requestId)
   if (error.status >= 500) return { status: error.status, body: { error_code: error.v3Code, message } }
   const status = statusOfCode(error.v3Code)
-  const keep = [400, 401, 404, 429].includes(status) || declared.length === 0 || declared.includes(String(status))
+  const keep = [400, 401, 404, 408, 414, 429, 431].includes(status) || declared.length === 0 || declared.includes(String(status))
   return keep ? { status, body: { error_code: error.v3Code, message } } : { status: 400, body: { error_code: 400, message } }
 }
 
@@ -98,21 +116,84 @@ function logged (request: FastifyRequest, err: unknown, error: KoshaError): void
   else request.log.info({ code: error.code }, error.message)
 }
 
+/** The status, media type and body that answer `error` in the envelope of `family` (v3: see v3Error for `declared`). */
+export function envelope (family: ApiFamily, error: KoshaError, requestId: string, declared: readonly string[] = []): { status: number, type: string, body: object } {
+  if (family === 'kosha') {
+    return { status: error.status, type: 'application/json; charset=utf-8', body: { status: error.status, code: error.code, message: publicMessage(error, requestId), requestId } }
+  }
+  if (family === 'v2') return { ...v2Error(error, requestId), type: 'application/vnd.kafka.v2+json' }
+  return { ...v3Error(error, requestId, declared), type: 'application/json' }
+}
+
 /** Answers `error` in the envelope of `family`. */
 export function sendError (family: ApiFamily, reply: FastifyReply, error: KoshaError): FastifyReply {
   reply.headers(error.headers)
-  const id = reply.request.id
-  if (family === 'kosha') {
-    return reply.code(error.status).type('application/json; charset=utf-8')
-      .send({ status: error.status, code: error.code, message: publicMessage(error, id), requestId: id })
+  const declared = family === 'v3' ? Object.keys((reply.request.routeOptions.schema?.response ?? {}) as Record<string, unknown>) : []
+  const { status, type, body } = envelope(family, error, reply.request.id, declared)
+  return reply.code(status).type(type).send(body)
+}
+
+/**
+ * Fastify's frameworkErrors: what its router refuses before a route or a hook runs (a path segment longer than
+ * routerOptions.maxParamLength: 414; a path whose percent-encoding is broken: 400), answered in the envelope of the
+ * API its path names, rather than as Fastify's own JSON. No hook runs for these, so the request id is set here.
+ */
+export function frameworkErrorHandler (maxParamLength: number): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (err, request, reply) => {
+    const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new UrlTooLongError(maxParamLength, 'segment')
+      : err.code === 'FST_ERR_BAD_URL' ? new BadRequestError('The URL\'s path is not valid: check its percent-encoding.') : classify(err, request)
+    logged(request, err, error)
+    reply.header('X-Request-Id', request.id)
+    sendError(familyOfPath(request.url), reply, error)
   }
-  if (family === 'v2') {
-    const { status, body } = v2Error(error, id)
-    return reply.code(status).type('application/vnd.kafka.v2+json').send(body)
+}
+
+/** How long a refused connection is still read (and what it sends thrown away) before it is closed: see below. */
+const LINGER_MS = 2000
+
+/**
+ * Fastify's clientErrorHandler: what Node's HTTP parser refuses before there is a request (headers over
+ * MAX_HEADER_SIZE: 431; headers or body that did not arrive within Node's timeouts: 408; anything that is not HTTP:
+ * 400) is answered in the catalogue's terms, in the envelope of the API the request line names when it came in the
+ * same packet as the failure (it usually does: a client writes its request line and headers together), else in the
+ * Kosha shape, with a fresh request id (also logged). The connection is then closed the lingering way: the answer is
+ * sent and the write side ended, and what the client still sends is read and dropped for a moment before the socket
+ * is destroyed, so that a client still writing a large header gets the answer rather than a connection reset (a
+ * socket closed with unread data sends a TCP RST, which makes most clients drop the answer unread).
+ */
+export function clientErrorHandler (maxHeaderSize: number): (this: FastifyInstance, err: ConnectionError, socket: Socket) => void {
+  return function (err, socket) { answerClientError(this, maxHeaderSize, err, socket) }
+}
+
+function answerClientError (fastify: FastifyInstance, maxHeaderSize: number, err: ConnectionError, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  // The parser stays in its failed state and reports each further packet: the first one is answered.
+  if (answered.has(socket)) return
+  answered.add(socket)
+  const error = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new HeadersTooLargeError(maxHeaderSize)
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new RequestTimeoutError()
+      : new BadRequestError('The request is not valid HTTP.')
+  const requestId = randomUUID()
+  const family = familyOfPath(requestPath(err.rawPacket))
+  fastify.log.info({ reqId: requestId, code: error.code, parserError: err.code, remoteAddress: socket.remoteAddress }, error.message)
+  if (socket.writable) {
+    const { status, type, body } = envelope(family, error, requestId)
+    const json = JSON.stringify(body)
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
+      `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${json}`)
+    socket.resume()
   }
-  const declared = Object.keys((reply.request.routeOptions.schema?.response ?? {}) as Record<string, unknown>)
-  const { status, body } = v3Error(error, id, declared)
-  return reply.code(status).type('application/json').send(body)
+  setTimeout(() => { socket.destroy() }, LINGER_MS).unref()
+}
+const answered = new WeakSet<Socket>()
+
+/** The start of the path of the request line a packet starts with ('' when it does not start with one). */
+function requestPath (packet: unknown): string {
+  if (!Buffer.isBuffer(packet)) return ''
+  return /^[A-Z]{3,7} (\/[^ \r\n]{0,32})/.exec(packet.subarray(0, 48).toString('latin1'))?.[1] ?? ''
 }
 
 /** The error handler of an API family: classify, log once, answer in the family's envelope. */
@@ -130,37 +211,5 @@ export function notFoundHandler (family: ApiFamily): (request: FastifyRequest, r
     const error = new RouteNotFoundError(request.method, request.url.split('?')[0] ?? '')
     logged(request, error, error)
     return sendError(family, reply, error)
-  }
-}
-
-/**
- * The base paths of the Confluent APIs: a request under one that no route of its family took (a 404, or an error
- * before routing) is answered in that family's envelope; anything else in the Kosha shape.
- */
-export const CONFLUENT_PATHS: ReadonlyArray<readonly [string, ApiFamily]> = [
-  ['/v3', 'v3'], ['/kafka/v3', 'v3'], ['/topics', 'v2'], ['/brokers', 'v2'], ['/consumers', 'v2']
-]
-
-export function familyOfUrl (url: string): ApiFamily {
-  const found = CONFLUENT_PATHS.find(([prefix]) => url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`))
-  return found?.[1] ?? 'kosha'
-}
-
-/**
- * Fastify's router refuses some URLs before any route or hook (frameworkErrors): a path parameter over
- * maxParamLength (414), a malformed percent-encoding (400). Answered in the family's shape of the URL, not Fastify's.
- */
-export function frameworkErrorHandler (maxParamLength: number): (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
-  return (err, request, reply) => {
-    const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? new UriTooLongError(maxParamLength)
-      : new BadRequestError('The URL is not valid: a percent-encoded character is malformed.')
-    logged(request, err, error)
-    const family = familyOfUrl(request.raw.url ?? '')
-    const id = request.id
-    const [type, body] = family === 'kosha'
-      ? ['application/json; charset=utf-8', { status: error.status, code: error.code, message: error.message, requestId: id }]
-      : [family === 'v2' ? 'application/vnd.kafka.v2+json' : 'application/json', family === 'v2' ? v2Error(error, id).body : v3Error(error, id).body]
-    reply.code(error.status).header('X-Request-Id', id).type(type).send(JSON.stringify(body))
   }
 }

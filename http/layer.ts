@@ -1,6 +1,7 @@
-// The HTTP layer every request crosses before a route: body parsing and validation, configuration, tracing, metrics, CORS,
-// authentication, the response headers, and the Kosha error shape for whatever no API family answers (unknown
-// routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly this, without Kafka.
+// The HTTP layer every request crosses before a route: body parsing and validation, configuration, tracing, metrics,
+// CORS, load shedding, rate limits, the URL's length, authentication, the response headers, and the Kosha error shape
+// for whatever no API family answers (unknown routes, /docs, /metrics). The benchmark's HTTP-only arm runs exactly
+// this, without Kafka.
 import Ajv from 'ajv'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { schemas } from '../generated/routes'
@@ -10,6 +11,10 @@ import tracing from '../plugins/tracing'
 import metrics from '../plugins/metrics'
 import cors from '../plugins/cors'
 import auth from '../plugins/auth'
+import identity from '../plugins/identity'
+import loadShedding from '../plugins/load-shedding'
+import rateLimit from '../plugins/rate-limit'
+import { UrlTooLongError } from '../lib/errors'
 import { errorHandler, notFoundHandler } from './errors'
 import { checkJsonBody } from './json-body'
 import { rememberRaw } from './raw-json'
@@ -56,6 +61,17 @@ export async function httpLayer (fastify: FastifyInstance, config: Config): Prom
   await fastify.register(tracing)
   await fastify.register(metrics)
   await fastify.register(cors)
+  // In this order, the cheapest refusal first: an overloaded process does the least work per request; a caller over
+  // its limit is refused before anything else is checked (whether its credentials are right, too).
+  await fastify.register(loadShedding)
+  await fastify.register(identity)
+  await fastify.register(rateLimit)
+  // Node's parser bounds the request line and headers together (MAX_HEADER_SIZE); the URL has a tighter bound of its
+  // own, as a URL that long is a client's mistake (or a probe), answered 414 in the family's envelope.
+  const maxUrlLength = config.maxUrlLength
+  fastify.addHook('onRequest', async (request) => {
+    if (request.url.length > maxUrlLength) throw new UrlTooLongError(maxUrlLength)
+  })
   await fastify.register(auth)
 
   // On close, Node's server waits for every open connection; a keep-alive client would hold it open. Idle ones are

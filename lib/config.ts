@@ -1,8 +1,10 @@
 // The service's configuration: read from the environment once, validated as a whole. Every problem is named,
 // so that a wrong deployment stops at start with a message that says which variable to fix.
 import { accessSync, constants, readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { createSecureContext } from 'node:tls'
 import { hostname } from 'node:os'
+import { getHeapStatistics } from 'node:v8'
 
 export type SaslMechanism = 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN'
 const MECHANISMS: readonly SaslMechanism[] = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN']
@@ -48,6 +50,28 @@ export interface Config {
   /** How often an idle stream writes a heartbeat (an SSE comment, a WebSocket ping). */
   streamHeartbeatMs: number
   bodyLimit: number
+  /** Bytes of the request line and headers together at most (Node's maxHeaderSize); 431 above. */
+  maxHeaderSize: number
+  /** Characters of the URL (path and query) at most; 414 above. Below maxHeaderSize, which counts the URL too. */
+  maxUrlLength: number
+  /** Requests one caller (API key, Basic user, else client address) may make per rateLimitWindowMs; 0: no limit. */
+  rateLimitPerCaller: number
+  /** Requests all callers together may make per rateLimitWindowMs in this process; 0: no limit. */
+  rateLimitGlobal: number
+  rateLimitWindowMs: number
+  /**
+   * Whose X-Forwarded-For names the client: no one (false: the client is the connection's peer), any proxy (true),
+   * the nearest n proxies, or the proxies at these addresses or CIDR ranges (Fastify's trustProxy).
+   */
+  trustProxy: boolean | number | string[]
+  /** Load shedding: 503 for new requests while the event loop's mean delay (ms) is above this; 0: never. */
+  shedMaxEventLoopDelayMs: number
+  /** Load shedding: 503 while V8's used heap is above this many bytes; 0: never. */
+  shedMaxHeapUsedBytes: number
+  /** Load shedding: 503 while the process's resident set is above this many bytes; 0: never. */
+  shedMaxRssBytes: number
+  /** How often the event loop delay and memory are sampled for load shedding. */
+  shedSampleIntervalMs: number
   apiKeys: string[]
   basicUsers: Array<{ username: string, password: string }>
   corsOrigins: string[] | '*'
@@ -72,6 +96,35 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>
+
+/**
+ * A process whose used heap nears V8's limit (--max-old-space-size) spends its time collecting garbage and then dies
+ * out of memory: past 90 % of it, it sheds new requests so that those in flight can finish and memory come back.
+ */
+export const DEFAULT_SHED_HEAP_BYTES = Math.floor(getHeapStatistics().heap_size_limit * 0.9)
+
+// proxy-addr's names for address ranges, which Fastify's trustProxy accepts beside addresses and CIDR ranges.
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal']
+
+/** TRUST_PROXY: false (default), true, a number of hops, or a comma-separated list of addresses and CIDR ranges. */
+function trustedProxies (raw: string | undefined, problems: string[]): Config['trustProxy'] {
+  if (raw === undefined || ['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false
+  if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true
+  if (/^\d+$/.test(raw)) return Number(raw)
+  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  const bad = entries.filter((e) => {
+    if (PROXY_RANGES.includes(e)) return false
+    const [address = '', bits, ...rest] = e.split('/')
+    const family = isIP(address)
+    if (family === 0 || rest.length > 0) return true
+    return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+  })
+  if (bad.length > 0) {
+    problems.push(`TRUST_PROXY must be true, false, a number of proxies, or addresses and CIDR ranges (or ${PROXY_RANGES.join(', ')}), comma-separated (not '${bad.join(', ')}')`)
+    return false
+  }
+  return entries
+}
 
 export function loadConfig (env: Env): Config {
   const problems: string[] = []
@@ -176,6 +229,14 @@ export function loadConfig (env: Env): Config {
     problems.push(`STATE_TOPIC must be a Kafka topic name: [a-zA-Z0-9._-], 1 to 249 characters, not . or .. (got '${stateTopic}')`)
   }
 
+  // 64 KiB of headers and 56 KiB of URL: the longest URL openapi.json allows (a 4096-character key or topic list on a
+  // query, percent-encoded UTF-8) must be validated, not refused by size.
+  const maxHeaderSize = int('MAX_HEADER_SIZE', 65_536, 1_024, 1_048_576)
+  const maxUrlLength = int('MAX_URL_LENGTH', 57_344, 256, 1_048_576)
+  if (maxUrlLength >= maxHeaderSize) {
+    problems.push(`MAX_URL_LENGTH (${maxUrlLength}) must be below MAX_HEADER_SIZE (${maxHeaderSize}): the URL counts towards the header size, so a longer one would be refused with 431 first`)
+  }
+  const trustProxy = trustedProxies(get('TRUST_PROXY'), problems)
   const tracing = tracingConfig(get, bool, problems)
 
   const config: Config = {
@@ -201,6 +262,16 @@ export function loadConfig (env: Env): Config {
     streamMaxUnacked: int('STREAM_MAX_UNACKED', 1000, 1, 1_000_000),
     streamHeartbeatMs: int('STREAM_HEARTBEAT_MS', 15_000, 100, 3_600_000),
     bodyLimit: int('BODY_LIMIT', 1_048_576, 1_024, 104_857_600),
+    maxHeaderSize,
+    maxUrlLength,
+    rateLimitPerCaller: int('RATE_LIMIT_PER_CALLER', 0, 0, 1_000_000_000),
+    rateLimitGlobal: int('RATE_LIMIT_GLOBAL', 0, 0, 1_000_000_000),
+    rateLimitWindowMs: int('RATE_LIMIT_WINDOW_MS', 60_000, 1_000, 86_400_000),
+    trustProxy,
+    shedMaxEventLoopDelayMs: int('SHED_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 600_000),
+    shedMaxHeapUsedBytes: int('SHED_MAX_HEAP_USED_BYTES', DEFAULT_SHED_HEAP_BYTES, 0, Number.MAX_SAFE_INTEGER),
+    shedMaxRssBytes: int('SHED_MAX_RSS_BYTES', 0, 0, Number.MAX_SAFE_INTEGER),
+    shedSampleIntervalMs: int('SHED_SAMPLE_INTERVAL_MS', 1_000, 50, 60_000),
     apiKeys: list('API_KEYS'),
     basicUsers,
     corsOrigins: origins.length === 0 || origins.includes('*') ? '*' : origins,

@@ -51,11 +51,14 @@ export const ERROR_CODES = {
   KOSHA_RECORD_NOT_DELIVERED: { status: 409, v2: 409, v3: 409, retriable: false },
   KOSHA_BODY_TOO_LARGE: { status: 413, v2: 41301, v3: 413, retriable: false },
   KOSHA_RECORD_TOO_LARGE: { status: 413, v2: 41301, v3: 413, retriable: false },
-  KOSHA_URI_TOO_LONG: { status: 414, v2: 414, v3: 414, retriable: false },
   KOSHA_OFFSET_OUT_OF_RANGE: { status: 416, v2: 41601, v3: 416, retriable: false },
   KOSHA_UNSUPPORTED_MEDIA_TYPE: { status: 415, v2: 41501, v3: 415, retriable: false },
   KOSHA_UNSUPPORTED_FORMAT: { status: 415, v2: 41501, v3: 415, retriable: false },
   KOSHA_INVALID_PAYLOAD: { status: 422, v2: 42206, v3: 422, retriable: false },
+  KOSHA_REQUEST_TIMEOUT: { status: 408, v2: 408, v3: 408, retriable: false },
+  KOSHA_URL_TOO_LONG: { status: 414, v2: 414, v3: 414, retriable: false },
+  KOSHA_HEADERS_TOO_LARGE: { status: 431, v2: 431, v3: 431, retriable: false },
+  KOSHA_RATE_LIMITED: { status: 429, v2: 42901, v3: 429, retriable: true },
   KOSHA_TOO_MANY_CONSUMERS: { status: 429, v2: 42901, v3: 429, retriable: true },
   KOSHA_TOO_MANY_STREAMS: { status: 429, v2: 429, v3: 429, retriable: true },
   KOSHA_INTERNAL_ERROR: { status: 500, v2: 50001, v3: 500, retriable: false },
@@ -64,6 +67,7 @@ export const ERROR_CODES = {
   KOSHA_KAFKA_TLS_FAILED: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_SHUTTING_DOWN: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_REPLICA_UNAVAILABLE: { status: 503, v2: 50003, v3: 50003, retriable: true },
+  KOSHA_OVERLOADED: { status: 503, v2: 50003, v3: 50003, retriable: true },
   KOSHA_KAFKA_TIMEOUT: { status: 504, v2: 50002, v3: 50003, retriable: true }
 } as const satisfies Record<string, ErrorSpec>
 
@@ -127,9 +131,21 @@ export class RouteNotFoundError extends KoshaError {
     super('KOSHA_ROUTE_NOT_FOUND', `No route ${method} ${url}: see /docs for the API.`)
   }
 }
-/** A path parameter longer than the router takes (maxParamLength). */
-export class UriTooLongError extends KoshaError {
-  constructor (limit: number) { super('KOSHA_URI_TOO_LONG', `A path parameter is longer than ${limit} characters.`) }
+/** The URL (path and query) is longer than MAX_URL_LENGTH, or one segment of its path longer than the router takes. */
+export class UrlTooLongError extends KoshaError {
+  constructor (limit: number, what: 'url' | 'segment' = 'url') {
+    super('KOSHA_URL_TOO_LONG', what === 'url'
+      ? `The URL is longer than ${limit} characters (MAX_URL_LENGTH): send long values in a body.`
+      : `A segment of the URL's path is longer than ${limit} characters: no name this API takes is that long.`)
+  }
+}
+/** The request line and headers together are larger than MAX_HEADER_SIZE: Node's HTTP parser stops reading them. */
+export class HeadersTooLargeError extends KoshaError {
+  constructor (limit: number) { super('KOSHA_HEADERS_TOO_LARGE', `The request line and headers are larger than ${limit} bytes (MAX_HEADER_SIZE).`) }
+}
+/** The client did not send its request (headers, or the body) in time; the connection is closed. */
+export class RequestTimeoutError extends KoshaError {
+  constructor () { super('KOSHA_REQUEST_TIMEOUT', 'The request did not arrive in time: the connection is closed.') }
 }
 /** A path that exists, asked with a method it does not serve; `allow` is the Allow header (the methods it serves). */
 export class MethodNotAllowedError extends KoshaError {
@@ -254,6 +270,28 @@ export class RecordNotDeliveredError extends KoshaError {
 export class TooManyStreamsError extends KoshaError {
   constructor (max: number) {
     super('KOSHA_TOO_MANY_STREAMS', `This service already serves ${max} streams (STREAM_MAX): close one, or retry on another instance.`, { headers: { 'Retry-After': '5' } })
+  }
+}
+
+// ---- load ---------------------------------------------------------------------------------------------------------
+/** Which limit a request went over: its caller's own (RATE_LIMIT_PER_CALLER) or the whole process's (RATE_LIMIT_GLOBAL). */
+export type RateLimit = 'caller' | 'global'
+export class RateLimitedError extends KoshaError {
+  constructor (limit: RateLimit, max: number, windowMs: number, retryAfterSeconds: number) {
+    const per = `${max} requests per ${windowMs / 1000} s`
+    super('KOSHA_RATE_LIMITED', limit === 'caller'
+      ? `Too many requests from this caller: at most ${per} (RATE_LIMIT_PER_CALLER). Retry in ${retryAfterSeconds} s.`
+      : `Too many requests to this service: at most ${per} from all callers together (RATE_LIMIT_GLOBAL). Retry in ${retryAfterSeconds} s, or on another instance.`,
+    { headers: { 'Retry-After': String(retryAfterSeconds) } })
+  }
+}
+/** What the service is short of when it sheds load. */
+export type Pressure = 'event loop delay' | 'heap' | 'memory' | 'load'
+/** The process is too busy or too full to take more work (load shedding): it refuses new requests until it recovers. */
+export class OverloadedError extends KoshaError {
+  constructor (pressure: Pressure, retryAfterSeconds: number) {
+    super('KOSHA_OVERLOADED', `The service is overloaded (${pressure} above its limit) and refuses new requests until it recovers: retry in ${retryAfterSeconds} s, or on another instance.`,
+      { headers: { 'Retry-After': String(retryAfterSeconds) } })
   }
 }
 

@@ -10,7 +10,7 @@ async function corsPlugin (fastify: FastifyInstance): Promise<void> {
     origin: origins === '*' ? '*' : origins,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-API-Key', 'X-Request-Id'],
-    exposedHeaders: ['X-Request-Id', 'Retry-After'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
     maxAge: 600,
     // A bare OPTIONS (no Access-Control-Request-Method) gets the same 204 rather than a plain-text 400.
     strictPreflight: false

@@ -27,6 +27,7 @@ export default async function routes (fastify: FastifyInstance): Promise<void> {
   // envelope, so a Confluent client reads it; anywhere else in the Kosha shape (http/layer.ts). Its error handler
   // answers what fails before the 404 (a 401 of the auth hook) in the same envelope; it is set first, as the
   // not-found handler takes the error handler in place when it is set.
+  // (The same paths name the envelope of what Node's parser refuses before routing: http/errors.ts.)
   for (const [prefix, family] of CONFLUENT_PATHS) {
     await fastify.register(async (scope) => {
       scope.setErrorHandler(errorHandler(family))

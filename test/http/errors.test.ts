@@ -1,7 +1,8 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Writable } from 'node:stream'
-import { errorHandler, v3Error } from '../../http/errors'
+import { CONFLUENT_PATHS, errorHandler, familyOfPath, v3Error } from '../../http/errors'
+import { CONFLUENT_SERVER_PREFIX } from '../../routes'
 import {
   ConsumerExistsError, InternalError, KafkaInvalidRequestError, KafkaTimeoutError, KafkaUnavailableError, OffsetOutOfRangeError,
   TopicExistsError, TopicNotFoundError, KafkaNotAuthorizedError, UnauthorizedError, ValidationError
@@ -158,25 +159,35 @@ t.test('with HTTP authentication on, a 401 under a Confluent API\'s paths is in 
   t.match((await app.inject({ method: 'GET', url: '/api/v2/anything' })).json(), { status: 401, code: 'KOSHA_UNAUTHORIZED' }, 'elsewhere, the Kosha shape')
 })
 
+t.test('a path names its API family, for answers given before any route (the parser\'s 431, the router\'s 414)', async (t) => {
+  t.ok(CONFLUENT_PATHS.some(([prefix, family]) => prefix === `${CONFLUENT_SERVER_PREFIX}/v3` && family === 'v3'), 'the v3 API under Confluent Server\'s base path too')
+  const cases: Array<[string, string]> = [
+    ['/v3/clusters', 'v3'], ['/kafka/v3/clusters/c/topics', 'v3'], ['/v3', 'v3'], ['/topics/orders', 'v2'], ['/topics?x=1', 'v2'],
+    ['/brokers', 'v2'], ['/consumers/g/instances/i', 'v2'], ['/api/v1/consumers', 'kosha'], ['/topicsx', 'kosha'], ['/v3x', 'kosha'],
+    ['/kafka/v2', 'kosha'], ['/healthz', 'kosha'], ['', 'kosha']
+  ]
+  for (const [path, family] of cases) t.equal(familyOfPath(path), family, `${path || '(none)'}: ${family}`)
+})
+
 t.test('what the router refuses before any route is answered in the shape of the API the URL is under', async (t) => {
   const app = await build(t, { mismatches: [] })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
   const long = 'a'.repeat(600)
   for (const [url, shape] of [
-    [`/api/v1/getMetadata/${long}`, { status: 414, code: 'KOSHA_URI_TOO_LONG', requestId: String }],
+    [`/api/v1/getMetadata/${long}`, { status: 414, code: 'KOSHA_URL_TOO_LONG', requestId: String }],
     [`/topics/${long}`, { error_code: 414 }],
     [`/v3/clusters/${long}`, { error_code: 414 }],
     [`/kafka/v3/clusters/${long}/topics`, { error_code: 414 }]
   ] as const) {
     const res = await fetch(`http://127.0.0.1:${port}${url}`)
     t.equal(res.status, 414, `${url.slice(0, 30)}...: 414`)
-    t.match(await res.json(), { ...shape, message: 'A path parameter is longer than 512 characters.' }, 'in the family\'s shape')
+    t.match(await res.json(), { ...shape, message: 'A segment of the URL\'s path is longer than 512 characters: no name this API takes is that long.' }, 'in the family\'s shape')
   }
   const badEncoding = await fetch(`http://127.0.0.1:${port}/topics/%E0%A4%A`)
   t.equal(badEncoding.status, 400, 'a malformed percent-encoding: 400')
   t.match(await badEncoding.json(), { error_code: 400 }, 'in v2\'s envelope')
-  // A URL over Node's default 16 KiB of headers (a 4097-character key, percent-encoded) is validated, not a 431.
+  // A URL over Node's default 16 KiB of headers (MAX_HEADER_SIZE is 64 KiB) (a 4097-character key, percent-encoded) is validated, not a 431.
   const key = encodeURIComponent('é'.repeat(4097))
   const tooLongKey = await fetch(`http://127.0.0.1:${port}/api/v1/produce/orders?key=${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
   t.equal(tooLongKey.status, 400, 'a key over its maxLength: 400')

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { hostname } from 'node:os'
-import { ConfigError, loadConfig } from '../../lib/config'
+import { getHeapStatistics } from 'node:v8'
+import { ConfigError, DEFAULT_SHED_HEAP_BYTES, loadConfig } from '../../lib/config'
 import { makePki } from '../tls'
 
 t.test('defaults for a minimal environment', async (t) => {
@@ -58,6 +59,39 @@ t.test('replicas: REPLICA_URL defaults to this host and PORT; STATE_TOPIC to _ko
   }
   for (const bad of ['has space', 'a/b', '..', 'x'.repeat(250)]) {
     t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', STATE_TOPIC: bad }), /STATE_TOPIC must be a Kafka topic name/, `STATE_TOPIC '${bad.slice(0, 20)}' is refused`)
+  }
+})
+
+t.test('limits: defaults (rate limits off, shedding on the heap only), values, and what is refused', async (t) => {
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1' })
+  t.match(c, { maxHeaderSize: 65_536, maxUrlLength: 57_344, rateLimitPerCaller: 0, rateLimitGlobal: 0, rateLimitWindowMs: 60_000, trustProxy: false })
+  t.match(c, { shedMaxEventLoopDelayMs: 0, shedMaxRssBytes: 0, shedSampleIntervalMs: 1_000 })
+  t.equal(c.shedMaxHeapUsedBytes, DEFAULT_SHED_HEAP_BYTES)
+  t.ok(DEFAULT_SHED_HEAP_BYTES > 100 * 2 ** 20 && DEFAULT_SHED_HEAP_BYTES < getHeapStatistics().heap_size_limit, '90 % of V8\'s heap limit')
+
+  const env = { MAX_HEADER_SIZE: '32768', MAX_URL_LENGTH: '16000', RATE_LIMIT_PER_CALLER: '600', RATE_LIMIT_GLOBAL: '10000', RATE_LIMIT_WINDOW_MS: '1000' }
+  const shed = { SHED_MAX_EVENT_LOOP_DELAY_MS: '1000', SHED_MAX_HEAP_USED_BYTES: '0', SHED_MAX_RSS_BYTES: '2147483648', SHED_SAMPLE_INTERVAL_MS: '500' }
+  const set = loadConfig({ BROKER_ADDRESS: 'a:1', ...env, ...shed })
+  t.match(set, { maxHeaderSize: 32_768, maxUrlLength: 16_000, rateLimitPerCaller: 600, rateLimitGlobal: 10_000, rateLimitWindowMs: 1000 })
+  t.match(set, { shedMaxEventLoopDelayMs: 1000, shedMaxHeapUsedBytes: 0, shedMaxRssBytes: 2_147_483_648, shedSampleIntervalMs: 500 })
+
+  const err = t.throws(() => loadConfig({
+    BROKER_ADDRESS: 'a:1', RATE_LIMIT_PER_CALLER: '-1', RATE_LIMIT_GLOBAL: 'lots', RATE_LIMIT_WINDOW_MS: '10', SHED_SAMPLE_INTERVAL_MS: '1', MAX_HEADER_SIZE: '100'
+  })) as ConfigError
+  for (const name of ['RATE_LIMIT_PER_CALLER must', 'RATE_LIMIT_GLOBAL must', 'RATE_LIMIT_WINDOW_MS must', 'SHED_SAMPLE_INTERVAL_MS must', 'MAX_HEADER_SIZE must']) {
+    t.ok(err.problems.some((p) => p.startsWith(name)), `names ${name}`)
+  }
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', MAX_HEADER_SIZE: '16384', MAX_URL_LENGTH: '16384' }), /MAX_URL_LENGTH \(16384\) must be below MAX_HEADER_SIZE \(16384\)/,
+    'a URL limit the header limit would always hit first is refused')
+})
+
+t.test('TRUST_PROXY: off, any proxy, the nearest n, or addresses and ranges; anything else is named', async (t) => {
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1', TRUST_PROXY: 'false' }).trustProxy, false)
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1', TRUST_PROXY: 'true' }).trustProxy, true)
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1', TRUST_PROXY: '2' }).trustProxy, 2)
+  t.same(loadConfig({ BROKER_ADDRESS: 'a:1', TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8, loopback' }).trustProxy, ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'loopback'])
+  for (const bad of ['ingress', '10.0.0.0/33', '300.1.1.1', '10.0.0.1/8/1', '::1/129']) {
+    t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', TRUST_PROXY: bad }), /TRUST_PROXY must be/, `'${bad}' is refused`)
   }
 })
 
