@@ -42,7 +42,7 @@ async function externalBroker (): Promise<Broker | undefined> {
   const bootstrap = process.env.KAFKA_BOOTSTRAP
   if (!bootstrap) return undefined
   const env: Record<string, string> = { KAFKA_BOOTSTRAP: bootstrap }
-  for (const name of ['KAFKA_SASL_BOOTSTRAP', ...TLS_VARIABLES]) {
+  for (const name of ['KAFKA_SASL_BOOTSTRAP', 'KAFKA_SASL_OAUTHBEARER', ...TLS_VARIABLES]) {
     const value = process.env[name]
     if (value) env[name] = value
   }
