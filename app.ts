@@ -17,6 +17,7 @@ import consumers from './plugins/consumers'
 import reads from './plugins/reads'
 import streams from './plugins/streams'
 import forward from './plugins/forward'
+import kafkaApi from './plugins/kafka-api'
 import routes from './routes'
 
 export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
@@ -34,5 +35,6 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(forward)
   await fastify.register(consumerGroups)
   await fastify.register(acls)
+  await fastify.register(kafkaApi)
   await fastify.register(routes)
 }

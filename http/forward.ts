@@ -111,15 +111,18 @@ function consumerIdOf (kind: 'v1' | 'v2', params: unknown): ConsumerId | undefin
  */
 export async function routeToHolder (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   const kind = request.routeOptions.config.consumer
-  const id = kind === undefined ? undefined : consumerIdOf(kind, request.params)
-  if (id === undefined) return undefined
+  const named = kind === undefined ? undefined : consumerIdOf(kind, request.params)
+  if (named === undefined) return undefined
+  // KAFKA_IDENTITY=caller: the caller's own consumer, taken over (if need be) on the caller's login.
+  const caller = request.kafkaCaller
+  const id: ConsumerId = caller ? { ...named, owner: caller.principal } : named
   const { replicas, forwarder } = request.server
   const forwarded = request.headers[FORWARDED_BY] !== undefined
-  const place = await replicas.locate(id, forwarded)
+  const place = await replicas.locate(id, forwarded, caller?.sasl)
   if (place.at !== 'replica') return undefined
   if (await forwarder.forward(request, reply, place.url)) return reply
   request.log.warn({ holder: place.replicaId, url: place.url }, 'the replica holding the consumer cannot be reached: taking it over')
-  const after = await replicas.takeOver(id, true)
+  const after = await replicas.takeOver(id, true, caller?.sasl)
   if (after.at === 'replica') throw new ReplicaUnavailableError('Another replica is taking this consumer over: retry.')
   return undefined
 }

@@ -4,8 +4,27 @@ import type {
   ConsumerGlobalConfig, ConsumerTopicConfig, GlobalConfig, ProducerGlobalConfig, ProducerTopicConfig
 } from '@confluentinc/kafka-javascript'
 import type { Config } from '../lib/config'
+import { tokenClaims } from './identity'
 
 export type KafkaSettings = Pick<Config, 'brokers' | 'sasl' | 'tls' | 'kafkaTimeoutMs'>
+
+/** One hour: a token's lifetime to librdkafka when it names no expiry (a caller's next token replaces its clients). */
+const TOKEN_LIFETIME_MS = 3_600_000
+
+/** librdkafka's SASL settings: a user and password, or a caller's bearer token handed over when librdkafka asks. */
+function saslConfig (sasl: KafkaSettings['sasl']): GlobalConfig {
+  if (!sasl) return {}
+  if (sasl.mechanism !== 'OAUTHBEARER') return { 'sasl.mechanisms': sasl.mechanism, 'sasl.username': sasl.username, 'sasl.password': sasl.password }
+  const { sub, exp } = tokenClaims(sasl.token)
+  return {
+    'sasl.mechanisms': 'OAUTHBEARER',
+    oauthbearer_token_refresh_cb: async () => ({
+      tokenValue: sasl.token,
+      lifetime: exp !== undefined ? exp * 1000 : Date.now() + TOKEN_LIFETIME_MS,
+      principal: sub ?? ''
+    })
+  }
+}
 
 export function librdkafkaConfig (config: KafkaSettings): GlobalConfig {
   const protocol = config.tls ? (config.sasl ? 'sasl_ssl' : 'ssl') : (config.sasl ? 'sasl_plaintext' : 'plaintext')
@@ -13,7 +32,7 @@ export function librdkafkaConfig (config: KafkaSettings): GlobalConfig {
     'metadata.broker.list': config.brokers.join(','),
     'client.id': 'kosha-kafka-connector',
     'security.protocol': protocol,
-    ...(config.sasl ? { 'sasl.mechanisms': config.sasl.mechanism, 'sasl.username': config.sasl.username, 'sasl.password': config.sasl.password } : {}),
+    ...saslConfig(config.sasl),
     ...(config.tls?.caFile ? { 'ssl.ca.location': config.tls.caFile } : {}),
     // mTLS: the certificate librdkafka presents when the broker asks for one (ssl.client.auth=required).
     ...(config.tls?.certFile && config.tls.keyFile ? { 'ssl.certificate.location': config.tls.certFile, 'ssl.key.location': config.tls.keyFile } : {}),

@@ -1,6 +1,7 @@
 // The connection to Kafka that every request shares: one idempotent producer (acks=all), the librdkafka admin client
 // on its connections, and @platformatic/kafka's Admin. Every module of the Kafka layer reaches the clients through
-// `clients()`, so that a later per-caller identity (HTTP credentials passed through to SASL) plugs in here.
+// `clients()`. One connection serves the connector's own identity; with KAFKA_IDENTITY=caller, each caller has one of
+// its own, on its own SASL login (kafka/identities.ts).
 //
 // Two clients, on purpose: librdkafka (@confluentinc/kafka-javascript) produces, consumes and does the admin calls
 // it has; its JavaScript binding has no DescribeConfigs (nor ACL, AlterConfigs, validate-only CreateTopics) call, so
@@ -12,7 +13,7 @@ import { AdminClient, CODES, Producer, type IAdminClient, type LibrdKafkaError, 
 import { Admin } from '@platformatic/kafka'
 import type { Log } from './log'
 import type { Config } from '../lib/config'
-import { KafkaAuthenticationError, KafkaTimeoutError, KafkaTlsError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
+import { KafkaAuthenticationError, KafkaNotAuthorizedError, KafkaTimeoutError, KafkaTlsError, KafkaUnavailableError, ShuttingDownError, type KoshaError } from '../lib/errors'
 import { fromCallback } from './callback'
 import { producerConfig } from './client-config'
 import { fromKafkaError, type KafkaContext } from './errors'
@@ -61,7 +62,9 @@ function platformaticAdmin (config: Config): Admin {
     retries: 1,
     timeout: config.kafkaTimeoutMs,
     connectTimeout: Math.min(config.kafkaTimeoutMs, 5000),
-    ...(config.sasl ? { sasl: { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } } : {}),
+    ...(config.sasl
+      ? { sasl: config.sasl.mechanism === 'OAUTHBEARER' ? { mechanism: 'OAUTHBEARER', token: config.sasl.token } : { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } }
+      : {}),
     ...(config.tls ? { tls: tlsOptions(config.tls) } : {})
   })
 }
@@ -94,6 +97,8 @@ export class KafkaConnection {
    */
   private down: KafkaUnavailableError | undefined
   private probing: Promise<void> | undefined
+  /** Set once Kafka refused the producer its id (see connect): the producer fails every record from then on. */
+  private deniedProducing: KafkaNotAuthorizedError | undefined
   private probeTimer: NodeJS.Timeout | undefined
 
   constructor (config: Config, log: Log) {
@@ -129,6 +134,11 @@ export class KafkaConnection {
       this.log.warn({ code: err.code }, `kafka client: ${err.message}`)
       // librdkafka lost its connection to every broker it knows: whether the cluster is gone, a probe tells.
       if (err.code === CODES.ERRORS.ERR__ALL_BROKERS_DOWN) this.probe()
+      // The idempotent producer could not get a producer id: Kafka denies this user IDEMPOTENT_WRITE (granted with
+      // WRITE on any topic). librdkafka makes that fatal: every record fails from then on with "Fatal error".
+      if (/authorization failed/i.test(err.message) && this.deniedProducing === undefined) {
+        this.deniedProducing = new KafkaNotAuthorizedError(`Kafka denied producing to the user this connection logs in as (${err.message}: it needs WRITE on the topic, which also grants the idempotent producer its id).`, err)
+      }
     })
     p.on('delivery-report', (err: LibrdKafkaError | null, report: { opaque?: unknown, partition: number, offset: number, timestamp?: number }) => {
       const waiter = typeof report?.opaque === 'number' ? this.pending.get(report.opaque) : undefined
@@ -176,7 +186,16 @@ export class KafkaConnection {
     })
   }
 
-  /** The clients for the caller (today: the connector's one identity); ShuttingDownError or why Kafka is unavailable. */
+  /** Whether the producer can never produce again (Kafka refused it its producer id): a new connection is needed. */
+  get producerDenied (): boolean { return this.deniedProducing !== undefined }
+
+  /** undefined once connected; else why not (refused credentials, a failed TLS handshake, unreachable). */
+  async failure (): Promise<KoshaError | undefined> {
+    if (this.producer && this.admin) return undefined
+    return await this.unavailable()
+  }
+
+  /** The clients of this connection's identity; ShuttingDownError or why Kafka is unavailable. */
   clients (): KafkaClients {
     if (this.closing) throw new ShuttingDownError()
     if (!this.producer || !this.admin) throw this.lastFailure ?? this.unreachable()
@@ -212,9 +231,21 @@ export class KafkaConnection {
   async metadata (topic?: string): Promise<Metadata> {
     if (!this.producer) throw await this.unavailable()
     const { producer } = this.clients()
-    return await fromCallback<Metadata>((done) => {
+    const metadata = await fromCallback<Metadata>((done) => {
       producer.getMetadata({ ...(topic !== undefined ? { topic, allTopics: false } : { allTopics: true }), timeout: this.timeoutMs }, done)
     }).catch((err: unknown) => { throw fromKafkaError(err, topic !== undefined ? { topic } : {}) })
+    if (topic !== undefined && !metadata.topics.some((t) => t.name === topic && t.partitions.length > 0)) await this.assertMayDescribe(topic)
+    return metadata
+  }
+
+  /**
+   * KafkaNotAuthorizedError when Kafka's ACLs hide the topic from this connection's user. librdkafka's binding
+   * leaves out a topic's error from its metadata, so a topic the user may not describe looked like a missing one (a
+   * 404 instead of a 403); @platformatic/kafka's metadata names the error.
+   */
+  private async assertMayDescribe (topic: string): Promise<void> {
+    const denied = await this.configAdmin.metadata({ topics: [topic] }).then(() => undefined, (err: unknown) => fromKafkaError(err, { topic }))
+    if (denied instanceof KafkaNotAuthorizedError) throw denied
   }
 
   /** The first stored offset and the offset the next record will get, of one partition. */
@@ -306,6 +337,7 @@ export class KafkaConnection {
   private recordError (batch: Batch, index: number, err: unknown): KoshaError {
     const partition = batch.records[index]?.partition
     const context: KafkaContext = { topic: batch.topic, ...(partition !== undefined ? { partition } : {}) }
+    if (this.deniedProducing && (err as LibrdKafkaError | undefined)?.code === CODES.ERRORS.ERR__FATAL) return this.deniedProducing
     const mapped = fromKafkaError(err, context)
     // A record that timed out while no broker answers timed out for that reason: say so (503, retry later).
     return mapped instanceof KafkaTimeoutError && this.down ? this.down : mapped

@@ -104,7 +104,7 @@ export function fromKafkaError (err: unknown, context: KafkaContext = {}): Kosha
   }
   if (code === E.ERR_MSG_SIZE_TOO_LARGE || code === E.ERR_RECORD_LIST_TOO_LARGE) return new RecordTooLargeError(context.topic ?? '', err)
   if (NOT_AUTHORIZED.has(code)) {
-    return new KafkaNotAuthorizedError(`Kafka denied this operation on ${what} to the connector's user: grant it the ACL, or use another user.`, err)
+    return new KafkaNotAuthorizedError(`Kafka denied this operation on ${what} to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.`, err)
   }
   if (code === E.ERR__AUTHENTICATION || code === E.ERR_SASL_AUTHENTICATION_FAILED) return new KafkaAuthenticationError(err)
   if (code === E.ERR__SSL) return new KafkaTlsError(tlsReason(err), err)

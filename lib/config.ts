@@ -28,9 +28,24 @@ export interface TracingConfig {
   resourceAttributes: Record<string, string>
 }
 
+/** A SASL login to Kafka: a user and password (PLAIN, SCRAM), or an OAuth bearer token (OAUTHBEARER). */
+export type SaslSettings = { mechanism: SaslMechanism, username: string, password: string } | { mechanism: 'OAUTHBEARER', token: string }
+
+/**
+ * Whose Kafka identity a request acts as: `service`, the connector's own (USERNAME / PASSWORD), for every caller;
+ * `caller`, the caller's own, from its HTTP credentials (Basic: a SASL login with SASL_MECHANISM; Bearer: an
+ * OAUTHBEARER token), so that Kafka's ACLs decide what each caller may do (kafka/identities.ts).
+ */
+export type KafkaIdentityMode = 'service' | 'caller'
+
 export interface Config {
   brokers: string[]
-  sasl?: { mechanism: SaslMechanism, username: string, password: string }
+  sasl?: SaslSettings
+  kafkaIdentity: KafkaIdentityMode
+  /** KAFKA_IDENTITY=caller: the callers whose Kafka clients are kept at once; the least recently used goes first. */
+  identityCacheMax: number
+  /** KAFKA_IDENTITY=caller: a caller's Kafka clients unused this long are closed. */
+  identityIdleMs: number
   /** TLS to the brokers: the CA to verify them with (else the system's), a client certificate and key for mTLS. */
   tls?: { caFile?: string, certFile?: string, keyFile?: string }
   /** This service serves HTTPS with this certificate and key; with clientCaFile, only to clients it signed. */
@@ -238,10 +253,19 @@ export function loadConfig (env: Env): Config {
   }
   const trustProxy = trustedProxies(get('TRUST_PROXY'), problems)
   const tracing = tracingConfig(get, bool, problems)
+  const kafkaIdentity = (get('KAFKA_IDENTITY') ?? 'service').toLowerCase()
+  if (kafkaIdentity !== 'service' && kafkaIdentity !== 'caller') problems.push(`KAFKA_IDENTITY must be service or caller (got '${kafkaIdentity}')`)
+  if (kafkaIdentity === 'caller') {
+    if (username === undefined) problems.push('KAFKA_IDENTITY=caller needs SASL (USERNAME, PASSWORD, SASL_MECHANISM): the callers log in to Kafka with SASL_MECHANISM, the service itself with USERNAME')
+    if (get('API_KEYS') !== undefined || get('BASIC_AUTH_USERS') !== undefined) problems.push('KAFKA_IDENTITY=caller: Kafka checks the callers\' credentials, so API_KEYS and BASIC_AUTH_USERS must be unset')
+  }
 
   const config: Config = {
     brokers,
     ...(username !== undefined ? { sasl: { mechanism: mechanism as SaslMechanism, username, password } } : {}),
+    kafkaIdentity: kafkaIdentity as KafkaIdentityMode,
+    identityCacheMax: int('IDENTITY_CACHE_MAX', 100, 1, 100_000),
+    identityIdleMs: int('IDENTITY_IDLE_MS', 300_000, 1_000, 86_400_000),
     ...(tlsOn
       ? {
           tls: {

@@ -154,9 +154,8 @@ export class MethodNotAllowedError extends KoshaError {
   }
 }
 export class UnauthorizedError extends KoshaError {
-  constructor (challenge: string) {
-    super('KOSHA_UNAUTHORIZED', 'Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or HTTP Basic credentials.',
-      { headers: { 'WWW-Authenticate': challenge } })
+  constructor (challenge: string, message = 'Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or HTTP Basic credentials.') {
+    super('KOSHA_UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': challenge } })
   }
 }
 

@@ -6,11 +6,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { basicIdentity, bearerIdentity, type CallerIdentity } from '../kafka/identity'
 
 export interface Caller {
   /** `key:<hash prefix>`, `user:<name>`, or `ip:<address>` when no credentials were proven. */
   readonly id: string
   readonly authenticated: boolean
+  /**
+   * KAFKA_IDENTITY=caller: the Kafka login the credentials name (Kafka checks them, on the request's first Kafka
+   * call: plugins/kafka-api.ts); undefined without credentials.
+   */
+  readonly kafka?: CallerIdentity
 }
 
 declare module 'fastify' {
@@ -43,8 +49,25 @@ async function identity (fastify: FastifyInstance): Promise<void> {
   const keyIds = keys.map((k) => `key:${k.subarray(0, 8).toString('hex')}`)
   const users = basicUsers.map((u) => digest(`${u.username}:${u.password}`))
 
+  const sasl = fastify.config.sasl
+  const mechanism = sasl !== undefined && sasl.mechanism !== 'OAUTHBEARER' ? sasl.mechanism : 'SCRAM-SHA-512'
   const identify = (request: FastifyRequest): Caller => {
     const given = credentials(request)
+    if (fastify.config.kafkaIdentity === 'caller') {
+      // Kafka proves these: the caller is who its credentials name, to Kafka as to the rate limits.
+      if (given.basic !== undefined) {
+        const i = given.basic.indexOf(':')
+        if (i > 0) {
+          const kafka = basicIdentity(mechanism, given.basic.slice(0, i), given.basic.slice(i + 1))
+          return { id: `user:${given.basic.slice(0, i)}`, authenticated: true, kafka }
+        }
+      }
+      if (given.apiKey !== undefined) {
+        const kafka = bearerIdentity(given.apiKey)
+        return { id: kafka.principal.replace(/^User:/, 'user:'), authenticated: true, kafka }
+      }
+      return { id: `ip:${request.ip}`, authenticated: false }
+    }
     if (given.apiKey !== undefined && keys.length > 0) {
       const i = indexIn(given.apiKey, keys)
       if (i >= 0) return { id: keyIds[i] ?? '', authenticated: true }

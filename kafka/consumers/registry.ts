@@ -7,7 +7,7 @@
 // Whoever records where consumers live (the replicas' ledger, kafka/replicas/) is told of every change.
 import { createHash } from 'node:crypto'
 import type { Log } from '../log'
-import type { Config } from '../../lib/config'
+import type { Config, SaslSettings } from '../../lib/config'
 import { ConsumerExistsError, ConsumerNotFoundError, ShuttingDownError, TooManyConsumersError } from '../../lib/errors'
 import { ConsumerSession, type ConsumerDefinition, type ConsumerId, type SessionOptions } from './session'
 
@@ -58,9 +58,12 @@ export class ConsumerRegistry {
     this.release = options.release ?? (async () => undefined)
   }
 
-  /** A new connected consumer; ConsumerExistsError for a name in use, TooManyConsumersError past CONSUMER_MAX. */
-  async create (options: SessionOptions): Promise<ConsumerSession> {
-    const session = this.reserve({ ...options, instanceId: staticInstanceId(options.id) })
+  /**
+   * A new connected consumer; ConsumerExistsError for a name in use, TooManyConsumersError past CONSUMER_MAX. sasl:
+   * the login of the caller it is created for (KAFKA_IDENTITY=caller), else the connector's.
+   */
+  async create (options: SessionOptions, sasl?: SaslSettings): Promise<ConsumerSession> {
+    const session = this.reserve({ ...options, instanceId: staticInstanceId(options.id) }, sasl)
     try {
       await this.ledger?.created(session.definition())
     } catch (err) {
@@ -81,10 +84,10 @@ export class ConsumerRegistry {
    * The consumer a definition describes, started here (a takeover: the caller recorded it as held here). Being a
    * static member of the same instance id, it replaces the previous holder's member in the group at once.
    */
-  async adopt (definition: ConsumerDefinition): Promise<ConsumerSession> {
+  async adopt (definition: ConsumerDefinition, sasl?: SaslSettings): Promise<ConsumerSession> {
     const live = this.all.get(keyOf(definition.id))
     if (live && !live.closed) return live
-    const session = this.reserve({ ...definition, instanceId: definition.instanceId ?? staticInstanceId(definition.id) })
+    const session = this.reserve({ ...definition, instanceId: definition.instanceId ?? staticInstanceId(definition.id) }, sasl)
     try {
       await session.connect()
       await session.restore(definition)
@@ -97,15 +100,18 @@ export class ConsumerRegistry {
     return session
   }
 
-  /** The live consumer of that name; ConsumerNotFoundError when there is none (never created, deleted, expired). */
+  /**
+   * The live consumer of that name; ConsumerNotFoundError when there is none (never created, deleted, expired), or
+   * when it belongs to another owner than the id names (KAFKA_IDENTITY=caller: another caller's consumer).
+   */
   get (id: ConsumerId): ConsumerSession {
     if (this.closing) throw new ShuttingDownError()
     const session = this.all.get(keyOf(id))
-    if (!session || session.closed) throw new ConsumerNotFoundError(id.name, id.group)
+    if (!session || session.closed || session.id.owner !== id.owner) throw new ConsumerNotFoundError(id.name, id.group)
     return session
   }
 
-  /** Whether this process holds the consumer. */
+  /** Whether this process holds the consumer (of any owner). */
   holds (id: ConsumerId): boolean {
     const session = this.all.get(keyOf(id))
     return session !== undefined && !session.closed
@@ -140,14 +146,15 @@ export class ConsumerRegistry {
   }
 
   /** A session of that id, counted and named, not yet connected. */
-  private reserve (options: SessionOptions): ConsumerSession {
+  private reserve (options: SessionOptions, sasl?: SaslSettings): ConsumerSession {
     if (this.closing) throw new ShuttingDownError()
     const key = keyOf(options.id)
     if (this.all.has(key)) throw new ConsumerExistsError(options.id.name, options.id.group)
     if (this.all.size >= this.settings.consumerMax) throw new TooManyConsumersError(this.settings.consumerMax)
     const idleMs = this.settings.consumerIdleTimeoutMs
     const log = this.log.child({ consumer: options.id.name, ...(options.id.group !== undefined ? { group: options.id.group } : {}) })
-    const session: ConsumerSession = new ConsumerSession(this.settings, options, log, {
+    const settings = sasl ? { ...this.settings, sasl } : this.settings
+    const session: ConsumerSession = new ConsumerSession(settings, options, log, {
       idleMs,
       onIdle: () => {
         log.info(`${describe(options.id)} idle for ${idleMs} ms: closing it`)

@@ -60,7 +60,11 @@ export async function pollBatch (consumer: KafkaConsumer, count: number, sliceMs
 }
 
 /** Names a consumer: a v1 consumer by its name alone, a v2 consumer instance by its name within its group. */
-export interface ConsumerId { name: string, group?: string }
+/**
+ * A consumer's name (v1), or its instance name and group (v2). owner (KAFKA_IDENTITY=caller): the Kafka principal
+ * that created it, the only one it answers; any other caller is told it does not exist.
+ */
+export interface ConsumerId { name: string, group?: string, owner?: string }
 
 export interface SessionOptions extends ConsumerOptions {
   id: ConsumerId

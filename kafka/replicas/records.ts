@@ -44,12 +44,13 @@ export function parseConsumerRecord (text: string): ConsumerRecord | undefined {
   if (!v || !(v.holder === null || isString(v.holder))) return undefined
   const d = v.definition
   if (!isObject(d) || !isObject(d.id) || !isString(d.id.name) || !(d.id.group === undefined || isString(d.id.group))) return undefined
+  if (!(d.id.owner === undefined || isString(d.id.owner))) return undefined
   if (!isString(d.groupId) || typeof d.autoCommit !== 'boolean' || typeof d.requestTimeoutMs !== 'number') return undefined
   if ((d.format !== 'binary' && d.format !== 'json') || (d.offsetReset !== 'earliest' && d.offsetReset !== 'latest')) return undefined
   if ((d.mode !== 'none' && d.mode !== 'subscribed' && d.mode !== 'assigned') || !Array.isArray(d.topics) || !d.topics.every(isString)) return undefined
   if (!Array.isArray(d.partitions) || !d.partitions.every(isPartition)) return undefined
   const definition: ConsumerDefinition = {
-    id: d.id.group === undefined ? { name: d.id.name } : { name: d.id.name, group: d.id.group },
+    id: { name: d.id.name, ...(d.id.group !== undefined ? { group: d.id.group } : {}), ...(d.id.owner !== undefined ? { owner: d.id.owner } : {}) },
     groupId: d.groupId,
     autoCommit: d.autoCommit,
     requestTimeoutMs: d.requestTimeoutMs,

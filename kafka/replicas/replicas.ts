@@ -9,6 +9,7 @@
 // holder, or librdkafka reports the member fenced) closes its session without touching the record or the group.
 import { randomUUID } from 'node:crypto'
 import type { Log } from '../log'
+import type { SaslSettings } from '../../lib/config'
 import { ConsumerExistsError, ReplicaUnavailableError } from '../../lib/errors'
 import type { ConsumerLedger, ConsumerRegistry } from '../consumers/registry'
 import type { ConsumerDefinition, ConsumerId } from '../consumers/session'
@@ -77,29 +78,30 @@ export class Replicas implements ConsumerLedger {
   // ---- requests -------------------------------------------------------------------------------------------------------
   /**
    * Where the requests for a consumer are served. `forwarded`: the request was forwarded by another replica, so it is
-   * never forwarded again (a consumer not held here is taken over here). 'nowhere': no such consumer (404).
+   * never forwarded again (a consumer not held here is taken over here). 'nowhere': no such consumer (404), or one of
+   * another owner than the id names. sasl: the login a takeover starts it on (its owner's), else the connector's.
    */
-  async locate (id: ConsumerId, forwarded: boolean): Promise<Placement> {
+  async locate (id: ConsumerId, forwarded: boolean, sasl?: SaslSettings): Promise<Placement> {
     if (this.holds(id)) return { at: 'here' }
     if (!await this.ready()) return { at: 'nowhere' }
     await this.view.sync()
     if (this.holds(id)) return { at: 'here' }
     const entry = this.entryOf(id)
-    if (!entry) return { at: 'nowhere' }
+    if (!entry || entry.definition.id.owner !== id.owner) return { at: 'nowhere' }
     const holder = entry.holder !== null && entry.holder !== this.replicaId ? this.view.replica(entry.holder) : undefined
     if (holder && entry.holder !== null && !forwarded) return { at: 'replica', replicaId: entry.holder, url: holder.url }
-    return await this.takeOver(id, forwarded)
+    return await this.takeOver(id, forwarded, sasl)
   }
 
   /**
    * Takes the consumer over (its holder is gone, or unreachable): at most one takeover of a consumer at a time here.
    * 'here' once this replica serves it; the holder when another replica's takeover came later in the log.
    */
-  async takeOver (id: ConsumerId, forwarded: boolean): Promise<Placement> {
+  async takeOver (id: ConsumerId, forwarded: boolean, sasl?: SaslSettings): Promise<Placement> {
     const key = consumerKey(id)
     const running = this.takeovers.get(key)
     if (running) return await running
-    const work = this.runTakeover(id, forwarded).finally(() => this.takeovers.delete(key))
+    const work = this.runTakeover(id, forwarded, sasl).finally(() => this.takeovers.delete(key))
     this.takeovers.set(key, work)
     return await work
   }
@@ -157,14 +159,14 @@ export class Replicas implements ConsumerLedger {
     this.claims.set(consumerKey(definition.id), { id: definition.id, offset })
   }
 
-  private async runTakeover (id: ConsumerId, forwarded: boolean): Promise<Placement> {
+  private async runTakeover (id: ConsumerId, forwarded: boolean, sasl: SaslSettings | undefined): Promise<Placement> {
     const registry = this.registry
     if (!registry || !await this.ready()) return { at: 'nowhere' }
     if (registry.holds(id)) return { at: 'here' }
     const key = consumerKey(id)
     await this.view.sync()
     const entry = this.entryOf(id)
-    if (!entry) return { at: 'nowhere' }
+    if (!entry || entry.definition.id.owner !== id.owner) return { at: 'nowhere' }
     const previous = entry.holder
     await this.claim(entry.definition)
     await this.view.sync()
@@ -178,7 +180,7 @@ export class Replicas implements ConsumerLedger {
       throw new ReplicaUnavailableError(`Another replica is taking over ${id.group === undefined ? `consumer '${id.name}'` : `consumer instance '${id.name}'`} right now: retry.`)
     }
     this.log.info({ consumer: id.name, previousHolder: previous }, 'taking the consumer over')
-    await registry.adopt(now.definition)
+    await registry.adopt(now.definition, sasl)
     return { at: 'here' }
   }
 

@@ -37,6 +37,8 @@ export interface StreamOptions {
   commit: CommitMode
   /** A reconnecting client's last record: its partition, once assigned here, starts right after it. */
   resumeAfter?: RecordId
+  /** KAFKA_IDENTITY=caller: the Kafka principal that opened it, the only one whose commits it takes. */
+  owner?: string
 }
 
 export interface StreamLimits { bufferBytes: number, maxUnacked: number }
@@ -78,6 +80,7 @@ interface Delivered { offset: number, seq: number }
 export class StreamMember {
   readonly id: string
   readonly group: string
+  readonly owner: string | undefined
   readonly commitMode: CommitMode
   closed = false
   /** The partitions are paused: the buffer is full, or too many records wait for their acknowledgement. */
@@ -116,6 +119,7 @@ export class StreamMember {
     private readonly log: Log, private readonly onClosed: () => void) {
     this.id = options.id
     this.group = options.group
+    this.owner = options.owner
     this.commitMode = options.commit
     this.timeoutMs = settings.kafkaTimeoutMs
     if (options.resumeAfter) this.resumeAfter = options.resumeAfter

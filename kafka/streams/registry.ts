@@ -1,7 +1,7 @@
 // Every stream this process serves: one map, one cap (STREAM_MAX), one shutdown. Each stream is a StreamMember.
 import { randomUUID } from 'node:crypto'
 import type { Log } from '../log'
-import type { Config } from '../../lib/config'
+import type { Config, SaslSettings } from '../../lib/config'
 import { ShuttingDownError, StreamNotFoundError, TooManyStreamsError } from '../../lib/errors'
 import { StreamMember, type StreamOptions } from './member'
 
@@ -31,12 +31,13 @@ export class StreamRegistry {
    * A new member of `group`, connected, not yet subscribed (start() does that): TooManyStreamsError past
    * STREAM_MAX, counting streams still connecting.
    */
-  async open (options: Omit<StreamOptions, 'id'>, replicaId?: string): Promise<StreamMember> {
+  async open (options: Omit<StreamOptions, 'id'>, replicaId?: string, sasl?: SaslSettings): Promise<StreamMember> {
     if (this.closing) throw new ShuttingDownError()
     if (this.all.size >= this.settings.streamMax) throw new TooManyStreamsError(this.settings.streamMax)
     const id = newStreamId(replicaId)
     const limits = { bufferBytes: this.settings.streamBufferBytes, maxUnacked: this.settings.streamMaxUnacked }
-    const member: StreamMember = new StreamMember(this.settings, { ...options, id }, limits,
+    const settings = sasl ? { ...this.settings, sasl } : this.settings
+    const member: StreamMember = new StreamMember(settings, { ...options, id }, limits,
       this.log.child({ stream: id, group: options.group }), () => { if (this.all.get(id) === member) this.all.delete(id) })
     this.all.set(id, member)
     try {
@@ -56,10 +57,10 @@ export class StreamRegistry {
     return member
   }
 
-  /** The live stream of that id in that group, if this process serves it. */
-  find (group: string, id: string): StreamMember | undefined {
+  /** The live stream of that id in that group, if this process serves it (and it is `owner`'s, when owned). */
+  find (group: string, id: string, owner?: string): StreamMember | undefined {
     const member = this.all.get(id)
-    return member && !member.closed && member.group === group ? member : undefined
+    return member && !member.closed && member.group === group && member.owner === owner ? member : undefined
   }
 
   count (): number { return this.all.size }

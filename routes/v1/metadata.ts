@@ -37,8 +37,8 @@ export const metadata = {
     const { resourceType, resourceName } = request.params
     const type = resourceType.toLowerCase()
     if (!isConfigResourceType(type)) throw new InvalidResourceTypeError(`resourceType must be broker, topic or group (got '${resourceType}').`)
-    return reply.code(200).send([description(await request.server.configs.describe(type, resourceName))])
+    return reply.code(200).send([description(await request.kafkaApi.configs.describe(type, resourceName))])
   },
 
-  getTopicMetadata: async (request, reply) => reply.code(200).send(topicMetadata(await request.server.cluster.topicMetadata(request.params.topic)))
+  getTopicMetadata: async (request, reply) => reply.code(200).send(topicMetadata(await request.kafkaApi.cluster.topicMetadata(request.params.topic)))
 } satisfies Handlers<'metadata'>

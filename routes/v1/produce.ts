@@ -9,7 +9,7 @@ export const produce = {
     const raw = rawOf(request.body)
     const value = raw !== undefined ? trimmed(raw) : Buffer.from(JSON.stringify(request.body))
     const key = request.query.key
-    const [outcome] = await request.server.produce.send(topic, [{ value, ...(key !== undefined ? { key } : {}) }], request.traceContext)
+    const [outcome] = await request.kafkaApi.produce.send(topic, [{ value, ...(key !== undefined ? { key } : {}) }], request.traceContext)
     // One record, one outcome: a 2xx only ever means the broker acknowledged it.
     if (!outcome?.ok) throw outcome?.error
     return reply.code(200).send({ result: 'success', topic, ...outcome.delivery })

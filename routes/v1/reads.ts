@@ -24,7 +24,7 @@ export const reads = {
   readPartitionRecords: async (request, reply) => {
     const { topic, partition } = request.params
     const { max_records: maxRecords = 100, max_bytes: maxBytes = 1_048_576, timeout = 0 } = request.query
-    const result = await request.server.reads.read({
+    const result = await request.kafkaApi.reads.read({
       topic, partition, start: startOf(request.query), maxRecords, maxBytes, timeoutMs: timeout, abandoned: () => request.raw.destroyed
     })
     return reply.code(200).send({

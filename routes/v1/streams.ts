@@ -59,11 +59,13 @@ async function openStream (request: StreamRequest, reply: FastifyReply): Promise
   }
   const options = streamOptions(request)
   if ('topics' in options.subscription) {
-    for (const topic of options.subscription.topics) await request.server.topics.assertExists(topic)
+    for (const topic of options.subscription.topics) await request.kafkaApi.topics.assertExists(topic)
   }
   // Behind several replicas the stream's id names this one, so a commit call reaching another is forwarded here.
   const { replicas } = request.server
-  const member = await request.server.streams.open(options, await replicas.announce() ? replicas.replicaId : undefined)
+  const caller = request.kafkaCaller
+  const owned = caller ? { ...options, owner: caller.principal } : options
+  const member = await request.server.streams.open(owned, await replicas.announce() ? replicas.replicaId : undefined, caller?.sasl)
   try {
     member.subscribe()
   } catch (err) {
@@ -101,7 +103,7 @@ export const streams = {
 
   commitStream: async (request, reply) => {
     const { group, stream } = request.params
-    const member = request.server.streams.find(group, stream)
+    const member = request.server.streams.find(group, stream, request.kafkaCaller?.principal)
     if (!member) {
       // A stream of another replica: its commit is answered there (a forwarded call is never forwarded again).
       const holder = replicaOfStream(stream)

@@ -15,12 +15,12 @@ export const topics = {
     const { topic, numParts, replicationFactor } = request.body
     const partitions = count(numParts, 'numParts', 10000) ?? 1
     const rf = count(replicationFactor, 'replicationFactor', 32767)
-    await request.server.topics.create({ topic, partitions, ...(rf !== undefined ? { replicationFactor: rf } : {}) })
+    await request.kafkaApi.topics.create({ topic, partitions, ...(rf !== undefined ? { replicationFactor: rf } : {}) })
     return reply.code(201).send([{ topic, error: null }])
   },
 
   deleteTopic: async (request, reply) => {
-    await request.server.topics.delete(request.params.topic)
+    await request.kafkaApi.topics.delete(request.params.topic)
     return reply.code(200).send([{ topic: request.params.topic, error: null }])
   }
 } satisfies Handlers<'topics'>

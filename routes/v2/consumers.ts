@@ -13,7 +13,12 @@ import { sendJsonText, type JsonText } from '../../http/json-text'
 import { V2_JSON, acceptedFormat } from './media-types'
 
 const number = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : Number(v))
-const idOf = (params: { group_name: string, instance: string }): ConsumerId => ({ name: params.instance, group: params.group_name })
+/** The instance a request names, as its caller's (KAFKA_IDENTITY=caller: another caller's instance is a 404). */
+const idOf = (request: { params: { group_name: string, instance: string }, kafkaCaller: { principal: string } | null }): ConsumerId => ({
+  name: request.params.instance,
+  group: request.params.group_name,
+  ...(request.kafkaCaller ? { owner: request.kafkaCaller.principal } : {})
+})
 
 type V2Records = RouteTypes['getRecordsV2']['Reply'][200]
 
@@ -59,74 +64,74 @@ export const consumers = {
     const fetchMinBytes = number(body['fetch.min.bytes'])
     const name = body.name ?? `kosha-${randomUUID()}`
     await request.server.consumers.create({
-      id: { name, group },
+      id: { name, group, ...(request.kafkaCaller ? { owner: request.kafkaCaller.principal } : {}) },
       groupId: group,
       format,
       offsetReset: reset === 'earliest' || reset === 'smallest' ? 'earliest' : 'latest',
       autoCommit: String(body['auto.commit.enable'] ?? 'true') === 'true',
       requestTimeoutMs: Math.min(number(body['consumer.request.timeout.ms']) ?? 1000, 30_000),
       ...(fetchMinBytes !== undefined ? { fetchMinBytes: Math.max(1, fetchMinBytes) } : {})
-    })
+    }, request.kafkaCaller?.sasl)
     return reply.type(V2_JSON).code(200).send({ instance_id: name, base_uri: link(request, `/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`) })
   },
 
   deleteConsumerInstanceV2: async (request, reply) => {
-    await request.server.consumers.delete(idOf(request.params))
+    await request.server.consumers.delete(idOf(request))
     return reply.code(204).send()
   },
 
   subscribeV2: async (request, reply) => {
     const { topics, topic_pattern: pattern } = request.body
     if (topics !== undefined && pattern !== undefined) throw new IllegalStateError('Give topics or topic_pattern, not both.')
-    const session = request.server.consumers.get(idOf(request.params))
+    const session = request.server.consumers.get(idOf(request))
     if (pattern !== undefined) await session.subscribe({ pattern })
     else if (topics !== undefined) await session.subscribe({ topics })
     else throw new IllegalStateError('Give topics or topic_pattern.')
     return reply.code(204).send()
   },
 
-  getSubscriptionV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ topics: [...request.server.consumers.get(idOf(request.params)).topics] }),
+  getSubscriptionV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ topics: [...request.server.consumers.get(idOf(request)).topics] }),
 
   unsubscribeV2: async (request, reply) => {
-    await request.server.consumers.get(idOf(request.params)).unsubscribe()
+    await request.server.consumers.get(idOf(request)).unsubscribe()
     return reply.code(204).send()
   },
 
   assignPartitionsV2: async (request, reply) => {
-    await request.server.consumers.get(idOf(request.params)).assign(request.body.partitions ?? [])
+    await request.server.consumers.get(idOf(request)).assign(request.body.partitions ?? [])
     return reply.code(204).send()
   },
 
-  getAssignmentsV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ partitions: request.server.consumers.get(idOf(request.params)).assignments() }),
+  getAssignmentsV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ partitions: request.server.consumers.get(idOf(request)).assignments() }),
 
   seekV2: async (request, reply) => {
     const { offsets, timestamps } = request.body
-    await request.server.consumers.get(idOf(request.params)).seek({ ...(offsets !== undefined ? { offsets } : {}), ...(timestamps !== undefined ? { timestamps } : {}) })
+    await request.server.consumers.get(idOf(request)).seek({ ...(offsets !== undefined ? { offsets } : {}), ...(timestamps !== undefined ? { timestamps } : {}) })
     return reply.code(204).send()
   },
 
   seekToBeginningV2: async (request, reply) => {
-    await request.server.consumers.get(idOf(request.params)).seekToEdge(request.body.partitions ?? [], 'beginning')
+    await request.server.consumers.get(idOf(request)).seekToEdge(request.body.partitions ?? [], 'beginning')
     return reply.code(204).send()
   },
 
   seekToEndV2: async (request, reply) => {
-    await request.server.consumers.get(idOf(request.params)).seekToEdge(request.body.partitions ?? [], 'end')
+    await request.server.consumers.get(idOf(request)).seekToEdge(request.body.partitions ?? [], 'end')
     return reply.code(204).send()
   },
 
   commitOffsetsV2: async (request, reply) => {
-    const committed = await request.server.consumers.get(idOf(request.params)).commit(request.body?.offsets)
+    const committed = await request.server.consumers.get(idOf(request)).commit(request.body?.offsets)
     return reply.type(V2_JSON).code(200).send({ offsets: committed.map((c) => ({ ...c, metadata: null })) })
   },
 
   getCommittedOffsetsV2: async (request, reply) => {
-    const committed = await request.server.consumers.get(idOf(request.params)).committed()
+    const committed = await request.server.consumers.get(idOf(request)).committed()
     return reply.type(V2_JSON).code(200).send({ offsets: committed.map((c) => ({ ...c, metadata: null })) })
   },
 
   getRecordsV2: async (request, reply) => {
-    const session = request.server.consumers.get(idOf(request.params))
+    const session = request.server.consumers.get(idOf(request))
     const format = acceptedFormat(request.headers.accept, session.format)
     if (session.mode === 'none') throw new IllegalStateError('This instance has neither a subscription nor an assignment: subscribe or assign first.')
     // The answer fills up to max_bytes of keys and values with what has arrived within the timeout, as Confluent's.

@@ -15,29 +15,29 @@ export function v2Partition (p: PartitionMetadata): V2Partition {
 }
 
 export const metadata = {
-  listTopicsV2: async (request, reply) => reply.type(V2_JSON).code(200).send(await request.server.cluster.topicNames()),
+  listTopicsV2: async (request, reply) => reply.type(V2_JSON).code(200).send(await request.kafkaApi.cluster.topicNames()),
 
   getTopicV2: async (request, reply) => {
     const name = request.params.topic_name
-    const partitions = await request.server.cluster.partitions(name)
-    const configs = Object.fromEntries((await request.server.configs.configs('topic', name)).map((c) => [c.name, c.value]))
+    const partitions = await request.kafkaApi.cluster.partitions(name)
+    const configs = Object.fromEntries((await request.kafkaApi.configs.configs('topic', name)).map((c) => [c.name, c.value]))
     return reply.type(V2_JSON).code(200).send({ name, configs, partitions: partitions.map(v2Partition) })
   },
 
   listPartitionsV2: async (request, reply) => {
-    const partitions = await request.server.cluster.partitions(request.params.topic_name)
+    const partitions = await request.kafkaApi.cluster.partitions(request.params.topic_name)
     return reply.type(V2_JSON).code(200).send(partitions.map(v2Partition))
   },
 
   getPartitionV2: async (request, reply) => {
-    const p = await request.server.cluster.partition(request.params.topic_name, request.params.partition_id)
+    const p = await request.kafkaApi.cluster.partition(request.params.topic_name, request.params.partition_id)
     return reply.type(V2_JSON).code(200).send(v2Partition(p))
   },
 
   getPartitionOffsetsV2: async (request, reply) => {
-    const w = await request.server.cluster.watermarks(request.params.topic_name, request.params.partition_id)
+    const w = await request.kafkaApi.cluster.watermarks(request.params.topic_name, request.params.partition_id)
     return reply.type(V2_JSON).code(200).send({ beginning_offset: w.low, end_offset: w.high })
   },
 
-  listBrokersV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ brokers: await request.server.cluster.brokerIds() })
+  listBrokersV2: async (request, reply) => reply.type(V2_JSON).code(200).send({ brokers: await request.kafkaApi.cluster.brokerIds() })
 } satisfies Partial<Handlers<'confluent-v2'>>

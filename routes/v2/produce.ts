@@ -45,7 +45,7 @@ function toRecords (body: ProduceRequest, format: Format, partition: number | un
 async function produceRecords (request: FastifyRequest<{ Params: { topic_name: string, partition_id?: number }, Body: ProduceRequest }>, reply: FastifyReply): Promise<FastifyReply> {
   const format = embeddedFormat(request.headers['content-type'])
   const records = toRecords(request.body, format, request.params.partition_id)
-  const outcomes = await request.server.produce.send(request.params.topic_name, records, request.traceContext)
+  const outcomes = await request.kafkaApi.produce.send(request.params.topic_name, records, request.traceContext)
   // Confluent answers 200 with per-record errors; a request of which no record was acknowledged is not a success.
   const firstError = outcomes.find((o): o is { ok: false, error: KoshaError } => !o.ok)?.error
   if (firstError && outcomes.every((o) => !o.ok)) throw firstError

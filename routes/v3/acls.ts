@@ -95,8 +95,8 @@ export const acls = {
   listAclsV3: async (request, reply) => {
     const c = request.params.cluster_id
     const filter = filterOf(request.query)
-    await request.server.cluster.assertCluster(c)
-    const found = await request.server.acls.search(filter)
+    await request.kafkaApi.cluster.assertCluster(c)
+    const found = await request.kafkaApi.acls.search(filter)
     const query = new URLSearchParams(Object.entries(request.query).filter((kv): kv is [string, string] => typeof kv[1] === 'string'))
     const search = query.size > 0 ? `?${query.toString()}` : ''
     return reply.code(200).send(collection(request, 'KafkaAclList', `${aclsPath(c)}${search}`, found.map((e) => acl(request, c, e))))
@@ -104,8 +104,8 @@ export const acls = {
 
   createAclV3: async (request, reply) => {
     const entry = entryOf(request.body, '')
-    await request.server.cluster.assertCluster(request.params.cluster_id)
-    await request.server.acls.create([entry])
+    await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
+    await request.kafkaApi.acls.create([entry])
     return reply.code(201).send()
   },
 
@@ -113,8 +113,8 @@ export const acls = {
     // All are checked before any is sent.
     const data = request.body.data
     const entries = data.map((b, i) => entryOf(b, data.length > 1 ? `data/${i}/` : ''))
-    await request.server.cluster.assertCluster(request.params.cluster_id)
-    await request.server.acls.create(entries)
+    await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
+    await request.kafkaApi.acls.create(entries)
     return reply.code(201).send()
   },
 
@@ -124,8 +124,8 @@ export const acls = {
       if (request.query[field] === undefined) throw new ValidationError(`${field} is required to delete ACLs (ANY matches every value).`)
     }
     const filter = filterOf(request.query)
-    await request.server.cluster.assertCluster(c)
-    const deleted = await request.server.acls.delete(filter)
+    await request.kafkaApi.cluster.assertCluster(c)
+    const deleted = await request.kafkaApi.acls.delete(filter)
     return reply.code(200).send({ data: deleted.map((e) => acl(request, c, e)) })
   }
 } satisfies Partial<Handlers<'confluent-v3'>>

@@ -4,23 +4,23 @@ import { brokerResource, clusterPath, clusterResource, collection } from './admi
 
 export const cluster = {
   listClustersV3: async (request, reply) => {
-    const { id, controllerId } = await request.server.cluster.describe()
+    const { id, controllerId } = await request.kafkaApi.cluster.describe()
     return reply.code(200).send(collection(request, 'KafkaClusterList', '/v3/clusters', [clusterResource(request, id, controllerId)]))
   },
 
   getClusterV3: async (request, reply) => {
-    const { id, controllerId } = await request.server.cluster.assertCluster(request.params.cluster_id)
+    const { id, controllerId } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
     return reply.code(200).send(clusterResource(request, id, controllerId))
   },
 
   listBrokersV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
-    const brokers = await request.server.cluster.brokers()
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
+    const brokers = await request.kafkaApi.cluster.brokers()
     return reply.code(200).send(collection(request, 'KafkaBrokerList', `${clusterPath(id)}/brokers`, brokers.map((b) => brokerResource(request, id, b))))
   },
 
   getBrokerV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
-    return reply.code(200).send(brokerResource(request, id, await request.server.cluster.broker(request.params.broker_id)))
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
+    return reply.code(200).send(brokerResource(request, id, await request.kafkaApi.cluster.broker(request.params.broker_id)))
   }
 } satisfies Partial<Handlers<'confluent-v3'>>

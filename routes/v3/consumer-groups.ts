@@ -1,6 +1,6 @@
 // Confluent REST Proxy v3 consumer groups: groups, their consumers and assignments, lags and the lag summary, in
 // Confluent's resource shapes; and, beyond Confluent, DELETE of a group and POST .../offsets:reset. Kafka work is in
-// kafka/groups.ts (`request.server.consumerGroups`).
+// kafka/groups.ts (`request.kafkaApi.consumerGroups`).
 import type { FastifyRequest } from 'fastify'
 import { type RouteTypes } from '../../generated/routes'
 import type { Handlers } from '../../http/register'
@@ -120,71 +120,71 @@ function resetSpec (body: ResetRequest): ResetSpec {
 export const consumerGroups = {
   listConsumerGroupsV3: async (request, reply) => {
     const c = request.params.cluster_id
-    await request.server.cluster.assertCluster(c)
-    const all = await request.server.consumerGroups.list()
+    await request.kafkaApi.cluster.assertCluster(c)
+    const all = await request.kafkaApi.consumerGroups.list()
     return reply.code(200).send(collection(request, 'KafkaConsumerGroupList', `${clusterPath(c)}/consumer-groups`, all.map((g) => group(request, c, g))))
   },
 
   getConsumerGroupV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g } = request.params
-    await request.server.cluster.assertCluster(c)
-    return reply.code(200).send(group(request, c, await request.server.consumerGroups.get(g)))
+    await request.kafkaApi.cluster.assertCluster(c)
+    return reply.code(200).send(group(request, c, await request.kafkaApi.consumerGroups.get(g)))
   },
 
   deleteConsumerGroupV3: async (request, reply) => {
-    await request.server.cluster.assertCluster(request.params.cluster_id)
-    await request.server.consumerGroups.delete(request.params.consumer_group_id)
+    await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
+    await request.kafkaApi.consumerGroups.delete(request.params.consumer_group_id)
     return reply.code(204).send()
   },
 
   listConsumersV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g } = request.params
-    await request.server.cluster.assertCluster(c)
-    const info = await request.server.consumerGroups.get(g)
+    await request.kafkaApi.cluster.assertCluster(c)
+    const info = await request.kafkaApi.consumerGroups.get(g)
     return reply.code(200).send(collection(request, 'KafkaConsumerList', `${groupPath(c, g)}/consumers`, info.members.map((m) => consumer(request, c, g, m))))
   },
 
   getConsumerV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g, consumer_id: m } = request.params
-    await request.server.cluster.assertCluster(c)
-    return reply.code(200).send(consumer(request, c, g, member(await request.server.consumerGroups.get(g), m)))
+    await request.kafkaApi.cluster.assertCluster(c)
+    return reply.code(200).send(consumer(request, c, g, member(await request.kafkaApi.consumerGroups.get(g), m)))
   },
 
   listConsumerAssignmentsV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g, consumer_id: m } = request.params
-    await request.server.cluster.assertCluster(c)
-    const found = member(await request.server.consumerGroups.get(g), m)
+    await request.kafkaApi.cluster.assertCluster(c)
+    const found = member(await request.kafkaApi.consumerGroups.get(g), m)
     return reply.code(200).send(collection(request, 'KafkaConsumerAssignmentList', `${consumerPath(c, g, m)}/assignments`,
       found.assignments.map((a) => assignment(request, c, g, m, a))))
   },
 
   getConsumerAssignmentV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g, consumer_id: m, topic_name: t, partition_id: p } = request.params
-    await request.server.cluster.assertCluster(c)
-    const found = member(await request.server.consumerGroups.get(g), m).assignments.find((a) => a.topic === t && a.partition === p)
+    await request.kafkaApi.cluster.assertCluster(c)
+    const found = member(await request.kafkaApi.consumerGroups.get(g), m).assignments.find((a) => a.topic === t && a.partition === p)
     if (!found) throw new ResourceNotFoundError(`Partition ${t}-${p} is not assigned to consumer ${m} of consumer group ${g}.`)
     return reply.code(200).send(assignment(request, c, g, m, found))
   },
 
   listConsumerLagsV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g } = request.params
-    await request.server.cluster.assertCluster(c)
-    const lags = await request.server.consumerGroups.lags(g)
+    await request.kafkaApi.cluster.assertCluster(c)
+    const lags = await request.kafkaApi.consumerGroups.lags(g)
     return reply.code(200).send(collection(request, 'KafkaConsumerLagList', `${groupPath(c, g)}/lags`, lags.map((l) => lag(request, c, g, l))))
   },
 
   getConsumerLagV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g, topic_name: t, partition_id: p } = request.params
-    await request.server.cluster.assertCluster(c)
-    const found = (await request.server.consumerGroups.lags(g)).find((l) => l.topic === t && l.partition === p)
+    await request.kafkaApi.cluster.assertCluster(c)
+    const found = (await request.kafkaApi.consumerGroups.lags(g)).find((l) => l.topic === t && l.partition === p)
     if (!found) throw new ResourceNotFoundError(`Consumer group ${g} has no committed offset on partition ${t}-${p}.`)
     return reply.code(200).send(lag(request, c, g, found))
   },
 
   getConsumerGroupLagSummaryV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g } = request.params
-    await request.server.cluster.assertCluster(c)
-    const lags = await request.server.consumerGroups.lags(g)
+    await request.kafkaApi.cluster.assertCluster(c)
+    const lags = await request.kafkaApi.consumerGroups.lags(g)
     const max = lags.reduce<PartitionLag | undefined>((best, l) => (best === undefined || l.lag > best.lag ? l : best), undefined)
     return reply.code(200).send({
       kind: 'KafkaConsumerGroupLagSummary',
@@ -205,9 +205,9 @@ export const consumerGroups = {
 
   resetConsumerGroupOffsetsV3: async (request, reply) => {
     const { cluster_id: c, consumer_group_id: g } = request.params
-    await request.server.cluster.assertCluster(c)
+    await request.kafkaApi.cluster.assertCluster(c)
     const spec = resetSpec(request.body)
-    const done = await request.server.consumerGroups.resetOffsets(g, spec)
+    const done = await request.kafkaApi.consumerGroups.resetOffsets(g, spec)
     return reply.code(200).send({
       kind: 'KafkaConsumerGroupOffsetsReset',
       metadata: { self: link(request, `${groupPath(c, g)}/offsets:reset`), resource_name: null },

@@ -1,5 +1,5 @@
 // Confluent REST Proxy v3 produce: POST /v3/clusters/{cluster_id}/topics/{topic_name}/records (one record or a
-// stream of them) and .../records:batch. Kafka work goes through kafka/produce.ts (`fastify.produce`); this file
+// stream of them) and .../records:batch. Kafka work goes through kafka/produce.ts (`request.kafkaApi.produce`); this file
 // turns Confluent's request shapes into records and the outcomes into Confluent's delivery reports.
 //
 // One record or a stream? The same thing here. Confluent's /records body is concatenated JSON: one ProduceRequest
@@ -263,8 +263,8 @@ interface Reported { status: number, body: Report }
 async function produceStream (fastify: FastifyInstance, validate: ValidateFunction, sending: Sending,
   request: FastifyRequest<{ Params: Params, Body: unknown }>, reply: FastifyReply): Promise<FastifyReply> {
   const { cluster_id: clusterId, topic_name: topic } = request.params
-  await fastify.cluster.assertCluster(clusterId)
-  await fastify.produce.assertTopic(topic)
+  await request.kafkaApi.cluster.assertCluster(clusterId)
+  await request.kafkaApi.produce.assertTopic(topic)
   const input = request.body as unknown as Readable
   // NDJSON in, NDJSON out; anything else this route accepts is concatenated JSON.
   const ndjson = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === NDJSON
@@ -359,8 +359,8 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
     if (seen.has(e.id)) throw new BadRecordError(`entries: the id '${e.id}' is used twice; each entry needs its own.`)
     seen.add(e.id)
   }
-  await fastify.cluster.assertCluster(clusterId)
-  await fastify.produce.assertTopic(topic)
+  await request.kafkaApi.cluster.assertCluster(clusterId)
+  await request.kafkaApi.produce.assertTopic(topic)
   // Every entry that can be a record is sent in one call, so that the batch is one send in the metrics too.
   const raw = rawOf(request.body)
   const spans = raw !== undefined ? ENTRY_DATA.find(raw) : undefined
@@ -370,7 +370,7 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
   const ready = prepared.filter((p): p is Prepared => !(p instanceof KoshaError))
   const outcomes: Outcome[] = ready.length === 0
     ? []
-    : await fastify.produce.send(topic, ready.map((p) => p.record), request.traceContext)
+    : await request.kafkaApi.produce.send(topic, ready.map((p) => p.record), request.traceContext)
       // Nothing was sent (the connection is closing, say): every entry failed, for the same reason.
       .catch((err: unknown) => { const error = classified(err, request); return ready.map(() => ({ ok: false, error })) })
   type Settled = { id: string, ok: true, body: BatchResponse['successes'][number] } | { id: string, ok: false, error: KoshaError }
@@ -404,7 +404,7 @@ const validateRecord = new Ajv({ allErrors: false, allowUnionTypes: true, coerce
 
 export const records = {
   produceRecordV3: async (request, reply) => {
-    const sending = request.server.produce.open(request.params.topic_name, request.traceContext)
+    const sending = request.kafkaApi.produce.open(request.params.topic_name, request.traceContext)
     try {
       return await produceStream(request.server, validateRecord, sending, request, reply)
     } finally {

@@ -32,14 +32,14 @@ function assignmentsOf (body: CreateTopic): number[][] | undefined {
 
 export const topics = {
   listTopicsV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
-    const topics = await request.server.topics.describe()
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
+    const topics = await request.kafkaApi.topics.describe()
     return reply.code(200).send(collection(request, 'KafkaTopicList', `${clusterPath(id)}/topics`,
       topics.map((t) => topicResource(request, id, describedTopic(t)))))
   },
 
   createTopicV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
     const body = request.body
     const assignments = assignmentsOf(body)
     // A config given with a null value is left at its default.
@@ -52,60 +52,60 @@ export const topics = {
       configs
     }
     if (body.validate_only === true) {
-      const would = await request.server.topics.validateCreate(topic)
+      const would = await request.kafkaApi.topics.validateCreate(topic)
       return reply.code(200).send(topicResource(request, id, {
         name: body.topic_name, isInternal: false, replicationFactor: would.replicationFactor, partitionsCount: would.partitions
       }))
     }
-    await request.server.topics.create(topic)
-    const [created] = await request.server.topics.describe([body.topic_name])
+    await request.kafkaApi.topics.create(topic)
+    const [created] = await request.kafkaApi.topics.describe([body.topic_name])
     if (!created) throw new TopicNotFoundError(body.topic_name)
     return reply.code(201).send(topicResource(request, id, describedTopic(created)))
   },
 
   getTopicV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
-    const [topic] = await request.server.topics.describe([request.params.topic_name])
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
+    const [topic] = await request.kafkaApi.topics.describe([request.params.topic_name])
     if (!topic) throw new TopicNotFoundError(request.params.topic_name)
     return reply.code(200).send(topicResource(request, id, describedTopic(topic)))
   },
 
   updatePartitionCountTopicV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
     const name = request.params.topic_name
-    await request.server.topics.addPartitions(name, request.body.partitions_count)
-    const [topic] = await request.server.topics.describe([name])
+    await request.kafkaApi.topics.addPartitions(name, request.body.partitions_count)
+    const [topic] = await request.kafkaApi.topics.describe([name])
     if (!topic) throw new TopicNotFoundError(name)
     return reply.code(200).send(topicResource(request, id, describedTopic(topic)))
   },
 
   deleteTopicV3: async (request, reply) => {
-    await request.server.cluster.assertCluster(request.params.cluster_id)
-    await request.server.topics.delete(request.params.topic_name)
+    await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
+    await request.kafkaApi.topics.delete(request.params.topic_name)
     return reply.code(204).send()
   },
 
   listPartitionsV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
     const topic = request.params.topic_name
-    const [described] = await request.server.topics.describe([topic])
+    const [described] = await request.kafkaApi.topics.describe([topic])
     return reply.code(200).send(collection(request, 'KafkaPartitionList', `${topicPath(id, topic)}/partitions`,
       (described?.partitions ?? []).map((p) => partitionResource(request, id, topic, p))))
   },
 
   getPartitionV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
     const { topic_name: topic, partition_id: partitionId } = request.params
-    const [described] = await request.server.topics.describe([topic])
+    const [described] = await request.kafkaApi.topics.describe([topic])
     const partition = described?.partitions.find((p) => p.id === partitionId)
     if (!partition) throw new PartitionNotFoundError(topic, partitionId)
     return reply.code(200).send(partitionResource(request, id, topic, partition))
   },
 
   getPartitionOffsetsV3: async (request, reply) => {
-    const { id } = await request.server.cluster.assertCluster(request.params.cluster_id)
+    const { id } = await request.kafkaApi.cluster.assertCluster(request.params.cluster_id)
     const { topic_name: topic, partition_id: partition } = request.params
-    const offsets = await request.server.cluster.watermarks(topic, partition)
+    const offsets = await request.kafkaApi.cluster.watermarks(topic, partition)
     const self = `${topicPath(id, topic)}/partitions/${partition}/offset`
     return reply.code(200).send({
       kind: 'KafkaPartitionWithOffsets',

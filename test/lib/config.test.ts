@@ -149,3 +149,14 @@ t.test('tracing: off without an OTLP endpoint; the standard OTEL_* variables whe
   t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }), /OTEL_TRACES_SAMPLER_ARG/)
   t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', OTEL_TRACES_EXPORTER: 'zipkin' }), /OTEL_TRACES_EXPORTER/)
 })
+
+t.test('KAFKA_IDENTITY: service by default; caller needs SASL and no HTTP users of its own', async (t) => {
+  const c = loadConfig({ BROKER_ADDRESS: 'a:1' })
+  t.match(c, { kafkaIdentity: 'service', identityCacheMax: 100, identityIdleMs: 300_000 })
+  const caller = loadConfig({ BROKER_ADDRESS: 'a:1', USERNAME: 'svc', PASSWORD: 'p', KAFKA_IDENTITY: 'Caller', IDENTITY_CACHE_MAX: '5', IDENTITY_IDLE_MS: '60000' })
+  t.match(caller, { kafkaIdentity: 'caller', identityCacheMax: 5, identityIdleMs: 60_000 })
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_IDENTITY: 'caller' }), /KAFKA_IDENTITY=caller needs SASL/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', USERNAME: 'svc', PASSWORD: 'p', KAFKA_IDENTITY: 'caller', API_KEYS: 'k' }), /API_KEYS and BASIC_AUTH_USERS must be unset/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_IDENTITY: 'everyone' }), /KAFKA_IDENTITY must be service or caller/)
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', IDENTITY_CACHE_MAX: '0' }), /IDENTITY_CACHE_MAX/)
+})
