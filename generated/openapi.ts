@@ -2419,7 +2419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2429,7 +2429,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2667,7 +2667,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2677,7 +2677,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -2895,7 +2895,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2905,7 +2905,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3160,7 +3160,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3170,7 +3170,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3401,7 +3401,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3411,7 +3411,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3653,7 +3653,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3663,7 +3663,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -3875,6 +3875,23 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "KOSHA_UNAUTHORIZED",
                      *       "message": "Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or HTTP Basic credentials.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4110,6 +4127,23 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No consumer of that name exists (it was never created, was deleted, or expired after being idle). */
             404: {
                 headers: {
@@ -4311,7 +4345,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4321,7 +4355,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4582,7 +4616,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4592,7 +4626,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -4846,7 +4880,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Kafka denied the connector's principal this operation (ACLs). */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4856,7 +4890,7 @@ export interface operations {
                      * @example {
                      *       "status": 403,
                      *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user: grant it the ACL, or use another user.",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -5046,6 +5080,23 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "KOSHA_UNAUTHORIZED",
                      *       "message": "Authentication required: send an API key (Authorization: Bearer <key> or X-API-Key) or HTTP Basic credentials.",
+                     *       "requestId": "req-1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "KOSHA_KAFKA_NOT_AUTHORIZED",
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another.",
                      *       "requestId": "req-1"
                      *     }
                      */
@@ -5382,6 +5433,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -5508,6 +5574,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 401,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -5915,6 +5996,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The topic does not exist. */
             404: {
                 headers: {
@@ -6073,6 +6169,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 401,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -6490,6 +6601,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The topic or the partition does not exist. */
             404: {
                 headers: {
@@ -6655,6 +6781,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description The URL (path and query) is longer than MAX_URL_LENGTH characters, or a segment of its path longer than 512: send long values in a body. */
             414: {
                 headers: {
@@ -6807,6 +6948,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40101,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7003,6 +7159,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
             404: {
                 headers: {
@@ -7161,6 +7332,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40101,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7342,6 +7528,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40101,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7553,6 +7754,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
             404: {
                 headers: {
@@ -7711,6 +7927,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40101,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -7892,6 +8123,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40101,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8123,6 +8369,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
             404: {
                 headers: {
@@ -8344,6 +8605,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40101,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -8575,6 +8851,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
             404: {
                 headers: {
@@ -8783,6 +9074,21 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
             /** @description No such consumer instance (never created, deleted, or expired after CONSUMER_IDLE_TIMEOUT_MS unused). */
             404: {
                 headers: {
@@ -8961,6 +9267,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40101,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -9160,6 +9481,21 @@ export interface operations {
                      * @example {
                      *       "error_code": 40101,
                      *       "message": "Authentication required."
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 40301,
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
@@ -9423,7 +9759,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9432,7 +9768,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9710,7 +10046,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9719,7 +10055,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation on topic 'orders' to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -9920,7 +10256,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10087,7 +10423,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10254,7 +10590,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10426,7 +10762,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10598,7 +10934,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10775,7 +11111,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10954,7 +11290,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11129,7 +11465,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11303,7 +11639,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11475,7 +11811,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11642,7 +11978,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11809,7 +12145,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11978,7 +12314,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12150,7 +12486,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12324,7 +12660,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12494,7 +12830,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12661,7 +12997,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12841,7 +13177,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13016,7 +13352,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13186,7 +13522,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13362,7 +13698,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13534,7 +13870,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13708,7 +14044,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13885,7 +14221,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14064,7 +14400,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14239,7 +14575,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14411,7 +14747,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14588,7 +14924,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14752,7 +15088,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14761,7 +15097,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -14940,7 +15276,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14949,7 +15285,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15126,7 +15462,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15135,7 +15471,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15329,7 +15665,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15338,7 +15674,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15519,7 +15855,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15528,7 +15864,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15709,7 +16045,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15718,7 +16054,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -15909,7 +16245,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15918,7 +16254,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16097,7 +16433,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16106,7 +16442,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16295,7 +16631,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16304,7 +16640,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16483,7 +16819,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16492,7 +16828,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16675,7 +17011,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16684,7 +17020,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -16903,7 +17239,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16912,7 +17248,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17088,7 +17424,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17097,7 +17433,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17301,7 +17637,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17310,7 +17646,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17486,7 +17822,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny the connector's user. */
+            /** @description Kafka's ACLs deny the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17495,7 +17831,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error_code": 40301,
-                     *       "message": "Kafka denied this operation to the connector's user."
+                     *       "message": "Kafka denied this operation on topic 'orders' to the user it was made as (the connector's; with KAFKA_IDENTITY=caller, the caller's): grant that user the ACL, or use another."
                      *     }
                      */
                     "application/json": components["schemas"]["V3Error"];
@@ -17700,7 +18036,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17877,7 +18213,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18054,7 +18390,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18236,7 +18572,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18408,7 +18744,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18575,7 +18911,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18742,7 +19078,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3Error"];
                 };
             };
-            /** @description Kafka's ACLs deny this to the connector's user. */
+            /** @description Kafka's ACLs deny this to the user the request acts as (the connector's, or with KAFKA_IDENTITY=caller the caller's). */
             403: {
                 headers: {
                     [name: string]: unknown;

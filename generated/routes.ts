@@ -3678,6 +3678,9 @@ export const routes = {
         "401": {
           "$ref": "Error#"
         },
+        "403": {
+          "$ref": "Error#"
+        },
         "409": {
           "$ref": "Error#"
         },
@@ -3738,6 +3741,9 @@ export const routes = {
           "$ref": "Error#"
         },
         "401": {
+          "$ref": "Error#"
+        },
+        "403": {
           "$ref": "Error#"
         },
         "404": {
@@ -4040,6 +4046,9 @@ export const routes = {
         "401": {
           "$ref": "Error#"
         },
+        "403": {
+          "$ref": "Error#"
+        },
         "404": {
           "$ref": "Error#"
         },
@@ -4130,6 +4139,9 @@ export const routes = {
         "401": {
           "$ref": "V2Error#"
         },
+        "403": {
+          "$ref": "V2Error#"
+        },
         "414": {
           "$ref": "V2Error#"
         },
@@ -4177,6 +4189,9 @@ export const routes = {
           "$ref": "V2Topic#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -4307,6 +4322,9 @@ export const routes = {
         "401": {
           "$ref": "V2Error#"
         },
+        "403": {
+          "$ref": "V2Error#"
+        },
         "404": {
           "$ref": "V2Error#"
         },
@@ -4366,6 +4384,9 @@ export const routes = {
           "$ref": "V2Partition#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -4505,6 +4526,9 @@ export const routes = {
         "401": {
           "$ref": "V2Error#"
         },
+        "403": {
+          "$ref": "V2Error#"
+        },
         "404": {
           "$ref": "V2Error#"
         },
@@ -4545,6 +4569,9 @@ export const routes = {
           "$ref": "V2Brokers#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "414": {
@@ -4600,6 +4627,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "409": {
@@ -4666,6 +4696,9 @@ export const routes = {
         "401": {
           "$ref": "V2Error#"
         },
+        "403": {
+          "$ref": "V2Error#"
+        },
         "404": {
           "$ref": "V2Error#"
         },
@@ -4725,6 +4758,9 @@ export const routes = {
           "$ref": "V2Subscription#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -4789,6 +4825,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -4858,6 +4897,9 @@ export const routes = {
         "401": {
           "$ref": "V2Error#"
         },
+        "403": {
+          "$ref": "V2Error#"
+        },
         "404": {
           "$ref": "V2Error#"
         },
@@ -4917,6 +4959,9 @@ export const routes = {
           "$ref": "V2Partitions#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -4981,6 +5026,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -5056,6 +5104,9 @@ export const routes = {
         "401": {
           "$ref": "V2Error#"
         },
+        "403": {
+          "$ref": "V2Error#"
+        },
         "404": {
           "$ref": "V2Error#"
         },
@@ -5127,6 +5178,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -5202,6 +5256,9 @@ export const routes = {
         "401": {
           "$ref": "V2Error#"
         },
+        "403": {
+          "$ref": "V2Error#"
+        },
         "404": {
           "$ref": "V2Error#"
         },
@@ -5272,6 +5329,9 @@ export const routes = {
         "401": {
           "$ref": "V2Error#"
         },
+        "403": {
+          "$ref": "V2Error#"
+        },
         "404": {
           "$ref": "V2Error#"
         },
@@ -5337,6 +5397,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -5424,6 +5487,9 @@ export const routes = {
           }
         },
         "401": {
+          "$ref": "V2Error#"
+        },
+        "403": {
           "$ref": "V2Error#"
         },
         "404": {
@@ -8990,11 +9056,11 @@ export interface RouteTypes {
     Querystring: NonNullable<operations['readPartitionRecords']['parameters']['query']>
   }
   createConsumer: {
-    Reply: { 200: operations['createConsumer']['responses'][200]['content']['application/json']; 400: operations['createConsumer']['responses'][400]['content']['application/json']; 401: operations['createConsumer']['responses'][401]['content']['application/json']; 409: operations['createConsumer']['responses'][409]['content']['application/json']; 413: operations['createConsumer']['responses'][413]['content']['application/json']; 414: operations['createConsumer']['responses'][414]['content']['application/json']; 415: operations['createConsumer']['responses'][415]['content']['application/json']; 429: operations['createConsumer']['responses'][429]['content']['application/json']; 431: operations['createConsumer']['responses'][431]['content']['application/json']; 500: operations['createConsumer']['responses'][500]['content']['application/json']; 503: operations['createConsumer']['responses'][503]['content']['application/json']; 504: operations['createConsumer']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['createConsumer']['responses'][200]['content']['application/json']; 400: operations['createConsumer']['responses'][400]['content']['application/json']; 401: operations['createConsumer']['responses'][401]['content']['application/json']; 403: operations['createConsumer']['responses'][403]['content']['application/json']; 409: operations['createConsumer']['responses'][409]['content']['application/json']; 413: operations['createConsumer']['responses'][413]['content']['application/json']; 414: operations['createConsumer']['responses'][414]['content']['application/json']; 415: operations['createConsumer']['responses'][415]['content']['application/json']; 429: operations['createConsumer']['responses'][429]['content']['application/json']; 431: operations['createConsumer']['responses'][431]['content']['application/json']; 500: operations['createConsumer']['responses'][500]['content']['application/json']; 503: operations['createConsumer']['responses'][503]['content']['application/json']; 504: operations['createConsumer']['responses'][504]['content']['application/json'] }
     Body: NonNullable<operations['createConsumer']['requestBody']>['content']['application/json']
   }
   deleteConsumer: {
-    Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 400: operations['deleteConsumer']['responses'][400]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 414: operations['deleteConsumer']['responses'][414]['content']['application/json']; 429: operations['deleteConsumer']['responses'][429]['content']['application/json']; 431: operations['deleteConsumer']['responses'][431]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
+    Reply: { 200: operations['deleteConsumer']['responses'][200]['content']['application/json']; 400: operations['deleteConsumer']['responses'][400]['content']['application/json']; 401: operations['deleteConsumer']['responses'][401]['content']['application/json']; 403: operations['deleteConsumer']['responses'][403]['content']['application/json']; 404: operations['deleteConsumer']['responses'][404]['content']['application/json']; 414: operations['deleteConsumer']['responses'][414]['content']['application/json']; 429: operations['deleteConsumer']['responses'][429]['content']['application/json']; 431: operations['deleteConsumer']['responses'][431]['content']['application/json']; 500: operations['deleteConsumer']['responses'][500]['content']['application/json']; 503: operations['deleteConsumer']['responses'][503]['content']['application/json']; 504: operations['deleteConsumer']['responses'][504]['content']['application/json'] }
     Params: operations['deleteConsumer']['parameters']['path']
   }
   subscribeConsumer: {
@@ -9013,7 +9079,7 @@ export interface RouteTypes {
     Querystring: NonNullable<operations['streamRecords']['parameters']['query']>
   }
   commitStream: {
-    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 413: operations['commitStream']['responses'][413]['content']['application/json']; 414: operations['commitStream']['responses'][414]['content']['application/json']; 415: operations['commitStream']['responses'][415]['content']['application/json']; 429: operations['commitStream']['responses'][429]['content']['application/json']; 431: operations['commitStream']['responses'][431]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
+    Reply: { 200: operations['commitStream']['responses'][200]['content']['application/json']; 400: operations['commitStream']['responses'][400]['content']['application/json']; 401: operations['commitStream']['responses'][401]['content']['application/json']; 403: operations['commitStream']['responses'][403]['content']['application/json']; 404: operations['commitStream']['responses'][404]['content']['application/json']; 409: operations['commitStream']['responses'][409]['content']['application/json']; 413: operations['commitStream']['responses'][413]['content']['application/json']; 414: operations['commitStream']['responses'][414]['content']['application/json']; 415: operations['commitStream']['responses'][415]['content']['application/json']; 429: operations['commitStream']['responses'][429]['content']['application/json']; 431: operations['commitStream']['responses'][431]['content']['application/json']; 500: operations['commitStream']['responses'][500]['content']['application/json']; 503: operations['commitStream']['responses'][503]['content']['application/json'] }
     Params: operations['commitStream']['parameters']['path']
     Body: NonNullable<operations['commitStream']['requestBody']>['content']['application/json']
   }
@@ -9024,10 +9090,10 @@ export interface RouteTypes {
     Reply: { 200: operations['getReadiness']['responses'][200]['content']['application/json']; 414: operations['getReadiness']['responses'][414]['content']['application/json']; 431: operations['getReadiness']['responses'][431]['content']['application/json']; 503: operations['getReadiness']['responses'][503]['content']['application/json'] }
   }
   listTopicsV2: {
-    Reply: { 200: operations['listTopicsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listTopicsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 414: operations['listTopicsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listTopicsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listTopicsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listTopicsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listTopicsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listTopicsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['listTopicsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listTopicsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['listTopicsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 414: operations['listTopicsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listTopicsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listTopicsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listTopicsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listTopicsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listTopicsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
   getTopicV2: {
-    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getTopicV2']['parameters']['path']
   }
   produceToTopicV2: {
@@ -9036,11 +9102,11 @@ export interface RouteTypes {
     Body: NonNullable<operations['produceToTopicV2']['requestBody']>['content']['application/json']
   }
   listPartitionsV2: {
-    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['listPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['listPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['listPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['listPartitionsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['listPartitionsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['listPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['listPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['listPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['listPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['listPartitionsV2']['parameters']['path']
   }
   getPartitionV2: {
-    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getPartitionV2']['parameters']['path']
   }
   produceToPartitionV2: {
@@ -9049,69 +9115,69 @@ export interface RouteTypes {
     Body: NonNullable<operations['produceToPartitionV2']['requestBody']>['content']['application/json']
   }
   getPartitionOffsetsV2: {
-    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getPartitionOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getPartitionOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getPartitionOffsetsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getPartitionOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getPartitionOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getPartitionOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getPartitionOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getPartitionOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getPartitionOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getPartitionOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getPartitionOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getPartitionOffsetsV2']['parameters']['path']
   }
   listBrokersV2: {
-    Reply: { 200: operations['listBrokersV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listBrokersV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 414: operations['listBrokersV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listBrokersV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listBrokersV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listBrokersV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listBrokersV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listBrokersV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['listBrokersV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['listBrokersV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['listBrokersV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 414: operations['listBrokersV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 429: operations['listBrokersV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['listBrokersV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['listBrokersV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['listBrokersV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['listBrokersV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
   }
   createConsumerInstanceV2: {
-    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['createConsumerInstanceV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['createConsumerInstanceV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['createConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['createConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['createConsumerInstanceV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['createConsumerInstanceV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['createConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['createConsumerInstanceV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 409: operations['createConsumerInstanceV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['createConsumerInstanceV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['createConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['createConsumerInstanceV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['createConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['createConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['createConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['createConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['createConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['createConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['createConsumerInstanceV2']['parameters']['path']
     Body: NonNullable<operations['createConsumerInstanceV2']['requestBody']>['content']['application/json']
   }
   deleteConsumerInstanceV2: {
-    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['deleteConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['deleteConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['deleteConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['deleteConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 401: operations['deleteConsumerInstanceV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['deleteConsumerInstanceV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['deleteConsumerInstanceV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['deleteConsumerInstanceV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['deleteConsumerInstanceV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['deleteConsumerInstanceV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['deleteConsumerInstanceV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['deleteConsumerInstanceV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['deleteConsumerInstanceV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['deleteConsumerInstanceV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['deleteConsumerInstanceV2']['parameters']['path']
   }
   getSubscriptionV2: {
-    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getSubscriptionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getSubscriptionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getSubscriptionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getSubscriptionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getSubscriptionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getSubscriptionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getSubscriptionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getSubscriptionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getSubscriptionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getSubscriptionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getSubscriptionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getSubscriptionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getSubscriptionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getSubscriptionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getSubscriptionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getSubscriptionV2']['parameters']['path']
   }
   subscribeV2: {
-    Reply: { 204: void; 400: operations['subscribeV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['subscribeV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['subscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['subscribeV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['subscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['subscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['subscribeV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['subscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['subscribeV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['subscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['subscribeV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['subscribeV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['subscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['subscribeV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['subscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['subscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['subscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['subscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['subscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['subscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['subscribeV2']['parameters']['path']
     Body: NonNullable<operations['subscribeV2']['requestBody']>['content']['application/json']
   }
   unsubscribeV2: {
-    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['unsubscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['unsubscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['unsubscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['unsubscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 401: operations['unsubscribeV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['unsubscribeV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['unsubscribeV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['unsubscribeV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['unsubscribeV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['unsubscribeV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['unsubscribeV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['unsubscribeV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['unsubscribeV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['unsubscribeV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['unsubscribeV2']['parameters']['path']
   }
   getAssignmentsV2: {
-    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getAssignmentsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getAssignmentsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getAssignmentsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getAssignmentsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getAssignmentsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getAssignmentsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getAssignmentsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getAssignmentsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getAssignmentsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getAssignmentsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getAssignmentsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getAssignmentsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getAssignmentsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getAssignmentsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getAssignmentsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getAssignmentsV2']['parameters']['path']
   }
   assignPartitionsV2: {
-    Reply: { 204: void; 400: operations['assignPartitionsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['assignPartitionsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['assignPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['assignPartitionsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['assignPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['assignPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['assignPartitionsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['assignPartitionsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['assignPartitionsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['assignPartitionsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['assignPartitionsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['assignPartitionsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['assignPartitionsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['assignPartitionsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['assignPartitionsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['assignPartitionsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['assignPartitionsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['assignPartitionsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['assignPartitionsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['assignPartitionsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['assignPartitionsV2']['parameters']['path']
     Body: NonNullable<operations['assignPartitionsV2']['requestBody']>['content']['application/json']
   }
   seekV2: {
-    Reply: { 204: void; 400: operations['seekV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['seekV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['seekV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekV2']['parameters']['path']
     Body: NonNullable<operations['seekV2']['requestBody']>['content']['application/json']
   }
   seekToBeginningV2: {
-    Reply: { 204: void; 400: operations['seekToBeginningV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToBeginningV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToBeginningV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToBeginningV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToBeginningV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToBeginningV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekToBeginningV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToBeginningV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['seekToBeginningV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToBeginningV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToBeginningV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToBeginningV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToBeginningV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToBeginningV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToBeginningV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToBeginningV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToBeginningV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToBeginningV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToBeginningV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToBeginningV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekToBeginningV2']['parameters']['path']
     Body: NonNullable<operations['seekToBeginningV2']['requestBody']>['content']['application/json']
   }
   seekToEndV2: {
-    Reply: { 204: void; 400: operations['seekToEndV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToEndV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToEndV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToEndV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToEndV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToEndV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 204: void; 400: operations['seekToEndV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['seekToEndV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['seekToEndV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['seekToEndV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['seekToEndV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['seekToEndV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['seekToEndV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['seekToEndV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['seekToEndV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['seekToEndV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['seekToEndV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['seekToEndV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['seekToEndV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['seekToEndV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['seekToEndV2']['parameters']['path']
     Body: NonNullable<operations['seekToEndV2']['requestBody']>['content']['application/json']
   }
   getCommittedOffsetsV2: {
-    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getCommittedOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getCommittedOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getCommittedOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getCommittedOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getCommittedOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 401: operations['getCommittedOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getCommittedOffsetsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getCommittedOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 414: operations['getCommittedOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getCommittedOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getCommittedOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getCommittedOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getCommittedOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getCommittedOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getCommittedOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getCommittedOffsetsV2']['parameters']['path']
   }
   commitOffsetsV2: {
-    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['commitOffsetsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['commitOffsetsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['commitOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['commitOffsetsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['commitOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['commitOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['commitOffsetsV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['commitOffsetsV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['commitOffsetsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['commitOffsetsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['commitOffsetsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['commitOffsetsV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['commitOffsetsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['commitOffsetsV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['commitOffsetsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['commitOffsetsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['commitOffsetsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['commitOffsetsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['commitOffsetsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['commitOffsetsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['commitOffsetsV2']['parameters']['path']
     Body: NonNullable<operations['commitOffsetsV2']['requestBody']>['content']['application/json'] | undefined
   }
   getRecordsV2: {
-    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['getRecordsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getRecordsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getRecordsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getRecordsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['getRecordsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getRecordsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getRecordsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getRecordsV2']['parameters']['path']
     Querystring: NonNullable<operations['getRecordsV2']['parameters']['query']>
   }
