@@ -44,6 +44,7 @@ export interface Watermarks { low: number, high: number }
 export type Outcome = { ok: true, delivery: Delivery } | { ok: false, error: KoshaError }
 
 const RECONNECT_MS = 3000
+const FATAL_REASON_WAIT_MS = 500
 const CONNECT_TIMEOUT_MS = 5000
 // While every broker is unreachable, how often the cluster is asked again whether it is back.
 const PROBE_MS = 1000
@@ -145,9 +146,15 @@ export class KafkaConnection {
       if (!waiter) return
       this.pending.delete(report.opaque as number)
       if (!err) this.up()
-      this.settle(waiter.batch, waiter.index, err
-        ? { ok: false, error: this.recordError(waiter.batch, waiter.index, err) }
-        : { ok: true, delivery: { partition: report.partition, offset: report.offset, timestamp: report.timestamp ?? Date.now() } })
+      const settle = (): void => {
+        this.settle(waiter.batch, waiter.index, err
+          ? { ok: false, error: this.recordError(waiter.batch, waiter.index, err) }
+          : { ok: true, delivery: { partition: report.partition, offset: report.offset, timestamp: report.timestamp ?? Date.now() } })
+      }
+      // A fatal producer error may fail records before librdkafka's event.error says why: a moment lets the reason
+      // (a denied producer id, above) come first, so that the record's failure names it.
+      if (err?.code === CODES.ERRORS.ERR__FATAL && this.deniedProducing === undefined) setTimeout(settle, FATAL_REASON_WAIT_MS)
+      else settle()
     })
     return new Promise((resolve) => {
       // At most 5 s: the app's start waits for this, and Fastify gives a plugin 10 s before it fails the start. A
