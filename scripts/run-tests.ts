@@ -11,9 +11,10 @@
 //      (KAFKA_CLUSTER3_BOOTSTRAP, KAFKA_CLUSTER3_DIR; with 1. or 2. there is none, and test/faults.test.ts is
 //      skipped, saying why).
 // Arguments are passed to tap (e.g. `npm test -- test/kafka-harness.test.ts`).
-// After the tap files of a whole run (no arguments), the fuzzing step (scripts/fuzz.ts) runs on the same broker, now
-// that nothing else uses it, and counts as one test: on a broker the run started itself, or on an external one with
-// KOSHA_FUZZ=1 (the fuzzer writes broker configs and ACLs: say so only for a cluster nobody else relies on).
+// A whole run (no arguments) also fuzzes (scripts/fuzz.ts), which counts as one test. With the local Kafka, on a
+// broker of its own started beside the others (the fuzzer writes broker configs and ACLs and deletes what it finds),
+// at the same time as the tap files, its output printed after theirs; on an external broker only with KOSHA_FUZZ=1
+// (say so only for a cluster nobody else relies on), after the tap files, once nothing else uses it.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,6 +27,8 @@ interface Broker {
   /** Started by this run, for it alone. */
   owned: boolean
   env: Record<string, string>
+  /** A broker for the fuzzer alone, started by this run: it fuzzes while the tap files run. */
+  fuzzBootstrap?: string
   stop: () => Promise<void>
 }
 
@@ -33,6 +36,8 @@ const root = path.resolve(__dirname, '..')
 const portBase = Number(process.env.KAFKA_TEST_PORT_BASE ?? 29092) // below Linux's ephemeral ports (32768-60999), which a client socket may hold
 // The 3-node cluster's ports: P, P+10, P+20 (each +1 SASL, +2 controller).
 const cluster3PortBase = Number(process.env.KAFKA_TEST_CLUSTER3_PORT_BASE ?? portBase + 700)
+// The fuzzer's own broker: P+500 (29592 by default), clear of the others and of the benchmark's (29192, 29292).
+const fuzzPortBase = Number(process.env.KAFKA_TEST_FUZZ_PORT_BASE ?? portBase + 500)
 const KAFKA_IMAGE = 'apache/kafka:4.2.1'
 
 // What scripts/kafka writes for its TLS listeners (test/kafka.ts reads them).
@@ -142,22 +147,26 @@ async function localCluster (nodes: 1 | 3, base: number): Promise<LocalCluster> 
 // The local Kafka: the one broker every test shares, and beside it, started at the same time, the 3-node cluster
 // (replication factor 3, min ISR 2) whose nodes test/faults.test.ts kills. Its ports: KAFKA_TEST_CLUSTER3_PORT_BASE,
 // default portBase+700 (29792-29794, 29802-29804, 29812-29814), clear of the single broker's and of the benchmark's.
-async function localBroker (): Promise<Broker> {
-  const [single, three] = await Promise.allSettled([localCluster(1, portBase), localCluster(3, cluster3PortBase)])
-  if (single.status === 'rejected' || three.status === 'rejected') {
-    for (const c of [single, three]) if (c.status === 'fulfilled') await c.value.stop()
-    const reason: unknown = single.status === 'rejected' ? single.reason : (three as PromiseRejectedResult).reason
+async function localBroker (wholeRun: boolean): Promise<Broker> {
+  const wanted = [localCluster(1, portBase), localCluster(3, cluster3PortBase), ...(wholeRun ? [localCluster(1, fuzzPortBase)] : [])]
+  const started = await Promise.allSettled(wanted)
+  const [single, three, forFuzz] = started
+  if (single?.status !== 'fulfilled' || three?.status !== 'fulfilled' || (forFuzz !== undefined && forFuzz.status !== 'fulfilled')) {
+    for (const c of started) if (c.status === 'fulfilled') await c.value.stop()
+    const reason: unknown = started.find((c): c is PromiseRejectedResult => c.status === 'rejected')?.reason
     throw reason instanceof Error ? reason : new Error(String(reason))
   }
+  const fuzzCluster = forFuzz?.status === 'fulfilled' ? forFuzz.value : undefined
   return {
-    kind: `local Kafka (scripts/kafka) in ${single.value.dir}, and 3 nodes in ${three.value.dir}`,
+    kind: `local Kafka (scripts/kafka) in ${single.value.dir}, 3 nodes in ${three.value.dir}${fuzzCluster ? `, and the fuzzer's in ${fuzzCluster.dir}` : ''}`,
     owned: true,
     env: {
       ...single.value.env,
       KAFKA_CLUSTER3_BOOTSTRAP: three.value.env.KAFKA_BOOTSTRAP ?? '',
       KAFKA_CLUSTER3_DIR: three.value.dir
     },
-    stop: async () => { await Promise.all([single.value.stop(), three.value.stop()]) }
+    ...(fuzzCluster?.env.KAFKA_BOOTSTRAP !== undefined ? { fuzzBootstrap: fuzzCluster.env.KAFKA_BOOTSTRAP } : {}),
+    stop: async () => { await Promise.all([single.value.stop(), three.value.stop(), fuzzCluster?.stop()]) }
   }
 }
 
@@ -189,7 +198,8 @@ function count (tap: string): Counts {
 
 async function main (): Promise<number> {
   const started = Date.now()
-  const broker = (await externalBroker()) ?? (await containerBroker()) ?? (await localBroker())
+  const wholeRun = process.argv.length <= 2
+  const broker = (await externalBroker()) ?? (await containerBroker()) ?? (await localBroker(wholeRun))
   // Ctrl-C or a CI time-out must not leave a broker behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => { broker.stop().finally(() => process.exit(130)) })
@@ -204,6 +214,11 @@ async function main (): Promise<number> {
   let status = 1
   let tapText = ''
   let fuzzed: { ok: boolean } | { skipped: string } = { skipped: 'only a whole run fuzzes (tap was given arguments)' }
+  // The fuzzer's own broker: it fuzzes meanwhile, its output kept until tap's is done.
+  let fuzzOutput = ''
+  const fuzzing = wholeRun && broker.fuzzBootstrap !== undefined
+    ? fuzz(broker.fuzzBootstrap, (s) => { fuzzOutput += s }).catch((err: unknown) => ({ ok: false, summary: String(err), seconds: 0 }))
+    : undefined
   try {
     status = await new Promise<number>((resolve) => {
       const tap = spawn(path.join(root, 'node_modules/.bin/tap'), [...args, ...process.argv.slice(2)], {
@@ -217,7 +232,12 @@ async function main (): Promise<number> {
       })
       tap.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
     })
-    if (process.argv.length <= 2) {
+    if (fuzzing) {
+      const result = await fuzzing
+      console.log(`tests: fuzzing: schemathesis against the service on a broker of its own (scripts/fuzz.ts), while the tap files ran\n${fuzzOutput}`)
+      console.log(`tests: fuzzing ${result.ok ? 'passed' : 'FAILED'}: ${result.summary} (${result.seconds}s)`)
+      fuzzed = { ok: result.ok }
+    } else if (wholeRun) {
       if (broker.owned || process.env.KOSHA_FUZZ === '1') {
         console.log('tests: fuzzing: schemathesis against the service on this broker (scripts/fuzz.ts)')
         const result = await fuzz(broker.env.KAFKA_BOOTSTRAP ?? '').catch((err: unknown) => ({ ok: false, summary: String(err), seconds: 0 }))
