@@ -58,7 +58,8 @@ async function startService (bootstrap: string, port: number, log: string[], rep
   })
   child.stdout?.on('data', (d: Buffer) => { log.push(d.toString()) })
   child.stderr?.on('data', (d: Buffer) => { log.push(d.toString()) })
-  const deadline = Date.now() + 60_000
+  // tsx compiles the sources first: on a loaded 2-core machine that alone took most of a minute.
+  const deadline = Date.now() + 180_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}): ${log.join('').slice(-2000)}`)
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false)
@@ -66,7 +67,7 @@ async function startService (bootstrap: string, port: number, log: string[], rep
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
   child.kill('SIGKILL')
-  throw new Error('the service was not ready within 60 s')
+  throw new Error(`the service was not ready within 180 s: ${log.join('').slice(-2000)}`)
 }
 
 export interface FuzzResult { ok: boolean, summary: string, seconds: number }
