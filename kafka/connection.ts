@@ -240,7 +240,7 @@ export class KafkaConnection {
     const { producer } = this.clients()
     const metadata = await fromCallback<Metadata>((done) => {
       producer.getMetadata({ ...(topic !== undefined ? { topic, allTopics: false } : { allTopics: true }), timeout: this.timeoutMs }, done)
-    }).catch((err: unknown) => { throw fromKafkaError(err, topic !== undefined ? { topic } : {}) })
+    }).catch((err: unknown) => { throw this.explained(err, topic !== undefined ? { topic } : {}) })
     if (topic !== undefined && !metadata.topics.some((t) => t.name === topic && t.partitions.length > 0)) await this.assertMayDescribe(topic)
     return metadata
   }
@@ -261,13 +261,13 @@ export class KafkaConnection {
     const { producer } = this.clients()
     const offsets = await fromCallback<{ lowOffset: number, highOffset: number }>((done) => {
       producer.queryWatermarkOffsets(topic, partition, this.timeoutMs, done)
-    }).catch((err: unknown) => { throw fromKafkaError(err, { topic, partition }) })
+    }).catch((err: unknown) => { throw this.explained(err, { topic, partition }) })
     return { low: offsets.lowOffset, high: offsets.highOffset }
   }
 
   /** The cluster's id and controller, as Kafka reports them. */
   async cluster (): Promise<{ id: string, controllerId: number }> {
-    const md = await this.clients().configAdmin.metadata({ topics: [] }).catch((err: unknown) => { throw fromKafkaError(err, { resource: 'the cluster' }) })
+    const md = await this.clients().configAdmin.metadata({ topics: [] }).catch((err: unknown) => { throw this.explained(err, { resource: 'the cluster' }) })
     return { id: md.id, controllerId: md.controllerId }
   }
 
@@ -345,8 +345,15 @@ export class KafkaConnection {
     const partition = batch.records[index]?.partition
     const context: KafkaContext = { topic: batch.topic, ...(partition !== undefined ? { partition } : {}) }
     if (this.deniedProducing && (err as LibrdKafkaError | undefined)?.code === CODES.ERRORS.ERR__FATAL) return this.deniedProducing
+    return this.explained(err, context)
+  }
+
+  /**
+   * A client's error as a catalogue error; a call that timed out while no broker answers (it was waiting when the
+   * cluster went down) timed out for that reason: it says so, 503 with Retry-After, as the calls made since do.
+   */
+  private explained (err: unknown, context: KafkaContext): KoshaError {
     const mapped = fromKafkaError(err, context)
-    // A record that timed out while no broker answers timed out for that reason: say so (503, retry later).
     return mapped instanceof KafkaTimeoutError && this.down ? this.down : mapped
   }
 
