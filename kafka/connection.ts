@@ -56,7 +56,7 @@ const STARTUP_WAIT_MS = 5000
 // A batch of records handed to the producer together: settled when its last delivery report arrived.
 interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void }
 
-function platformaticAdmin (config: Config): Admin {
+function platformaticAdmin (config: Config, tls: ConnectionOptions | undefined): Admin {
   return new Admin({
     clientId: 'kosha-kafka-connector-admin',
     bootstrapBrokers: config.brokers,
@@ -66,7 +66,7 @@ function platformaticAdmin (config: Config): Admin {
     ...(config.sasl
       ? { sasl: config.sasl.mechanism === 'OAUTHBEARER' ? { mechanism: 'OAUTHBEARER', token: config.sasl.token } : { mechanism: config.sasl.mechanism, username: config.sasl.username, password: config.sasl.password } }
       : {}),
-    ...(config.tls ? { tls: tlsOptions(config.tls) } : {})
+    ...(tls ? { tls } : {})
   })
 }
 
@@ -82,6 +82,8 @@ export class KafkaConnection {
   readonly config: Config
   private readonly log: Log
   private readonly configAdmin: Admin
+  /** The TLS options of @platformatic/kafka and of `diagnose`'s own connections; undefined without KAFKA_TLS. */
+  private readonly tls: ConnectionOptions | undefined
   private producer: Producer | undefined
   private admin: IAdminClient | undefined
   private closing = false
@@ -105,7 +107,8 @@ export class KafkaConnection {
   constructor (config: Config, log: Log) {
     this.config = config
     this.log = log
-    this.configAdmin = platformaticAdmin(config)
+    this.tls = config.tls ? tlsOptions(config.tls) : undefined
+    this.configAdmin = platformaticAdmin(config, this.tls)
   }
 
   get timeoutMs (): number { return this.config.kafkaTimeoutMs }
@@ -387,11 +390,10 @@ export class KafkaConnection {
    * @platformatic/kafka names a refused login. Else `otherwise`.
    */
   private async diagnose (otherwise: KoshaError): Promise<KoshaError> {
-    const tls = this.config.tls
+    const tls = this.tls
     if (tls) {
-      const options = tlsOptions(tls)
       const timeoutMs = Math.min(this.config.kafkaTimeoutMs, 5000)
-      const errors = await Promise.all(this.config.brokers.map((broker) => tlsConnectionError(broker, options, timeoutMs)))
+      const errors = await Promise.all(this.config.brokers.map((broker) => tlsConnectionError(broker, tls, timeoutMs)))
       for (const error of errors) {
         const mapped = error ? fromKafkaError(error, { resource: 'the cluster' }) : undefined
         if (mapped instanceof KafkaTlsError) return mapped
