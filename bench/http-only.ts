@@ -8,6 +8,8 @@ import { registerOperations } from '../http/register'
 import { loadConfig } from '../lib/config'
 import { produce as v2Produce } from '../routes/v2/produce'
 import { Produce, type Outcome, type RecordSink } from '../kafka/produce'
+import type { KafkaApi } from '../kafka/identities'
+import '../plugins/kafka-api'
 
 async function main (): Promise<void> {
   const config = loadConfig({ ...process.env, BROKER_ADDRESS: process.env.BROKER_ADDRESS ?? '127.0.0.1:1' })
@@ -27,6 +29,10 @@ async function main (): Promise<void> {
   }
   const produce = new Produce(sink)
   fastify.decorate('produce', produce)
+  // The routes reach Kafka through request.kafkaApi (plugins/kafka-api.ts): here only its produce module, stood in.
+  const api = { produce } as Partial<KafkaApi> as KafkaApi
+  fastify.decorateRequest('kafkaApi', null as unknown as KafkaApi)
+  fastify.addHook('onRequest', async (request) => { request.kafkaApi = api })
   // The v2 produce operations, in a context with the v2 error handler, as routes/v2/index.ts registers them.
   await fastify.register(async (v2) => {
     v2.setErrorHandler(errorHandler('v2'))
