@@ -65,11 +65,19 @@ export const CONSUMER_PREFETCH = {
   'fetch.queue.backoff.ms': 5
 } as const
 
-/** The producer's settings (global, topic). */
-export function producerConfig (config: KafkaSettings): [ProducerGlobalConfig, ProducerTopicConfig] {
+/**
+ * The producer's settings (global, topic). idempotent: false for a caller's producer (KAFKA_IDENTITY=caller). Kafka
+ * grants the idempotent producer its id only to a user with WRITE on some topic, and librdkafka makes a refused id
+ * fatal at connect time, so a caller allowed only to read would have a producer that fails everything, with a reason
+ * that arrives after the failures. Without idempotence a denied record is denied by itself (403); one request in
+ * flight per broker keeps the records in order across retries; acks=all still.
+ */
+export function producerConfig (config: KafkaSettings, options: { idempotent?: boolean } = {}): [ProducerGlobalConfig, ProducerTopicConfig] {
+  const idempotent = options.idempotent ?? true
   return [{
     ...librdkafkaConfig(config),
-    'enable.idempotence': true,
+    'enable.idempotence': idempotent,
+    ...(idempotent ? {} : { 'max.in.flight.requests.per.connection': 1 }),
     'linger.ms': 2,
     'topic.metadata.propagation.max.ms': 3000,
     dr_cb: true

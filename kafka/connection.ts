@@ -104,7 +104,8 @@ export class KafkaConnection {
   private deniedProducing: KafkaNotAuthorizedError | undefined
   private probeTimer: NodeJS.Timeout | undefined
 
-  constructor (config: Config, log: Log) {
+  /** idempotent: false for a caller's connection (kafka/client-config.ts, producerConfig, says why). */
+  constructor (config: Config, log: Log, private readonly options: { idempotent?: boolean } = {}) {
     this.config = config
     this.log = log
     this.tls = config.tls ? tlsOptions(config.tls) : undefined
@@ -129,7 +130,7 @@ export class KafkaConnection {
    */
   connect (): Promise<void> {
     const config = this.config
-    const p = new Producer(...producerConfig(config))
+    const p = new Producer(...producerConfig(config, this.options))
     p.on('event.log', (e: { severity: number, fac: string, message: string }) => {
       // librdkafka says here why a connection failed (e.g. SASL authentication error): worth a warning, never secret.
       if (e.severity <= 4) this.log.warn({ facility: e.fac }, e.message)
@@ -195,9 +196,6 @@ export class KafkaConnection {
       })
     })
   }
-
-  /** Whether the producer can never produce again (Kafka refused it its producer id): a new connection is needed. */
-  get producerDenied (): boolean { return this.deniedProducing !== undefined }
 
   /** undefined once connected; else why not (refused credentials, a failed TLS handshake, unreachable). */
   async failure (): Promise<KoshaError | undefined> {

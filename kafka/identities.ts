@@ -92,17 +92,13 @@ export class Identities {
     const now = Date.now()
     if (identity.expiresAt !== undefined && identity.expiresAt <= now) throw refused('The bearer token has expired: send a new one.')
     const known = this.entries.get(identity.key)
-    if (known) {
-      // A producer Kafka refused its id stays unusable: the caller gets new clients (an ACL may have been granted since).
-      const denied = await known.api.then((a) => a.kafka.producerDenied, () => false)
-      if (!denied && known.closeAt > now) {
-        this.entries.delete(identity.key)
-        this.entries.set(identity.key, known)
-        known.lastUsed = now
-        return await known.api
-      }
-      this.drop(identity.key, known, denied ? 'its producer was denied' : 'its token expires')
+    if (known && known.closeAt > now) {
+      this.entries.delete(identity.key)
+      this.entries.set(identity.key, known)
+      known.lastUsed = now
+      return await known.api
     }
+    if (known) this.drop(identity.key, known, 'its token expires')
     const entry: Entry = { api: this.open(identity), lastUsed: now, closeAt: closeAtOf(identity, now) }
     this.entries.set(identity.key, entry)
     entry.api.catch(() => { if (this.entries.get(identity.key) === entry) this.entries.delete(identity.key) })
@@ -121,7 +117,7 @@ export class Identities {
 
   private async open (identity: CallerIdentity): Promise<KafkaApi> {
     const log = this.log.child({ principal: identity.principal })
-    const connection = new KafkaConnection({ ...this.config, sasl: identity.sasl }, log)
+    const connection = new KafkaConnection({ ...this.config, sasl: identity.sasl }, log, { idempotent: false })
     await connection.connect()
     const failure = await connection.failure()
     if (failure) {

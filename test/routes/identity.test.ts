@@ -104,7 +104,7 @@ t.test('each caller sees and does exactly what its ACLs allow', { skip: SKIP }, 
     'still not the other topic')
   const write = await call('POST', `/topics/${topic}`, basic(USERS.noAcl), { records: [{ value: 3 }] }, V2_JSON)
   t.equal(write.statusCode, 403, 'nor may it write')
-  t.match(write.json(), { error_code: 40301, message: /needs WRITE/ })
+  t.match(write.json(), { error_code: 40301 }, 'denied by its ACLs')
   t.same((await kcatConsume(topic, 1)).map((r) => r.payload), ['{"n":1}'], 'Kafka holds only what the allowed caller produced')
 })
 
