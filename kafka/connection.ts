@@ -54,7 +54,7 @@ const PROBE_MS = 1000
 const STARTUP_WAIT_MS = 5000
 
 // A batch of records handed to the producer together: settled when its last delivery report arrived.
-interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void }
+interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void, sentAt: number }
 
 function platformaticAdmin (config: Config, tls: ConnectionOptions | undefined): Admin {
   return new Admin({
@@ -100,6 +100,9 @@ export class KafkaConnection {
    */
   private down: KafkaUnavailableError | undefined
   private probing: Promise<void> | undefined
+  /** The last outage, and when it was noticed: a record sent before it and timed out after is told it (503). */
+  private lastDown: KafkaUnavailableError | undefined
+  private lastDownAt = 0
   /** Set once Kafka refused the producer its id (see connect): the producer fails every record from then on. */
   private deniedProducing: KafkaNotAuthorizedError | undefined
   private probeTimer: NodeJS.Timeout | undefined
@@ -219,7 +222,7 @@ export class KafkaConnection {
     if (!this.producer) throw await this.unavailable()
     const { producer } = this.clients()
     return await new Promise<Outcome[]>((resolve) => {
-      const batch: Batch = { topic, records, results: new Array<Outcome>(records.length), left: records.length, done: resolve }
+      const batch: Batch = { topic, records, results: new Array<Outcome>(records.length), left: records.length, done: resolve, sentAt: Date.now() }
       if (records.length === 0) resolve([])
       const now = Date.now()
       records.forEach((record, index) => {
@@ -239,9 +242,10 @@ export class KafkaConnection {
   async metadata (topic?: string): Promise<Metadata> {
     if (!this.producer) throw await this.unavailable()
     const { producer } = this.clients()
+    const since = Date.now()
     const metadata = await fromCallback<Metadata>((done) => {
       producer.getMetadata({ ...(topic !== undefined ? { topic, allTopics: false } : { allTopics: true }), timeout: this.timeoutMs }, done)
-    }).catch((err: unknown) => { throw this.explained(err, topic !== undefined ? { topic } : {}) })
+    }).catch((err: unknown) => { throw this.explained(err, topic !== undefined ? { topic } : {}, since) })
     if (topic !== undefined && !metadata.topics.some((t) => t.name === topic && t.partitions.length > 0)) await this.assertMayDescribe(topic)
     return metadata
   }
@@ -260,9 +264,10 @@ export class KafkaConnection {
   async watermarks (topic: string, partition: number): Promise<Watermarks> {
     if (!this.producer) throw await this.unavailable()
     const { producer } = this.clients()
+    const since = Date.now()
     const offsets = await fromCallback<{ lowOffset: number, highOffset: number }>((done) => {
       producer.queryWatermarkOffsets(topic, partition, this.timeoutMs, done)
-    }).catch((err: unknown) => { throw this.explained(err, { topic, partition }) })
+    }).catch((err: unknown) => { throw this.explained(err, { topic, partition }, since) })
     return { low: offsets.lowOffset, high: offsets.highOffset }
   }
 
@@ -310,6 +315,8 @@ export class KafkaConnection {
   private markDown (cause: unknown): void {
     if (this.down) return
     this.down = new KafkaUnavailableError(`No Kafka broker answers at ${this.config.brokers.join(',')}: retry later.`, cause)
+    this.lastDown = this.down
+    this.lastDownAt = Date.now()
     this.log.error({ retryInMs: PROBE_MS }, 'every Kafka broker is unreachable: calls fail at once until the cluster answers again')
     if (!this.probing && !this.closing) this.probeTimer = setTimeout(() => { this.probe() }, PROBE_MS)
   }
@@ -346,16 +353,20 @@ export class KafkaConnection {
     const partition = batch.records[index]?.partition
     const context: KafkaContext = { topic: batch.topic, ...(partition !== undefined ? { partition } : {}) }
     if (this.deniedProducing && (err as LibrdKafkaError | undefined)?.code === CODES.ERRORS.ERR__FATAL) return this.deniedProducing
-    return this.explained(err, context)
+    return this.explained(err, context, batch.sentAt)
   }
 
   /**
    * A client's error as a catalogue error; a call that timed out while no broker answers (it was waiting when the
    * cluster went down) timed out for that reason: it says so, 503 with Retry-After, as the calls made since do.
    */
-  private explained (err: unknown, context: KafkaContext): KoshaError {
+  private explained (err: unknown, context: KafkaContext, since?: number): KoshaError {
     const mapped = fromKafkaError(err, context)
-    return mapped instanceof KafkaTimeoutError && this.down ? this.down : mapped
+    if (!(mapped instanceof KafkaTimeoutError)) return mapped
+    if (this.down) return this.down
+    // The cluster went down while this call waited, even if a late answer to another call has cleared the outage
+    // since: it timed out for that reason.
+    return since !== undefined && this.lastDown && this.lastDownAt >= since ? this.lastDown : mapped
   }
 
   private settle (batch: Batch, index: number, result: Outcome): void {
