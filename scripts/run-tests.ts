@@ -56,56 +56,94 @@ async function externalBroker (): Promise<Broker | undefined> {
 
 async function containerBroker (): Promise<Broker | undefined> {
   const tc = await import('testcontainers')
+  let client: Awaited<ReturnType<typeof tc.getContainerRuntimeClient>>
   try {
-    await tc.getContainerRuntimeClient()
+    client = await tc.getContainerRuntimeClient()
   } catch {
     return undefined // no Docker engine answers
   }
+  const image = process.env.KAFKA_TEST_IMAGE ?? KAFKA_IMAGE
+  // An engine without a bridge network (dockerd --bridge=none, as on this project's machines) runs containers on the
+  // host's network only: the broker then listens on the test ports itself instead of behind published ports.
+  const networks = await client.container.dockerode.listNetworks()
+  const hostNetwork = !networks.some((n) => n.Name === 'bridge')
   const sasl = portBase + 1
+  const controller = portBase + 2
+  const [plainIn, saslIn, controllerIn] = hostNetwork ? [portBase, sasl, controller] : [9092, 9093, 9094]
   const jaasPlain = 'org.apache.kafka.common.security.plain.PlainLoginModule required ' +
     'user_admin="admin-secret" user_kosha="kosha-secret" user_noacl="noacl-secret";'
   const jaasScram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;'
-  const container = await new tc.GenericContainer(KAFKA_IMAGE)
-    .withExposedPorts({ container: 9092, host: portBase }, { container: 9093, host: sasl })
+  const jaasOauth = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;'
+  const container = new tc.GenericContainer(image)
+  if (hostNetwork) container.withNetworkMode('host')
+  else container.withExposedPorts({ container: 9092, host: portBase }, { container: 9093, host: sasl })
+  const started = await container
     .withEnvironment({
       KAFKA_NODE_ID: '1',
       KAFKA_PROCESS_ROLES: 'broker,controller',
-      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9094',
-      KAFKA_LISTENERS: 'PLAINTEXT://:9092,SASL_PLAINTEXT://:9093,CONTROLLER://:9094',
+      KAFKA_CONTROLLER_QUORUM_VOTERS: `1@127.0.0.1:${controllerIn}`,
+      KAFKA_LISTENERS: `PLAINTEXT://${hostNetwork ? '127.0.0.1' : ''}:${plainIn},SASL_PLAINTEXT://${hostNetwork ? '127.0.0.1' : ''}:${saslIn},CONTROLLER://${hostNetwork ? '127.0.0.1' : ''}:${controllerIn}`,
       KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${portBase},SASL_PLAINTEXT://127.0.0.1:${sasl}`,
       KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
       KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
       KAFKA_INTER_BROKER_LISTENER_NAME: 'PLAINTEXT',
-      KAFKA_SASL_ENABLED_MECHANISMS: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+      KAFKA_SASL_ENABLED_MECHANISMS: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
       // the image maps KAFKA_A_B to a.b, __ to _ and ___ to -
       KAFKA_LISTENER_NAME_SASL__PLAINTEXT_PLAIN_SASL_JAAS_CONFIG: jaasPlain,
       KAFKA_LISTENER_NAME_SASL__PLAINTEXT_SCRAM___SHA___256_SASL_JAAS_CONFIG: jaasScram,
       KAFKA_LISTENER_NAME_SASL__PLAINTEXT_SCRAM___SHA___512_SASL_JAAS_CONFIG: jaasScram,
+      KAFKA_LISTENER_NAME_SASL__PLAINTEXT_OAUTHBEARER_SASL_JAAS_CONFIG: jaasOauth,
       KAFKA_AUTHORIZER_CLASS_NAME: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
       KAFKA_SUPER_USERS: 'User:ANONYMOUS;User:admin',
+      KAFKA_NUM_PARTITIONS: '1',
       KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
       KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS: '1',
       KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
       KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+      KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: '1',
+      KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: '1',
       KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0'
     })
     .withWaitStrategy(tc.Wait.forLogMessage('Kafka Server started'))
     .withStartupTimeout(120_000)
     .start()
-  const bin = '/opt/kafka/bin'
-  for (const user of ['admin', 'kosha', 'noacl']) {
-    await container.exec([`${bin}/kafka-configs.sh`, '--bootstrap-server', 'localhost:9092', '--alter', '--entity-type', 'users',
-      '--entity-name', user, '--add-config', `SCRAM-SHA-256=[password=${user}-secret],SCRAM-SHA-512=[password=${user}-secret]`])
-  }
-  for (const [type, name] of [['--topic', '*'], ['--group', '*'], ['--transactional-id', '*'], ['--cluster', '']] as const) {
-    await container.exec([`${bin}/kafka-acls.sh`, '--bootstrap-server', 'localhost:9092', '--add', '--allow-principal', 'User:kosha',
-      '--operation', 'All', type, ...(name ? [name] : [])])
+  try {
+    // The users of test/kafka.ts (SCRAM credentials through Kafka's own tool, in the container), and the test user's
+    // ACLs through the Admin API (as scripts/local-kafka/Acls.java grants them to the local Kafka).
+    for (const user of ['admin', 'kosha', 'noacl']) {
+      const r = await started.exec(['/opt/kafka/bin/kafka-configs.sh', '--bootstrap-server', `127.0.0.1:${plainIn}`, '--alter', '--entity-type', 'users',
+        '--entity-name', user, '--add-config', `SCRAM-SHA-256=[password=${user}-secret],SCRAM-SHA-512=[password=${user}-secret]`])
+      if (r.exitCode !== 0) throw new Error(`kafka-configs.sh failed (${r.exitCode}): ${r.output}`)
+    }
+    await grantAll(`127.0.0.1:${portBase}`, 'User:kosha')
+  } catch (err) {
+    await started.stop()
+    throw err
   }
   return {
-    kind: `testcontainers ${KAFKA_IMAGE}`,
+    kind: `testcontainers ${image}${hostNetwork ? ' (host network)' : ''}`,
     owned: true,
-    env: { KAFKA_BOOTSTRAP: `127.0.0.1:${portBase}`, KAFKA_SASL_BOOTSTRAP: `127.0.0.1:${sasl}` },
-    stop: async () => { await container.stop() }
+    env: { KAFKA_BOOTSTRAP: `127.0.0.1:${portBase}`, KAFKA_SASL_BOOTSTRAP: `127.0.0.1:${sasl}`, KAFKA_SASL_OAUTHBEARER: 'unsecured' },
+    stop: async () => { await started.stop() }
+  }
+}
+
+/** Every operation on every topic, group, transactional id and the cluster, for one principal. */
+async function grantAll (bootstrap: string, principal: string): Promise<void> {
+  const { Admin, AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes } = await import('@platformatic/kafka')
+  const admin = new Admin({ clientId: 'kosha-tests-acls', bootstrapBrokers: [bootstrap] })
+  const entry = { principal, host: '*', operation: AclOperations.ALL, permissionType: AclPermissionTypes.ALLOW }
+  try {
+    await admin.createAcls({
+      creations: [
+        { resourceType: ResourceTypes.TOPIC, resourceName: '*', resourcePatternType: ResourcePatternTypes.LITERAL, ...entry },
+        { resourceType: ResourceTypes.GROUP, resourceName: '*', resourcePatternType: ResourcePatternTypes.LITERAL, ...entry },
+        { resourceType: ResourceTypes.TRANSACTIONAL_ID, resourceName: '*', resourcePatternType: ResourcePatternTypes.LITERAL, ...entry },
+        { resourceType: ResourceTypes.CLUSTER, resourceName: 'kafka-cluster', resourcePatternType: ResourcePatternTypes.LITERAL, ...entry }
+      ]
+    })
+  } finally {
+    await admin.close()
   }
 }
 
