@@ -2,7 +2,8 @@
 // the ingress, a created or an existing Secret, HTTPS and autoscaling, each render parsed and checked for what a
 // user would notice: probes, the drain on shutdown, the security context, credentials only through secretKeyRef,
 // the ingress's annotations (the same settings the nginx of test/routes/replicas-nginx.test.ts runs with), and that
-// every variable the chart sets is one the service reads. No cluster is needed; helm is the one the setup builds.
+// every variable the chart sets is one the service reads; and that the chart's README names every value. No
+// cluster is needed; helm is the one the setup builds.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
@@ -193,7 +194,7 @@ t.test('the pod runs as the image\'s node user, unprivileged, on a read-only roo
   t.same(container(r).securityContext, { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } })
   const tmp = container(r).volumeMounts.find((m) => m.mountPath === '/tmp')
   t.ok(tmp && pod.volumes.some((v) => v.name === tmp.name && v.emptyDir !== undefined), '/tmp is an emptyDir')
-  t.same(container(r).resources, { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } })
+  t.same(container(r).resources, { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } })
   t.equal(pod.automountServiceAccountToken, false, 'no Kubernetes API token in the pod')
 })
 
@@ -333,4 +334,17 @@ t.test('every variable the chart sets is one the service reads (a typo fails her
   set.delete('POD_IP')
   t.ok(set.size >= 14, `${set.size} variables, over the three renders`)
   for (const name of [...set].sort()) t.ok(known.has(name), `${name} is read by the service`)
+})
+
+t.test('the chart\'s README names every value of values.yaml', async (t) => {
+  const readme = readFileSync(path.join(chartDir, 'README.md'), 'utf8')
+  // Documented as a whole (its keys are Kubernetes' own).
+  const whole = new Set(['resources'])
+  const leaves = (value: unknown, prefix: string): string[] =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0 && !whole.has(prefix)
+      ? Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k))
+      : [prefix]
+  const names = leaves(chartValues(), '')
+  t.ok(names.length > 40, `${names.length} values`)
+  for (const name of names) t.ok(readme.includes(`\`${name}\``), `${name} is in the README`)
 })
