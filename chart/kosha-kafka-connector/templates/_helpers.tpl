@@ -84,22 +84,22 @@ An env value as the service reads it. Helm reads the numbers of a values file as
 {{- end }}
 
 {{/*
-The variables the chart sets itself, each with the value that sets it: env may not repeat them, so that no
+The variables the chart sets itself, each with where its value comes from: env may not repeat them, so that no
 setting has two places (e.g. BODY_LIMIT and the ingress's proxy-body-size stay equal).
 */}}
 {{- define "kosha.managedEnv" -}}
 {{- toJson (dict
-  "BROKER_ADDRESS" "kafka.brokerAddress"
-  "STATE_TOPIC" "kafka.stateTopic"
-  "PORT" "nothing (the container listens on 8000)"
-  "POD_IP" "nothing (the downward API sets it)"
-  "REPLICA_URL" "nothing (the pod's IP)"
-  "SHUTDOWN_GRACE_MS" "shutdown.graceSeconds"
-  "BODY_LIMIT" "bodyLimitBytes"
-  "USERNAME" "credentials.username or credentials.existingSecret"
-  "PASSWORD" "credentials.password or credentials.existingSecret"
-  "API_KEYS" "credentials.apiKeys or credentials.existingSecret"
-  "BASIC_AUTH_USERS" "credentials.basicAuthUsers or credentials.existingSecret"
-  "HTTPS_CERT_FILE" "https.enabled and https.secretName"
-  "HTTPS_KEY_FILE" "https.enabled and https.secretName") }}
+  "BROKER_ADDRESS" "set kafka.brokerAddress"
+  "STATE_TOPIC" "set kafka.stateTopic"
+  "PORT" "always 8000, the container's port"
+  "POD_IP" "from the downward API, for REPLICA_URL"
+  "REPLICA_URL" "from the pod's IP"
+  "SHUTDOWN_GRACE_MS" "set shutdown.graceSeconds"
+  "BODY_LIMIT" "set bodyLimitBytes"
+  "USERNAME" "set credentials.username or credentials.existingSecret"
+  "PASSWORD" "set credentials.password or credentials.existingSecret"
+  "API_KEYS" "set credentials.apiKeys or credentials.existingSecret"
+  "BASIC_AUTH_USERS" "set credentials.basicAuthUsers or credentials.existingSecret"
+  "HTTPS_CERT_FILE" "set https.enabled and https.secretName"
+  "HTTPS_KEY_FILE" "set https.enabled and https.secretName") }}
 {{- end }}
