@@ -1,8 +1,9 @@
 // Consumers from any replica, as deployed: three service processes behind a real nginx (round-robin, no stickiness,
-// no buffering). A v2 consumer instance is created, polled and committed through the proxy while records are produced
-// continuously; the replica holding it is killed (SIGKILL) mid-stream. The client retries what a real client retries
-// (502 from nginx, 503 from the service) and goes on through the other replicas: every record produced is delivered
-// at least once, none is skipped. The pause the client saw is logged (not asserted: timing is for bench/).
+// with the proxy settings of the Helm chart's ingress: no buffering, its timeouts and body size, test/deploy/ingress.ts).
+// A v2 consumer instance is created, polled and committed through the proxy while records are produced continuously;
+// the replica holding it is killed (SIGKILL) mid-stream. The client retries what a real client retries (502 from
+// nginx, 503 from the service) and goes on through the other replicas: every record produced is delivered at least
+// once, none is skipped. The pause the client saw is logged (not asserted: timing is for bench/).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
@@ -11,12 +12,14 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
+import { chartValues, nginxDirectives } from '../deploy/ingress'
 import { adminClient, bootstrap, createTopic, kafkaClient, uniqueName } from '../kafka'
 
 const root = path.resolve(__dirname, '..', '..')
 const V2 = 'application/vnd.kafka.v2+json'
 const JSONV2 = 'application/vnd.kafka.json.v2+json'
 const nginxMissing = spawnSync('nginx', ['-v']).error !== undefined
+const bodyLimit = Number(chartValues().bodyLimitBytes)
 
 function freePort (): Promise<number> {
   return new Promise((resolve) => {
@@ -41,7 +44,9 @@ function startService (t: Test, port: number, stateTopic: string): Service {
       HOST: '127.0.0.1',
       REPLICA_URL: `http://127.0.0.1:${port}`,
       STATE_TOPIC: stateTopic,
-      SHUTDOWN_GRACE_MS: '5000'
+      SHUTDOWN_GRACE_MS: '5000',
+      // As the chart sets it: the same value gives the ingress its proxy-body-size.
+      BODY_LIMIT: String(bodyLimit)
     },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -86,10 +91,9 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
     listen 127.0.0.1:${port};
     location / {
       proxy_pass http://kosha;
-      proxy_http_version 1.1;
+      # What the Helm chart's ingress is given (ingress.proxy in its values.yaml), as ingress-nginx writes it.
+${nginxDirectives().map((d) => `      ${d}`).join('\n')}
       proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_read_timeout 60s;
       # The client retries, as a real client would: nginx passes every failure on as it is.
       proxy_next_upstream off;
     }
@@ -324,4 +328,26 @@ t.test('SIGKILL of the replica serving an SSE stream: the client reconnects thro
   const twice = [...delivered.values()].filter((c) => c > 1).length
   t.comment(`stream failover: ${clock.firstAfterKill - clock.killedAt} ms from SIGKILL to the next record, over ${connections} connections; ${twice} records delivered more than once`)
   console.log(`stream failover: pause ${clock.firstAfterKill - clock.killedAt} ms after SIGKILL of the replica serving the stream, ${twice} redelivered, ${produced.size} produced`)
+})
+
+t.test('the proxy and the service refuse the same bodies: one of BODY_LIMIT bytes reaches the service, one byte more is refused by nginx', { skip: nginxMissing ? 'nginx is not installed (scripts/setup installs it)' : false }, async (t) => {
+  const port = await freePort()
+  const service = startService(t, port, uniqueName('_kosha_state_test'))
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 60_000)
+    .catch((err: unknown) => { throw new Error(`the service did not start: ${String(err)}\n${service.output()}`) })
+  const proxy = `http://127.0.0.1:${await startNginx(t, [port])}`
+  // Not JSON: the service refuses it (422, v2's error for a malformed body) once it has read it all, so the answer
+  // says who read the body.
+  const send = async (bytes: number): Promise<Response> => await fetch(`${proxy}/topics/${uniqueName('t')}`, {
+    method: 'POST',
+    headers: { 'content-type': JSONV2, accept: V2 },
+    body: Buffer.alloc(bytes, 'x')
+  })
+  const atLimit = await send(bodyLimit)
+  const refused = await atLimit.json() as { error_code?: number, message?: string }
+  t.equal(atLimit.status, 422, `${bodyLimit} bytes pass nginx and are read by the service (not JSON: 422)`) || t.comment(JSON.stringify(refused))
+  t.match(refused, { error_code: 42206, message: /JSON/ }, 'the service\'s own answer: the body is not JSON')
+  const over = await send(bodyLimit + 1)
+  t.equal(over.status, 413, 'one byte more: 413')
+  t.match(await over.text(), /<center>nginx/, 'from nginx, before the service (client_max_body_size)')
 })
