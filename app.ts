@@ -18,6 +18,7 @@ import reads from './plugins/reads'
 import streams from './plugins/streams'
 import forward from './plugins/forward'
 import kafkaApi from './plugins/kafka-api'
+import schemaRegistry from './plugins/schema-registry'
 import routes from './routes'
 
 export default async function app (fastify: FastifyInstance, options: { config: Config }): Promise<void> {
@@ -36,5 +37,6 @@ export default async function app (fastify: FastifyInstance, options: { config: 
   await fastify.register(consumerGroups)
   await fastify.register(acls)
   await fastify.register(kafkaApi)
+  await fastify.register(schemaRegistry)
   await fastify.register(routes)
 }

@@ -329,7 +329,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records to a topic (v2)
-         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). Schema formats (avro, jsonschema, protobuf) need a schema registry and are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003).
+         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). With a schema registry (SCHEMA_REGISTRY_URL), application/vnd.kafka.avro.v2+json and application/vnd.kafka.jsonschema.v2+json: each key and value is checked against its schema (key_schema or key_schema_id, value_schema or value_schema_id; a schema given as text is registered under <topic>-key or <topic>-value) and written in Confluent's wire format, and the answer carries the schema ids; a value its schema does not describe is 422 (42203) naming the record and the field, a missing schema 422 (42201 keys, 42202 values), an invalid schema 422 (42205), an unknown schema id 404 (40403), an incompatible schema 409, a registry that cannot be reached 503 with Retry-After. Without a registry those formats, and protobuf always, are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003).
          */
         post: operations["produceToTopicV2"];
         delete?: never;
@@ -367,7 +367,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records to a partition (v2)
-         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). Schema formats (avro, jsonschema, protobuf) need a schema registry and are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003). A partition given in a record is ignored here.
+         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). With a schema registry (SCHEMA_REGISTRY_URL), application/vnd.kafka.avro.v2+json and application/vnd.kafka.jsonschema.v2+json: each key and value is checked against its schema (key_schema or key_schema_id, value_schema or value_schema_id; a schema given as text is registered under <topic>-key or <topic>-value) and written in Confluent's wire format, and the answer carries the schema ids; a value its schema does not describe is 422 (42203) naming the record and the field, a missing schema 422 (42201 keys, 42202 values), an invalid schema 422 (42205), an unknown schema id 404 (40403), an incompatible schema 409, a registry that cannot be reached 503 with Retry-After. Without a registry those formats, and protobuf always, are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003). A partition given in a record is ignored here.
          */
         post: operations["produceToPartitionV2"];
         delete?: never;
@@ -1694,9 +1694,13 @@ export interface components {
          */
         V2ProduceRequest: {
             records: components["schemas"]["V2ProduceRecord"][];
+            /** @description avro, jsonschema: the keys' schema (JSON text), registered under the subject <topic>-key. */
             key_schema?: string;
+            /** @description avro, jsonschema: the values' schema (JSON text), registered under the subject <topic>-value. */
             value_schema?: string;
+            /** @description avro, jsonschema: the id of a registered key schema (instead of key_schema). */
             key_schema_id?: number;
+            /** @description avro, jsonschema: the id of a registered value schema (instead of value_schema). */
             value_schema_id?: number;
         };
         V2Offset: {
@@ -1707,8 +1711,10 @@ export interface components {
         };
         V2ProduceResponse: {
             offsets: components["schemas"]["V2Offset"][];
-            key_schema_id: null;
-            value_schema_id: null;
+            /** @description The id of the key schema (avro and jsonschema formats), else null. */
+            key_schema_id: number | null;
+            /** @description The id of the value schema (avro and jsonschema formats), else null. */
+            value_schema_id: number | null;
         };
         V2TopicPartition: {
             topic: string;
@@ -1730,7 +1736,7 @@ export interface components {
             /** @description The instance name (default: generated). */
             name?: string;
             /**
-             * @description binary or json; schema formats need a schema registry and are refused.
+             * @description binary, json; with a schema registry (SCHEMA_REGISTRY_URL) also avro and jsonschema: keys and values in Confluent's wire format decoded with their registered schemas. protobuf is refused (415).
              * @default binary
              * @enum {string}
              */
@@ -5734,6 +5740,8 @@ export interface operations {
                 "application/vnd.kafka.binary.v2+json": components["schemas"]["V2ProduceRequest"];
                 "application/vnd.kafka.json.v2+json": components["schemas"]["V2ProduceRequest"];
                 "application/json": components["schemas"]["V2ProduceRequest"];
+                "application/vnd.kafka.avro.v2+json": components["schemas"]["V2ProduceRequest"];
+                "application/vnd.kafka.jsonschema.v2+json": components["schemas"]["V2ProduceRequest"];
             };
         };
         responses: {
@@ -5805,7 +5813,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description The topic does not exist. */
+            /** @description The topic does not exist. With a schema format: an unknown schema id (40403). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5817,6 +5825,15 @@ export interface operations {
                      *       "message": "Topic 'orders' not found."
                      *     }
                      */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The schema given is incompatible with its subject's earlier versions (the registry's compatibility rule). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
@@ -5850,7 +5867,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description An unsupported Content-Type, or a schema format (no schema registry is configured). */
+            /** @description An unsupported Content-Type; protobuf; avro or jsonschema without a schema registry (SCHEMA_REGISTRY_URL). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5865,7 +5882,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description The records are malformed (e.g. binary data that is not base64). */
+            /** @description The records are malformed (e.g. binary data that is not base64). With a schema format: a key or value its schema does not describe (42203), a missing key or value schema (42201, 42202), an invalid schema (42205). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5933,7 +5950,17 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description The schema registry failed (it answered an error of its own): retry later. */
+            502: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. Or the schema registry cannot be reached. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -6331,6 +6358,8 @@ export interface operations {
                 "application/vnd.kafka.binary.v2+json": components["schemas"]["V2ProduceRequest"];
                 "application/vnd.kafka.json.v2+json": components["schemas"]["V2ProduceRequest"];
                 "application/json": components["schemas"]["V2ProduceRequest"];
+                "application/vnd.kafka.avro.v2+json": components["schemas"]["V2ProduceRequest"];
+                "application/vnd.kafka.jsonschema.v2+json": components["schemas"]["V2ProduceRequest"];
             };
         };
         responses: {
@@ -6402,7 +6431,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description The topic or the partition does not exist. */
+            /** @description The topic or the partition does not exist. With a schema format: an unknown schema id (40403). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6414,6 +6443,15 @@ export interface operations {
                      *       "message": "Partition 7 of topic 'orders' not found."
                      *     }
                      */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The schema given is incompatible with its subject's earlier versions (the registry's compatibility rule). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
@@ -6447,7 +6485,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description An unsupported Content-Type, or a schema format (no schema registry is configured). */
+            /** @description An unsupported Content-Type; protobuf; avro or jsonschema without a schema registry (SCHEMA_REGISTRY_URL). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6462,7 +6500,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description The records are malformed (e.g. binary data that is not base64). */
+            /** @description The records are malformed (e.g. binary data that is not base64). With a schema format: a key or value its schema does not describe (42203), a missing key or value schema (42201, 42202), an invalid schema (42205). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6530,7 +6568,17 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. */
+            /** @description The schema registry failed (it answered an error of its own): retry later. */
+            502: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description Kafka is unreachable (error_code 50003: retriable). Retry-After says when to retry. Also: the service is shedding load (KOSHA_OVERLOADED: its event loop delay or its memory is above its SHED_MAX_* limit): retry after the number of seconds in Retry-After, or on another instance. Or the schema registry cannot be reached. */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -9469,6 +9517,8 @@ export interface operations {
                 content: {
                     "application/vnd.kafka.binary.v2+json": components["schemas"]["V2ConsumerRecord"][];
                     "application/vnd.kafka.json.v2+json": components["schemas"]["V2ConsumerRecord"][];
+                    "application/vnd.kafka.avro.v2+json": components["schemas"]["V2ConsumerRecord"][];
+                    "application/vnd.kafka.jsonschema.v2+json": components["schemas"]["V2ConsumerRecord"][];
                 };
             };
             /** @description HTTP authentication failed. */
@@ -9561,7 +9611,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description The request is malformed. */
+            /** @description The request is malformed. An avro or jsonschema instance: a record not in Confluent's wire format, or naming a schema the registry lacks (42203); nothing is consumed past it (seek past it with positions). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9626,6 +9676,16 @@ export interface operations {
                      *       "message": "Internal error."
                      *     }
                      */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
+                };
+            };
+            /** @description The schema registry failed while the records' schemas were looked up: retry. */
+            502: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };

@@ -895,16 +895,20 @@ export const schemas = [
         }
       },
       "key_schema": {
-        "type": "string"
+        "type": "string",
+        "description": "avro, jsonschema: the keys' schema (JSON text), registered under the subject <topic>-key."
       },
       "value_schema": {
-        "type": "string"
+        "type": "string",
+        "description": "avro, jsonschema: the values' schema (JSON text), registered under the subject <topic>-value."
       },
       "key_schema_id": {
-        "type": "integer"
+        "type": "integer",
+        "description": "avro, jsonschema: the id of a registered key schema (instead of key_schema)."
       },
       "value_schema_id": {
-        "type": "integer"
+        "type": "integer",
+        "description": "avro, jsonschema: the id of a registered value schema (instead of value_schema)."
       }
     }
   },
@@ -962,10 +966,18 @@ export const schemas = [
         }
       },
       "key_schema_id": {
-        "type": "null"
+        "type": [
+          "integer",
+          "null"
+        ],
+        "description": "The id of the key schema (avro and jsonschema formats), else null."
       },
       "value_schema_id": {
-        "type": "null"
+        "type": [
+          "integer",
+          "null"
+        ],
+        "description": "The id of the value schema (avro and jsonschema formats), else null."
       }
     }
   },
@@ -1033,7 +1045,7 @@ export const schemas = [
           "protobuf"
         ],
         "default": "binary",
-        "description": "binary or json; schema formats need a schema registry and are refused."
+        "description": "binary, json; with a schema registry (SCHEMA_REGISTRY_URL) also avro and jsonschema: keys and values in Confluent's wire format decoded with their registered schemas. protobuf is refused (415)."
       },
       "auto.offset.reset": {
         "type": "string",
@@ -4261,6 +4273,9 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "409": {
+          "$ref": "V2Error#"
+        },
         "413": {
           "$ref": "V2Error#"
         },
@@ -4280,6 +4295,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "500": {
+          "$ref": "V2Error#"
+        },
+        "502": {
           "$ref": "V2Error#"
         },
         "503": {
@@ -4462,6 +4480,9 @@ export const routes = {
         "404": {
           "$ref": "V2Error#"
         },
+        "409": {
+          "$ref": "V2Error#"
+        },
         "413": {
           "$ref": "V2Error#"
         },
@@ -4481,6 +4502,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "500": {
+          "$ref": "V2Error#"
+        },
+        "502": {
           "$ref": "V2Error#"
         },
         "503": {
@@ -5514,6 +5538,9 @@ export const routes = {
           "$ref": "V2Error#"
         },
         "500": {
+          "$ref": "V2Error#"
+        },
+        "502": {
           "$ref": "V2Error#"
         },
         "503": {
@@ -9097,7 +9124,7 @@ export interface RouteTypes {
     Params: operations['getTopicV2']['parameters']['path']
   }
   produceToTopicV2: {
-    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToTopicV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['produceToTopicV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToTopicV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToTopicV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToTopicV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToTopicV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['produceToTopicV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToTopicV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToTopicV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToTopicV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToTopicV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToTopicV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToTopicV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToTopicV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 502: operations['produceToTopicV2']['responses'][502]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToTopicV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToTopicV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['produceToTopicV2']['parameters']['path']
     Body: NonNullable<operations['produceToTopicV2']['requestBody']>['content']['application/json']
   }
@@ -9110,7 +9137,7 @@ export interface RouteTypes {
     Params: operations['getPartitionV2']['parameters']['path']
   }
   produceToPartitionV2: {
-    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToPartitionV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['produceToPartitionV2']['responses'][200]['content']['application/vnd.kafka.v2+json']; 400: operations['produceToPartitionV2']['responses'][400]['content']['application/vnd.kafka.v2+json']; 401: operations['produceToPartitionV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['produceToPartitionV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['produceToPartitionV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 409: operations['produceToPartitionV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 413: operations['produceToPartitionV2']['responses'][413]['content']['application/vnd.kafka.v2+json']; 414: operations['produceToPartitionV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 415: operations['produceToPartitionV2']['responses'][415]['content']['application/vnd.kafka.v2+json']; 422: operations['produceToPartitionV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['produceToPartitionV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['produceToPartitionV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['produceToPartitionV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 502: operations['produceToPartitionV2']['responses'][502]['content']['application/vnd.kafka.v2+json']; 503: operations['produceToPartitionV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['produceToPartitionV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['produceToPartitionV2']['parameters']['path']
     Body: NonNullable<operations['produceToPartitionV2']['requestBody']>['content']['application/json']
   }
@@ -9177,7 +9204,7 @@ export interface RouteTypes {
     Body: NonNullable<operations['commitOffsetsV2']['requestBody']>['content']['application/json'] | undefined
   }
   getRecordsV2: {
-    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getRecordsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['getRecordsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getRecordsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getRecordsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
+    Reply: { 200: operations['getRecordsV2']['responses'][200]['content']['application/vnd.kafka.binary.v2+json']; 401: operations['getRecordsV2']['responses'][401]['content']['application/vnd.kafka.v2+json']; 403: operations['getRecordsV2']['responses'][403]['content']['application/vnd.kafka.v2+json']; 404: operations['getRecordsV2']['responses'][404]['content']['application/vnd.kafka.v2+json']; 406: operations['getRecordsV2']['responses'][406]['content']['application/vnd.kafka.v2+json']; 409: operations['getRecordsV2']['responses'][409]['content']['application/vnd.kafka.v2+json']; 414: operations['getRecordsV2']['responses'][414]['content']['application/vnd.kafka.v2+json']; 422: operations['getRecordsV2']['responses'][422]['content']['application/vnd.kafka.v2+json']; 429: operations['getRecordsV2']['responses'][429]['content']['application/vnd.kafka.v2+json']; 431: operations['getRecordsV2']['responses'][431]['content']['application/vnd.kafka.v2+json']; 500: operations['getRecordsV2']['responses'][500]['content']['application/vnd.kafka.v2+json']; 502: operations['getRecordsV2']['responses'][502]['content']['application/vnd.kafka.v2+json']; 503: operations['getRecordsV2']['responses'][503]['content']['application/vnd.kafka.v2+json']; 504: operations['getRecordsV2']['responses'][504]['content']['application/vnd.kafka.v2+json'] }
     Params: operations['getRecordsV2']['parameters']['path']
     Querystring: NonNullable<operations['getRecordsV2']['parameters']['query']>
   }

@@ -99,6 +99,8 @@ export interface Config {
   stateTopic: string
   /** OpenTelemetry tracing; unset: off, and no SDK is started. */
   tracing?: TracingConfig
+  /** SCHEMA_REGISTRY_URL and its credentials: the avro and jsonschema formats; without it they are refused (415). */
+  schemaRegistry?: SchemaRegistryConfig
 }
 
 export class ConfigError extends Error {
@@ -253,6 +255,7 @@ export function loadConfig (env: Env): Config {
   }
   const trustProxy = trustedProxies(get('TRUST_PROXY'), problems)
   const tracing = tracingConfig(get, bool, problems)
+  const schemaRegistry = schemaRegistryConfig(get, problems)
   const kafkaIdentity = (get('KAFKA_IDENTITY') ?? 'service').toLowerCase()
   if (kafkaIdentity !== 'service' && kafkaIdentity !== 'caller') problems.push(`KAFKA_IDENTITY must be service or caller (got '${kafkaIdentity}')`)
   if (kafkaIdentity === 'caller') {
@@ -303,10 +306,36 @@ export function loadConfig (env: Env): Config {
     ...(advertised !== undefined ? { advertisedUrl: advertised } : {}),
     replicaUrl,
     stateTopic,
-    ...(tracing !== undefined ? { tracing } : {})
+    ...(tracing !== undefined ? { tracing } : {}),
+    ...(schemaRegistry !== undefined ? { schemaRegistry } : {})
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+export interface SchemaRegistryConfig {
+  /** The base of Confluent's Schema Registry API: Confluent's or Karapace's root, Apicurio's /apis/ccompat/v7. */
+  url: string
+  username?: string
+  password?: string
+  timeoutMs: number
+}
+
+/** SCHEMA_REGISTRY_URL (unset: no registry), SCHEMA_REGISTRY_USERNAME and _PASSWORD (HTTP Basic), _TIMEOUT_MS. */
+function schemaRegistryConfig (get: (name: string) => string | undefined, problems: string[]): SchemaRegistryConfig | undefined {
+  const url = get('SCHEMA_REGISTRY_URL')
+  const username = get('SCHEMA_REGISTRY_USERNAME')
+  const password = get('SCHEMA_REGISTRY_PASSWORD')
+  const raw = get('SCHEMA_REGISTRY_TIMEOUT_MS')
+  const timeoutMs = raw === undefined ? 5_000 : Number(raw)
+  if (raw !== undefined && (!/^\d+$/.test(raw) || timeoutMs < 100 || timeoutMs > 300_000)) problems.push(`SCHEMA_REGISTRY_TIMEOUT_MS must be a whole number from 100 to 300000 (got '${raw}')`)
+  if ((username === undefined) !== (password === undefined)) problems.push('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together (both or neither)')
+  if (url === undefined) {
+    if (username !== undefined) problems.push('SCHEMA_REGISTRY_USERNAME is set but SCHEMA_REGISTRY_URL is not')
+    return undefined
+  }
+  if (!/^https?:\/\/[^/\s?#]+(\/[^\s?#]*)?$/.test(url)) problems.push(`SCHEMA_REGISTRY_URL must be an http(s) URL without a query (got '${url}')`)
+  return { url: url.replace(/\/+$/, ''), timeoutMs, ...(username !== undefined && password !== undefined ? { username, password } : {}) }
 }
 
 /**

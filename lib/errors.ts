@@ -55,6 +55,19 @@ export const ERROR_CODES = {
   KOSHA_UNSUPPORTED_MEDIA_TYPE: { status: 415, v2: 41501, v3: 415, retriable: false },
   KOSHA_UNSUPPORTED_FORMAT: { status: 415, v2: 41501, v3: 415, retriable: false },
   KOSHA_INVALID_PAYLOAD: { status: 422, v2: 42206, v3: 422, retriable: false },
+  // Schema Registry formats (registry/): Confluent REST Proxy's codes for a missing key or value schema, a record its
+  // schema does not fit, an invalid schema; the registry's own for subjects, versions and schema ids.
+  KOSHA_KEY_SCHEMA_MISSING: { status: 422, v2: 42201, v3: 422, retriable: false },
+  KOSHA_VALUE_SCHEMA_MISSING: { status: 422, v2: 42202, v3: 422, retriable: false },
+  KOSHA_SCHEMA_MISMATCH: { status: 422, v2: 42203, v3: 422, retriable: false },
+  KOSHA_INVALID_SCHEMA: { status: 422, v2: 42205, v3: 422, retriable: false },
+  KOSHA_RECORD_NOT_DESERIALIZABLE: { status: 422, v2: 42203, v3: 422, retriable: false },
+  KOSHA_SUBJECT_NOT_FOUND: { status: 404, v2: 40401, v3: 404, retriable: false },
+  KOSHA_SCHEMA_VERSION_NOT_FOUND: { status: 404, v2: 40402, v3: 404, retriable: false },
+  KOSHA_SCHEMA_NOT_FOUND: { status: 404, v2: 40403, v3: 404, retriable: false },
+  KOSHA_SCHEMA_INCOMPATIBLE: { status: 409, v2: 409, v3: 409, retriable: false },
+  KOSHA_SCHEMA_REGISTRY_UNAVAILABLE: { status: 503, v2: 50002, v3: 50003, retriable: true },
+  KOSHA_SCHEMA_REGISTRY_ERROR: { status: 502, v2: 50002, v3: 50003, retriable: true },
   KOSHA_REQUEST_TIMEOUT: { status: 408, v2: 408, v3: 408, retriable: false },
   KOSHA_URL_TOO_LONG: { status: 414, v2: 414, v3: 414, retriable: false },
   KOSHA_HEADERS_TOO_LARGE: { status: 431, v2: 431, v3: 431, retriable: false },
@@ -324,4 +337,36 @@ export class ReplicaUnavailableError extends KoshaError {
 /** Anything unclassified. Its message is never shown: the answer names the request id the log has it under. */
 export class InternalError extends KoshaError {
   constructor (cause?: unknown) { super('KOSHA_INTERNAL_ERROR', 'Internal error.', { cause }) }
+}
+
+// ---- the Schema Registry (registry/) --------------------------------------------------------------------------------
+export class SchemaMissingError extends KoshaError {
+  constructor (which: 'key' | 'value', message: string) { super(which === 'key' ? 'KOSHA_KEY_SCHEMA_MISSING' : 'KOSHA_VALUE_SCHEMA_MISSING', message) }
+}
+/** A key or value its schema does not describe: the message names the record and the field. */
+export class SchemaMismatchError extends KoshaError {
+  constructor (message: string) { super('KOSHA_SCHEMA_MISMATCH', message) }
+}
+export class InvalidSchemaError extends KoshaError {
+  constructor (message: string) { super('KOSHA_INVALID_SCHEMA', message) }
+}
+/** A consumed record that is not in the consumer's format (no Confluent framing, an unknown schema id, bad bytes). */
+export class RecordNotDeserializableError extends KoshaError {
+  constructor (message: string) { super('KOSHA_RECORD_NOT_DESERIALIZABLE', message) }
+}
+export class SchemaNotFoundError extends KoshaError {
+  constructor (what: 'subject' | 'version' | 'schema', message: string) {
+    super(what === 'subject' ? 'KOSHA_SUBJECT_NOT_FOUND' : what === 'version' ? 'KOSHA_SCHEMA_VERSION_NOT_FOUND' : 'KOSHA_SCHEMA_NOT_FOUND', message)
+  }
+}
+export class SchemaIncompatibleError extends KoshaError {
+  constructor (message: string) { super('KOSHA_SCHEMA_INCOMPATIBLE', message) }
+}
+/** The registry did not answer (refused, unreachable, timed out): retry later. */
+export class SchemaRegistryUnavailableError extends KoshaError {
+  constructor (message: string, cause?: unknown) { super('KOSHA_SCHEMA_REGISTRY_UNAVAILABLE', message, { cause, headers: { 'Retry-After': '5' } }) }
+}
+/** The registry answered what it should not have (a 5xx, an answer of the wrong shape). */
+export class SchemaRegistryError extends KoshaError {
+  constructor (message: string, cause?: unknown) { super('KOSHA_SCHEMA_REGISTRY_ERROR', message, { cause, headers: { 'Retry-After': '5' } }) }
 }

@@ -211,6 +211,31 @@ async function localBroker (wholeRun: boolean): Promise<Broker> {
   }
 }
 
+interface Registry { kind: string, env: Record<string, string>, stop: () => Promise<void> }
+
+/**
+ * The Schema Registry of the run: SCHEMA_REGISTRY_URL when set (an external one), else scripts/schema-registry
+ * (Apicurio, in memory) on KAFKA_TEST_PORT_BASE+900 (29992), started beside the brokers. Without one the tests of the
+ * schema formats are skipped, saying why.
+ */
+async function schemaRegistry (): Promise<Registry | undefined> {
+  const url = process.env.SCHEMA_REGISTRY_URL
+  if (url) return { kind: `external schema registry at ${url}`, env: { SCHEMA_REGISTRY_URL: url }, stop: async () => {} }
+  const dir = mkdtempSync(path.join(tmpdir(), 'kosha-registry-test-'))
+  const run = (...args: string[]): Promise<number> => new Promise((resolve) => {
+    const child = spawn('bash', [path.join(root, 'scripts/schema-registry'), ...args, '--dir', dir], { stdio: ['ignore', 'inherit', 'inherit'] })
+    child.on('exit', (code) => resolve(code ?? 1))
+  })
+  const stop = async (): Promise<void> => { await run('stop'); rmSync(dir, { recursive: true, force: true }) }
+  if (await run('start', '--port', String(portBase + 900)) !== 0) {
+    await stop()
+    console.log('tests: the schema registry did not start (see above): the schema format tests are skipped')
+    return undefined
+  }
+  const env = Object.fromEntries(readFileSync(path.join(dir, 'registry.env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]))
+  return { kind: `schema registry (scripts/schema-registry) in ${dir}`, env, stop }
+}
+
 interface Counts { passed: number, failed: number, skipped: number }
 
 // Counts the tests of each file (its top-level t.test()s; a file with none counts as one test), read from
@@ -240,12 +265,17 @@ function count (tap: string): Counts {
 async function main (): Promise<number> {
   const started = Date.now()
   const wholeRun = process.argv.length <= 2
-  const broker = (await externalBroker()) ?? (await containerBroker()) ?? (await localBroker(wholeRun))
+  const registryStarting = schemaRegistry()
+  const broker = await (async () => (await externalBroker()) ?? (await containerBroker()) ?? (await localBroker(wholeRun)))()
+    .catch(async (err: unknown) => { await (await registryStarting)?.stop(); throw err })
+  const registry = await registryStarting
+  const stopAll = async (): Promise<void> => { await Promise.all([broker.stop(), registry?.stop()]) }
+  broker.env = { ...broker.env, ...registry?.env }
   // Ctrl-C or a CI time-out must not leave a broker behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => { broker.stop().finally(() => process.exit(130)) })
+    process.once(signal, () => { stopAll().finally(() => process.exit(130)) })
   }
-  console.log(`tests: broker: ${broker.kind}`)
+  console.log(`tests: broker: ${broker.kind}${registry !== undefined ? `; ${registry.kind}` : ''}`)
   console.log(`tests: ${Object.entries(broker.env).map(([k, v]) => `${k}=${v}`).join(' ')}`)
   // A terminal gets tap's own reporter; a log (CI) gets plain TAP. Either way the raw TAP is kept to count from.
   const tty = process.stdout.isTTY
@@ -289,7 +319,7 @@ async function main (): Promise<number> {
       }
     }
   } finally {
-    await broker.stop()
+    await stopAll()
   }
   const counts = count(tty ? readFileSync(rawTap, 'utf8') : tapText)
   rmSync(rawDir, { recursive: true, force: true })

@@ -2,8 +2,13 @@
 import type { Message } from '@confluentinc/kafka-javascript'
 import { MAX_JSON_DEPTH, exceedsDepth } from '../../lib/json-depth'
 
-/** How a v2 consumer instance presents bytes: base64 text, or the JSON (else text) they hold. */
-export type Format = 'binary' | 'json'
+/**
+ * How a v2 consumer instance presents bytes: base64 text, or the JSON (else text) they hold; or, with a schema
+ * registry, decoded from Confluent's wire format with their schema (registry/serdes.ts).
+ */
+export type Format = 'binary' | 'json' | 'avro' | 'jsonschema'
+/** The formats decoded here, without a schema. */
+export type PlainFormat = 'binary' | 'json'
 export type Encoding = 'json' | 'text' | 'base64'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -42,7 +47,7 @@ export function decodeText (bytes: Buffer | string | null | undefined): { text: 
  * JSON.parse, not re-serialised: a 20-digit number stays exact); base64 is quoted straight from the buffer (it needs
  * no escaping).
  */
-export function inFormatJson (bytes: Buffer | string | null | undefined, format: Format): string {
+export function inFormatJson (bytes: Buffer | string | null | undefined, format: PlainFormat): string {
   if (bytes === null || bytes === undefined) return 'null'
   const buf = asBuffer(bytes)
   if (format === 'binary') return `"${buf.toString('base64')}"`

@@ -46,7 +46,7 @@ export function parseConsumerRecord (text: string): ConsumerRecord | undefined {
   if (!isObject(d) || !isObject(d.id) || !isString(d.id.name) || !(d.id.group === undefined || isString(d.id.group))) return undefined
   if (!(d.id.owner === undefined || isString(d.id.owner))) return undefined
   if (!isString(d.groupId) || typeof d.autoCommit !== 'boolean' || typeof d.requestTimeoutMs !== 'number') return undefined
-  if ((d.format !== 'binary' && d.format !== 'json') || (d.offsetReset !== 'earliest' && d.offsetReset !== 'latest')) return undefined
+  if ((d.format !== 'binary' && d.format !== 'json' && d.format !== 'avro' && d.format !== 'jsonschema') || (d.offsetReset !== 'earliest' && d.offsetReset !== 'latest')) return undefined
   if ((d.mode !== 'none' && d.mode !== 'subscribed' && d.mode !== 'assigned') || !Array.isArray(d.topics) || !d.topics.every(isString)) return undefined
   if (!Array.isArray(d.partitions) || !d.partitions.every(isPartition)) return undefined
   const definition: ConsumerDefinition = {

@@ -6,11 +6,12 @@ import { type RouteTypes } from '../../generated/routes'
 import type { Handlers } from '../../http/register'
 import { IllegalStateError, UnsupportedFormatError } from '../../lib/errors'
 import { link } from '../../http/links'
-import { headersOf, inFormatJson, type Format } from '../../kafka/consumers/decode'
+import { headersOf, inFormatJson, type Format, type PlainFormat } from '../../kafka/consumers/decode'
+import type { SchemaFormat, Serdes } from '../../registry/serdes'
 import type { ConsumerId } from '../../kafka/consumers/session'
 import { settleWhenWritten } from '../../http/deliver-once'
 import { sendJsonText, type JsonText } from '../../http/json-text'
-import { V2_JSON, acceptedFormat } from './media-types'
+import { V2_JSON, acceptedFormat, schemaFormatRefusal } from './media-types'
 
 const number = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : Number(v))
 /** The instance a request names, as its caller's (KAFKA_IDENTITY=caller: another caller's instance is a 404). */
@@ -36,29 +37,46 @@ export const FETCH_DEFAULT_MAX_BYTES = 8 * 1024 * 1024
  * A fetch's answer, openapi.json's V2ConsumerRecord array, as JSON text written record by record: no object per
  * record, and values that are JSON spliced in as they were produced (kafka/consumers/decode.ts inFormatJson).
  */
-function v2RecordsJson (messages: readonly Message[], format: Format): JsonText<V2Records> {
+function v2RecordsJson (messages: readonly Message[], format: Format, decoded?: Decoded): JsonText<V2Records> {
   let out = '['
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as Message
+    const key = decoded !== undefined ? decoded.keys[i] : inFormatJson(m.key, format as PlainFormat)
+    const value = decoded !== undefined ? decoded.values[i] : inFormatJson(m.value, format as PlainFormat)
     let headers = ''
     for (const h of headersOf(m)) {
       const value = format === 'binary' ? `"${h.value.toString('base64')}"` : JSON.stringify(h.value.toString('utf8'))
       headers += `${headers === '' ? '' : ','}{"name":${JSON.stringify(h.name)},"value":${value}}`
     }
-    out += `${i === 0 ? '' : ','}{"topic":${JSON.stringify(m.topic)},"key":${inFormatJson(m.key, format)},"value":${inFormatJson(m.value, format)},` +
+    out += `${i === 0 ? '' : ','}{"topic":${JSON.stringify(m.topic)},"key":${key ?? 'null'},"value":${value ?? 'null'},` +
       `"partition":${m.partition},"offset":${m.offset},"timestamp":${m.timestamp ?? 0},"headers":[${headers}]}`
   }
   return out + ']'
+}
+
+/** Keys and values of a schema format, decoded (registry/serdes.ts), as JSON text, in the order of the records. */
+interface Decoded { keys: string[], values: string[] }
+
+async function decode (serdes: Serdes, messages: readonly Message[], format: SchemaFormat): Promise<Decoded> {
+  const where = (part: 'key' | 'value') => (i: number): string => {
+    const m = messages[i] as Message
+    return `The ${part} of the record at ${m.topic}/${m.partition}/${m.offset}`
+  }
+  const bytesOf = (b: Buffer | string | null | undefined): Buffer | null => (b === null || b === undefined ? null : typeof b === 'string' ? Buffer.from(b) : b)
+  return {
+    keys: await serdes.readAll(messages.map((m) => bytesOf(m.key)), format, where('key')),
+    values: await serdes.readAll(messages.map((m) => bytesOf(m.value)), format, where('value'))
+  }
 }
 
 export const consumers = {
   createConsumerInstanceV2: async (request, reply) => {
     const body = request.body
     const group = request.params.group_name
-    const format = body.format ?? 'binary'
-    if (format !== 'binary' && format !== 'json') {
-      throw new UnsupportedFormatError(`The ${format} format needs a schema registry, which this service does not have: use binary or json.`)
-    }
+    const requested = body.format ?? 'binary'
+    const refusal = schemaFormatRefusal(requested, request.server.serdes !== undefined)
+    if (refusal !== undefined) throw new UnsupportedFormatError(refusal)
+    const format = requested as Format
     const reset = body['auto.offset.reset'] ?? 'latest'
     // librdkafka takes 1 to 100000000 (the schema's range is 0 to that, as Kafka's): 0 and 1 are the same wait.
     const fetchMinBytes = number(body['fetch.min.bytes'])
@@ -141,7 +159,18 @@ export const consumers = {
       ...(request.query.timeout !== undefined ? { timeoutMs: request.query.timeout } : {}),
       abandoned: () => request.raw.destroyed
     })
+    let decoded: Decoded | undefined
+    if (format === 'avro' || format === 'jsonschema') {
+      // A record not in the format, or whose schema cannot be had, fails the fetch: the records are given back, so
+      // none is skipped (seek past a bad one with positions).
+      try {
+        decoded = await decode(request.server.serdes as Serdes, fetched.messages, format)
+      } catch (err) {
+        fetched.lost()
+        throw err
+      }
+    }
     settleWhenWritten(reply, fetched)
-    return sendJsonText(reply.type(`application/vnd.kafka.${format}.v2+json`).code(200), v2RecordsJson(fetched.messages, format))
+    return sendJsonText(reply.type(`application/vnd.kafka.${format}.v2+json`).code(200), v2RecordsJson(fetched.messages, format, decoded))
   }
 } satisfies Partial<Handlers<'confluent-v2'>>

@@ -2,6 +2,7 @@
 // json: any JSON value) in Content-Type and Accept.
 import type { Format } from '../../kafka/consumers/decode'
 import { NotAcceptableError, UnsupportedFormatError } from '../../lib/errors'
+import type { SchemaFormat } from '../../registry/serdes'
 
 export const V2_JSON = 'application/vnd.kafka.v2+json'
 
@@ -11,13 +12,26 @@ export type { Format } from '../../kafka/consumers/decode'
 /** Base64 text as Confluent's binary format (and v3's BINARY type) takes it: padded, no line breaks. */
 export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-/** The embedded format from the Content-Type; schema formats are refused until a schema registry is supported. */
-export function embeddedFormat (contentType: string | undefined): Format {
+/** Why a schema format cannot be used here: protobuf not yet; avro and jsonschema without SCHEMA_REGISTRY_URL. */
+export function schemaFormatRefusal (format: string, registry: boolean): string | undefined {
+  if (format === 'protobuf') return 'The protobuf format is not supported yet: use avro, jsonschema, binary or json.'
+  if ((format === 'avro' || format === 'jsonschema') && !registry) {
+    return `The ${format} format needs a schema registry, and this service has none configured (SCHEMA_REGISTRY_URL): use binary or json.`
+  }
+  return undefined
+}
+
+/** The embedded format from the Content-Type: binary, json, or with a schema registry avro and jsonschema. */
+export function embeddedFormat (contentType: string | undefined, registry: boolean): Format | SchemaFormat {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   if (type === 'application/json' || type === 'application/vnd.kafka.json.v2+json') return 'json'
   if (type === 'application/vnd.kafka.binary.v2+json') return 'binary'
   const m = /^application\/vnd\.kafka\.(avro|jsonschema|protobuf)\.v2\+json$/.exec(type)
-  if (m) throw new UnsupportedFormatError(`The ${m[1]} format needs a schema registry, which this service does not have: use binary or json.`)
+  if (m?.[1] !== undefined) {
+    const refusal = schemaFormatRefusal(m[1], registry)
+    if (refusal !== undefined) throw new UnsupportedFormatError(refusal)
+    return m[1] as SchemaFormat
+  }
   throw new UnsupportedFormatError(`Unsupported Content-Type '${type}': use application/vnd.kafka.binary.v2+json, application/vnd.kafka.json.v2+json or application/json.`)
 }
 
@@ -25,7 +39,7 @@ export function embeddedFormat (contentType: string | undefined): Format {
 export function acceptedFormat (accept: string | undefined, instanceFormat: Format): Format {
   const types = (accept ?? '*/*').split(',').map((t) => t.split(';')[0]?.trim().toLowerCase() ?? '')
   for (const type of types) {
-    const m = /^application\/vnd\.kafka\.(binary|json)\.v2\+json$/.exec(type)
+    const m = /^application\/vnd\.kafka\.(binary|json|avro|jsonschema)\.v2\+json$/.exec(type)
     if (m?.[1] === instanceFormat) return instanceFormat
     if (['application/json', '*/*', 'application/*', 'application/vnd.kafka.v2+json', ''].includes(type)) return instanceFormat
   }

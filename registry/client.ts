@@ -1,0 +1,133 @@
+// A Schema Registry through Confluent's REST API, as Confluent's registry, Karapace and Apicurio's ccompat API serve
+// it: schemas registered under a subject, looked up by id or by subject and version. Every failure is a KoshaError
+// of lib/errors.ts; nothing here knows HTTP routes.
+//
+// Ids are immutable in a registry, so a schema by id is kept for the life of the process; a registration of the same
+// schema under the same subject is asked once. "latest" is asked each time (it moves).
+import type { SchemaRegistryConfig } from '../lib/config'
+import {
+  InvalidSchemaError, SchemaIncompatibleError, SchemaNotFoundError, SchemaRegistryError, SchemaRegistryUnavailableError, type KoshaError
+} from '../lib/errors'
+
+/** The registry's names of the formats. */
+export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF'
+
+export interface RegisteredSchema {
+  id: number
+  schema: string
+  schemaType: SchemaType
+  /** With a lookup by subject and version. */
+  subject?: string
+  version?: number
+}
+
+interface RegistryErrorBody { error_code?: number, message?: string }
+
+const MAX_CACHED = 10_000
+
+export class SchemaRegistry {
+  private readonly byId = new Map<number, Promise<RegisteredSchema>>()
+  private readonly registered = new Map<string, Promise<number>>()
+  private readonly authorization: string | undefined
+
+  constructor (private readonly config: SchemaRegistryConfig) {
+    this.authorization = config.username !== undefined && config.password !== undefined
+      ? `Basic ${Buffer.from(`${config.username}:${config.password}`).toString('base64')}`
+      : undefined
+  }
+
+  /** Registers `schema` under `subject` (or finds it there already) and answers its id. */
+  async register (subject: string, schema: string, schemaType: SchemaType): Promise<number> {
+    const key = `${subject}\0${schemaType}\0${schema}`
+    let id = this.registered.get(key)
+    if (id === undefined) {
+      id = this.call<{ id?: unknown }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, {
+        schema, ...(schemaType === 'AVRO' ? {} : { schemaType })
+      }, `registering a schema under subject '${subject}'`).then((r) => {
+        if (typeof r.id !== 'number') throw new SchemaRegistryError(`The schema registry answered a registration under '${subject}' without an id.`)
+        return r.id
+      })
+      remember(this.registered, key, id)
+    }
+    return await id
+  }
+
+  /** The schema with this id. */
+  async schemaById (id: number): Promise<RegisteredSchema> {
+    let found = this.byId.get(id)
+    if (found === undefined) {
+      found = this.call<{ schema?: unknown, schemaType?: unknown }>('GET', `/schemas/ids/${id}`, undefined, `looking up schema id ${id}`)
+        .then((r) => ({ id, schema: stringOf(r.schema, `schema ${id}`), schemaType: typeOf(r.schemaType) }))
+      remember(this.byId, id, found)
+    }
+    return await found
+  }
+
+  /** A version of a subject (a number, or the latest). */
+  async version (subject: string, version: number | 'latest'): Promise<RegisteredSchema> {
+    const r = await this.call<{ id?: unknown, schema?: unknown, schemaType?: unknown, version?: unknown }>('GET',
+      `/subjects/${encodeURIComponent(subject)}/versions/${version}`, undefined, `looking up version ${version} of subject '${subject}'`)
+    if (typeof r.id !== 'number') throw new SchemaRegistryError(`The schema registry answered version ${version} of '${subject}' without an id.`)
+    const found = { id: r.id, schema: stringOf(r.schema, `subject '${subject}'`), schemaType: typeOf(r.schemaType), subject, ...(typeof r.version === 'number' ? { version: r.version } : {}) }
+    if (!this.byId.has(found.id)) remember(this.byId, found.id, Promise.resolve(found))
+    return found
+  }
+
+  private async call<T> (method: 'GET' | 'POST', path: string, body: unknown, doing: string): Promise<T> {
+    let res: Response
+    try {
+      res = await fetch(`${this.config.url}${path}`, {
+        method,
+        headers: {
+          accept: 'application/vnd.schemaregistry.v1+json, application/json',
+          ...(body !== undefined ? { 'content-type': 'application/vnd.schemaregistry.v1+json' } : {}),
+          ...(this.authorization !== undefined ? { authorization: this.authorization } : {})
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.config.timeoutMs)
+      })
+    } catch (err) {
+      const timedOut = err instanceof DOMException && err.name === 'TimeoutError'
+      throw new SchemaRegistryUnavailableError(`The schema registry ${timedOut ? `did not answer within ${this.config.timeoutMs} ms (SCHEMA_REGISTRY_TIMEOUT_MS)` : 'cannot be reached'} while ${doing}: retry later.`, err)
+    }
+    const text = await res.text().catch(() => '')
+    let parsed: unknown
+    try { parsed = text === '' ? {} : JSON.parse(text) } catch { parsed = undefined }
+    if (res.ok) {
+      if (parsed === undefined || typeof parsed !== 'object' || parsed === null) throw new SchemaRegistryError(`The schema registry answered ${doing} with something other than JSON.`)
+      return parsed as T
+    }
+    throw failure(res.status, (parsed ?? {}) as RegistryErrorBody, doing)
+  }
+}
+
+/** The registry's error, as the service's: its codes for subjects, versions, schemas and invalid or incompatible schemas. */
+function failure (status: number, body: RegistryErrorBody, doing: string): KoshaError {
+  const said = typeof body.message === 'string' ? `: ${body.message}` : ''
+  const code = typeof body.error_code === 'number' ? body.error_code : status
+  if (code === 40401) return new SchemaNotFoundError('subject', `No such subject in the schema registry (${doing})${said}`)
+  if (code === 40402 || code === 42202) return new SchemaNotFoundError('version', `No such schema version in the schema registry (${doing})${said}`)
+  if (code === 40403 || status === 404) return new SchemaNotFoundError('schema', `No such schema in the schema registry (${doing})${said}`)
+  if (code === 42201 || status === 422) return new InvalidSchemaError(`The schema registry refused the schema as invalid (${doing})${said}`)
+  if (code === 409 || status === 409) return new SchemaIncompatibleError(`The schema is incompatible with the subject's earlier versions (${doing})${said}`)
+  if (status === 401 || status === 403) return new SchemaRegistryError(`The schema registry refused this service's credentials (${status}, SCHEMA_REGISTRY_USERNAME) while ${doing}${said}`)
+  return new SchemaRegistryError(`The schema registry failed (${status}) while ${doing}${said}`)
+}
+
+function remember<K, V> (cache: Map<K, Promise<V>>, key: K, value: Promise<V>): void {
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as K)
+  cache.set(key, value)
+  // A failure is not kept: the next request asks again.
+  value.catch(() => { if (cache.get(key) === value) cache.delete(key) })
+}
+
+function stringOf (value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new SchemaRegistryError(`The schema registry answered ${what} without its schema text.`)
+  return value
+}
+
+function typeOf (value: unknown): SchemaType {
+  if (value === undefined || value === null || value === 'AVRO') return 'AVRO'
+  if (value === 'JSON' || value === 'PROTOBUF') return value
+  throw new SchemaRegistryError(`The schema registry answered an unknown schema type '${String(value)}'.`)
+}

@@ -1,0 +1,177 @@
+// Keys and values in the Schema Registry formats, in Confluent's wire format: a zero byte, the schema's id as four
+// big-endian bytes, then the payload (Avro's binary encoding; for JSON Schema the JSON text itself), so that
+// Confluent's deserializers (Java, Go, Python, JavaScript) read what is produced here and the other way round.
+//
+// A value's JSON is Avro's JSON encoding (a union's branch named: {"string": "x"}; bytes as text of code points
+// 0-255), as Confluent REST Proxy takes and gives it; a long must be within JavaScript's safe integers (±2^53).
+// JSON Schema values are checked with ajv against their schema before they are written.
+import Ajv, { type ValidateFunction } from 'ajv'
+import avro from 'avsc'
+import { InvalidSchemaError, RecordNotDeserializableError, SchemaMismatchError, SchemaNotFoundError, UnsupportedFormatError } from '../lib/errors'
+import type { RegisteredSchema, SchemaRegistry, SchemaType } from './client'
+
+export type SchemaFormat = 'avro' | 'jsonschema'
+
+export const SCHEMA_TYPE: Record<SchemaFormat, SchemaType> = { avro: 'AVRO', jsonschema: 'JSON' }
+const FORMAT_OF: Partial<Record<SchemaType, SchemaFormat>> = { AVRO: 'avro', JSON: 'jsonschema' }
+const NAME: Record<SchemaFormat, string> = { avro: 'Avro', jsonschema: 'JSON Schema' }
+
+/** Which schema a key or value is written with: given (registered under the subject), by id, or a subject's version. */
+export type SchemaRef =
+  | { schema: string, subject: string }
+  | { id: number }
+  | { subject: string, version: number | 'latest' }
+
+/** Writes values with one schema. */
+export interface Writer {
+  id: number
+  /** The value, checked against the schema, in the wire format; `where` names it in an error (records/0/value). */
+  encode: (value: unknown, where: string) => Buffer
+}
+
+interface Compiled {
+  format: SchemaFormat
+  /** The payload of a value (checked against the schema). */
+  write: (value: unknown, where: string) => Buffer
+  /** A payload as JSON text. */
+  read: (payload: Buffer) => string
+}
+
+const MAX_COMPILED = 10_000
+
+export class Serdes {
+  private readonly compiled = new Map<number, Compiled>()
+  private readonly ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false })
+
+  constructor (private readonly registry: SchemaRegistry) {}
+
+  /** A writer for values of `format` with the schema `ref` names. */
+  async writer (format: SchemaFormat, ref: SchemaRef): Promise<Writer> {
+    if ('schema' in ref) this.parse(format, ref.schema, 'the schema') // refused here, with the parser's reason, before the registry sees it
+    const found: RegisteredSchema = 'schema' in ref
+      ? { id: await this.registry.register(ref.subject, ref.schema, SCHEMA_TYPE[format]), schema: ref.schema, schemaType: SCHEMA_TYPE[format] }
+      : 'id' in ref ? await this.registry.schemaById(ref.id) : await this.registry.version(ref.subject, ref.version)
+    const compiled = this.compile(found)
+    if (compiled.format !== format) throw new SchemaMismatchError(`Schema ${found.id} is a ${NAME[compiled.format]} schema, not ${NAME[format]}.`)
+    return { id: found.id, encode: (value, where) => frame(found.id, compiled.write(value, where)) }
+  }
+
+  /**
+   * Decodes keys or values of `format` as JSON text, each framed with its schema's id; null stays null. The schemas
+   * are looked up first (once each), so that a batch of records is then decoded without waiting.
+   */
+  async readAll (values: ReadonlyArray<Buffer | null | undefined>, format: SchemaFormat, where: (i: number) => string): Promise<string[]> {
+    const ids = new Set<number>()
+    values.forEach((v, i) => { if (v !== null && v !== undefined) ids.add(unframe(v, format, where(i)).id) })
+    for (const id of ids) {
+      if (this.compiled.has(id)) continue
+      const found = await this.registry.schemaById(id).catch((err: unknown) => {
+        throw err instanceof SchemaNotFoundError
+          ? new RecordNotDeserializableError(`A record names schema id ${id}, which the schema registry does not have.`)
+          : err
+      })
+      this.compile(found)
+    }
+    return values.map((v, i) => {
+      if (v === null || v === undefined) return 'null'
+      const { id, payload } = unframe(v, format, where(i))
+      const compiled = this.compiled.get(id) as Compiled
+      if (compiled.format !== format) throw new RecordNotDeserializableError(`${where(i)} is written with schema ${id}, a ${NAME[compiled.format]} schema, not ${NAME[format]}.`)
+      try {
+        return compiled.read(payload)
+      } catch (err) {
+        throw new RecordNotDeserializableError(`${where(i)} does not decode with its ${NAME[format]} schema ${id}: ${err instanceof Error ? err.message : String(err)}.`)
+      }
+    })
+  }
+
+  private compile (found: RegisteredSchema): Compiled {
+    const known = this.compiled.get(found.id)
+    if (known !== undefined) return known
+    const its = FORMAT_OF[found.schemaType]
+    if (its === undefined) throw new UnsupportedFormatError(`Schema ${found.id} is a ${found.schemaType} schema, which this service does not read yet.`)
+    const compiled = this.parse(its, found.schema, `schema ${found.id}`)
+    if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value as number)
+    this.compiled.set(found.id, compiled)
+    return compiled
+  }
+
+  private parse (format: SchemaFormat, schema: string, what: string): Compiled {
+    let json: unknown
+    try { json = JSON.parse(schema) } catch { throw new InvalidSchemaError(`${capital(what)} is not JSON, so not a ${NAME[format]} schema.`) }
+    return format === 'avro' ? avroCodec(json, what) : jsonSchemaCodec(this.ajv, json, what)
+  }
+}
+
+function avroCodec (schema: unknown, what: string): Compiled {
+  let type: avro.Type
+  try {
+    type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true })
+  } catch (err) {
+    throw new InvalidSchemaError(`${capital(what)} is not a valid Avro schema: ${err instanceof Error ? err.message : String(err)}.`)
+  }
+  return {
+    format: 'avro',
+    write: (value, where) => {
+      let typed: unknown
+      try {
+        typed = type.fromString(JSON.stringify(value))
+      } catch (err) {
+        throw new SchemaMismatchError(`${where} does not match its Avro schema${avroPath(type, value)}: ${err instanceof Error ? err.message : String(err)}.`)
+      }
+      return type.toBuffer(typed)
+    },
+    read: (payload) => type.toString(type.fromBuffer(payload))
+  }
+}
+
+/** Where in the value Avro's check failed first, as " at field 'a.b'" (bytes fields, text in JSON, are not judged). */
+function avroPath (type: avro.Type, value: unknown): string {
+  const paths: string[] = []
+  type.isValid(value, { errorHook: (path, _any, t) => { if (t.typeName !== 'bytes' && t.typeName !== 'fixed') paths.push(path.join('.')) } })
+  const first = paths[0]
+  return first === undefined ? '' : first === '' ? ' (the whole value)' : ` at field '${first}'`
+}
+
+function jsonSchemaCodec (ajv: Ajv, schema: unknown, what: string): Compiled {
+  let validate: ValidateFunction
+  try {
+    validate = ajv.compile(schema as object)
+  } catch (err) {
+    throw new InvalidSchemaError(`${capital(what)} is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}.`)
+  }
+  return {
+    format: 'jsonschema',
+    write: (value, where) => {
+      if (!validate(value)) {
+        const e = validate.errors?.[0]
+        throw new SchemaMismatchError(`${where} does not match its JSON Schema${e !== undefined ? `${e.instancePath !== '' ? ` at '${e.instancePath}'` : ''}: ${e.message ?? 'invalid'}` : ''}.`)
+      }
+      return Buffer.from(JSON.stringify(value))
+    },
+    read: (payload) => {
+      const text = payload.toString('utf8')
+      JSON.parse(text) // a payload that is not JSON is not in the format
+      return text
+    }
+  }
+}
+
+/** Confluent's wire format: magic byte 0, the schema id (4 bytes, big-endian), the payload. */
+export function frame (id: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(5)
+  header.writeUInt8(0, 0)
+  header.writeUInt32BE(id, 1)
+  return Buffer.concat([header, payload])
+}
+
+export function unframe (bytes: Buffer, format: SchemaFormat, where: string): { id: number, payload: Buffer } {
+  if (bytes.length < 5 || bytes[0] !== 0) {
+    throw new RecordNotDeserializableError(`${where} is not in Confluent's ${NAME[format]} wire format (no magic byte 0 and schema id): it was not written with a schema registry's serializer.`)
+  }
+  return { id: bytes.readUInt32BE(1), payload: bytes.subarray(5) }
+}
+
+function capital (s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
