@@ -53,6 +53,9 @@ const PROBE_MS = 1000
 // to exceed, killing the process instead of serving /readyz's 503.
 const STARTUP_WAIT_MS = 5000
 
+// How long after KAFKA_TIMEOUT_MS a produce waits for librdkafka's delivery reports before it answers without them.
+const REPORT_GRACE_MS = 5000
+
 // A batch of records handed to the producer together: settled when its last delivery report arrived.
 interface Batch { topic: string, records: OutgoingRecord[], results: Outcome[], left: number, done: (results: Outcome[]) => void, sentAt: number }
 
@@ -222,11 +225,26 @@ export class KafkaConnection {
     if (!this.producer) throw await this.unavailable()
     const { producer } = this.clients()
     return await new Promise<Outcome[]>((resolve) => {
-      const batch: Batch = { topic, records, results: new Array<Outcome>(records.length), left: records.length, done: resolve, sentAt: Date.now() }
-      if (records.length === 0) resolve([])
+      const opaques: number[] = []
+      // librdkafka reports each record by message.timeout.ms (KAFKA_TIMEOUT_MS), but a request already in flight to a
+      // broker that holds it is waited for beyond that (its idempotent producer cannot drop it): past this bound the
+      // records still unreported are answered as timed out (504: not acknowledged, possibly written later), so that
+      // no request hangs on a report that comes late or never. A report arriving after that finds no waiter.
+      const deadline = setTimeout(() => {
+        const late = opaques.filter((opaque) => this.pending.has(opaque)).length
+        if (late > 0) this.log.warn({ topic, records: late, waitedMs: this.timeoutMs + REPORT_GRACE_MS }, 'no delivery report from librdkafka in time: answered as timed out')
+        for (const [index, opaque] of opaques.entries()) {
+          if (!this.pending.delete(opaque)) continue
+          this.settle(batch, index, { ok: false, error: new KafkaTimeoutError(`Kafka did not acknowledge the record within ${this.timeoutMs + REPORT_GRACE_MS} ms (KAFKA_TIMEOUT_MS and a ${REPORT_GRACE_MS} ms grace): it may still be written.`) })
+        }
+      }, this.timeoutMs + REPORT_GRACE_MS)
+      const done = (results: Outcome[]): void => { clearTimeout(deadline); resolve(results) }
+      const batch: Batch = { topic, records, results: new Array<Outcome>(records.length), left: records.length, done, sentAt: Date.now() }
+      if (records.length === 0) done([])
       const now = Date.now()
       records.forEach((record, index) => {
         const opaque = this.nextOpaque++
+        opaques.push(opaque)
         this.pending.set(opaque, { batch, index })
         try {
           producer.produce(topic, record.partition ?? null, record.value, record.key, record.timestamp ?? now, opaque, record.headers)
