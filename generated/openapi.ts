@@ -1820,10 +1820,10 @@ export interface components {
             error_code: number;
             message: string;
         };
-        /** @description A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone). */
+        /** @description A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). With a schema registry (SCHEMA_REGISTRY_URL): AVRO or JSONSCHEMA (data in Avro's JSON encoding, or any JSON its JSON Schema allows), or no type (the schema's own), written in Confluent's wire format with the schema named by schema (its text, registered under the subject), schema_id, schema_version of the subject, or else the subject's latest version; the subject is subject, or named by subject_name_strategy (TOPIC_NAME, the default: <topic>-key or <topic>-value; RECORD_NAME; TOPIC_RECORD_NAME). Without a registry those are refused with 400, as is PROTOBUF (not supported yet). Absent, null or null data: no key / a null value (a tombstone). */
         V3ProduceRequestData: {
             /**
-             * @description BINARY, JSON or STRING.
+             * @description BINARY, JSON, STRING; AVRO or JSONSCHEMA with a schema registry.
              * @example STRING
              */
             type?: string;
@@ -1868,6 +1868,12 @@ export interface components {
         V3ProduceResponseData: {
             size: number;
             type: string | null;
+            /** @description AVRO, JSONSCHEMA: the subject the schema was looked up under (by version or latest). */
+            subject?: string | null;
+            /** @description AVRO, JSONSCHEMA: the id of the schema the data was written with. */
+            schema_id?: number | null;
+            /** @description AVRO, JSONSCHEMA: the schema's version in its subject, when it was looked up by version. */
+            schema_version?: number | null;
         } | null;
         /** @description The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (Confluent's code for the failure: 400, 40403, 413, 50003...) and message of its failure. */
         V3ProduceResponse: {

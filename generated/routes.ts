@@ -1336,11 +1336,11 @@ export const schemas = [
       "object",
       "null"
     ],
-    "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet. Absent, null or null data: no key / a null value (a tombstone).",
+    "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). With a schema registry (SCHEMA_REGISTRY_URL): AVRO or JSONSCHEMA (data in Avro's JSON encoding, or any JSON its JSON Schema allows), or no type (the schema's own), written in Confluent's wire format with the schema named by schema (its text, registered under the subject), schema_id, schema_version of the subject, or else the subject's latest version; the subject is subject, or named by subject_name_strategy (TOPIC_NAME, the default: <topic>-key or <topic>-value; RECORD_NAME; TOPIC_RECORD_NAME). Without a registry those are refused with 400, as is PROTOBUF (not supported yet). Absent, null or null data: no key / a null value (a tombstone).",
     "properties": {
       "type": {
         "type": "string",
-        "description": "BINARY, JSON or STRING."
+        "description": "BINARY, JSON, STRING; AVRO or JSONSCHEMA with a schema registry."
       },
       "data": {
         "description": "The payload, read as its type says."
@@ -1508,6 +1508,27 @@ export const schemas = [
           "string",
           "null"
         ]
+      },
+      "subject": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "description": "AVRO, JSONSCHEMA: the subject the schema was looked up under (by version or latest)."
+      },
+      "schema_id": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "description": "AVRO, JSONSCHEMA: the id of the schema the data was written with."
+      },
+      "schema_version": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "description": "AVRO, JSONSCHEMA: the schema's version in its subject, when it was looked up by version."
       }
     }
   },

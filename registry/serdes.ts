@@ -25,6 +25,10 @@ export type SchemaRef =
 /** Writes values with one schema. */
 export interface Writer {
   id: number
+  format: SchemaFormat
+  /** With a lookup by subject and version. */
+  subject?: string
+  version?: number
   /** The value, checked against the schema, in the wire format; `where` names it in an error (records/0/value). */
   encode: (value: unknown, where: string) => Buffer
 }
@@ -45,15 +49,28 @@ export class Serdes {
 
   constructor (private readonly registry: SchemaRegistry) {}
 
-  /** A writer for values of `format` with the schema `ref` names. */
-  async writer (format: SchemaFormat, ref: SchemaRef): Promise<Writer> {
-    if ('schema' in ref) this.parse(format, ref.schema, 'the schema') // refused here, with the parser's reason, before the registry sees it
-    const found: RegisteredSchema = 'schema' in ref
-      ? { id: await this.registry.register(ref.subject, ref.schema, SCHEMA_TYPE[format]), schema: ref.schema, schemaType: SCHEMA_TYPE[format] }
-      : 'id' in ref ? await this.registry.schemaById(ref.id) : await this.registry.version(ref.subject, ref.version)
+  /**
+   * A writer for values of `format` with the schema `ref` names; without a format, of the schema's own (a schema
+   * given as text then needs one).
+   */
+  async writer (format: SchemaFormat | undefined, ref: SchemaRef): Promise<Writer> {
+    let found: RegisteredSchema
+    if ('schema' in ref) {
+      if (format === undefined) throw new InvalidSchemaError('A schema given as text needs its type (AVRO or JSONSCHEMA).')
+      this.parse(format, ref.schema, 'the schema') // refused here, with the parser's reason, before the registry sees it
+      found = { id: await this.registry.register(ref.subject, ref.schema, SCHEMA_TYPE[format]), schema: ref.schema, schemaType: SCHEMA_TYPE[format] }
+    } else {
+      found = 'id' in ref ? await this.registry.schemaById(ref.id) : await this.registry.version(ref.subject, ref.version)
+    }
     const compiled = this.compile(found)
-    if (compiled.format !== format) throw new SchemaMismatchError(`Schema ${found.id} is a ${NAME[compiled.format]} schema, not ${NAME[format]}.`)
-    return { id: found.id, encode: (value, where) => frame(found.id, compiled.write(value, where)) }
+    if (format !== undefined && compiled.format !== format) throw new SchemaMismatchError(`Schema ${found.id} is a ${NAME[compiled.format]} schema, not ${NAME[format]}.`)
+    return {
+      id: found.id,
+      format: compiled.format,
+      ...(found.subject !== undefined ? { subject: found.subject } : {}),
+      ...(found.version !== undefined ? { version: found.version } : {}),
+      encode: (value, where) => frame(found.id, compiled.write(value, where))
+    }
   }
 
   /**

@@ -27,6 +27,7 @@ import { v3Error } from '../../http/errors'
 import { JsonPaths, rawOf, type Spans } from '../../http/raw-json'
 import { jsonBodyProblem } from '../../http/json-body'
 import { BASE64 } from '../v2/media-types'
+import type { SchemaFormat, SchemaRef, Serdes } from '../../registry/serdes'
 
 type ProduceRequest = RouteTypes['produceRecordV3']['Body']
 type BatchRequest = RouteTypes['produceRecordsBatchV3']['Body']
@@ -36,8 +37,13 @@ type Params = RouteTypes['produceRecordV3']['Params']
 type RequestData = NonNullable<ProduceRequest['value']>
 type ResponseData = ProduceResponse['value']
 
-const SCHEMA_TYPES = new Set(['AVRO', 'PROTOBUF', 'JSONSCHEMA'])
-const NO_REGISTRY = 'this service has no schema registry yet: send type BINARY, JSON or STRING without subject or schema fields.'
+const SCHEMA_FIELDS = ['subject', 'subject_name_strategy', 'schema_id', 'schema_version', 'schema'] as const
+const NO_REGISTRY = 'this service has no schema registry configured (SCHEMA_REGISTRY_URL): send type BINARY, JSON or STRING without subject or schema fields.'
+const FORMAT_OF: Readonly<Record<string, SchemaFormat>> = { AVRO: 'avro', JSONSCHEMA: 'jsonschema' }
+const TYPE_OF: Readonly<Record<SchemaFormat, string>> = { avro: 'AVRO', jsonschema: 'JSONSCHEMA' }
+
+/** What a key or value is produced to: the topic, and the registry's serdes when there is one. */
+interface Target { topic: string, serdes: Serdes | undefined }
 
 function base64 (value: unknown, where: string): Buffer {
   if (typeof value !== 'string' || !BASE64.test(value)) throw new BadRecordError(`${where} is not base64 text.`)
@@ -45,19 +51,20 @@ function base64 (value: unknown, where: string): Buffer {
 }
 
 /** The bytes of a key or value and what the report says of them (null: no key / a null value). */
-function payload (d: RequestData | null | undefined, where: string, sent: Buffer | undefined): { bytes: Buffer | null, report: ResponseData } {
+async function payload (d: RequestData | null | undefined, where: string, sent: Buffer | undefined, target: Target, which: 'key' | 'value'): Promise<{ bytes: Buffer | null, report: ResponseData }> {
   if (d === null || d === undefined) return { bytes: null, report: null }
-  for (const field of ['subject', 'subject_name_strategy', 'schema_id', 'schema_version', 'schema'] as const) {
-    if (d[field] !== undefined && d[field] !== null) throw new BadRecordError(`${where}/${field}: ${NO_REGISTRY}`)
-  }
   const { type, data } = d
-  if (type === undefined) {
+  const schemaField = SCHEMA_FIELDS.find((f) => d[f] !== undefined && d[f] !== null)
+  if (type === 'PROTOBUF') throw new BadRecordError(`${where}/type PROTOBUF is not supported yet: send AVRO, JSONSCHEMA, BINARY, JSON or STRING.`)
+  // AVRO, JSONSCHEMA, or no type with data (Confluent: the schema comes from the registry): through the registry.
+  if (type === undefined || FORMAT_OF[type] !== undefined || schemaField !== undefined) {
+    if (type !== undefined && FORMAT_OF[type] === undefined) throw new BadRecordError(`${where}/${schemaField ?? 'schema'}: schema fields go with type AVRO or JSONSCHEMA, not ${type}.`)
+    if (type === undefined && schemaField === undefined && (data === undefined || data === null)) return { bytes: null, report: null }
+    if (target.serdes === undefined) throw new BadRecordError(`${where}/${type === undefined ? (schemaField ?? 'type is required') : `type ${type}`}: ${NO_REGISTRY}`)
     if (data === undefined || data === null) return { bytes: null, report: null }
-    // Without a type Confluent looks the schema up in its registry.
-    throw new BadRecordError(`${where}/type is required: ${NO_REGISTRY}`)
+    return await schemaPayload(target.serdes, d, type === undefined ? undefined : FORMAT_OF[type], where, target.topic, which)
   }
-  if (SCHEMA_TYPES.has(type)) throw new BadRecordError(`${where}/type ${type}: ${NO_REGISTRY}`)
-  if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') throw new BadRecordError(`${where}/type must be BINARY, JSON or STRING, not '${type}'.`)
+  if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') throw new BadRecordError(`${where}/type must be BINARY, JSON or STRING${target.serdes !== undefined ? ' (or AVRO, JSONSCHEMA)' : ''}, not '${type}'.`)
   if (data === undefined || data === null) return { bytes: null, report: null }
   let bytes: Buffer
   if (type === 'BINARY') bytes = base64(data, `${where}/data (type BINARY)`)
@@ -66,6 +73,44 @@ function payload (d: RequestData | null | undefined, where: string, sent: Buffer
   else if (typeof data === 'string') bytes = Buffer.from(data, 'utf8')
   else throw new BadRecordError(`${where}/data must be a string (type STRING).`)
   return { bytes, report: { type, size: bytes.length } }
+}
+
+/**
+ * A key or value of a schema format, as Confluent's v3 takes it: `schema` (text, registered under the subject),
+ * `schema_id`, `schema_version` of the subject, or else the subject's latest version; the subject is `subject`, or
+ * named by `subject_name_strategy` (TOPIC_NAME, the default: <topic>-key or <topic>-value; RECORD_NAME: the
+ * schema's full name; TOPIC_RECORD_NAME: <topic>-<full name>).
+ */
+async function schemaPayload (serdes: Serdes, d: RequestData, format: SchemaFormat | undefined, where: string, topic: string, which: 'key' | 'value'): Promise<{ bytes: Buffer, report: ResponseData }> {
+  const subject = (): string => d.subject ?? subjectName(d.subject_name_strategy ?? 'TOPIC_NAME', topic, which, d.schema ?? undefined, where)
+  const ref: SchemaRef = d.schema !== undefined && d.schema !== null
+    ? { schema: d.schema, subject: subject() }
+    : d.schema_id !== undefined && d.schema_id !== null ? { id: d.schema_id } : { subject: subject(), version: d.schema_version ?? 'latest' }
+  const writer = await serdes.writer(format, ref)
+  const bytes = writer.encode(d.data, `${where}/data`)
+  return {
+    bytes,
+    report: {
+      type: TYPE_OF[writer.format],
+      size: bytes.length,
+      schema_id: writer.id,
+      ...(writer.subject !== undefined ? { subject: writer.subject } : {}),
+      ...(writer.version !== undefined ? { schema_version: writer.version } : {})
+    }
+  }
+}
+
+function subjectName (strategy: string, topic: string, which: 'key' | 'value', schema: string | undefined, where: string): string {
+  if (strategy === 'TOPIC_NAME') return `${topic}-${which}`
+  if (strategy !== 'RECORD_NAME' && strategy !== 'TOPIC_RECORD_NAME') throw new BadRecordError(`${where}/subject_name_strategy must be TOPIC_NAME, RECORD_NAME or TOPIC_RECORD_NAME, not '${strategy}'.`)
+  let name: string | undefined
+  try {
+    const parsed = JSON.parse(schema ?? 'null') as { name?: unknown, namespace?: unknown, title?: unknown } | null
+    if (typeof parsed?.name === 'string') name = typeof parsed.namespace === 'string' && !parsed.name.includes('.') ? `${parsed.namespace}.${parsed.name}` : parsed.name
+    else if (typeof parsed?.title === 'string') name = parsed.title
+  } catch {}
+  if (name === undefined) throw new BadRecordError(`${where}/subject_name_strategy ${strategy} needs the record's name: send the schema (an Avro record's name, a JSON Schema's title) or the subject.`)
+  return strategy === 'RECORD_NAME' ? name : `${topic}-${name}`
 }
 
 interface Prepared { record: OutgoingRecord, key: ResponseData, value: ResponseData }
@@ -78,9 +123,9 @@ const ENTRY_DATA = new JsonPaths([['entries', '*', 'value', 'data'], ['entries',
  * A ProduceRequest (already schema-checked) as an outgoing record; BadRecordError when it cannot be one. `sent`: where
  * its JSON data lie in the bytes it came from, and its index there.
  */
-function prepare (r: ProduceRequest, where: string, sent?: { spans: Spans, index: number }): Prepared {
-  const key = payload(r.key, `${where}key`, sent?.spans.get(1, sent.index))
-  const value = payload(r.value, `${where}value`, sent?.spans.get(0, sent.index))
+async function prepare (r: ProduceRequest, where: string, target: Target, sent?: { spans: Spans, index: number }): Promise<Prepared> {
+  const key = await payload(r.key, `${where}key`, sent?.spans.get(1, sent.index), target, 'key')
+  const value = await payload(r.value, `${where}value`, sent?.spans.get(0, sent.index), target, 'value')
   const headers = (r.headers ?? []).map((h, i) => ({
     // Kafka allows a null header value; the producer's binding does not: null is sent as an empty value.
     [h.name]: h.value === null || h.value === undefined ? Buffer.alloc(0) : base64(h.value, `${where}headers/${i}/value`)
@@ -294,7 +339,8 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
   }
   const fail = (error: KoshaError): Promise<Reported> => Promise.resolve(failure(error, request))
 
-  const one = (json: Buffer): Promise<Reported> => {
+  const target: Target = { topic, serdes: fastify.serdes }
+  const one = async (json: Buffer): Promise<Reported> => {
     const where = `records/${count}/`
     const refused = jsonBodyProblem(json)
     if (refused !== undefined) return fail(new BadRecordError(`records/${count} ${refused}.`))
@@ -304,9 +350,9 @@ async function produceStream (fastify: FastifyInstance, validate: ValidateFuncti
     }
     if (!validate(body)) return fail(new BadRecordError(ajvMessage(validate, where)))
     let prepared: Prepared
-    try { prepared = prepare(body as ProduceRequest, where, { spans: RECORD_DATA.find(json), index: 0 }) } catch (err) { return fail(classified(err, request)) }
+    try { prepared = await prepare(body as ProduceRequest, where, target, { spans: RECORD_DATA.find(json), index: 0 }) } catch (err) { return await fail(classified(err, request)) }
     // The stream is read record by record, so each is sent as it is read (librdkafka batches them anyway).
-    return sending.send([prepared.record]).then(
+    return await sending.send([prepared.record]).then(
       ([outcome]): Reported => outcome?.ok === true
         ? { status: 200, body: { error_code: 200, ...delivered(clusterId, topic, prepared, outcome.delivery) } }
         : failure(classified(outcome?.error, request), request),
@@ -364,9 +410,10 @@ async function produceBatch (fastify: FastifyInstance, request: FastifyRequest<{
   // Every entry that can be a record is sent in one call, so that the batch is one send in the metrics too.
   const raw = rawOf(request.body)
   const spans = raw !== undefined ? ENTRY_DATA.find(raw) : undefined
-  const prepared = entries.map((e, i): Prepared | KoshaError => {
-    try { return prepare(e, `entries/${i}/`, spans !== undefined ? { spans, index: i } : undefined) } catch (err) { return classified(err, request) }
-  })
+  const target: Target = { topic, serdes: fastify.serdes }
+  const prepared = await Promise.all(entries.map(async (e, i): Promise<Prepared | KoshaError> => {
+    try { return await prepare(e, `entries/${i}/`, target, spans !== undefined ? { spans, index: i } : undefined) } catch (err) { return classified(err, request) }
+  }))
   const ready = prepared.filter((p): p is Prepared => !(p instanceof KoshaError))
   const outcomes: Outcome[] = ready.length === 0
     ? []
