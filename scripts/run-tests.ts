@@ -10,6 +10,7 @@
 //      every listener (its bootstrap.env names them), and beside it a 3-node cluster for the fault tests
 //      (KAFKA_CLUSTER3_BOOTSTRAP, KAFKA_CLUSTER3_DIR; with 1. or 2. there is none, and test/faults.test.ts is
 //      skipped, saying why).
+// Beside the broker, a Schema Registry (scripts/schema-registry, or SCHEMA_REGISTRY_URL): see schemaRegistry below.
 // Arguments are passed to tap (e.g. `npm test -- test/kafka-harness.test.ts`).
 // A whole run (no arguments) also fuzzes (scripts/fuzz.ts), which counts as one test. With the local Kafka, on a
 // broker of its own started beside the others (the fuzzer writes broker configs and ACLs and deletes what it finds),
