@@ -235,7 +235,8 @@ export class KafkaConnection {
         if (late > 0) this.log.warn({ topic, records: late, waitedMs: this.timeoutMs + REPORT_GRACE_MS }, 'no delivery report from librdkafka in time: answered as timed out')
         for (const [index, opaque] of opaques.entries()) {
           if (!this.pending.delete(opaque)) continue
-          this.settle(batch, index, { ok: false, error: new KafkaTimeoutError(`Kafka did not acknowledge the record within ${this.timeoutMs + REPORT_GRACE_MS} ms (KAFKA_TIMEOUT_MS and a ${REPORT_GRACE_MS} ms grace): it may still be written.`) })
+          // As a reported time-out is: a 503 when the cluster went down while it waited (recordError), else 504.
+          this.settle(batch, index, { ok: false, error: this.recordError(batch, index, new KafkaTimeoutError(`Kafka did not acknowledge the record within ${this.timeoutMs + REPORT_GRACE_MS} ms (KAFKA_TIMEOUT_MS and a ${REPORT_GRACE_MS} ms grace): it may still be written.`)) })
         }
       }, this.timeoutMs + REPORT_GRACE_MS)
       const done = (results: Outcome[]): void => { clearTimeout(deadline); resolve(results) }
