@@ -45,7 +45,8 @@ const MAX_COMPILED = 10_000
 
 export class Serdes {
   private readonly compiled = new Map<number, Compiled>()
-  private readonly ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false })
+  /** Schemas given as text, parsed once each: a producer sends the same schema with every request. */
+  private readonly parsed = new Map<string, Compiled>()
 
   constructor (private readonly registry: SchemaRegistry) {}
 
@@ -114,9 +115,15 @@ export class Serdes {
   }
 
   private parse (format: SchemaFormat, schema: string, what: string): Compiled {
+    const key = `${format}\0${schema}`
+    const known = this.parsed.get(key)
+    if (known !== undefined) return known
     let json: unknown
     try { json = JSON.parse(schema) } catch { throw new InvalidSchemaError(`${capital(what)} is not JSON, so not a ${NAME[format]} schema.`) }
-    return format === 'avro' ? avroCodec(json, what) : jsonSchemaCodec(this.ajv, json, what)
+    const compiled = format === 'avro' ? avroCodec(json, what) : jsonSchemaCodec(json, what)
+    if (this.parsed.size >= MAX_COMPILED) this.parsed.delete(this.parsed.keys().next().value as string)
+    this.parsed.set(key, compiled)
+    return compiled
   }
 }
 
@@ -150,9 +157,12 @@ function avroPath (type: avro.Type, value: unknown): string {
   return first === undefined ? '' : first === '' ? ' (the whole value)' : ` at field '${first}'`
 }
 
-function jsonSchemaCodec (ajv: Ajv, schema: unknown, what: string): Compiled {
+function jsonSchemaCodec (schema: unknown, what: string): Compiled {
   let validate: ValidateFunction
   try {
+    // An Ajv of its own: one shared instance would keep every schema it compiled, and refuse a second schema with
+    // the same $id (two versions of one schema).
+    const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false })
     validate = ajv.compile(schema as object)
   } catch (err) {
     throw new InvalidSchemaError(`${capital(what)} is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}.`)

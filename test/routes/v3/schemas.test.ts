@@ -60,6 +60,8 @@ t.test('AVRO: by schema text, schema_id, schema_version, the latest and RECORD_N
   t.match(wrong.body, { error_code: 422, message: /records\/0\/value\/data does not match its Avro schema at field 'celsius'/ })
   const unknown = await produce({ type: 'AVRO', schema_id: 987321, data: {} })
   t.equal(unknown.status, 404, 'an unknown schema id')
+  t.match(await produce({ type: 'AVRO', schema_version: 99, data: {} }), { status: 404, body: { message: /No such schema version/ } }, 'an unknown version of the subject')
+  t.match(await produce({ type: 'AVRO', subject: uniqueName('no-such-subject'), data: {} }), { status: 404, body: { message: /No such subject/ } }, 'a subject the registry lacks')
   t.match((await produce({ type: 'AVRO', subject_name_strategy: 'RECORD_NAME', data: {} })), { status: 400, body: { message: /needs the record's name/ } })
   t.match((await produce({ type: 'PROTOBUF', data: {} })), { status: 400, body: { message: /PROTOBUF is not supported yet/ } })
 
