@@ -99,7 +99,7 @@ export interface Config {
   stateTopic: string
   /** OpenTelemetry tracing; unset: off, and no SDK is started. */
   tracing?: TracingConfig
-  /** SCHEMA_REGISTRY_URL and its credentials: the avro and jsonschema formats; without it they are refused (415). */
+  /** SCHEMA_REGISTRY_URL and its credentials: the avro, jsonschema and protobuf formats; without it they are refused (415). */
   schemaRegistry?: SchemaRegistryConfig
 }
 

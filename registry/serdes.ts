@@ -1,20 +1,23 @@
 // Keys and values in the Schema Registry formats, in Confluent's wire format: a zero byte, the schema's id as four
-// big-endian bytes, then the payload (Avro's binary encoding; for JSON Schema the JSON text itself), so that
+// big-endian bytes, then the payload (Avro's binary encoding; for JSON Schema the JSON text itself; for Protobuf the
+// message indexes and the binary message, registry/protobuf.ts), so that
 // Confluent's deserializers (Java, Go, Python, JavaScript) read what is produced here and the other way round.
 //
 // A value's JSON is Avro's JSON encoding (a union's branch named: {"string": "x"}; bytes as text of code points
 // 0-255), as Confluent REST Proxy takes and gives it; a long must be within JavaScript's safe integers (±2^53).
-// JSON Schema values are checked with ajv against their schema before they are written.
+// JSON Schema values are checked with ajv against their schema before they are written. Protobuf values are
+// Protobuf's JSON mapping (registry/protobuf.ts).
 import Ajv, { type ValidateFunction } from 'ajv'
 import avro from 'avsc'
-import { InvalidSchemaError, RecordNotDeserializableError, SchemaMismatchError, SchemaNotFoundError, UnsupportedFormatError } from '../lib/errors'
+import { InvalidSchemaError, RecordNotDeserializableError, SchemaMismatchError, SchemaNotFoundError } from '../lib/errors'
 import type { RegisteredSchema, SchemaRegistry, SchemaType } from './client'
+import { protobufCodec } from './protobuf'
 
-export type SchemaFormat = 'avro' | 'jsonschema'
+export type SchemaFormat = 'avro' | 'jsonschema' | 'protobuf'
 
-export const SCHEMA_TYPE: Record<SchemaFormat, SchemaType> = { avro: 'AVRO', jsonschema: 'JSON' }
-const FORMAT_OF: Partial<Record<SchemaType, SchemaFormat>> = { AVRO: 'avro', JSON: 'jsonschema' }
-const NAME: Record<SchemaFormat, string> = { avro: 'Avro', jsonschema: 'JSON Schema' }
+export const SCHEMA_TYPE: Record<SchemaFormat, SchemaType> = { avro: 'AVRO', jsonschema: 'JSON', protobuf: 'PROTOBUF' }
+const FORMAT_OF: Record<SchemaType, SchemaFormat> = { AVRO: 'avro', JSON: 'jsonschema', PROTOBUF: 'protobuf' }
+const NAME: Record<SchemaFormat, string> = { avro: 'Avro', jsonschema: 'JSON Schema', protobuf: 'Protobuf' }
 
 /** Which schema a key or value is written with: given (registered under the subject), by id, or a subject's version. */
 export type SchemaRef =
@@ -39,6 +42,8 @@ interface Compiled {
   write: (value: unknown, where: string) => Buffer
   /** A payload as JSON text. */
   read: (payload: Buffer) => string
+  /** The record's full name (an Avro record's, a JSON Schema's title, a Protobuf file's first message), if it has one. */
+  name: string | undefined
 }
 
 const MAX_COMPILED = 10_000
@@ -57,7 +62,7 @@ export class Serdes {
   async writer (format: SchemaFormat | undefined, ref: SchemaRef): Promise<Writer> {
     let found: RegisteredSchema
     if ('schema' in ref) {
-      if (format === undefined) throw new InvalidSchemaError('A schema given as text needs its type (AVRO or JSONSCHEMA).')
+      if (format === undefined) throw new InvalidSchemaError('A schema given as text needs its type (AVRO, JSONSCHEMA or PROTOBUF).')
       this.parse(format, ref.schema, 'the schema') // refused here, with the parser's reason, before the registry sees it
       found = { id: await this.registry.register(ref.subject, ref.schema, SCHEMA_TYPE[format]), schema: ref.schema, schemaType: SCHEMA_TYPE[format] }
     } else {
@@ -103,12 +108,15 @@ export class Serdes {
     })
   }
 
+  /** The full name of the record a schema given as text describes (for the RECORD_NAME subject strategies). */
+  recordName (format: SchemaFormat, schema: string): string | undefined {
+    return this.parse(format, schema, 'the schema').name
+  }
+
   private compile (found: RegisteredSchema): Compiled {
     const known = this.compiled.get(found.id)
     if (known !== undefined) return known
-    const its = FORMAT_OF[found.schemaType]
-    if (its === undefined) throw new UnsupportedFormatError(`Schema ${found.id} is a ${found.schemaType} schema, which this service does not read yet.`)
-    const compiled = this.parse(its, found.schema, `schema ${found.id}`)
+    const compiled = this.parse(FORMAT_OF[found.schemaType], found.schema, `schema ${found.id}`)
     if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value as number)
     this.compiled.set(found.id, compiled)
     return compiled
@@ -118,9 +126,15 @@ export class Serdes {
     const key = `${format}\0${schema}`
     const known = this.parsed.get(key)
     if (known !== undefined) return known
-    let json: unknown
-    try { json = JSON.parse(schema) } catch { throw new InvalidSchemaError(`${capital(what)} is not JSON, so not a ${NAME[format]} schema.`) }
-    const compiled = format === 'avro' ? avroCodec(json, what) : jsonSchemaCodec(json, what)
+    let compiled: Compiled
+    if (format === 'protobuf') {
+      const codec = protobufCodec(schema, what)
+      compiled = { format, write: codec.write, read: codec.read, name: codec.recordName }
+    } else {
+      let json: unknown
+      try { json = JSON.parse(schema) } catch { throw new InvalidSchemaError(`${capital(what)} is not JSON, so not a ${NAME[format]} schema.`) }
+      compiled = format === 'avro' ? avroCodec(json, what) : jsonSchemaCodec(json, what)
+    }
     if (this.parsed.size >= MAX_COMPILED) this.parsed.delete(this.parsed.keys().next().value as string)
     this.parsed.set(key, compiled)
     return compiled
@@ -145,7 +159,8 @@ function avroCodec (schema: unknown, what: string): Compiled {
       }
       return type.toBuffer(typed)
     },
-    read: (payload) => type.toString(type.fromBuffer(payload))
+    read: (payload) => type.toString(type.fromBuffer(payload)),
+    name: type.name // a named type's full name (namespace.Name)
   }
 }
 
@@ -180,7 +195,8 @@ function jsonSchemaCodec (schema: unknown, what: string): Compiled {
       const text = payload.toString('utf8')
       JSON.parse(text) // a payload that is not JSON is not in the format
       return text
-    }
+    },
+    name: typeof (schema as { title?: unknown }).title === 'string' ? (schema as { title: string }).title : undefined
   }
 }
 

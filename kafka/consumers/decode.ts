@@ -6,7 +6,7 @@ import { MAX_JSON_DEPTH, exceedsDepth } from '../../lib/json-depth'
  * How a v2 consumer instance presents bytes: base64 text, or the JSON (else text) they hold; or, with a schema
  * registry, decoded from Confluent's wire format with their schema (registry/serdes.ts).
  */
-export type Format = 'binary' | 'json' | 'avro' | 'jsonschema'
+export type Format = 'binary' | 'json' | 'avro' | 'jsonschema' | 'protobuf'
 /** The formats decoded here, without a schema. */
 export type PlainFormat = 'binary' | 'json'
 export type Encoding = 'json' | 'text' | 'base64'

@@ -160,7 +160,7 @@ export const consumers = {
       abandoned: () => request.raw.destroyed
     })
     let decoded: Decoded | undefined
-    if (format === 'avro' || format === 'jsonschema') {
+    if (format === 'avro' || format === 'jsonschema' || format === 'protobuf') {
       // A record not in the format, or whose schema cannot be had, fails the fetch: the records are given back, so
       // none is skipped (seek past a bad one with positions).
       try {

@@ -12,16 +12,15 @@ export type { Format } from '../../kafka/consumers/decode'
 /** Base64 text as Confluent's binary format (and v3's BINARY type) takes it: padded, no line breaks. */
 export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-/** Why a schema format cannot be used here: protobuf not yet; avro and jsonschema without SCHEMA_REGISTRY_URL. */
+/** Why a schema format cannot be used here: avro, jsonschema and protobuf without SCHEMA_REGISTRY_URL. */
 export function schemaFormatRefusal (format: string, registry: boolean): string | undefined {
-  if (format === 'protobuf') return 'The protobuf format is not supported yet: use avro, jsonschema, binary or json.'
-  if ((format === 'avro' || format === 'jsonschema') && !registry) {
+  if ((format === 'avro' || format === 'jsonschema' || format === 'protobuf') && !registry) {
     return `The ${format} format needs a schema registry, and this service has none configured (SCHEMA_REGISTRY_URL): use binary or json.`
   }
   return undefined
 }
 
-/** The embedded format from the Content-Type: binary, json, or with a schema registry avro and jsonschema. */
+/** The embedded format from the Content-Type: binary, json, or with a schema registry avro, jsonschema and protobuf. */
 export function embeddedFormat (contentType: string | undefined, registry: boolean): Format | SchemaFormat {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   if (type === 'application/json' || type === 'application/vnd.kafka.json.v2+json') return 'json'
@@ -39,7 +38,7 @@ export function embeddedFormat (contentType: string | undefined, registry: boole
 export function acceptedFormat (accept: string | undefined, instanceFormat: Format): Format {
   const types = (accept ?? '*/*').split(',').map((t) => t.split(';')[0]?.trim().toLowerCase() ?? '')
   for (const type of types) {
-    const m = /^application\/vnd\.kafka\.(binary|json|avro|jsonschema)\.v2\+json$/.exec(type)
+    const m = /^application\/vnd\.kafka\.(binary|json|avro|jsonschema|protobuf)\.v2\+json$/.exec(type)
     if (m?.[1] === instanceFormat) return instanceFormat
     if (['application/json', '*/*', 'application/*', 'application/vnd.kafka.v2+json', ''].includes(type)) return instanceFormat
   }

@@ -39,8 +39,8 @@ type ResponseData = ProduceResponse['value']
 
 const SCHEMA_FIELDS = ['subject', 'subject_name_strategy', 'schema_id', 'schema_version', 'schema'] as const
 const NO_REGISTRY = 'this service has no schema registry configured (SCHEMA_REGISTRY_URL): send type BINARY, JSON or STRING without subject or schema fields.'
-const FORMAT_OF: Readonly<Record<string, SchemaFormat>> = { AVRO: 'avro', JSONSCHEMA: 'jsonschema' }
-const TYPE_OF: Readonly<Record<SchemaFormat, string>> = { avro: 'AVRO', jsonschema: 'JSONSCHEMA' }
+const FORMAT_OF: Readonly<Record<string, SchemaFormat>> = { AVRO: 'avro', JSONSCHEMA: 'jsonschema', PROTOBUF: 'protobuf' }
+const TYPE_OF: Readonly<Record<SchemaFormat, string>> = { avro: 'AVRO', jsonschema: 'JSONSCHEMA', protobuf: 'PROTOBUF' }
 
 /** What a key or value is produced to: the topic, and the registry's serdes when there is one. */
 interface Target { topic: string, serdes: Serdes | undefined }
@@ -55,16 +55,15 @@ async function payload (d: RequestData | null | undefined, where: string, sent: 
   if (d === null || d === undefined) return { bytes: null, report: null }
   const { type, data } = d
   const schemaField = SCHEMA_FIELDS.find((f) => d[f] !== undefined && d[f] !== null)
-  if (type === 'PROTOBUF') throw new BadRecordError(`${where}/type PROTOBUF is not supported yet: send AVRO, JSONSCHEMA, BINARY, JSON or STRING.`)
-  // AVRO, JSONSCHEMA, or no type with data (Confluent: the schema comes from the registry): through the registry.
+  // AVRO, JSONSCHEMA, PROTOBUF, or no type with data (Confluent: the schema comes from the registry): through the registry.
   if (type === undefined || FORMAT_OF[type] !== undefined || schemaField !== undefined) {
-    if (type !== undefined && FORMAT_OF[type] === undefined) throw new BadRecordError(`${where}/${schemaField ?? 'schema'}: schema fields go with type AVRO or JSONSCHEMA, not ${type}.`)
+    if (type !== undefined && FORMAT_OF[type] === undefined) throw new BadRecordError(`${where}/${schemaField ?? 'schema'}: schema fields go with type AVRO, JSONSCHEMA or PROTOBUF, not ${type}.`)
     if (type === undefined && schemaField === undefined && (data === undefined || data === null)) return { bytes: null, report: null }
     if (target.serdes === undefined) throw new BadRecordError(`${where}/${type === undefined ? (schemaField ?? 'type is required') : `type ${type}`}: ${NO_REGISTRY}`)
     if (data === undefined || data === null) return { bytes: null, report: null }
     return await schemaPayload(target.serdes, d, type === undefined ? undefined : FORMAT_OF[type], where, target.topic, which)
   }
-  if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') throw new BadRecordError(`${where}/type must be BINARY, JSON or STRING${target.serdes !== undefined ? ' (or AVRO, JSONSCHEMA)' : ''}, not '${type}'.`)
+  if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') throw new BadRecordError(`${where}/type must be BINARY, JSON or STRING${target.serdes !== undefined ? ' (or AVRO, JSONSCHEMA, PROTOBUF)' : ''}, not '${type}'.`)
   if (data === undefined || data === null) return { bytes: null, report: null }
   let bytes: Buffer
   if (type === 'BINARY') bytes = base64(data, `${where}/data (type BINARY)`)
@@ -82,7 +81,7 @@ async function payload (d: RequestData | null | undefined, where: string, sent: 
  * schema's full name; TOPIC_RECORD_NAME: <topic>-<full name>).
  */
 async function schemaPayload (serdes: Serdes, d: RequestData, format: SchemaFormat | undefined, where: string, topic: string, which: 'key' | 'value'): Promise<{ bytes: Buffer, report: ResponseData }> {
-  const subject = (): string => d.subject ?? subjectName(d.subject_name_strategy ?? 'TOPIC_NAME', topic, which, d.schema ?? undefined, where)
+  const subject = (): string => d.subject ?? subjectName(serdes, format, d.subject_name_strategy ?? 'TOPIC_NAME', topic, which, d.schema ?? undefined, where)
   const ref: SchemaRef = d.schema !== undefined && d.schema !== null
     ? { schema: d.schema, subject: subject() }
     : d.schema_id !== undefined && d.schema_id !== null ? { id: d.schema_id } : { subject: subject(), version: d.schema_version ?? 'latest' }
@@ -100,16 +99,11 @@ async function schemaPayload (serdes: Serdes, d: RequestData, format: SchemaForm
   }
 }
 
-function subjectName (strategy: string, topic: string, which: 'key' | 'value', schema: string | undefined, where: string): string {
+function subjectName (serdes: Serdes, format: SchemaFormat | undefined, strategy: string, topic: string, which: 'key' | 'value', schema: string | undefined, where: string): string {
   if (strategy === 'TOPIC_NAME') return `${topic}-${which}`
   if (strategy !== 'RECORD_NAME' && strategy !== 'TOPIC_RECORD_NAME') throw new BadRecordError(`${where}/subject_name_strategy must be TOPIC_NAME, RECORD_NAME or TOPIC_RECORD_NAME, not '${strategy}'.`)
-  let name: string | undefined
-  try {
-    const parsed = JSON.parse(schema ?? 'null') as { name?: unknown, namespace?: unknown, title?: unknown } | null
-    if (typeof parsed?.name === 'string') name = typeof parsed.namespace === 'string' && !parsed.name.includes('.') ? `${parsed.namespace}.${parsed.name}` : parsed.name
-    else if (typeof parsed?.title === 'string') name = parsed.title
-  } catch {}
-  if (name === undefined) throw new BadRecordError(`${where}/subject_name_strategy ${strategy} needs the record's name: send the schema (an Avro record's name, a JSON Schema's title) or the subject.`)
+  const name = schema !== undefined && format !== undefined ? serdes.recordName(format, schema) : undefined
+  if (name === undefined) throw new BadRecordError(`${where}/subject_name_strategy ${strategy} needs the record's name: send the schema and its type (an Avro record's name, a JSON Schema's title, a Protobuf file's first message) or the subject.`)
   return strategy === 'RECORD_NAME' ? name : `${topic}-${name}`
 }
 

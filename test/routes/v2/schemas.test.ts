@@ -1,17 +1,21 @@
-// v2's avro and jsonschema formats through the run's real Schema Registry (scripts/schema-registry: Apicurio, in
-// memory, Confluent's API), cross-checked with an independent implementation of Confluent's wire format: the serdes
-// of @confluentinc/schemaregistry (Confluent's JavaScript client). What the service writes, they read; what they
-// write, the service reads; and the failures a client meets (a value its schema does not describe, a missing or
-// invalid schema, an unknown id, an incompatible schema, a registry that is down, a record not in the format).
-import { AvroDeserializer, AvroSerializer, JsonDeserializer, JsonSerializer, SchemaRegistryClient, SerdeType } from '@confluentinc/schemaregistry'
+// v2's avro, jsonschema and protobuf formats through the run's real Schema Registry (scripts/schema-registry:
+// Apicurio, in memory, Confluent's API), cross-checked with an independent implementation of Confluent's wire
+// format: the serdes of @confluentinc/schemaregistry (Confluent's JavaScript client; for Protobuf with protoc's
+// reading of the schema, test/protoc.ts). What the service writes, they read; what they write, the service reads; and
+// the failures a client meets (a value its schema does not describe, a missing or invalid schema, an unknown id, an
+// incompatible schema, a registry that is down, a record not in the format).
+import type { Message } from '@bufbuild/protobuf'
+import { AvroDeserializer, AvroSerializer, JsonDeserializer, JsonSerializer, ProtobufDeserializer, ProtobufSerializer, SchemaRegistryClient, SerdeType } from '@confluentinc/schemaregistry'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { build } from '../../helper'
 import { createTopic, kafkaClient, uniqueName } from '../../kafka'
+import { ProtocRegistryClient, protocMessage, protocTypes } from '../../protoc'
 
 const V2 = 'application/vnd.kafka.v2+json'
 const AVRO = 'application/vnd.kafka.avro.v2+json'
 const JSONSCHEMA = 'application/vnd.kafka.jsonschema.v2+json'
+const PROTOBUF = 'application/vnd.kafka.protobuf.v2+json'
 const BINARY = 'application/vnd.kafka.binary.v2+json'
 const url = process.env.SCHEMA_REGISTRY_URL
 const skip = url === undefined ? 'no schema registry in this run (SCHEMA_REGISTRY_URL is unset: scripts/run-tests.ts starts one with scripts/schema-registry)' : false
@@ -33,6 +37,23 @@ const ORDER_JSON = JSON.stringify({
   required: ['id', 'customer'],
   additionalProperties: false
 })
+const ORDER_PROTO = `syntax = "proto3";
+package kosha.test;
+import "google/protobuf/timestamp.proto";
+
+message Order {
+  int32 id = 1;
+  string customer = 2;
+  int64 total_cents = 3;
+  repeated Line lines = 4;
+  Status status = 5;
+  optional string note = 6;
+  google.protobuf.Timestamp at = 7;
+  message Line { string sku = 1; uint32 qty = 2; }
+}
+enum Status { NEW = 0; PAID = 1; }
+message Refund { int32 order_id = 1; }
+`
 
 async function app (t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
   return await build(t, { env: { SCHEMA_REGISTRY_URL: url ?? '', ...env } })
@@ -204,7 +225,99 @@ t.test('an avro instance and a record not in the format: 422 naming it, and noth
   t.equal(again.statusCode, 422, 'the next fetch meets the same record: it was not skipped')
 })
 
-t.test('without SCHEMA_REGISTRY_URL the schema formats are refused with 415, saying what to set; protobuf is not supported yet', async (t) => {
+t.test('protobuf: produced with .proto schemas, the file\'s first message; read back by Confluent\'s deserializer and by a protobuf instance', { skip }, async (t) => {
+  const api = await app(t)
+  const topic = await createTopic(t, { prefix: 'proto' })
+  const sent = [
+    { id: 1, customer: 'ada', total_cents: '9007199254740993', lines: [{ sku: 'a-1', qty: 2 }], status: 'PAID', note: 'gift', at: '2026-12-02T10:00:00.250Z' },
+    { id: 2, customer: 'bob', totalCents: 5, lines: [], status: 0 } // JSON names, a number for an int64, an enum by number
+  ]
+  const res = await api.inject({
+    method: 'POST',
+    url: `/topics/${topic}`,
+    headers: { 'content-type': PROTOBUF },
+    payload: { key_schema: 'syntax = "proto3"; package kosha.test; message Key { string customer = 1; }', value_schema: ORDER_PROTO, records: sent.map((v) => ({ key: { customer: v.customer }, value: v })) }
+  })
+  t.equal(res.statusCode, 200, res.body)
+  const body = res.json()
+  t.type(body.key_schema_id, 'number', 'the key schema\'s id')
+  t.type(body.value_schema_id, 'number', 'the value schema\'s id')
+
+  const raw = await rawValues(api, topic, 2)
+  const first = raw[0]?.value ?? Buffer.alloc(0)
+  t.same([first[0], first.readUInt32BE(1), first[5]], [0, body.value_schema_id, 0], 'magic byte, schema id, message indexes [0] (the first message)')
+
+  const client = new ProtocRegistryClient({ baseURLs: [url ?? ''] })
+  const values = new ProtobufDeserializer(client, SerdeType.VALUE, {})
+  const order = await values.deserialize(topic, first) as Record<string, unknown> & { lines: Array<Record<string, unknown>>, at: { seconds: bigint, nanos: number } }
+  t.equal(order.$typeName, 'kosha.test.Order', 'Confluent\'s deserializer reads an Order')
+  t.match(order, { id: 1, customer: 'ada', totalCents: 9007199254740993n, status: 1, note: 'gift' }, 'its fields, the int64 exact')
+  t.match(order.lines, [{ sku: 'a-1', qty: 2 }])
+  t.same([order.at.seconds, order.at.nanos], [BigInt(Date.parse('2026-12-02T10:00:00Z') / 1000), 250_000_000], 'the Timestamp from RFC 3339 text')
+  const second = await values.deserialize(topic, raw[1]?.value ?? Buffer.alloc(0)) as Record<string, unknown>
+  t.match(second, { id: 2, customer: 'bob', totalCents: 5n, status: 0 })
+  t.equal(second.note, undefined, 'an optional field not sent is not set')
+  const key = await new ProtobufDeserializer(client, SerdeType.KEY, {}).deserialize(topic, raw[0]?.key ?? Buffer.alloc(0)) as Record<string, unknown>
+  t.match(key, { $typeName: 'kosha.test.Key', customer: 'ada' }, 'and the key')
+
+  const read = await records(api, await instance(api, { format: 'protobuf' }), topic, PROTOBUF, 2)
+  t.equal(read.status, 200, read.text)
+  t.same(read.body.map((r) => r.value), [
+    { id: 1, customer: 'ada', total_cents: '9007199254740993', lines: [{ sku: 'a-1', qty: 2 }], status: 'PAID', note: 'gift', at: '2026-12-02T10:00:00.250Z' },
+    { id: 2, customer: 'bob', total_cents: '5', lines: [], status: 'NEW' }
+  ], 'a protobuf instance answers in Protobuf\'s JSON mapping, every field by its .proto name, defaults included')
+  t.same(read.body.map((r) => r.key), [{ customer: 'ada' }, { customer: 'bob' }])
+
+  const byId = await api.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': PROTOBUF }, payload: { value_schema_id: body.value_schema_id, records: [{ value: { id: 3 } }] } })
+  t.equal(byId.statusCode, 200, `value_schema_id works too: ${byId.body}`)
+  t.equal(byId.json().value_schema_id, body.value_schema_id)
+})
+
+t.test('protobuf: records Confluent\'s serializer writes, of any message of the file (indexes [0], [1], [0, 0]), are read by a protobuf instance', { skip }, async (t) => {
+  const api = await app(t)
+  const topic = await createTopic(t, { prefix: 'proto-in' })
+  const client = new ProtocRegistryClient({ baseURLs: [url ?? ''] })
+  await client.register(`${topic}-value`, { schemaType: 'PROTOBUF', schema: ORDER_PROTO })
+  const types = protocTypes(ORDER_PROTO)
+  const serializer = new ProtobufSerializer(client, SerdeType.VALUE, { autoRegisterSchemas: false, useLatestVersion: true, registry: types })
+  const message = (typeName: string, init: Record<string, unknown>): Message => protocMessage(types, typeName, init)
+  const bytes = [
+    await serializer.serialize(topic, message('kosha.test.Order', { id: 7, customer: 'cy', totalCents: -42n, lines: [protocMessage(types, 'kosha.test.Order.Line', { sku: 's', qty: 1 })], status: 1 })),
+    await serializer.serialize(topic, message('kosha.test.Refund', { orderId: 7 })),
+    await serializer.serialize(topic, message('kosha.test.Order.Line', { sku: 'x', qty: 9 }))
+  ]
+  const indexes = (b: Buffer | undefined, n: number): number[] => [...(b ?? Buffer.alloc(0)).subarray(5, 5 + n)]
+  t.same([indexes(bytes[0], 1), indexes(bytes[1], 2), indexes(bytes[2], 3)], [[0], [2, 2], [4, 0, 0]], 'the serializer wrote message indexes [0], [1] and [0, 0] (zigzag varints)')
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  await producer.send({ topic, messages: bytes.map((value) => ({ value })) })
+  const read = await records(api, await instance(api, { format: 'protobuf' }), topic, PROTOBUF, 3)
+  t.equal(read.status, 200, read.text)
+  t.same(read.body.map((r) => r.value), [
+    { id: 7, customer: 'cy', total_cents: '-42', lines: [{ sku: 's', qty: 1 }], status: 'PAID' },
+    { order_id: 7 },
+    { sku: 'x', qty: 9 }
+  ], 'each read as the message its indexes name')
+})
+
+t.test('protobuf: a value its message does not describe is 422 (42203) naming the field; a .proto that does not parse is 422 (42205)', { skip }, async (t) => {
+  const api = await app(t)
+  const topic = await createTopic(t, { prefix: 'proto-bad' })
+  const produce = async (payload: object): Promise<{ status: number, error_code?: number, message?: string }> => {
+    const res = await api.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': PROTOBUF }, payload })
+    return { status: res.statusCode, ...res.json() }
+  }
+  t.match(await produce({ value_schema: ORDER_PROTO, records: [{ value: { id: 1 } }, { value: { id: 2, lines: [{ qty: 'two' }] } }] }),
+    { status: 422, error_code: 42203, message: /records\/1\/value does not match its Protobuf schema at field 'lines\.0\.qty': expected an integer \(uint32\), got "two"/ })
+  t.match(await produce({ value_schema: ORDER_PROTO, records: [{ value: { id: 1, colour: 'red' } }] }), { status: 422, error_code: 42203, message: /at field 'colour': message Order has no such field/ })
+  t.match(await produce({ value_schema: ORDER_PROTO, records: [{ value: { status: 'LOST' } }] }), { status: 422, error_code: 42203, message: /enum Status \(NEW, PAID\)/ })
+  t.match(await produce({ value_schema: ORDER_PROTO, records: [{ value: { total_cents: 2 ** 53 + 2 } }] }), { status: 422, error_code: 42203, message: /send a 64-bit integer as text/ })
+  t.match(await produce({ value_schema: 'syntax = "proto3"; message X { strin a = 1; }', records: [{ value: {} }] }), { status: 422, error_code: 42205, message: /not a valid Protobuf schema: no such Type or Enum 'strin'/ })
+  t.match(await produce({ value_schema: 'syntax = "proto3"; import "other.proto"; message X { string a = 1; }', records: [{ value: {} }] }), { status: 422, error_code: 42205, message: /imports 'other\.proto'/ })
+})
+
+t.test('without SCHEMA_REGISTRY_URL the schema formats are refused with 415, saying what to set', async (t) => {
   const api = await build(t)
   const topic = uniqueName('no-registry')
   const res = await api.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': AVRO }, payload: { value_schema: ORDER, records: [{ value: {} }] } })
@@ -213,5 +326,5 @@ t.test('without SCHEMA_REGISTRY_URL the schema formats are refused with 415, say
   const create = await api.inject({ method: 'POST', url: `/consumers/${uniqueName('g')}`, headers: { 'content-type': V2 }, payload: { format: 'jsonschema' } })
   t.match(create.json(), { error_code: 41501, message: /SCHEMA_REGISTRY_URL/ })
   const proto = await api.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': 'application/vnd.kafka.protobuf.v2+json' }, payload: { records: [{ value: {} }] } })
-  t.match({ status: proto.statusCode, ...proto.json() }, { status: 415, error_code: 41501, message: /protobuf format is not supported yet/ })
+  t.match({ status: proto.statusCode, ...proto.json() }, { status: 415, error_code: 41501, message: /protobuf format needs a schema registry/ })
 })
