@@ -1,6 +1,6 @@
 // What schema encoding costs per record (`npm run bench:avro [-- --seconds N]`): the same v2 produce workload (8
-// connections, 100 records of about 100 B a request) against the service in the json format and in the avro and
-// jsonschema formats, through a real broker (scripts/kafka) and a real Schema Registry (scripts/schema-registry), in
+// connections, 100 records of about 100 B a request) against the service in the json format and in the avro,
+// jsonschema and protobuf formats, through a real broker (scripts/kafka) and a real Schema Registry (scripts/schema-registry), in
 // alternating order, three repetitions. Reported: records/s, p99 latency, and the service's CPU per record, from which
 // the cost of encoding follows (avro minus json); and, apart, the encoding alone in this process (µs per record).
 // Results: bench/results/avro.md. Timing is this machine's; the differences are what to read.
@@ -27,10 +27,12 @@ const log = (msg: string): void => { process.stderr.write(`bench:avro: ${msg}\n`
 const value = recordValue(100)
 const AVRO_SCHEMA = JSON.stringify({ type: 'record', name: 'BenchValue', fields: [{ name: 'source', type: 'string' }, { name: 'pad', type: 'string' }] })
 const JSON_SCHEMA = JSON.stringify({ type: 'object', properties: { source: { type: 'string' }, pad: { type: 'string' } }, required: ['source', 'pad'] })
+const PROTO_SCHEMA = 'syntax = "proto3";\nmessage BenchValue { string source = 1; string pad = 2; }\n'
 const FORMATS = {
   json: { type: 'application/vnd.kafka.json.v2+json', schema: {} },
   avro: { type: 'application/vnd.kafka.avro.v2+json', schema: { value_schema: AVRO_SCHEMA } },
-  jsonschema: { type: 'application/vnd.kafka.jsonschema.v2+json', schema: { value_schema: JSON_SCHEMA } }
+  jsonschema: { type: 'application/vnd.kafka.jsonschema.v2+json', schema: { value_schema: JSON_SCHEMA } },
+  protobuf: { type: 'application/vnd.kafka.protobuf.v2+json', schema: { value_schema: PROTO_SCHEMA } }
 } as const
 type Format = keyof typeof FORMATS
 
@@ -63,6 +65,7 @@ async function encodeCost (registryUrl: string, n: number): Promise<Record<Forma
   const serdes = new Serdes(new SchemaRegistry({ url: registryUrl, timeoutMs: 5000 }))
   const avro = await serdes.writer('avro', { schema: AVRO_SCHEMA, subject: 'bench-encode-value' })
   const json = await serdes.writer('jsonschema', { schema: JSON_SCHEMA, subject: 'bench-encode-json-value' })
+  const proto = await serdes.writer('protobuf', { schema: PROTO_SCHEMA, subject: 'bench-encode-proto-value' })
   const time = (f: () => void): number => {
     for (let i = 0; i < 2000; i++) f() // warm up
     const t0 = performance.now()
@@ -72,7 +75,8 @@ async function encodeCost (registryUrl: string, n: number): Promise<Record<Forma
   return {
     json: time(() => Buffer.from(JSON.stringify(value))),
     avro: time(() => avro.encode(value, 'bench')),
-    jsonschema: time(() => json.encode(value, 'bench'))
+    jsonschema: time(() => json.encode(value, 'bench')),
+    protobuf: time(() => proto.encode(value, 'bench'))
   }
 }
 
@@ -106,7 +110,7 @@ async function main (): Promise<void> {
       bodies.set(format, { topic, body: await bodyFor(pool, topic, format) })
     }
     for (let rep = 1; rep <= 3; rep++) {
-      const order = (rep % 2 === 1 ? ['json', 'avro', 'jsonschema'] : ['jsonschema', 'avro', 'json']) as Format[]
+      const order = (rep % 2 === 1 ? ['json', 'avro', 'jsonschema', 'protobuf'] : ['protobuf', 'jsonschema', 'avro', 'json']) as Format[]
       for (const format of order) {
         const { topic, body } = bodies.get(format) as { topic: string, body: string }
         const pid = service.pid ?? 0
@@ -145,7 +149,8 @@ ${rows.join('\n')}
 "encoding alone" is the service's own serializer (registry/serdes.ts) in one process, without HTTP or Kafka: for
 json, \`JSON.stringify\` of the value; for avro, Avro's binary encoding through avsc (the value checked against the
 schema on the way, its JSON re-read as Avro's JSON encoding) and the 5-byte frame; for jsonschema, ajv's check, the
-JSON text and the frame. Schemas are fetched from the registry once and then cached: the registry sees no request
+JSON text and the frame; for protobuf, the JSON mapping's check field by field (registry/protobuf.ts), protobufjs's
+binary encoding, the message index and the frame. Schemas are fetched from the registry once and then cached: the registry sees no request
 per record.
 `
     writeFileSync(join(root, 'bench', 'results', 'avro.md'), md)

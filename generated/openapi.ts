@@ -329,7 +329,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records to a topic (v2)
-         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). With a schema registry (SCHEMA_REGISTRY_URL), application/vnd.kafka.avro.v2+json and application/vnd.kafka.jsonschema.v2+json: each key and value is checked against its schema (key_schema or key_schema_id, value_schema or value_schema_id; a schema given as text is registered under <topic>-key or <topic>-value) and written in Confluent's wire format, and the answer carries the schema ids; a value its schema does not describe is 422 (42203) naming the record and the field, a missing schema 422 (42201 keys, 42202 values), an invalid schema 422 (42205), an unknown schema id 404 (40403), an incompatible schema 409, a registry that cannot be reached 503 with Retry-After. Without a registry those formats, and protobuf always, are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003).
+         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). With a schema registry (SCHEMA_REGISTRY_URL), application/vnd.kafka.avro.v2+json, application/vnd.kafka.jsonschema.v2+json and application/vnd.kafka.protobuf.v2+json: each key and value is checked against its schema (key_schema or key_schema_id, value_schema or value_schema_id; a schema given as text is registered under <topic>-key or <topic>-value) and written in Confluent's wire format, and the answer carries the schema ids; a value its schema does not describe is 422 (42203) naming the record and the field, a missing schema 422 (42201 keys, 42202 values), an invalid schema 422 (42205), an unknown schema id 404 (40403), an incompatible schema 409, a registry that cannot be reached 503 with Retry-After. A protobuf schema is .proto text, and records are written with its first message, values in Protobuf's JSON mapping. Without a registry those formats are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003).
          */
         post: operations["produceToTopicV2"];
         delete?: never;
@@ -367,7 +367,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records to a partition (v2)
-         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). With a schema registry (SCHEMA_REGISTRY_URL), application/vnd.kafka.avro.v2+json and application/vnd.kafka.jsonschema.v2+json: each key and value is checked against its schema (key_schema or key_schema_id, value_schema or value_schema_id; a schema given as text is registered under <topic>-key or <topic>-value) and written in Confluent's wire format, and the answer carries the schema ids; a value its schema does not describe is 422 (42203) naming the record and the field, a missing schema 422 (42201 keys, 42202 values), an invalid schema 422 (42205), an unknown schema id 404 (40403), an incompatible schema 409, a registry that cannot be reached 503 with Retry-After. Without a registry those formats, and protobuf always, are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003). A partition given in a record is ignored here.
+         * @description Produces the records (Confluent REST Proxy v2). Content-Type selects the embedded format: application/vnd.kafka.binary.v2+json (keys and values base64), application/vnd.kafka.json.v2+json or plain application/json (any JSON). With a schema registry (SCHEMA_REGISTRY_URL), application/vnd.kafka.avro.v2+json, application/vnd.kafka.jsonschema.v2+json and application/vnd.kafka.protobuf.v2+json: each key and value is checked against its schema (key_schema or key_schema_id, value_schema or value_schema_id; a schema given as text is registered under <topic>-key or <topic>-value) and written in Confluent's wire format, and the answer carries the schema ids; a value its schema does not describe is 422 (42203) naming the record and the field, a missing schema 422 (42201 keys, 42202 values), an invalid schema 422 (42205), an unknown schema id 404 (40403), an incompatible schema 409, a registry that cannot be reached 503 with Retry-After. A protobuf schema is .proto text, and records are written with its first message, values in Protobuf's JSON mapping. Without a registry those formats are refused with 415. Each record gets its own result in offsets, in order. 200 when at least one record was acknowledged (the others carry error_code and error, as Confluent does); when none was, the status and error of the failure (e.g. 503 with error_code 50003). A partition given in a record is ignored here.
          */
         post: operations["produceToPartitionV2"];
         delete?: never;
@@ -593,7 +593,7 @@ export interface paths {
         put?: never;
         /**
          * Produce records, one or a stream (v3)
-         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON (Content-Type application/json) or as NDJSON (application/x-ndjson: one ProduceRequest per line; blank lines are skipped; the answer is then application/x-ndjson, one report per line, and a line that is not a valid record gets its 400 report while the stream goes on with the next line): one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (Confluent's code for the failure, e.g. 400, 40403, 50003) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         * @description Confluent REST Proxy v3 produce. The body is read as concatenated JSON (Content-Type application/json) or as NDJSON (application/x-ndjson: one ProduceRequest per line; blank lines are skipped; the answer is then application/x-ndjson, one report per line, and a line that is not a valid record gets its 400 report while the stream goes on with the next line): one ProduceRequest object, or several one after the other (whitespace between them allowed), sent at once or as a stream (Transfer-Encoding: chunked) for as long as the client keeps the request open. One record and a stream are the same thing to this service: the answer is one delivery report per object, in the order sent, each written as soon as it and all before it are settled (so a one-record body gets exactly one JSON object). A record that fails (bad type, not base64, a missing partition, a Kafka error) gets its own report with error_code (Confluent's code for the failure, e.g. 400, 40403, 50003) and message; the stream goes on. A body that is not concatenated JSON objects ends the answer with a 400 report. The status: 200 once a record has been acknowledged by the broker; the status is sent with the first acknowledged record, so reports of failed records before it wait for it. When the body ends and no record was acknowledged, the status is that of the first failure (e.g. 400 for a bad record, 503 when Kafka is down) and the body its report(s). Unknown cluster or topic: 404 before any record is read. Each record may be at most BODY_LIMIT bytes of JSON (413 report); the stream itself has no limit. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). With a schema registry (SCHEMA_REGISTRY_URL) AVRO, JSONSCHEMA and PROTOBUF too, or no type (the schema's own; see ProduceRequestData); without one those, and the subject/schema fields, are refused with 400.
          */
         post: operations["produceRecordV3"];
         delete?: never;
@@ -613,7 +613,7 @@ export interface paths {
         put?: never;
         /**
          * Produce a batch of records (v3)
-         * @description Produces the entries together; each id must be unique in the batch. 207 with a success (where the broker stored it) or a failure (error_code, Confluent's code for it, and message) per entry, when at least one entry was acknowledged. When none was, the status and message of the first failure (a 4xx other than 401/403/404/415 is answered as 400). A malformed batch (no entries, an entry without id, a duplicate id, not JSON) is 400. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). AVRO, PROTOBUF, JSONSCHEMA, or no type (which in Confluent means a schema from the schema registry), and the subject/schema fields, are refused with 400: this service has no schema registry yet.
+         * @description Produces the entries together; each id must be unique in the batch. 207 with a success (where the broker stored it) or a failure (error_code, Confluent's code for it, and message) per entry, when at least one entry was acknowledged. When none was, the status and message of the first failure (a 4xx other than 401/403/404/415 is answered as 400). A malformed batch (no entries, an entry without id, a duplicate id, not JSON) is 400. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). With a schema registry (SCHEMA_REGISTRY_URL) AVRO, JSONSCHEMA and PROTOBUF too, or no type (the schema's own; see ProduceRequestData); without one those, and the subject/schema fields, are refused with 400.
          */
         post: operations["produceRecordsBatchV3"];
         delete?: never;
@@ -1694,13 +1694,13 @@ export interface components {
          */
         V2ProduceRequest: {
             records: components["schemas"]["V2ProduceRecord"][];
-            /** @description avro, jsonschema: the keys' schema (JSON text), registered under the subject <topic>-key. */
+            /** @description avro, jsonschema, protobuf: the keys' schema (JSON text; for protobuf .proto text), registered under the subject <topic>-key. */
             key_schema?: string;
-            /** @description avro, jsonschema: the values' schema (JSON text), registered under the subject <topic>-value. */
+            /** @description avro, jsonschema, protobuf: the values' schema (JSON text; for protobuf .proto text), registered under the subject <topic>-value. */
             value_schema?: string;
-            /** @description avro, jsonschema: the id of a registered key schema (instead of key_schema). */
+            /** @description avro, jsonschema, protobuf: the id of a registered key schema (instead of key_schema). */
             key_schema_id?: number;
-            /** @description avro, jsonschema: the id of a registered value schema (instead of value_schema). */
+            /** @description avro, jsonschema, protobuf: the id of a registered value schema (instead of value_schema). */
             value_schema_id?: number;
         };
         V2Offset: {
@@ -1711,9 +1711,9 @@ export interface components {
         };
         V2ProduceResponse: {
             offsets: components["schemas"]["V2Offset"][];
-            /** @description The id of the key schema (avro and jsonschema formats), else null. */
+            /** @description The id of the key schema (avro, jsonschema and protobuf formats), else null. */
             key_schema_id: number | null;
-            /** @description The id of the value schema (avro and jsonschema formats), else null. */
+            /** @description The id of the value schema (avro, jsonschema and protobuf formats), else null. */
             value_schema_id: number | null;
         };
         V2TopicPartition: {
@@ -1736,7 +1736,7 @@ export interface components {
             /** @description The instance name (default: generated). */
             name?: string;
             /**
-             * @description binary, json; with a schema registry (SCHEMA_REGISTRY_URL) also avro and jsonschema: keys and values in Confluent's wire format decoded with their registered schemas. protobuf is refused (415).
+             * @description binary, json; with a schema registry (SCHEMA_REGISTRY_URL) also avro, jsonschema and protobuf: keys and values in Confluent's wire format decoded with their registered schemas (protobuf in Protobuf's JSON mapping, fields by their .proto names, defaults included).
              * @default binary
              * @enum {string}
              */
@@ -1820,10 +1820,10 @@ export interface components {
             error_code: number;
             message: string;
         };
-        /** @description A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). With a schema registry (SCHEMA_REGISTRY_URL): AVRO or JSONSCHEMA (data in Avro's JSON encoding, or any JSON its JSON Schema allows), or no type (the schema's own), written in Confluent's wire format with the schema named by schema (its text, registered under the subject), schema_id, schema_version of the subject, or else the subject's latest version; the subject is subject, or named by subject_name_strategy (TOPIC_NAME, the default: <topic>-key or <topic>-value; RECORD_NAME; TOPIC_RECORD_NAME). Without a registry those are refused with 400, as is PROTOBUF (not supported yet). Absent, null or null data: no key / a null value (a tombstone). */
+        /** @description A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). With a schema registry (SCHEMA_REGISTRY_URL): AVRO, JSONSCHEMA or PROTOBUF (data in Avro's JSON encoding, any JSON its JSON Schema allows, or Protobuf's JSON mapping of the .proto file's first message), or no type (the schema's own), written in Confluent's wire format with the schema named by schema (its text, registered under the subject), schema_id, schema_version of the subject, or else the subject's latest version; the subject is subject, or named by subject_name_strategy (TOPIC_NAME, the default: <topic>-key or <topic>-value; RECORD_NAME: the schema's full name, an Avro record's, a JSON Schema's title, a Protobuf file's first message; TOPIC_RECORD_NAME). Without a registry those are refused with 400. Absent, null or null data: no key / a null value (a tombstone). */
         V3ProduceRequestData: {
             /**
-             * @description BINARY, JSON, STRING; AVRO or JSONSCHEMA with a schema registry.
+             * @description BINARY, JSON, STRING; AVRO, JSONSCHEMA or PROTOBUF with a schema registry.
              * @example STRING
              */
             type?: string;
@@ -1868,11 +1868,11 @@ export interface components {
         V3ProduceResponseData: {
             size: number;
             type: string | null;
-            /** @description AVRO, JSONSCHEMA: the subject the schema was looked up under (by version or latest). */
+            /** @description AVRO, JSONSCHEMA, PROTOBUF: the subject the schema was looked up under (by version or latest). */
             subject?: string | null;
-            /** @description AVRO, JSONSCHEMA: the id of the schema the data was written with. */
+            /** @description AVRO, JSONSCHEMA, PROTOBUF: the id of the schema the data was written with. */
             schema_id?: number | null;
-            /** @description AVRO, JSONSCHEMA: the schema's version in its subject, when it was looked up by version. */
+            /** @description AVRO, JSONSCHEMA, PROTOBUF: the schema's version in its subject, when it was looked up by version. */
             schema_version?: number | null;
         } | null;
         /** @description The delivery report of one record: error_code 200 and where the broker stored it, or the error_code (Confluent's code for the failure: 400, 40403, 413, 50003...) and message of its failure. */
@@ -5748,6 +5748,7 @@ export interface operations {
                 "application/json": components["schemas"]["V2ProduceRequest"];
                 "application/vnd.kafka.avro.v2+json": components["schemas"]["V2ProduceRequest"];
                 "application/vnd.kafka.jsonschema.v2+json": components["schemas"]["V2ProduceRequest"];
+                "application/vnd.kafka.protobuf.v2+json": components["schemas"]["V2ProduceRequest"];
             };
         };
         responses: {
@@ -5873,7 +5874,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description An unsupported Content-Type; protobuf; avro or jsonschema without a schema registry (SCHEMA_REGISTRY_URL). */
+            /** @description An unsupported Content-Type; avro, jsonschema or protobuf without a schema registry (SCHEMA_REGISTRY_URL). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6366,6 +6367,7 @@ export interface operations {
                 "application/json": components["schemas"]["V2ProduceRequest"];
                 "application/vnd.kafka.avro.v2+json": components["schemas"]["V2ProduceRequest"];
                 "application/vnd.kafka.jsonschema.v2+json": components["schemas"]["V2ProduceRequest"];
+                "application/vnd.kafka.protobuf.v2+json": components["schemas"]["V2ProduceRequest"];
             };
         };
         responses: {
@@ -6491,7 +6493,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description An unsupported Content-Type; protobuf; avro or jsonschema without a schema registry (SCHEMA_REGISTRY_URL). */
+            /** @description An unsupported Content-Type; avro, jsonschema or protobuf without a schema registry (SCHEMA_REGISTRY_URL). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -9525,6 +9527,7 @@ export interface operations {
                     "application/vnd.kafka.json.v2+json": components["schemas"]["V2ConsumerRecord"][];
                     "application/vnd.kafka.avro.v2+json": components["schemas"]["V2ConsumerRecord"][];
                     "application/vnd.kafka.jsonschema.v2+json": components["schemas"]["V2ConsumerRecord"][];
+                    "application/vnd.kafka.protobuf.v2+json": components["schemas"]["V2ConsumerRecord"][];
                 };
             };
             /** @description HTTP authentication failed. */
@@ -9617,7 +9620,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description The request is malformed. An avro or jsonschema instance: a record not in Confluent's wire format, or naming a schema the registry lacks (42203); nothing is consumed past it (seek past it with positions). */
+            /** @description The request is malformed. An avro, jsonschema or protobuf instance: a record not in Confluent's wire format, or naming a schema the registry lacks (42203); nothing is consumed past it (seek past it with positions). */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -896,19 +896,19 @@ export const schemas = [
       },
       "key_schema": {
         "type": "string",
-        "description": "avro, jsonschema: the keys' schema (JSON text), registered under the subject <topic>-key."
+        "description": "avro, jsonschema, protobuf: the keys' schema (JSON text; for protobuf .proto text), registered under the subject <topic>-key."
       },
       "value_schema": {
         "type": "string",
-        "description": "avro, jsonschema: the values' schema (JSON text), registered under the subject <topic>-value."
+        "description": "avro, jsonschema, protobuf: the values' schema (JSON text; for protobuf .proto text), registered under the subject <topic>-value."
       },
       "key_schema_id": {
         "type": "integer",
-        "description": "avro, jsonschema: the id of a registered key schema (instead of key_schema)."
+        "description": "avro, jsonschema, protobuf: the id of a registered key schema (instead of key_schema)."
       },
       "value_schema_id": {
         "type": "integer",
-        "description": "avro, jsonschema: the id of a registered value schema (instead of value_schema)."
+        "description": "avro, jsonschema, protobuf: the id of a registered value schema (instead of value_schema)."
       }
     }
   },
@@ -970,14 +970,14 @@ export const schemas = [
           "integer",
           "null"
         ],
-        "description": "The id of the key schema (avro and jsonschema formats), else null."
+        "description": "The id of the key schema (avro, jsonschema and protobuf formats), else null."
       },
       "value_schema_id": {
         "type": [
           "integer",
           "null"
         ],
-        "description": "The id of the value schema (avro and jsonschema formats), else null."
+        "description": "The id of the value schema (avro, jsonschema and protobuf formats), else null."
       }
     }
   },
@@ -1045,7 +1045,7 @@ export const schemas = [
           "protobuf"
         ],
         "default": "binary",
-        "description": "binary, json; with a schema registry (SCHEMA_REGISTRY_URL) also avro and jsonschema: keys and values in Confluent's wire format decoded with their registered schemas. protobuf is refused (415)."
+        "description": "binary, json; with a schema registry (SCHEMA_REGISTRY_URL) also avro, jsonschema and protobuf: keys and values in Confluent's wire format decoded with their registered schemas (protobuf in Protobuf's JSON mapping, fields by their .proto names, defaults included)."
       },
       "auto.offset.reset": {
         "type": "string",
@@ -1336,11 +1336,11 @@ export const schemas = [
       "object",
       "null"
     ],
-    "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). With a schema registry (SCHEMA_REGISTRY_URL): AVRO or JSONSCHEMA (data in Avro's JSON encoding, or any JSON its JSON Schema allows), or no type (the schema's own), written in Confluent's wire format with the schema named by schema (its text, registered under the subject), schema_id, schema_version of the subject, or else the subject's latest version; the subject is subject, or named by subject_name_strategy (TOPIC_NAME, the default: <topic>-key or <topic>-value; RECORD_NAME; TOPIC_RECORD_NAME). Without a registry those are refused with 400, as is PROTOBUF (not supported yet). Absent, null or null data: no key / a null value (a tombstone).",
+    "description": "A key or value: its type and data. BINARY (data is base64 text), JSON (data is any JSON, stored as its JSON text) or STRING (data is text, stored as UTF-8). With a schema registry (SCHEMA_REGISTRY_URL): AVRO, JSONSCHEMA or PROTOBUF (data in Avro's JSON encoding, any JSON its JSON Schema allows, or Protobuf's JSON mapping of the .proto file's first message), or no type (the schema's own), written in Confluent's wire format with the schema named by schema (its text, registered under the subject), schema_id, schema_version of the subject, or else the subject's latest version; the subject is subject, or named by subject_name_strategy (TOPIC_NAME, the default: <topic>-key or <topic>-value; RECORD_NAME: the schema's full name, an Avro record's, a JSON Schema's title, a Protobuf file's first message; TOPIC_RECORD_NAME). Without a registry those are refused with 400. Absent, null or null data: no key / a null value (a tombstone).",
     "properties": {
       "type": {
         "type": "string",
-        "description": "BINARY, JSON, STRING; AVRO or JSONSCHEMA with a schema registry."
+        "description": "BINARY, JSON, STRING; AVRO, JSONSCHEMA or PROTOBUF with a schema registry."
       },
       "data": {
         "description": "The payload, read as its type says."
@@ -1514,21 +1514,21 @@ export const schemas = [
           "string",
           "null"
         ],
-        "description": "AVRO, JSONSCHEMA: the subject the schema was looked up under (by version or latest)."
+        "description": "AVRO, JSONSCHEMA, PROTOBUF: the subject the schema was looked up under (by version or latest)."
       },
       "schema_id": {
         "type": [
           "integer",
           "null"
         ],
-        "description": "AVRO, JSONSCHEMA: the id of the schema the data was written with."
+        "description": "AVRO, JSONSCHEMA, PROTOBUF: the id of the schema the data was written with."
       },
       "schema_version": {
         "type": [
           "integer",
           "null"
         ],
-        "description": "AVRO, JSONSCHEMA: the schema's version in its subject, when it was looked up by version."
+        "description": "AVRO, JSONSCHEMA, PROTOBUF: the schema's version in its subject, when it was looked up by version."
       }
     }
   },
