@@ -140,7 +140,8 @@ function messageOf (type: protobuf.Type, value: unknown, at: string): Plain {
   const out: Plain = {}
   const oneofs = new Map<string, string>()
   for (const [key, v] of Object.entries(value as Plain)) {
-    const field = type.fields[key] ?? type.fieldsArray.find((f) => jsonName(f.name) === key)
+    // Own properties only: a key such as "constructor" or "__proto__" is no field.
+    const field = Object.prototype.hasOwnProperty.call(type.fields, key) ? type.fields[key] : type.fieldsArray.find((f) => jsonName(f.name) === key)
     const path = at === '' ? key : `${at}.${key}`
     if (field === undefined) fail(path, `message ${type.name} has no such field`)
     if (v === null && !(field.resolvedType instanceof protobuf.Type && field.resolvedType.fullName === '.google.protobuf.Value')) continue
@@ -314,7 +315,8 @@ function wellKnownFromJson (type: protobuf.Type, v: unknown, at: string): Plain 
     }
     case '.google.protobuf.Duration': {
       const m = typeof v === 'string' ? /^(-)?(\d+)(?:\.(\d{1,9}))?s$/.exec(v) : null
-      if (m === null) fail(at, `expected a duration in seconds ("1.5s"), got ${describe(v)}`)
+      // Protobuf's range: ±315,576,000,000 s (10,000 years).
+      if (m === null || Number(m[2]) > 315_576_000_000) fail(at, `expected a duration in seconds within ±10,000 years ("1.5s"), got ${describe(v)}`)
       const sign = m[1] === '-' ? -1 : 1
       return { seconds: `${m[1] ?? ''}${m[2] as string}`, nanos: sign * Number((m[3] ?? '').padEnd(9, '0')) }
     }
