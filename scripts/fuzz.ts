@@ -42,7 +42,7 @@ function freePort (): Promise<number> {
   })
 }
 
-async function startService (bootstrap: string, port: number, log: string[], reports: string): Promise<ChildProcess> {
+async function startService (bootstrap: string, registryUrl: string | undefined, port: number, log: string[], reports: string): Promise<ChildProcess> {
   // SIGWINCH writes a diagnostic report (JavaScript and native stacks, libuv handles) to `reports`: see watchdog.
   // Not SIGUSR2, the usual one: close-with-grace closes the service on it.
   const child = spawn(process.execPath, ['--report-on-signal', '--report-signal=SIGWINCH', `--report-directory=${reports}`, '--import', 'tsx', 'server.ts'], {
@@ -55,7 +55,9 @@ async function startService (bootstrap: string, port: number, log: string[], rep
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       // A stream the fuzzer opens shows its heartbeat at once, so that it has events to read within its limit.
-      STREAM_HEARTBEAT_MS: '200'
+      STREAM_HEARTBEAT_MS: '200',
+      // With the run's Schema Registry, the schema formats are fuzzed too (schemas, values and ids it invents).
+      ...(registryUrl !== undefined ? { SCHEMA_REGISTRY_URL: registryUrl } : {})
     },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -126,14 +128,15 @@ function watchdog (base: string, service: ChildProcess, reports: string, write: 
 }
 
 /** Runs Schemathesis against a service on `bootstrap`; its output goes to `write` as it comes. */
-export async function fuzz (bootstrap: string, write: (text: string) => void = (s) => process.stdout.write(s)): Promise<FuzzResult> {
+/** `registryUrl`: a Schema Registry for the service (SCHEMA_REGISTRY_URL), so that the schema formats are fuzzed too. */
+export async function fuzz (bootstrap: string, write: (text: string) => void = (s) => process.stdout.write(s), registryUrl?: string): Promise<FuzzResult> {
   const started = Date.now()
   const st = schemathesisPath()
   if (!existsSync(st)) return { ok: false, summary: `schemathesis is not installed at ${st}: run scripts/setup`, seconds: 0 }
   const port = await freePort()
   const log: string[] = []
   const reports = mkdtempSync(path.join(tmpdir(), 'kosha-fuzz-report-'))
-  const service = await startService(bootstrap, port, log, reports)
+  const service = await startService(bootstrap, registryUrl, port, log, reports)
   let output = ''
   let stopped: string | undefined
   let unwatch = (): void => undefined
@@ -179,7 +182,7 @@ if (require.main === module) {
     console.error('fuzz: set KAFKA_BOOTSTRAP to a broker nobody else uses right now')
     process.exit(2)
   }
-  fuzz(bootstrap).then((r) => {
+  fuzz(bootstrap, undefined, process.env.SCHEMA_REGISTRY_URL).then((r) => {
     console.log(`fuzz: ${r.ok ? 'passed' : 'FAILED'}: ${r.summary} (${r.seconds}s)`)
     process.exitCode = r.ok ? 0 : 1
   }, (err: unknown) => { console.error(err); process.exitCode = 1 })
