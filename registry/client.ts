@@ -12,10 +12,19 @@ import {
 /** The registry's names of the formats. */
 export type SchemaType = 'AVRO' | 'JSON' | 'PROTOBUF'
 
+/** A schema's reference to another: what the schema calls it (an import, a type name, a $ref), and where it is. */
+export interface SchemaReference {
+  name: string
+  subject: string
+  version: number
+}
+
 export interface RegisteredSchema {
   id: number
   schema: string
   schemaType: SchemaType
+  /** The schemas this one refers to (Confluent's schema references), in the order the registry gives them. */
+  references: SchemaReference[]
   /** With a lookup by subject and version. */
   subject?: string
   version?: number
@@ -56,8 +65,8 @@ export class SchemaRegistry {
   async schemaById (id: number): Promise<RegisteredSchema> {
     let found = this.byId.get(id)
     if (found === undefined) {
-      found = this.call<{ schema?: unknown, schemaType?: unknown }>('GET', `/schemas/ids/${id}`, undefined, `looking up schema id ${id}`)
-        .then((r) => ({ id, schema: stringOf(r.schema, `schema ${id}`), schemaType: typeOf(r.schemaType) }))
+      found = this.call<{ schema?: unknown, schemaType?: unknown, references?: unknown }>('GET', `/schemas/ids/${id}`, undefined, `looking up schema id ${id}`)
+        .then((r) => ({ id, schema: stringOf(r.schema, `schema ${id}`), schemaType: typeOf(r.schemaType), references: referencesOf(r.references, `schema ${id}`) }))
       remember(this.byId, id, found)
     }
     return await found
@@ -65,10 +74,17 @@ export class SchemaRegistry {
 
   /** A version of a subject (a number, or the latest). */
   async version (subject: string, version: number | 'latest'): Promise<RegisteredSchema> {
-    const r = await this.call<{ id?: unknown, schema?: unknown, schemaType?: unknown, version?: unknown }>('GET',
+    const r = await this.call<{ id?: unknown, schema?: unknown, schemaType?: unknown, version?: unknown, references?: unknown }>('GET',
       `/subjects/${encodeURIComponent(subject)}/versions/${version}`, undefined, `looking up version ${version} of subject '${subject}'`)
     if (typeof r.id !== 'number') throw new SchemaRegistryError(`The schema registry answered version ${version} of '${subject}' without an id.`)
-    const found = { id: r.id, schema: stringOf(r.schema, `subject '${subject}'`), schemaType: typeOf(r.schemaType), subject, ...(typeof r.version === 'number' ? { version: r.version } : {}) }
+    const found = {
+      id: r.id,
+      schema: stringOf(r.schema, `subject '${subject}'`),
+      schemaType: typeOf(r.schemaType),
+      references: referencesOf(r.references, `subject '${subject}'`),
+      subject,
+      ...(typeof r.version === 'number' ? { version: r.version } : {})
+    }
     if (!this.byId.has(found.id)) remember(this.byId, found.id, Promise.resolve(found))
     return found
   }
@@ -124,6 +140,14 @@ function remember<K, V> (cache: Map<K, Promise<V>>, key: K, value: Promise<V>): 
 function stringOf (value: unknown, what: string): string {
   if (typeof value !== 'string') throw new SchemaRegistryError(`The schema registry answered ${what} without its schema text.`)
   return value
+}
+
+function referencesOf (value: unknown, what: string): SchemaReference[] {
+  if (value === undefined || value === null) return []
+  const ok = (r: unknown): r is SchemaReference => typeof r === 'object' && r !== null &&
+    typeof (r as SchemaReference).name === 'string' && typeof (r as SchemaReference).subject === 'string' && Number.isInteger((r as SchemaReference).version)
+  if (!Array.isArray(value) || !value.every(ok)) throw new SchemaRegistryError(`The schema registry answered ${what} with references that are not name, subject and version.`)
+  return value.map((r) => ({ name: r.name, subject: r.subject, version: r.version }))
 }
 
 function typeOf (value: unknown): SchemaType {

@@ -10,8 +10,8 @@
 // Confluent's JSON printer does with includingDefaultValueFields), by its .proto name; unset message fields and
 // oneof members are left out.
 //
-// Imports: the well-known types (google/protobuf/*.proto that protobufjs bundles); other files would need schema
-// references, which are not followed.
+// Imports: the well-known types (google/protobuf/*.proto that protobufjs bundles), and the files the schema's
+// references name (registry/serdes.ts fetches them from the registry).
 import protobuf from 'protobufjs'
 import { InvalidSchemaError, SchemaMismatchError } from '../lib/errors'
 
@@ -25,8 +25,11 @@ export interface ProtobufCodec {
   read: (payload: Buffer) => string
 }
 
-export function protobufCodec (text: string, what: string): ProtobufCodec {
-  const messages = parse(text, what)
+/** A schema another refers to (a Confluent schema reference): the name it is imported by, and its text. */
+export interface ProtobufImport { name: string, schema: string }
+
+export function protobufCodec (text: string, what: string, imports: readonly ProtobufImport[] = []): ProtobufCodec {
+  const messages = parse(text, what, imports)
   const first = messages[0] as protobuf.Type
   return {
     recordName: first.fullName.replace(/^\./, ''),
@@ -42,22 +45,45 @@ export function protobufCodec (text: string, what: string): ProtobufCodec {
   }
 }
 
-/** The file's top-level messages, in the order written (what message indexes count). */
-function parse (text: string, what: string): protobuf.Type[] {
-  let parsed: protobuf.IParserResult
-  try {
-    parsed = protobuf.parse(text, { keepCase: true, alternateCommentMode: true })
-    for (const name of parsed.imports ?? []) {
-      const bundled = (protobuf.common as unknown as Record<string, protobuf.INamespace | undefined>)[name]
-      if (bundled === undefined) throw new Error(`it imports '${name}', which is not a well-known type (schema references are not followed)`)
-      parsed.root.addJSON(bundled.nested ?? {})
+const OPTIONS = { keepCase: true, alternateCommentMode: true }
+
+/**
+ * The file's top-level messages, in the order written (what message indexes count). Its imports are the well-known
+ * types and `imports` (the files its schema references name, each after those it imports itself).
+ */
+function parse (text: string, what: string, imports: readonly ProtobufImport[]): protobuf.Type[] {
+  const root = new protobuf.Root()
+  const named = new Set(imports.map((i) => i.name))
+  const bundledIn = new Set<string>()
+  const parseInto = (source: string, whose: string): protobuf.IParserResult => {
+    let parsed: protobuf.IParserResult
+    try {
+      parsed = protobuf.parse(source, root, OPTIONS)
+    } catch (err) {
+      throw new InvalidSchemaError(`${capital(whose)} is not a valid Protobuf schema: ${err instanceof Error ? err.message : String(err)}.`)
     }
-    parsed.root.resolveAll()
+    for (const name of parsed.imports ?? []) {
+      if (named.has(name) || bundledIn.has(name)) continue
+      const bundled = (protobuf.common as unknown as Record<string, protobuf.INamespace | undefined>)[name]
+      if (bundled === undefined) throw new InvalidSchemaError(`${capital(whose)} imports '${name}', which is neither a well-known type nor one of its schema references.`)
+      root.addJSON(bundled.nested ?? {})
+      bundledIn.add(name)
+    }
+    return parsed
+  }
+  for (const i of imports) parseInto(i.schema, `${what}'s reference '${i.name}'`)
+  const parsed = parseInto(text, what)
+  try {
+    root.resolveAll()
   } catch (err) {
     throw new InvalidSchemaError(`${capital(what)} is not a valid Protobuf schema: ${err instanceof Error ? err.message : String(err)}.`)
   }
-  const pkg = parsed.package === undefined ? parsed.root : parsed.root.lookup(parsed.package)
-  const messages = pkg instanceof protobuf.Namespace ? pkg.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type) : []
+  // Which of the package's messages this file declares, in its order: the imports may share its package.
+  const own = protobuf.parse(text, OPTIONS)
+  const ownPkg = own.package === undefined ? own.root : own.root.lookup(own.package)
+  const names = ownPkg instanceof protobuf.Namespace ? ownPkg.nestedArray.filter((n) => n instanceof protobuf.Type).map((n) => n.name) : []
+  const pkg = parsed.package === undefined ? root : root.lookup(parsed.package)
+  const messages = pkg instanceof protobuf.Namespace ? names.map((n) => pkg.get(n)).filter((n): n is protobuf.Type => n instanceof protobuf.Type) : []
   if (messages.length === 0) throw new InvalidSchemaError(`${capital(what)} has no message: a Protobuf schema for records declares at least one.`)
   return messages
 }

@@ -10,7 +10,7 @@
 import Ajv, { type ValidateFunction } from 'ajv'
 import avro from 'avsc'
 import { InvalidSchemaError, RecordNotDeserializableError, SchemaMismatchError, SchemaNotFoundError } from '../lib/errors'
-import type { RegisteredSchema, SchemaRegistry, SchemaType } from './client'
+import type { RegisteredSchema, SchemaReference, SchemaRegistry, SchemaType } from './client'
 import { protobufCodec } from './protobuf'
 
 export type SchemaFormat = 'avro' | 'jsonschema' | 'protobuf'
@@ -47,6 +47,11 @@ interface Compiled {
 }
 
 const MAX_COMPILED = 10_000
+/** The most schemas one schema may refer to, directly or through others. */
+const MAX_REFERENCES = 100
+
+/** A schema another refers to: the name the referring schema knows it by, and its text. */
+interface Dependency { name: string, schema: string }
 
 export class Serdes {
   private readonly compiled = new Map<number, Compiled>()
@@ -64,11 +69,11 @@ export class Serdes {
     if ('schema' in ref) {
       if (format === undefined) throw new InvalidSchemaError('A schema given as text needs its type (AVRO, JSONSCHEMA or PROTOBUF).')
       this.parse(format, ref.schema, 'the schema') // refused here, with the parser's reason, before the registry sees it
-      found = { id: await this.registry.register(ref.subject, ref.schema, SCHEMA_TYPE[format]), schema: ref.schema, schemaType: SCHEMA_TYPE[format] }
+      found = { id: await this.registry.register(ref.subject, ref.schema, SCHEMA_TYPE[format]), schema: ref.schema, schemaType: SCHEMA_TYPE[format], references: [] }
     } else {
       found = 'id' in ref ? await this.registry.schemaById(ref.id) : await this.registry.version(ref.subject, ref.version)
     }
-    const compiled = this.compile(found)
+    const compiled = await this.compile(found)
     if (format !== undefined && compiled.format !== format) throw new SchemaMismatchError(`Schema ${found.id} is a ${NAME[compiled.format]} schema, not ${NAME[format]}.`)
     return {
       id: found.id,
@@ -88,12 +93,11 @@ export class Serdes {
     values.forEach((v, i) => { if (v !== null && v !== undefined) ids.add(unframe(v, format, where(i)).id) })
     for (const id of ids) {
       if (this.compiled.has(id)) continue
-      const found = await this.registry.schemaById(id).catch((err: unknown) => {
+      await this.registry.schemaById(id).then(async (found) => await this.compile(found)).catch((err: unknown) => {
         throw err instanceof SchemaNotFoundError
-          ? new RecordNotDeserializableError(`A record names schema id ${id}, which the schema registry does not have.`)
+          ? new RecordNotDeserializableError(`A record names schema id ${id}, which the schema registry does not have (or not all the schemas it refers to): ${err.message}`)
           : err
       })
-      this.compile(found)
     }
     return values.map((v, i) => {
       if (v === null || v === undefined) return 'null'
@@ -113,27 +117,50 @@ export class Serdes {
     return this.parse(format, schema, 'the schema').name
   }
 
-  private compile (found: RegisteredSchema): Compiled {
+  private async compile (found: RegisteredSchema): Promise<Compiled> {
     const known = this.compiled.get(found.id)
     if (known !== undefined) return known
-    const compiled = this.parse(FORMAT_OF[found.schemaType], found.schema, `schema ${found.id}`)
+    const compiled = this.parse(FORMAT_OF[found.schemaType], found.schema, `schema ${found.id}`, await this.dependencies(found))
     if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value as number)
     this.compiled.set(found.id, compiled)
     return compiled
   }
 
-  private parse (format: SchemaFormat, schema: string, what: string): Compiled {
-    const key = `${format}\0${schema}`
+  /**
+   * The schemas `found` refers to (Confluent's schema references), each after those it refers to itself, each once;
+   * at most MAX_REFERENCES in all.
+   */
+  private async dependencies (found: RegisteredSchema): Promise<Dependency[]> {
+    const out: Dependency[] = []
+    const seen = new Set<string>()
+    const visit = async (references: readonly SchemaReference[]): Promise<void> => {
+      for (const ref of references) {
+        const key = `${ref.subject}\0${ref.version}`
+        if (seen.has(key)) continue
+        if (seen.size >= MAX_REFERENCES) throw new InvalidSchemaError(`Schema ${found.id} refers to more than ${MAX_REFERENCES} schemas.`)
+        seen.add(key)
+        const referenced = await this.registry.version(ref.subject, ref.version)
+        if (referenced.schemaType !== found.schemaType) throw new InvalidSchemaError(`Schema ${found.id}, a ${found.schemaType} schema, refers to '${ref.name}' (version ${ref.version} of subject '${ref.subject}'), a ${referenced.schemaType} schema.`)
+        await visit(referenced.references)
+        out.push({ name: ref.name, schema: referenced.schema })
+      }
+    }
+    await visit(found.references)
+    return out
+  }
+
+  private parse (format: SchemaFormat, schema: string, what: string, dependencies: readonly Dependency[] = []): Compiled {
+    const key = [format, schema, ...dependencies.flatMap((d) => [d.name, d.schema])].join('\0')
     const known = this.parsed.get(key)
     if (known !== undefined) return known
     let compiled: Compiled
     if (format === 'protobuf') {
-      const codec = protobufCodec(schema, what)
+      const codec = protobufCodec(schema, what, dependencies)
       compiled = { format, write: codec.write, read: codec.read, name: codec.recordName }
     } else {
-      let json: unknown
-      try { json = JSON.parse(schema) } catch { throw new InvalidSchemaError(`${capital(what)} is not JSON, so not a ${NAME[format]} schema.`) }
-      compiled = format === 'avro' ? avroCodec(json, what) : jsonSchemaCodec(json, what)
+      const json = jsonOf(schema, what, format)
+      const referenced = dependencies.map((d) => ({ name: d.name, json: jsonOf(d.schema, `${what}'s reference '${d.name}'`, format) }))
+      compiled = format === 'avro' ? avroCodec(json, what, referenced) : jsonSchemaCodec(json, what, referenced)
     }
     if (this.parsed.size >= MAX_COMPILED) this.parsed.delete(this.parsed.keys().next().value as string)
     this.parsed.set(key, compiled)
@@ -141,10 +168,23 @@ export class Serdes {
   }
 }
 
-function avroCodec (schema: unknown, what: string): Compiled {
+function jsonOf (schema: string, what: string, format: SchemaFormat): unknown {
+  try { return JSON.parse(schema) } catch { throw new InvalidSchemaError(`${capital(what)} is not JSON, so not a ${NAME[format]} schema.`) }
+}
+
+/** `referenced`: the schemas its references name (their named types known to it by their full names). */
+function avroCodec (schema: unknown, what: string, referenced: ReadonlyArray<{ name: string, json: unknown }>): Compiled {
   let type: avro.Type
+  const registry: Record<string, avro.Type> = {}
+  for (const r of referenced) {
+    try {
+      avro.Type.forSchema(r.json as avro.Schema, { wrapUnions: true, registry })
+    } catch (err) {
+      throw new InvalidSchemaError(`${capital(what)}'s reference '${r.name}' is not a valid Avro schema: ${err instanceof Error ? err.message : String(err)}.`)
+    }
+  }
   try {
-    type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true })
+    type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true, registry })
   } catch (err) {
     throw new InvalidSchemaError(`${capital(what)} is not a valid Avro schema: ${err instanceof Error ? err.message : String(err)}.`)
   }
@@ -172,12 +212,14 @@ function avroPath (type: avro.Type, value: unknown): string {
   return first === undefined ? '' : first === '' ? ' (the whole value)' : ` at field '${first}'`
 }
 
-function jsonSchemaCodec (schema: unknown, what: string): Compiled {
+/** `referenced`: the schemas its references name (each known to $ref by that name). */
+function jsonSchemaCodec (schema: unknown, what: string, referenced: ReadonlyArray<{ name: string, json: unknown }>): Compiled {
   let validate: ValidateFunction
   try {
     // An Ajv of its own: one shared instance would keep every schema it compiled, and refuse a second schema with
     // the same $id (two versions of one schema).
     const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false })
+    for (const r of referenced) ajv.addSchema(r.json as object, r.name)
     validate = ajv.compile(schema as object)
   } catch (err) {
     throw new InvalidSchemaError(`${capital(what)} is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}.`)

@@ -10,7 +10,7 @@ import { create, createFileRegistry, createMutableRegistry, fromBinary, toBinary
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorSet } from '@bufbuild/protobuf/wkt'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -56,5 +56,19 @@ export class ProtocRegistryClient extends SchemaRegistryClient {
   override async getLatestSchemaMetadata (subject: string, format?: string): Promise<SchemaMetadata> {
     const info = await super.getLatestSchemaMetadata(subject)
     return format === 'serialized' && info.schemaType === 'PROTOBUF' ? { ...info, schema: serialized(info.schema) } : info
+  }
+}
+
+/** protoc's text format of a binary message of `typeName`, the .proto files given by name (imports among them). */
+export function protocDecode (files: Record<string, string>, main: string, typeName: string, bytes: Buffer): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kosha-protoc-'))
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+      writeFileSync(path.join(dir, name), text)
+    }
+    return execFileSync('protoc', [`-I${dir}`, '-I/usr/include', `--decode=${typeName}`, main], { cwd: dir, input: bytes }).toString()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }
