@@ -66,21 +66,11 @@ t.test('what the service writes, protoc reads field for field; read back it is t
     'seconds: 1796205600', 'nanos: 123456000', 'seconds: -1', 'nanos: -500000000', 'string_value: "two"',
     'null_value: NULL_VALUE', 'bool_value: true', 'value: 42', 'number: 5', 'kind: SPECIAL'
   ]) t.ok(text.includes(line), `protoc reads ${line}`)
+  const { byId, ...same } = value
   t.same(JSON.parse(codec.read(written)), {
-    big: '-9007199254740993',
-    huge: '18446744073709551615',
-    small: -7,
-    ratio: 0.1,
-    exact: 'Infinity',
-    blob: 'AP8=',
-    by_id: { '-3': 'minus three', '9007199254740993': 'past 2^53' },
-    by_flag: { true: 'yes', false: 'no' },
-    at: '2026-12-02T10:00:00.123456Z',
-    took: '-1.500s',
-    extra: { list: [1, 'two', null, { deep: true }] },
-    maybe: '42',
-    number: 5,
-    kind: 'SPECIAL'
+    ...same,
+    by_id: byId,
+    took: '-1.500s'
   }, 'read back: .proto names, 64-bit integers as text, the float as written, the well-known types in their JSON forms')
 })
 
