@@ -127,9 +127,15 @@ function watchdog (base: string, service: ChildProcess, reports: string, write: 
   return () => { clearInterval(timer) }
 }
 
-/** Runs Schemathesis against a service on `bootstrap`; its output goes to `write` as it comes. */
-/** `registryUrl`: a Schema Registry for the service (SCHEMA_REGISTRY_URL), so that the schema formats are fuzzed too. */
-export async function fuzz (bootstrap: string, write: (text: string) => void = (s) => process.stdout.write(s), registryUrl?: string): Promise<FuzzResult> {
+export interface FuzzOptions {
+  /** Where Schemathesis's output goes as it comes; standard output unless given. */
+  write?: (text: string) => void
+  /** A Schema Registry for the service (SCHEMA_REGISTRY_URL), so that the schema formats are fuzzed too. */
+  registryUrl?: string
+}
+
+/** Runs Schemathesis against a service on `bootstrap`. */
+export async function fuzz (bootstrap: string, { write = (s) => process.stdout.write(s), registryUrl }: FuzzOptions = {}): Promise<FuzzResult> {
   const started = Date.now()
   const st = schemathesisPath()
   if (!existsSync(st)) return { ok: false, summary: `schemathesis is not installed at ${st}: run scripts/setup`, seconds: 0 }
@@ -182,7 +188,7 @@ if (require.main === module) {
     console.error('fuzz: set KAFKA_BOOTSTRAP to a broker nobody else uses right now')
     process.exit(2)
   }
-  fuzz(bootstrap, undefined, process.env.SCHEMA_REGISTRY_URL).then((r) => {
+  fuzz(bootstrap, { registryUrl: process.env.SCHEMA_REGISTRY_URL }).then((r) => {
     console.log(`fuzz: ${r.ok ? 'passed' : 'FAILED'}: ${r.summary} (${r.seconds}s)`)
     process.exitCode = r.ok ? 0 : 1
   }, (err: unknown) => { console.error(err); process.exitCode = 1 })

@@ -289,7 +289,7 @@ async function main (): Promise<number> {
   // The fuzzer's own broker: it fuzzes meanwhile, its output kept until tap's is done.
   let fuzzOutput = ''
   const fuzzing = wholeRun && broker.fuzzBootstrap !== undefined
-    ? fuzz(broker.fuzzBootstrap, (s) => { fuzzOutput += s }, broker.env.SCHEMA_REGISTRY_URL).catch((err: unknown) => ({ ok: false, summary: String(err), seconds: 0 }))
+    ? fuzz(broker.fuzzBootstrap, { write: (s) => { fuzzOutput += s }, registryUrl: broker.env.SCHEMA_REGISTRY_URL }).catch((err: unknown) => ({ ok: false, summary: String(err), seconds: 0 }))
     : undefined
   try {
     status = await new Promise<number>((resolve) => {
@@ -312,7 +312,7 @@ async function main (): Promise<number> {
     } else if (wholeRun) {
       if (broker.owned || process.env.KOSHA_FUZZ === '1') {
         console.log('tests: fuzzing: schemathesis against the service on this broker (scripts/fuzz.ts)')
-        const result = await fuzz(broker.env.KAFKA_BOOTSTRAP ?? '', undefined, broker.env.SCHEMA_REGISTRY_URL).catch((err: unknown) => ({ ok: false, summary: String(err), seconds: 0 }))
+        const result = await fuzz(broker.env.KAFKA_BOOTSTRAP ?? '', { registryUrl: broker.env.SCHEMA_REGISTRY_URL }).catch((err: unknown) => ({ ok: false, summary: String(err), seconds: 0 }))
         console.log(`tests: fuzzing ${result.ok ? 'passed' : 'FAILED'}: ${result.summary} (${result.seconds}s)`)
         fuzzed = { ok: result.ok }
       } else {
