@@ -24,7 +24,7 @@ function bytes (value: unknown, format: Format, where: string, sent?: Buffer): B
 
 function toRecords (body: ProduceRequest, format: Format, partition: number | undefined): OutgoingRecord[] {
   if (body.key_schema !== undefined || body.value_schema !== undefined || body.key_schema_id !== undefined || body.value_schema_id !== undefined) {
-    throw new UnsupportedFormatError(`Schemas go with the avro, jsonschema and protobuf formats (Content-Type application/vnd.kafka.avro.v2+json), not with ${format}.`)
+    throw new UnsupportedFormatError(`Schemas go with the avro, jsonschema and protobuf formats (Content-Type application/vnd.kafka.avro.v2+json, application/vnd.kafka.jsonschema.v2+json or application/vnd.kafka.protobuf.v2+json), not with ${format}.`)
   }
   const raw = format === 'json' ? rawOf(body) : undefined
   const sent = raw !== undefined ? RECORD_JSON.find(raw) : undefined
