@@ -317,6 +317,25 @@ t.test('protobuf: a value its message does not describe is 422 (42203) naming th
   t.match(await produce({ value_schema: 'syntax = "proto3"; import "other.proto"; message X { string a = 1; }', records: [{ value: {} }] }), { status: 422, error_code: 42205, message: /imports 'other\.proto'/ })
 })
 
+t.test('a protobuf instance and a record whose message indexes name no message of its schema: 422 naming both, and nothing is skipped', { skip }, async (t) => {
+  const api = await app(t)
+  const topic = await createTopic(t, { prefix: 'proto-index' })
+  const id = await new ProtocRegistryClient({ baseURLs: [url ?? ''] }).register(`${topic}-value`, { schemaType: 'PROTOBUF', schema: ORDER_PROTO })
+  const frame = Buffer.alloc(5)
+  frame.writeUInt32BE(id, 1)
+  // Message indexes [5] (one index, zigzag: 2 then 10): the file has two top-level messages, Order and Refund.
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  await producer.send({ topic, messages: [{ value: Buffer.concat([frame, Buffer.of(2, 10, 0x08, 0x07)]) }] })
+  const base = await instance(api, { format: 'protobuf' })
+  const first = await records(api, base, topic, PROTOBUF, 1)
+  t.equal(first.status, 422, first.text)
+  t.match(JSON.parse(first.text), { error_code: 42203, message: new RegExp(`The value of the record at ${topic}/0/0 does not decode with its Protobuf schema ${id}: its message indexes \\[5\\] name no message of the schema`) })
+  const again = await api.inject({ method: 'GET', url: `${base}/records?timeout=2000`, headers: { accept: PROTOBUF } })
+  t.equal(again.statusCode, 422, 'the next fetch meets the same record: it was not skipped')
+})
+
 t.test('schema references: schemas that refer to others in the registry write and read (Avro named types, a Protobuf import)', { skip }, async (t) => {
   const api = await app(t)
   const client = new SchemaRegistryClient({ baseURLs: [url ?? ''] })
