@@ -97,6 +97,7 @@ t.test('failures: missing topic or partition, bad base64, schema formats, empty 
     ['missing partition', send(`/topics/${topic}/partitions/9`, BINARY, { records: [{ value: b64('x') }] }), 404, 40402],
     ['not base64', send(`/topics/${topic}`, BINARY, { records: [{ value: 'not base64!' }] }), 422, 42206],
     ['avro', send(`/topics/${topic}`, 'application/vnd.kafka.avro.v2+json', { value_schema: '{}', records: [{ value: {} }] }), 415, 41501],
+    ['a schema id with the binary format', send(`/topics/${topic}`, BINARY, { value_schema_id: 1, records: [{ value: b64('x') }] }), 415, 41501],
     ['no records', send(`/topics/${topic}`, JSONV2, { records: [] }), 422, 42206],
     ['not an object', send(`/topics/${topic}`, JSONV2, { records: 'x' }), 422, 42206]
   ]
