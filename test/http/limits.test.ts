@@ -5,6 +5,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { request } from 'undici'
+import { specMissing } from '../confluent-spec'
 import { build } from '../helper'
 import { createTopic } from '../kafka'
 
@@ -59,8 +60,12 @@ t.test('MAX_URL_LENGTH (here 8192), and a path segment over the router\'s 512: 4
   t.equal(limited, 0, 'no rate limit by default')
 
   // Confluent's spec declares no 414 (its Jetty answers one before the application): the only v3 differences here.
-  t.ok(mismatches.length > 0, 'the v3 answers were checked')
-  t.same(mismatches.filter((m) => !/: status 414 is not declared/.test(m)), [], 'and differ from Confluent\'s spec only in their status')
+  const noSpec = specMissing()
+  if (noSpec !== undefined) t.pass('the v3 answers against Confluent\'s spec', { skip: noSpec })
+  else {
+    t.ok(mismatches.length > 0, 'the v3 answers were checked')
+    t.same(mismatches.filter((m) => !/: status 414 is not declared/.test(m)), [], 'and differ from Confluent\'s spec only in their status')
+  }
 })
 
 async function listening (t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance, base: string }> {
