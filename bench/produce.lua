@@ -4,6 +4,10 @@
 -- Arguments after `--`: body file, seconds, connections per thread.
 -- Each thread prints IDLE_MARK once its connections are all idle; done() prints RESULT_MARK and one JSON line
 -- (statuses as [status, count] pairs, one per thread and status; latencies in milliseconds).
+-- A connection is idle when wrk asks delay() for its next request after the deadline: wrk calls response() and
+-- delay() in different turns of its event loop, so a connection answered just before the deadline and asked just
+-- after it sends nothing more and gets no further response(); counting idleness in response() missed it, and the
+-- thread then waited out the whole grace period.
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } kosha_timespec;
@@ -39,9 +43,16 @@ function init (args)
   statuses = {}
 end
 
--- After the deadline no connection sends again (wrk asks for a delay before every request).
+-- After the deadline no connection sends again (wrk asks for a delay before every request, the first included):
+-- each connection is parked once, after its last answer, and the last one parked stops the thread.
 function delay ()
   if now() < deadline then return 0 end
+  idle = idle + 1
+  if idle == connections then
+    io.stdout:write(IDLE_MARK .. "\n")
+    io.stdout:flush()
+    wrk.thread:stop()
+  end
   return 1e9
 end
 
@@ -60,14 +71,6 @@ end
 function response (status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
   if status == 200 then records = records + acknowledged(body) end
-  if now() >= deadline then
-    idle = idle + 1
-    if idle == connections then
-      io.stdout:write(IDLE_MARK .. "\n")
-      io.stdout:flush()
-      wrk.thread:stop()
-    end
-  end
 end
 
 function done (summary, latency, requests)
