@@ -73,7 +73,10 @@ async function toSchemaRecords (serdes: Serdes, topic: string, body: ProduceRequ
 async function produceRecords (request: FastifyRequest<{ Params: { topic_name: string, partition_id?: number }, Body: ProduceRequest }>, reply: FastifyReply): Promise<FastifyReply> {
   const serdes = request.server.serdes
   const format = embeddedFormat(request.headers['content-type'], serdes !== undefined)
-  const { records, keyId, valueId } = format === 'binary' || format === 'json'
+  const plain = format === 'binary' || format === 'json'
+  // A schema in the body is registered under the topic's subject: not for a topic that is not there.
+  if (!plain) await request.kafkaApi.produce.assertTopic(request.params.topic_name)
+  const { records, keyId, valueId } = plain
     ? { records: toRecords(request.body, format, request.params.partition_id), keyId: null, valueId: null }
     : await toSchemaRecords(serdes as Serdes, request.params.topic_name, request.body, format, request.params.partition_id)
   const outcomes = await request.kafkaApi.produce.send(request.params.topic_name, records, request.traceContext)

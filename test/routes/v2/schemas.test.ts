@@ -200,6 +200,16 @@ t.test('avro failures: the field that does not fit, missing and invalid schemas,
   t.equal(offsets.json().end_offset, 0, 'none of these wrote a record: a request is checked whole before anything is sent (the first one\'s first record fitted)')
 })
 
+t.test('a schema sent to a topic that does not exist: 404 40401, and nothing is registered under its subject', { skip }, async (t) => {
+  const api = await app(t)
+  const topic = uniqueName('avro-missing')
+  const res = await api.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': AVRO }, payload: { value_schema: ORDER, records: [{ value: { id: 1, customer: 'a', note: null, lines: [] } }] } })
+  t.equal(res.statusCode, 404)
+  t.equal(res.json().error_code, 40401)
+  const subject = await fetch(`${url ?? ''}/subjects/${topic}-value/versions`)
+  t.equal(subject.status, 404, `the registry has no subject ${topic}-value`)
+})
+
 t.test('a registry that is down: 503 with Retry-After and the v2 code 50002, naming the registry', { skip }, async (t) => {
   const api = await app(t, { SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9/apis/ccompat/v7', SCHEMA_REGISTRY_TIMEOUT_MS: '2000' })
   const topic = await createTopic(t, { prefix: 'avro-down' })
