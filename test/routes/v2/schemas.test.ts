@@ -220,6 +220,24 @@ t.test('a registry that is down: 503 with Retry-After and the v2 code 50002, nam
   t.match(res.json().message, /schema registry cannot be reached/)
 })
 
+t.test('a registry that is down while an avro instance fetches: 503 with Retry-After, and the record is met again', { skip }, async (t) => {
+  const writer = await app(t)
+  const topic = await createTopic(t, { prefix: 'avro-fetch-down' })
+  const sent = await writer.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': AVRO }, payload: { value_schema: ORDER, records: [{ value: { id: 1, customer: 'a', note: null, lines: [] } }] } })
+  t.equal(sent.statusCode, 200, sent.body)
+  // A second service whose registry is down: it has never seen the record's schema id.
+  const reader = await app(t, { SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9/apis/ccompat/v7', SCHEMA_REGISTRY_TIMEOUT_MS: '2000' })
+  const base = await instance(reader, { format: 'avro' })
+  const first = await records(reader, base, topic, AVRO, 1)
+  t.equal(first.status, 503, first.text)
+  const body = JSON.parse(first.text) as { error_code: number, message: string }
+  t.equal(body.error_code, 50002)
+  t.match(body.message, /schema registry cannot be reached/)
+  const again = await reader.inject({ method: 'GET', url: `${base}/records?timeout=2000`, headers: { accept: AVRO } })
+  t.equal(again.statusCode, 503, 'the next fetch meets the same record: it was not skipped')
+  t.equal(again.headers['retry-after'], '5')
+})
+
 t.test('an avro instance and a record not in the format: 422 naming it, and nothing is skipped', { skip }, async (t) => {
   const api = await app(t)
   const topic = await createTopic(t, { prefix: 'avro-plain' })
