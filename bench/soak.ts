@@ -10,6 +10,8 @@
 //
 //   npm run soak                    30 minutes, a local Kafka started for it (port base 29292)
 //   npm run soak -- --minutes 3     a short one; KAFKA_BOOTSTRAP=host:port to use a running cluster
+//   npm run soak -- --loops consumers   only some of the loads (producers, consumers, admin), to find what grows
+// Each sample also has the JS heap in use (nodejs_heap_size_used_bytes): RSS growing while it does not is native.
 // Results: bench/results/soak.json and soak.md (or --out DIR). Not part of CI: it is meant to take long.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -22,7 +24,10 @@ import { startService } from './arms'
 import { rssMb } from './proc'
 
 const root = join(__dirname, '..')
-const { values: args } = parseArgs({ options: { minutes: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' } } })
+const { values: args } = parseArgs({ options: { minutes: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, loops: { type: 'string' } } })
+const LOOPS = ['producers', 'consumers', 'admin'] as const
+const loops = new Set((args.loops ?? LOOPS.join(',')).split(',').map((l) => l.trim()))
+for (const l of loops) if (!(LOOPS as readonly string[]).includes(l)) throw new Error(`--loops: '${l}' is none of ${LOOPS.join(', ')}`)
 const minutes = Number(args.minutes ?? 30)
 const outDir = args.out ?? join(root, 'bench', 'results')
 const port = Number(args.port ?? 29284)
@@ -31,7 +36,7 @@ const WARM_MINUTE = Math.min(5, minutes / 6)
 
 const log = (message: string): void => { process.stderr.write(`soak: ${message}\n`) }
 
-interface Sample { atS: number, rssMb: number, lagP99Ms: number, lagMaxMs: number }
+interface Sample { atS: number, rssMb: number, heapMb: number, lagP99Ms: number, lagMaxMs: number }
 const statuses = new Map<string, number>()
 const count = (what: string, status: number | string): void => {
   const key = `${what} ${status}`
@@ -57,10 +62,10 @@ async function call (pool: Pool, what: string, method: string, path: string, bod
   }
 }
 
-/** The value of a Prometheus gauge in /metrics text, in ms. */
-function gaugeMs (metrics: string, name: string): number {
+/** The value of a Prometheus gauge in /metrics text. */
+function gauge (metrics: string, name: string): number {
   const line = metrics.split('\n').find((l) => l.startsWith(`${name} `))
-  return line === undefined ? NaN : Number(line.split(' ')[1]) * 1000
+  return line === undefined ? NaN : Number(line.split(' ')[1])
 }
 
 const V2_JSON = 'application/vnd.kafka.json.v2+json'
@@ -123,16 +128,22 @@ async function main (): Promise<void> {
       while (running()) {
         await sleep(SAMPLE_MS)
         const metrics = await pool.request({ method: 'GET', path: '/metrics' }).then(async (r) => await r.body.text()).catch(() => '')
-        const sample = { atS: Math.round((Date.now() - started) / 1000), rssMb: rssMb(service.pid), lagP99Ms: gaugeMs(metrics, 'nodejs_eventloop_lag_p99_seconds'), lagMaxMs: gaugeMs(metrics, 'nodejs_eventloop_lag_max_seconds') }
+        const sample = {
+          atS: Math.round((Date.now() - started) / 1000),
+          rssMb: rssMb(service.pid),
+          heapMb: gauge(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+          lagP99Ms: gauge(metrics, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+          lagMaxMs: gauge(metrics, 'nodejs_eventloop_lag_max_seconds') * 1000
+        }
         samples.push(sample)
-        if (samples.length % 12 === 0) log(`${(sample.atS / 60).toFixed(1)} min: RSS ${sample.rssMb.toFixed(0)} MiB, loop lag p99 ${sample.lagP99Ms.toFixed(1)} ms`)
+        if (samples.length % 12 === 0) log(`${(sample.atS / 60).toFixed(1)} min: RSS ${sample.rssMb.toFixed(0)} MiB, JS heap ${sample.heapMb.toFixed(0)} MiB, loop lag p99 ${sample.lagP99Ms.toFixed(1)} ms`)
       }
     }
-    log(`${minutes} minutes of mixed load`)
+    log(`${minutes} minutes of ${[...loops].join(', ')}`)
     await Promise.all([
-      ...[0, 1, 2, 3].map(async () => await producer()),
-      ...[0, 1, 2, 3].map(async (n) => await consumerLife(n)),
-      admin(),
+      ...(loops.has('producers') ? [0, 1, 2, 3].map(async () => await producer()) : []),
+      ...(loops.has('consumers') ? [0, 1, 2, 3].map(async (n) => await consumerLife(n)) : []),
+      ...(loops.has('admin') ? [admin()] : []),
       sampler()
     ])
     await call(pool, 'delete topic', 'DELETE', `/v3/clusters/${cluster}/topics/${topic}`)
@@ -152,9 +163,13 @@ function report (samples: Sample[]): void {
   const last = inMinute(minutes - 1, minutes + 1)
   const rssWarm = median(warm.map((s) => s.rssMb))
   const rssEnd = median(last.map((s) => s.rssMb))
+  const heapWarm = median(warm.map((s) => s.heapMb))
+  const heapEnd = median(last.map((s) => s.heapMb))
   const result = {
     date: new Date().toISOString(),
     minutes,
+    loops: [...loops],
+    heapMiB: { warm: heapWarm, end: heapEnd, growth: heapEnd - heapWarm },
     rssMiB: { atWarmMinute: WARM_MINUTE, warm: rssWarm, end: rssEnd, growth: rssEnd - rssWarm, growthPercent: 100 * (rssEnd - rssWarm) / rssWarm, max: Math.max(...samples.map((s) => s.rssMb)) },
     eventLoopLagMs: { p99Median: median(samples.map((s) => s.lagP99Ms)), p99Worst: Math.max(...samples.map((s) => s.lagP99Ms)), maxWorst: Math.max(...samples.map((s) => s.lagMaxMs)) },
     requests: Object.fromEntries([...statuses.entries()].sort()),
@@ -163,10 +178,12 @@ function report (samples: Sample[]): void {
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, 'soak.json'), JSON.stringify(result, null, 2) + '\n')
   const md = [
-    `# Soak, ${result.date.slice(0, 10)}: ${minutes} minutes of mixed load`,
+    `# Soak, ${result.date.slice(0, 10)}: ${minutes} minutes of ${loops.size === LOOPS.length ? 'mixed load' : [...loops].join(', ')}`,
     '',
     `RSS (median of the samples in the minute): ${rssWarm.toFixed(0)} MiB at minute ${Number(WARM_MINUTE.toFixed(1))}, ${rssEnd.toFixed(0)} MiB in the last minute: ` +
       `**${(rssEnd - rssWarm >= 0 ? '+' : '')}${(rssEnd - rssWarm).toFixed(0)} MiB (${result.rssMiB.growthPercent.toFixed(1)} %)**; the highest sample ${result.rssMiB.max.toFixed(0)} MiB.`,
+    '',
+    `JS heap in use: ${heapWarm.toFixed(0)} MiB at minute ${Number(WARM_MINUTE.toFixed(1))}, ${heapEnd.toFixed(0)} MiB in the last minute (the rest of RSS is native: librdkafka, buffers).`,
     '',
     `Event-loop lag: p99 over each 5 s interval, median ${result.eventLoopLagMs.p99Median.toFixed(1)} ms, worst ${result.eventLoopLagMs.p99Worst.toFixed(1)} ms; the longest single delay ${result.eventLoopLagMs.maxWorst.toFixed(1)} ms.`,
     '',
