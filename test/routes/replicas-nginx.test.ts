@@ -4,31 +4,21 @@
 // the replica holding it is killed (SIGKILL) mid-stream. The client retries what a real client retries (502 from
 // nginx, 503 from the service) and goes on through the other replicas: every record produced is delivered at least
 // once, none is skipped. The pause the client saw is logged (not asserted: timing is for bench/).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { chartValues, nginxDirectives } from '../deploy/ingress'
 import { adminClient, bootstrap, createTopic, kafkaClient, uniqueName } from '../kafka'
+import { freePort, nginxSkip, startNginx } from '../nginx'
 
 const root = path.resolve(__dirname, '..', '..')
 const V2 = 'application/vnd.kafka.v2+json'
 const JSONV2 = 'application/vnd.kafka.json.v2+json'
-const nginxMissing = spawnSync('nginx', ['-v']).error !== undefined
 const bodyLimit = Number(chartValues().bodyLimitBytes)
-
-function freePort (): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 interface Service { port: number, child: ChildProcess, output: () => string }
 
@@ -64,52 +54,22 @@ function startService (t: Test, port: number, stateTopic: string): Service {
   return { port, child, output: () => out }
 }
 
-/** nginx as an unprivileged process of its own, on a loopback port: round-robin over the replicas, nothing sticky. */
-async function startNginx (t: Test, upstreams: number[]): Promise<number> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'kosha-nginx-'))
-  chmodSync(dir, 0o777)
-  const port = await freePort()
-  const conf = path.join(dir, 'nginx.conf')
-  writeFileSync(conf, `
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream kosha {
-${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://kosha;
-      # What the Helm chart's ingress is given (ingress.proxy in its values.yaml), as ingress-nginx writes it.
-${nginxDirectives().map((d) => `      ${d}`).join('\n')}
-      proxy_set_header Connection "";
-      # The client retries, as a real client would: nginx passes every failure on as it is.
-      proxy_next_upstream off;
-    }
-  }
-}
-`)
-  chmodSync(conf, 0o644)
-  const unprivileged = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
-  const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', `${dir}/error.log`], { stdio: 'ignore', ...unprivileged })
-  t.teardown(async () => {
-    if (child.exitCode !== null) return
-    child.kill('SIGTERM')
-    await once(child, 'exit')
+/** nginx, as the chart's ingress: round-robin over the replicas, nothing sticky. */
+async function proxyTo (t: Test, upstreams: number[]): Promise<string> {
+  const { port } = await startNginx(t, {
+    http: ['upstream kosha {', ...upstreams.map((p) => `  server 127.0.0.1:${p} max_fails=0;`), '}'],
+    server: [
+      'location / {',
+      '  proxy_pass http://kosha;',
+      "  # What the Helm chart's ingress is given (ingress.proxy in its values.yaml), as ingress-nginx writes it.",
+      ...nginxDirectives().map((d) => `  ${d}`),
+      '  proxy_set_header Connection "";',
+      '  # The client retries, as a real client would: nginx passes every failure on as it is.',
+      '  proxy_next_upstream off;',
+      '}'
+    ]
   })
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 15_000)
-  return port
+  return `http://127.0.0.1:${port}`
 }
 
 async function waitUntil (check: () => Promise<boolean>, ms: number): Promise<void> {
@@ -167,7 +127,7 @@ async function deployment (t: Test): Promise<{ topic: string, ports: number[], s
     await waitUntil(async () => (await fetch(`http://127.0.0.1:${s.port}/readyz`).catch(() => undefined))?.status === 200, 60_000)
       .catch((err: unknown) => { throw new Error(`replica on ${s.port} did not start: ${String(err)}\n${s.output()}`) })
   }
-  return { topic, ports, services, proxy: `http://127.0.0.1:${await startNginx(t, ports)}` }
+  return { topic, ports, services, proxy: await proxyTo(t, ports) }
 }
 
 /**
@@ -192,7 +152,7 @@ async function produceContinuously (t: Test, topic: string): Promise<{ produced:
   return { produced, stop: async () => { run.producing = false; await production } }
 }
 
-t.test('SIGKILL of the replica holding a consumer mid-stream: every record delivered at least once, none skipped', { skip: nginxMissing ? 'nginx is not installed (scripts/setup installs it)' : false }, async (t) => {
+t.test('SIGKILL of the replica holding a consumer mid-stream: every record delivered at least once, none skipped', { skip: nginxSkip }, async (t) => {
   const { topic, ports, services, proxy } = await deployment(t)
 
   const group = uniqueName('g')
@@ -258,7 +218,7 @@ t.test('SIGKILL of the replica holding a consumer mid-stream: every record deliv
   t.equal((await call(proxy, 'DELETE', base)).status, 204, 'deleted through the proxy')
 })
 
-t.test('SIGKILL of the replica serving an SSE stream: the client reconnects through the proxy with Last-Event-ID and misses nothing', { skip: nginxMissing ? 'nginx is not installed (scripts/setup installs it)' : false }, async (t) => {
+t.test('SIGKILL of the replica serving an SSE stream: the client reconnects through the proxy with Last-Event-ID and misses nothing', { skip: nginxSkip }, async (t) => {
   const { topic, ports, services, proxy } = await deployment(t)
   const { produced, stop } = await produceContinuously(t, topic)
 
@@ -330,12 +290,12 @@ t.test('SIGKILL of the replica serving an SSE stream: the client reconnects thro
   console.log(`stream failover: pause ${clock.firstAfterKill - clock.killedAt} ms after SIGKILL of the replica serving the stream, ${twice} redelivered, ${produced.size} produced`)
 })
 
-t.test('the proxy and the service refuse the same bodies: one of BODY_LIMIT bytes reaches the service, one byte more is refused by nginx', { skip: nginxMissing ? 'nginx is not installed (scripts/setup installs it)' : false }, async (t) => {
+t.test('the proxy and the service refuse the same bodies: one of BODY_LIMIT bytes reaches the service, one byte more is refused by nginx', { skip: nginxSkip }, async (t) => {
   const port = await freePort()
   const service = startService(t, port, uniqueName('_kosha_state_test'))
   await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 60_000)
     .catch((err: unknown) => { throw new Error(`the service did not start: ${String(err)}\n${service.output()}`) })
-  const proxy = `http://127.0.0.1:${await startNginx(t, [port])}`
+  const proxy = await proxyTo(t, [port])
   // Not JSON: the service refuses it (422, v2's error for a malformed body) once it has read it all, so the answer
   // says who read the body.
   const send = async (bytes: number): Promise<Response> => await fetch(`${proxy}/topics/${uniqueName('t')}`, {
