@@ -5743,11 +5743,102 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "records": [
+                 *         {
+                 *           "key": "b3JkZXItMQ==",
+                 *           "value": "aGVsbG8="
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/vnd.kafka.binary.v2+json": components["schemas"]["V2ProduceRequest"];
+                /**
+                 * @example {
+                 *       "records": [
+                 *         {
+                 *           "key": "order-1",
+                 *           "value": {
+                 *             "id": 1,
+                 *             "customer": "ada"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/vnd.kafka.json.v2+json": components["schemas"]["V2ProduceRequest"];
+                /**
+                 * @example {
+                 *       "records": [
+                 *         {
+                 *           "value": {
+                 *             "id": 1,
+                 *             "customer": "ada"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["V2ProduceRequest"];
+                /**
+                 * @example {
+                 *       "key_schema": "\"string\"",
+                 *       "value_schema": "{\"type\":\"record\",\"name\":\"Order\",\"namespace\":\"example\",\"fields\":[{\"name\":\"id\",\"type\":\"int\"},{\"name\":\"customer\",\"type\":\"string\"},{\"name\":\"note\",\"type\":[\"null\",\"string\"],\"default\":null}]}",
+                 *       "records": [
+                 *         {
+                 *           "key": "order-1",
+                 *           "value": {
+                 *             "id": 1,
+                 *             "customer": "ada",
+                 *             "note": {
+                 *               "string": "gift"
+                 *             }
+                 *           }
+                 *         },
+                 *         {
+                 *           "key": "order-2",
+                 *           "value": {
+                 *             "id": 2,
+                 *             "customer": "grace",
+                 *             "note": null
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/vnd.kafka.avro.v2+json": components["schemas"]["V2ProduceRequest"];
+                /**
+                 * @example {
+                 *       "value_schema": "{\"title\":\"Order\",\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},\"customer\":{\"type\":\"string\"}},\"required\":[\"id\",\"customer\"]}",
+                 *       "records": [
+                 *         {
+                 *           "value": {
+                 *             "id": 1,
+                 *             "customer": "ada"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/vnd.kafka.jsonschema.v2+json": components["schemas"]["V2ProduceRequest"];
+                /**
+                 * @example {
+                 *       "value_schema": "syntax = \"proto3\";\npackage example;\n\nmessage Order {\n  int32 id = 1;\n  string customer = 2;\n  repeated string skus = 3;\n}\n",
+                 *       "records": [
+                 *         {
+                 *           "value": {
+                 *             "id": 1,
+                 *             "customer": "ada",
+                 *             "skus": [
+                 *               "a-1",
+                 *               "b-2"
+                 *             ]
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/vnd.kafka.protobuf.v2+json": components["schemas"]["V2ProduceRequest"];
             };
         };
@@ -9739,27 +9830,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "partition_id": 0,
-                 *       "headers": [
-                 *         {
-                 *           "name": "trace",
-                 *           "value": "YWJj"
-                 *         }
-                 *       ],
-                 *       "key": {
-                 *         "type": "STRING",
-                 *         "data": "customer-7"
-                 *       },
-                 *       "value": {
-                 *         "type": "JSON",
-                 *         "data": {
-                 *           "orderId": 42
-                 *         }
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["V3ProduceRequest"];
                 /**
                  * @example {"value":{"type":"STRING","data":"a"}}
