@@ -9711,7 +9711,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Error"];
                 };
             };
-            /** @description The request is malformed. An avro, jsonschema or protobuf instance: a record not in Confluent's wire format, or naming a schema the registry lacks (42203); nothing is consumed past it (seek past it with positions). */
+            /** @description The request is malformed. An avro, jsonschema or protobuf instance: a record not in Confluent's wire format, or naming a schema the registry lacks or this service cannot read (42203); nothing is consumed past it (seek past it with positions). */
             422: {
                 headers: {
                     [name: string]: unknown;

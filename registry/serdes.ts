@@ -89,14 +89,23 @@ export class Serdes {
    * are looked up first (once each), so that a batch of records is then decoded without waiting.
    */
   async readAll (values: ReadonlyArray<Buffer | null | undefined>, format: SchemaFormat, where: (i: number) => string): Promise<string[]> {
-    const ids = new Set<number>()
-    values.forEach((v, i) => { if (v !== null && v !== undefined) ids.add(unframe(v, format, where(i)).id) })
-    for (const id of ids) {
+    // Each schema id, with the first record written with it (to name in an error).
+    const ids = new Map<number, number>()
+    values.forEach((v, i) => {
+      if (v === null || v === undefined) return
+      const { id } = unframe(v, format, where(i))
+      if (!ids.has(id)) ids.set(id, i)
+    })
+    for (const [id, first] of ids) {
       if (this.compiled.has(id)) continue
       await this.registry.schemaById(id).then(async (found) => await this.compile(found)).catch((err: unknown) => {
-        throw err instanceof SchemaNotFoundError
-          ? new RecordNotDeserializableError(`A record names schema id ${id}, which the schema registry does not have (or not all the schemas it refers to): ${err.message}`)
-          : err
+        if (err instanceof SchemaNotFoundError) {
+          throw new RecordNotDeserializableError(`${where(first)} names schema id ${id}, which the schema registry does not have (or not all the schemas it refers to): ${err.message}`)
+        }
+        // A schema the registry took but this service cannot read (a Protobuf google.protobuf.Any, say): the
+        // record is what the client must seek past, so the error names it.
+        if (err instanceof InvalidSchemaError) throw new RecordNotDeserializableError(`${where(first)} is written with schema ${id}, which this service cannot read: ${err.message}`)
+        throw err
       })
     }
     return values.map((v, i) => {

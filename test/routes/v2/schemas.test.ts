@@ -431,3 +431,35 @@ t.test('the examples of openapi.json (what Swagger UI offers) for avro, jsonsche
     t.same(got.body.map((r) => r.value), example.records.map((r) => r.value), `${format}: read back as sent`)
   }
 })
+
+t.test('a record naming a schema the registry lacks, or one this service cannot read (a Protobuf import the registry does not hold): 422 naming the record, and nothing is skipped', { skip }, async (t) => {
+  const api = await app(t)
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  t.teardown(() => producer.disconnect())
+  /** Confluent's Protobuf framing: magic byte, the id, message indexes [0] (one zero byte), then an empty message. */
+  const framed = (id: number): Buffer => { const b = Buffer.alloc(6); b.writeUInt32BE(id, 1); return b }
+
+  const missing = await createTopic(t, { prefix: 'proto-missing-id' })
+  await producer.send({ topic: missing, messages: [{ value: framed(987_654_321) }] })
+  const first = await records(api, await instance(api, { format: 'protobuf' }), missing, PROTOBUF, 1)
+  t.equal(first.status, 422, first.text)
+  t.match(JSON.parse(first.text), { error_code: 42203, message: new RegExp(`The value of the record at ${missing}/0/0 names schema id 987654321, which the schema registry does not have`) })
+
+  // The registry takes a schema importing a file it was given no reference for; this service cannot resolve it.
+  const unreadable = await createTopic(t, { prefix: 'proto-import' })
+  const registered = await fetch(`${url ?? ''}/subjects/${unreadable}-value/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schemaType: 'PROTOBUF', schema: 'syntax = "proto3";\nimport "nowhere/thing.proto";\nmessage Envelope { nowhere.Thing inner = 1; }\n' })
+  })
+  t.equal(registered.status, 200, 'the registry took the schema')
+  const { id } = await registered.json() as { id: number }
+  await producer.send({ topic: unreadable, messages: [{ value: framed(id) }] })
+  const base = await instance(api, { format: 'protobuf' })
+  const got = await records(api, base, unreadable, PROTOBUF, 1)
+  t.equal(got.status, 422, got.text)
+  t.match(JSON.parse(got.text), { error_code: 42203, message: new RegExp(`The value of the record at ${unreadable}/0/0 is written with schema ${id}, which this service cannot read: .*nowhere/thing\\.proto`) })
+  const again = await api.inject({ method: 'GET', url: `${base}/records?timeout=2000`, headers: { accept: PROTOBUF } })
+  t.equal(again.statusCode, 422, 'the next fetch meets the same record: it was not skipped')
+})
