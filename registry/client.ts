@@ -126,6 +126,8 @@ function failure (status: number, body: RegistryErrorBody, doing: string): Kosha
   if (code === 40403 || status === 404) return new SchemaNotFoundError('schema', `No such schema in the schema registry (${doing})${said}`)
   if (code === 42201 || status === 422) return new InvalidSchemaError(`The schema registry refused the schema as invalid (${doing})${said}`)
   if (code === 409 || status === 409) return new SchemaIncompatibleError(`The schema is incompatible with the subject's earlier versions (${doing})${said}`)
+  // A registry behind a proxy or an ingress that is down, restarting or overloaded: as unreachable as a closed port.
+  if (status === 502 || status === 503 || status === 504) return new SchemaRegistryUnavailableError(`The schema registry is unavailable (${status}, from it or a proxy in front of it) while ${doing}: retry later${said}.`)
   if (status === 401 || status === 403) return new SchemaRegistryError(`The schema registry refused this service's credentials (${status}, SCHEMA_REGISTRY_USERNAME) while ${doing}${said}`)
   return new SchemaRegistryError(`The schema registry failed (${status}) while ${doing}${said}`)
 }

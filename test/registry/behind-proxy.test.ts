@@ -1,8 +1,9 @@
-// The registry's credentials (SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD, HTTP Basic), against the run's
-// real Schema Registry behind a real nginx that asks for them, as a registry is often deployed: with them, avro
-// records are produced and read back (a registration and a lookup by id, both through the proxy); without them or
-// with a wrong password, the client gets 502 (50002) saying the registry refused the service's credentials and
-// naming the setting, and nothing is produced.
+// The run's real Schema Registry behind a real nginx, as a registry is often deployed (behind an ingress). The
+// registry's credentials (SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD, HTTP Basic), with an nginx that asks
+// for them: with them, avro records are produced and read back (a registration and a lookup by id, both through the
+// proxy); without them or with a wrong password, 502 (50002) saying the registry refused the service's credentials
+// and naming the setting, and nothing is produced. And a registry that is down behind the proxy (nginx answers 502):
+// 503 with Retry-After, as a registry that cannot be reached at all.
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
@@ -21,17 +22,22 @@ const USER = 'kosha-registry'
 const PASSWORD = 'S3cret-registry'
 const SCHEMA = JSON.stringify({ type: 'record', name: 'Payment', namespace: 'kosha.test', fields: [{ name: 'id', type: 'int' }, { name: 'amount', type: 'double' }] })
 
-/** The registry's URL through an nginx that lets only USER:PASSWORD by (nginx's own 401 for anything else). */
-async function guardedRegistry (t: Test): Promise<string> {
+/**
+ * The registry's URL through an nginx: one that lets only USER:PASSWORD by (nginx's own 401 for anything else), or
+ * with `down`, one whose upstream is a closed port (nginx's own 502, as an ingress answers for a registry that is down).
+ */
+async function proxiedRegistry (t: Test, options: { down?: boolean } = {}): Promise<string> {
   const registry = new URL(url ?? '')
   const nginx = await startNginx(t, {
-    server: [
-      'location / {',
-      '  auth_basic "schema registry";',
-      '  auth_basic_user_file users;',
-      `  proxy_pass ${registry.origin};`,
-      '}'
-    ]
+    server: options.down === true
+      ? ['location / {', '  proxy_pass http://127.0.0.1:9;', '}']
+      : [
+          'location / {',
+          '  auth_basic "schema registry";',
+          '  auth_basic_user_file users;',
+          `  proxy_pass ${registry.origin};`,
+          '}'
+        ]
   })
   // nginx reads the file when a request comes, from its prefix directory; {PLAIN} is its scheme for a clear password.
   writeFileSync(path.join(nginx.dir, 'users'), `${USER}:{PLAIN}${PASSWORD}\n`, { mode: 0o644 })
@@ -51,7 +57,7 @@ const produce = async (api: FastifyInstance, topic: string, body: object): Promi
   await api.inject({ method: 'POST', url: `/topics/${topic}`, headers: { 'content-type': AVRO }, payload: body })
 
 t.test('with the registry\'s credentials, avro records are produced and read back through a registry that asks for them', { skip }, async (t) => {
-  const registryUrl = await guardedRegistry(t)
+  const registryUrl = await proxiedRegistry(t)
   const anonymous = await fetch(`${registryUrl}/subjects`)
   t.equal(anonymous.status, 401, 'the proxy refuses a request without credentials')
   const api = await app(t, registryUrl, { username: USER, password: PASSWORD })
@@ -78,7 +84,7 @@ t.test('with the registry\'s credentials, avro records are produced and read bac
 })
 
 t.test('a wrong password or none: 502 (50002) saying the registry refused the credentials, and nothing is produced', { skip }, async (t) => {
-  const registryUrl = await guardedRegistry(t)
+  const registryUrl = await proxiedRegistry(t)
   const topic = await createTopic(t, { prefix: 'avro-refused' })
   for (const [what, credentials] of [['a wrong password', { username: USER, password: 'not-it' }], ['no credentials', undefined]] as const) {
     const api = await app(t, registryUrl, credentials)
@@ -92,4 +98,17 @@ t.test('a wrong password or none: 502 (50002) saying the registry refused the cr
     const offsets = await api.inject({ method: 'GET', url: `/topics/${topic}/partitions/0/offsets` })
     t.equal(offsets.json().end_offset, 0, `${what}: nothing was produced`)
   }
+})
+
+t.test('a registry that is down behind its proxy (the proxy answers 502): 503 with Retry-After and 50002, and nothing is produced', { skip }, async (t) => {
+  const registryUrl = await proxiedRegistry(t, { down: true })
+  t.equal((await fetch(`${registryUrl}/subjects`)).status, 502, 'the proxy answers 502 for the registry')
+  const api = await app(t, registryUrl)
+  const topic = await createTopic(t, { prefix: 'avro-proxy-down' })
+  const res = await produce(api, topic, { value_schema: SCHEMA, records: [{ value: { id: 1, amount: 1 } }] })
+  t.equal(res.statusCode, 503, res.body)
+  t.equal(res.headers['retry-after'], '5')
+  t.match(res.json(), { error_code: 50002, message: /schema registry is unavailable \(502, from it or a proxy in front of it\) while registering a schema/ })
+  const offsets = await api.inject({ method: 'GET', url: `/topics/${topic}/partitions/0/offsets` })
+  t.equal(offsets.json().end_offset, 0, 'nothing was produced')
 })
