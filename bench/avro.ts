@@ -62,7 +62,7 @@ function sender (pool: Pool, topic: string, format: Format, body: string): Send 
 
 /** Encoding alone, in this process: µs per record, over `n` records. */
 async function encodeCost (registryUrl: string, n: number): Promise<Record<Format, number>> {
-  const serdes = new Serdes(new SchemaRegistry({ url: registryUrl, timeoutMs: 5000 }))
+  const serdes = new Serdes(new SchemaRegistry({ url: registryUrl, timeoutMs: 5000, latestTtlMs: 5000 }))
   const avro = await serdes.writer('avro', { schema: AVRO_SCHEMA, subject: 'bench-encode-value' })
   const json = await serdes.writer('jsonschema', { schema: JSON_SCHEMA, subject: 'bench-encode-json-value' })
   const proto = await serdes.writer('protobuf', { schema: PROTO_SCHEMA, subject: 'bench-encode-proto-value' })

@@ -319,9 +319,11 @@ export interface SchemaRegistryConfig {
   username?: string
   password?: string
   timeoutMs: number
+  /** How long a subject's latest version is kept before the registry is asked again (0: asked each time). */
+  latestTtlMs: number
 }
 
-/** SCHEMA_REGISTRY_URL (unset: no registry), SCHEMA_REGISTRY_USERNAME and _PASSWORD (HTTP Basic), _TIMEOUT_MS. */
+/** SCHEMA_REGISTRY_URL (unset: no registry), SCHEMA_REGISTRY_USERNAME and _PASSWORD (HTTP Basic), _TIMEOUT_MS, _LATEST_TTL_MS. */
 function schemaRegistryConfig (get: (name: string) => string | undefined, problems: string[]): SchemaRegistryConfig | undefined {
   const url = get('SCHEMA_REGISTRY_URL')
   const username = get('SCHEMA_REGISTRY_USERNAME')
@@ -329,13 +331,16 @@ function schemaRegistryConfig (get: (name: string) => string | undefined, proble
   const raw = get('SCHEMA_REGISTRY_TIMEOUT_MS')
   const timeoutMs = raw === undefined ? 5_000 : Number(raw)
   if (raw !== undefined && (!/^\d+$/.test(raw) || timeoutMs < 100 || timeoutMs > 300_000)) problems.push(`SCHEMA_REGISTRY_TIMEOUT_MS must be a whole number from 100 to 300000 (got '${raw}')`)
+  const rawTtl = get('SCHEMA_REGISTRY_LATEST_TTL_MS')
+  const latestTtlMs = rawTtl === undefined ? 5_000 : Number(rawTtl)
+  if (rawTtl !== undefined && (!/^\d+$/.test(rawTtl) || latestTtlMs > 3_600_000)) problems.push(`SCHEMA_REGISTRY_LATEST_TTL_MS must be a whole number from 0 to 3600000 (got '${rawTtl}')`)
   if ((username === undefined) !== (password === undefined)) problems.push('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together (both or neither)')
   if (url === undefined) {
     if (username !== undefined) problems.push('SCHEMA_REGISTRY_USERNAME is set but SCHEMA_REGISTRY_URL is not')
     return undefined
   }
   if (!/^https?:\/\/[^/\s?#]+(\/[^\s?#]*)?$/.test(url)) problems.push(`SCHEMA_REGISTRY_URL must be an http(s) URL without a query (got '${url}')`)
-  return { url: url.replace(/\/+$/, ''), timeoutMs, ...(username !== undefined && password !== undefined ? { username, password } : {}) }
+  return { url: url.replace(/\/+$/, ''), timeoutMs, latestTtlMs, ...(username !== undefined && password !== undefined ? { username, password } : {}) }
 }
 
 /**

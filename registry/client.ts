@@ -3,7 +3,8 @@
 // of lib/errors.ts; nothing here knows HTTP routes.
 //
 // Ids are immutable in a registry, so a schema by id is kept for the life of the process; a registration of the same
-// schema under the same subject is asked once. "latest" is asked each time (it moves).
+// schema under the same subject is asked once. A subject's latest version moves: it is kept SCHEMA_REGISTRY_LATEST_TTL_MS
+// (requests meanwhile share one lookup), and forgotten when this service registers a schema under the subject.
 import type { SchemaRegistryConfig } from '../lib/config'
 import {
   InvalidSchemaError, SchemaIncompatibleError, SchemaNotFoundError, SchemaRegistryError, SchemaRegistryUnavailableError, type KoshaError
@@ -37,6 +38,7 @@ const MAX_CACHED = 10_000
 export class SchemaRegistry {
   private readonly byId = new Map<number, Promise<RegisteredSchema>>()
   private readonly registered = new Map<string, Promise<number>>()
+  private readonly latest = new Map<string, { at: number, found: Promise<RegisteredSchema> }>()
   private readonly authorization: string | undefined
 
   constructor (private readonly config: SchemaRegistryConfig) {
@@ -54,6 +56,8 @@ export class SchemaRegistry {
         schema, ...(schemaType === 'AVRO' ? {} : { schemaType })
       }, `registering a schema under subject '${subject}'`).then((r) => {
         if (typeof r.id !== 'number') throw new SchemaRegistryError(`The schema registry answered a registration under '${subject}' without an id.`)
+        // It may be the subject's new latest version.
+        this.latest.delete(subject)
         return r.id
       })
       remember(this.registered, key, id)
@@ -72,8 +76,22 @@ export class SchemaRegistry {
     return await found
   }
 
-  /** A version of a subject (a number, or the latest). */
+  /** A version of a subject (a number, or the latest: see the top of the file). */
   async version (subject: string, version: number | 'latest'): Promise<RegisteredSchema> {
+    if (version !== 'latest' || this.config.latestTtlMs === 0) return await this.lookUp(subject, version)
+    const now = Date.now()
+    let entry = this.latest.get(subject)
+    if (entry === undefined || now - entry.at >= this.config.latestTtlMs) {
+      entry = { at: now, found: this.lookUp(subject, 'latest') }
+      if (this.latest.size >= MAX_CACHED) this.latest.delete(this.latest.keys().next().value as string)
+      this.latest.set(subject, entry)
+      const kept = entry
+      kept.found.catch(() => { if (this.latest.get(subject) === kept) this.latest.delete(subject) })
+    }
+    return await entry.found
+  }
+
+  private async lookUp (subject: string, version: number | 'latest'): Promise<RegisteredSchema> {
     const r = await this.call<{ id?: unknown, schema?: unknown, schemaType?: unknown, version?: unknown, references?: unknown }>('GET',
       `/subjects/${encodeURIComponent(subject)}/versions/${version}`, undefined, `looking up version ${version} of subject '${subject}'`)
     if (typeof r.id !== 'number') throw new SchemaRegistryError(`The schema registry answered version ${version} of '${subject}' without an id.`)

@@ -160,3 +160,14 @@ t.test('KAFKA_IDENTITY: service by default; caller needs SASL and no HTTP users 
   t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', KAFKA_IDENTITY: 'everyone' }), /KAFKA_IDENTITY must be service or caller/)
   t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', IDENTITY_CACHE_MAX: '0' }), /IDENTITY_CACHE_MAX/)
 })
+
+t.test('schema registry settings: defaults, values, and out-of-range values named', async (t) => {
+  t.equal(loadConfig({ BROKER_ADDRESS: 'a:1' }).schemaRegistry, undefined, 'no registry without SCHEMA_REGISTRY_URL')
+  t.same(loadConfig({ BROKER_ADDRESS: 'a:1', SCHEMA_REGISTRY_URL: 'http://registry:8081/' }).schemaRegistry, { url: 'http://registry:8081', timeoutMs: 5000, latestTtlMs: 5000 })
+  t.match(loadConfig({ BROKER_ADDRESS: 'a:1', SCHEMA_REGISTRY_URL: 'https://r/apis/ccompat/v7', SCHEMA_REGISTRY_LATEST_TTL_MS: '0', SCHEMA_REGISTRY_TIMEOUT_MS: '100', SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'p' }).schemaRegistry,
+    { url: 'https://r/apis/ccompat/v7', latestTtlMs: 0, timeoutMs: 100, username: 'u', password: 'p' })
+  for (const [name, value] of [['SCHEMA_REGISTRY_LATEST_TTL_MS', '-1'], ['SCHEMA_REGISTRY_LATEST_TTL_MS', '3600001'], ['SCHEMA_REGISTRY_LATEST_TTL_MS', '1s'], ['SCHEMA_REGISTRY_TIMEOUT_MS', '99']] as const) {
+    t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', SCHEMA_REGISTRY_URL: 'http://r', [name]: value }), new RegExp(`${name} must be a whole number`), `${name}=${value}`)
+  }
+  t.throws(() => loadConfig({ BROKER_ADDRESS: 'a:1', SCHEMA_REGISTRY_URL: 'http://r', SCHEMA_REGISTRY_USERNAME: 'u' }), /go together/)
+})

@@ -20,8 +20,8 @@ const skip = url === undefined ? 'no schema registry in this run (SCHEMA_REGISTR
 const name = uniqueName('Reading').replace(/[^A-Za-z0-9_]/g, '_')
 const READING = JSON.stringify({ type: 'record', name, namespace: 'kosha.v3', fields: [{ name: 'sensor', type: 'string' }, { name: 'celsius', type: 'double' }] })
 
-async function app (t: Test): Promise<FastifyInstance> {
-  return await build(t, { env: { SCHEMA_REGISTRY_URL: url ?? '' } })
+async function app (t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
+  return await build(t, { env: { SCHEMA_REGISTRY_URL: url ?? '', ...env } })
 }
 
 /** The raw values of the topic, read through a v2 binary instance. */
@@ -154,4 +154,35 @@ t.test('the examples of openapi.json (what Swagger UI offers) for v3 produce are
     t.equal(res.statusCode, 200, `${name}: ${res.body}`)
     t.match(res.json(), { error_code: 200, value: { type: example.value.value.type ?? 'AVRO' } }, name)
   }
+})
+
+t.test('no schema named: the subject\'s latest version, kept SCHEMA_REGISTRY_LATEST_TTL_MS; one this service registers is the latest at once', { skip }, async (t) => {
+  const kept = await app(t, { SCHEMA_REGISTRY_LATEST_TTL_MS: '600000' })
+  const asked = await app(t, { SCHEMA_REGISTRY_LATEST_TTL_MS: '0' })
+  const topic = await createTopic(t, { prefix: 'v3-latest' })
+  const cluster = await clusterId(t)
+  const produce = async (api: FastifyInstance, value: object): Promise<number | undefined> => {
+    const res = await api.inject({ method: 'POST', url: `/v3/clusters/${cluster}/topics/${topic}/records`, headers: { 'content-type': 'application/json' }, payload: { value } })
+    t.equal(res.statusCode, 200, res.body)
+    return (res.json() as { value?: { schema_id?: number } }).value?.schema_id
+  }
+  const version = (fields: object[]): string => JSON.stringify({ type: 'record', name: 'Tick', namespace: 'kosha.v3', fields: [{ name: 'n', type: 'int' }, ...fields] })
+  const first = await produce(kept, { type: 'AVRO', schema: version([]), data: { n: 1 } })
+  t.equal(await produce(kept, { data: { n: 2 } }), first, 'the latest: the version it registered')
+
+  // A new version registered by another client of the registry.
+  const registered = await fetch(`${url ?? ''}/subjects/${topic}-value/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: version([{ name: 'unit', type: 'string', default: 'tick' }]) })
+  })
+  t.equal(registered.status, 200, 'the registry took the second version')
+  const { id: second } = await registered.json() as { id: number }
+  t.not(second, first)
+  t.equal(await produce(kept, { data: { n: 3 } }), first, 'within SCHEMA_REGISTRY_LATEST_TTL_MS the latest is the one it had')
+  t.equal(await produce(asked, { data: { n: 4 } }), second, 'with SCHEMA_REGISTRY_LATEST_TTL_MS=0 the registry is asked each time')
+
+  const third = await produce(kept, { type: 'AVRO', schema: version([{ name: 'unit', type: 'string', default: 'tick' }, { name: 'note', type: ['null', 'string'], default: null }]), data: { n: 5, unit: 's', note: null } })
+  t.not(third, second)
+  t.equal(await produce(kept, { data: { n: 6, unit: 's', note: null } }), third, 'a version this service registers is the latest at once')
 })
