@@ -116,7 +116,8 @@ const deploymentText = (r: Rendered): string => r.text.split(/^---$/m).find((d) 
 const base = { kafka: { brokerAddress: BROKERS } }
 const everything = {
   kafka: { brokerAddress: BROKERS, stateTopic: 'team.kosha-state' },
-  credentials: { username: 'kosha', password: PASSWORD, apiKeys: 'key-1,key-2', basicAuthUsers: 'alice:An0ther-secret' },
+  schemaRegistry: { url: 'http://schema-registry:8081' },
+  credentials: { username: 'kosha', password: PASSWORD, apiKeys: 'key-1,key-2', basicAuthUsers: 'alice:An0ther-secret', schemaRegistryUsername: 'sr-user', schemaRegistryPassword: 'Regi5try-secret' },
   https: { enabled: true, secretName: 'kosha-https' },
   ingress: {
     enabled: true,
@@ -214,15 +215,15 @@ t.test('credentials: a Secret the chart creates, read through secretKeyRef; the 
   const secret = one(r, 'Secret')
   const name = secret.metadata.name
   const decoded = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]))
-  t.same(decoded, { USERNAME: 'kosha', PASSWORD, API_KEYS: 'key-1,key-2', BASIC_AUTH_USERS: 'alice:An0ther-secret' }, 'the Secret holds the four, by variable name')
-  for (const key of ['USERNAME', 'PASSWORD', 'API_KEYS', 'BASIC_AUTH_USERS']) {
+  t.same(decoded, { USERNAME: 'kosha', PASSWORD, API_KEYS: 'key-1,key-2', BASIC_AUTH_USERS: 'alice:An0ther-secret', SCHEMA_REGISTRY_USERNAME: 'sr-user', SCHEMA_REGISTRY_PASSWORD: 'Regi5try-secret' }, 'the Secret holds the six, by variable name')
+  for (const key of ['USERNAME', 'PASSWORD', 'API_KEYS', 'BASIC_AUTH_USERS', 'SCHEMA_REGISTRY_USERNAME', 'SCHEMA_REGISTRY_PASSWORD']) {
     const v = env(r).get(key)
     t.same(v?.valueFrom?.secretKeyRef, { name, key }, `${key} from the Secret`)
     t.equal(v?.value, undefined, `${key} is no literal`)
   }
   const text = deploymentText(r)
   t.match(text, /kind: Deployment/)
-  for (const secretValue of [PASSWORD, 'An0ther-secret', 'key-1']) t.notOk(text.includes(secretValue), 'no secret value in the Deployment')
+  for (const secretValue of [PASSWORD, 'An0ther-secret', 'key-1', 'Regi5try-secret']) t.notOk(text.includes(secretValue), 'no secret value in the Deployment')
   t.match(deployment(r).template.metadata.annotations, { 'checksum/credentials': /^[0-9a-f]{64}$/ }, 'a change of the Secret rolls the pods')
 
   const some = render({ ...base, credentials: { username: 'kosha', password: PASSWORD } })
@@ -233,12 +234,26 @@ t.test('credentials: a Secret the chart creates, read through secretKeyRef; the 
 t.test('credentials from an existing Secret: none created, every key optional', { skip }, async (t) => {
   const r = render({ ...base, credentials: { existingSecret: 'team-kafka' } })
   t.notOk(kinds(r).includes('Secret'), 'the chart creates no Secret')
-  for (const key of ['USERNAME', 'PASSWORD', 'API_KEYS', 'BASIC_AUTH_USERS']) {
+  for (const key of ['USERNAME', 'PASSWORD', 'API_KEYS', 'BASIC_AUTH_USERS', 'SCHEMA_REGISTRY_USERNAME', 'SCHEMA_REGISTRY_PASSWORD']) {
     t.same(env(r).get(key)?.valueFrom?.secretKeyRef, { name: 'team-kafka', key, optional: true }, `${key} from team-kafka, if it has it`)
   }
   const both = helm(['template', 'kosha'], { ...base, credentials: { existingSecret: 'team-kafka', password: PASSWORD } })
   t.not(both.status, 0, 'an existing Secret and a password in values: refused')
   t.match(both.stderr, /existingSecret is set, so .*password.* must be empty/)
+})
+
+t.test('the Schema Registry: SCHEMA_REGISTRY_URL from schemaRegistry.url (none by default); its credentials both or neither, and only with the URL', { skip }, async (t) => {
+  t.notOk(env(render(base)).has('SCHEMA_REGISTRY_URL'), 'no registry by default')
+  t.equal(env(render(everything)).get('SCHEMA_REGISTRY_URL')?.value, 'http://schema-registry:8081')
+  const half = helm(['template', 'kosha'], { ...base, schemaRegistry: { url: 'http://r:8081' }, credentials: { schemaRegistryUsername: 'sr-user' } })
+  t.not(half.status, 0, 'a registry username without its password: refused')
+  t.match(half.stderr, /schemaRegistryUsername and schemaRegistryPassword go together/)
+  const noUrl = helm(['template', 'kosha'], { ...base, credentials: { schemaRegistryUsername: 'sr-user', schemaRegistryPassword: 'p' } })
+  t.not(noUrl.status, 0, 'registry credentials without a registry: refused')
+  t.match(noUrl.stderr, /schemaRegistryUsername is set but schemaRegistry\.url is not/)
+  const twice = helm(['template', 'kosha'], { ...base, env: { SCHEMA_REGISTRY_URL: 'http://r:8081' } })
+  t.not(twice.status, 0)
+  t.match(twice.stderr, /env\.SCHEMA_REGISTRY_URL: the chart sets SCHEMA_REGISTRY_URL itself \(set schemaRegistry\.url\)/)
 })
 
 t.test('the ingress: off by default; on, its ingress-nginx annotations come from ingress.proxy', { skip }, async (t) => {

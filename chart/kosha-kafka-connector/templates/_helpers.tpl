@@ -53,7 +53,7 @@ only those given, so that an empty value leaves its variable unset rather than s
 {{- define "kosha.createdCredentials" -}}
 {{- $c := .Values.credentials }}
 {{- $given := dict }}
-{{- range $key, $value := dict "USERNAME" $c.username "PASSWORD" $c.password "API_KEYS" $c.apiKeys "BASIC_AUTH_USERS" $c.basicAuthUsers }}
+{{- range $key, $value := dict "USERNAME" $c.username "PASSWORD" $c.password "API_KEYS" $c.apiKeys "BASIC_AUTH_USERS" $c.basicAuthUsers "SCHEMA_REGISTRY_USERNAME" $c.schemaRegistryUsername "SCHEMA_REGISTRY_PASSWORD" $c.schemaRegistryPassword }}
 {{- if $value }}{{ $_ := set $given $key $value }}{{ end }}
 {{- end }}
 {{- toJson $given }}
@@ -100,6 +100,9 @@ setting has two places (e.g. BODY_LIMIT and the ingress's proxy-body-size stay e
   "PASSWORD" "set credentials.password or credentials.existingSecret"
   "API_KEYS" "set credentials.apiKeys or credentials.existingSecret"
   "BASIC_AUTH_USERS" "set credentials.basicAuthUsers or credentials.existingSecret"
+  "SCHEMA_REGISTRY_URL" "set schemaRegistry.url"
+  "SCHEMA_REGISTRY_USERNAME" "set credentials.schemaRegistryUsername or credentials.existingSecret"
+  "SCHEMA_REGISTRY_PASSWORD" "set credentials.schemaRegistryPassword or credentials.existingSecret"
   "HTTPS_CERT_FILE" "set https.enabled and https.secretName"
   "HTTPS_KEY_FILE" "set https.enabled and https.secretName") }}
 {{- end }}
