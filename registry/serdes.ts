@@ -102,7 +102,7 @@ export class Serdes {
         if (err instanceof SchemaNotFoundError) {
           throw new RecordNotDeserializableError(`${where(first)} names schema id ${id}, which the schema registry does not have (or not all the schemas it refers to): ${err.message}`)
         }
-        // A schema the registry took but this service cannot read (a Protobuf google.protobuf.Any, say): the
+        // A schema the registry took but this service cannot read (a Protobuf import with no reference, say): the
         // record is what the client must seek past, so the error names it.
         if (err instanceof InvalidSchemaError) throw new RecordNotDeserializableError(`${where(first)} is written with schema ${id}, which this service cannot read: ${err.message}`)
         throw err
