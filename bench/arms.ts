@@ -68,11 +68,11 @@ async function gateway (arm: ArmName, child: ChildProcess, origin: string, ready
  * The service as in production. With `profile` (a folder and a name), Node writes a V8 CPU profile of the whole run
  * there when the service exits (it exits cleanly on SIGTERM, which is how the bench stops it).
  */
-export async function startService (o: { bootstrap: string, port: number, cpu?: string, logDir: string, profile?: { dir: string, name: string } }): Promise<Gateway> {
+export async function startService (o: { bootstrap: string, port: number, cpu?: string, logDir: string, profile?: { dir: string, name: string }, nodeOptions?: string[] }): Promise<Gateway> {
   const log = join(o.logDir, 'service.log')
   const profiling = o.profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profile.dir}`, `--cpu-prof-name=${o.profile.name}.cpuprofile`] : []
   // The production launcher (npm start): jemalloc where the system has it.
-  const child = launch('sh', ['scripts/serve', ...profiling], {
+  const child = launch('sh', ['scripts/serve', ...profiling, ...(o.nodeOptions ?? [])], {
     ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
     // The production environment (NODE_ENV); everything else at its default.
     env: { BROKER_ADDRESS: o.bootstrap, PORT: String(o.port), HOST: '127.0.0.1', NODE_ENV: 'production' },

@@ -11,7 +11,9 @@
 //   npm run soak                    30 minutes, a local Kafka started for it (port base 29292)
 //   npm run soak -- --minutes 3     a short one; KAFKA_BOOTSTRAP=host:port to use a running cluster
 //   npm run soak -- --loops consumers   only some of the loads (producers, consumers, admin), to find what grows
-// Each sample also has the JS heap in use (nodejs_heap_size_used_bytes): RSS growing while it does not is native.
+//   npm run soak -- --node=--max-old-space-size=256   options for the service's node (scripts/serve passes them)
+// Each sample also has the JS heap in use and the heap V8 holds (nodejs_heap_size_used_bytes, _total_bytes), and the
+// memory of Buffers outside it (nodejs_external_memory_bytes): RSS growing while the heap V8 holds does not is native.
 // Results: bench/results/soak.json and soak.md (or --out DIR). Not part of CI: it is meant to take long.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -24,7 +26,7 @@ import { startService } from './arms'
 import { rssMb } from './proc'
 
 const root = join(__dirname, '..')
-const { values: args } = parseArgs({ options: { minutes: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, loops: { type: 'string' } } })
+const { values: args } = parseArgs({ options: { minutes: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, loops: { type: 'string' }, node: { type: 'string' } } })
 const LOOPS = ['producers', 'consumers', 'admin'] as const
 const loops = new Set((args.loops ?? LOOPS.join(',')).split(',').map((l) => l.trim()))
 for (const l of loops) if (!(LOOPS as readonly string[]).includes(l)) throw new Error(`--loops: '${l}' is none of ${LOOPS.join(', ')}`)
@@ -36,7 +38,7 @@ const WARM_MINUTE = Math.min(5, minutes / 6)
 
 const log = (message: string): void => { process.stderr.write(`soak: ${message}\n`) }
 
-interface Sample { atS: number, rssMb: number, heapMb: number, lagP99Ms: number, lagMaxMs: number }
+interface Sample { atS: number, rssMb: number, heapMb: number, heapTotalMb: number, externalMb: number, lagP99Ms: number, lagMaxMs: number }
 const statuses = new Map<string, number>()
 const count = (what: string, status: number | string): void => {
   const key = `${what} ${status}`
@@ -83,7 +85,8 @@ async function main (): Promise<void> {
   }
   log(`Kafka on ${bootstrap}; building the service`)
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
-  const service = await startService({ bootstrap, port, logDir: work })
+  const nodeOptions = (args.node ?? '').split(' ').filter((o) => o !== '')
+  const service = await startService({ bootstrap, port, logDir: work, nodeOptions })
   const pool = new Pool(service.origin, { connections: 16 })
   const samples: Sample[] = []
   const started = Date.now()
@@ -132,11 +135,13 @@ async function main (): Promise<void> {
           atS: Math.round((Date.now() - started) / 1000),
           rssMb: rssMb(service.pid),
           heapMb: gauge(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+          heapTotalMb: gauge(metrics, 'nodejs_heap_size_total_bytes') / 2 ** 20,
+          externalMb: gauge(metrics, 'nodejs_external_memory_bytes') / 2 ** 20,
           lagP99Ms: gauge(metrics, 'nodejs_eventloop_lag_p99_seconds') * 1000,
           lagMaxMs: gauge(metrics, 'nodejs_eventloop_lag_max_seconds') * 1000
         }
         samples.push(sample)
-        if (samples.length % 12 === 0) log(`${(sample.atS / 60).toFixed(1)} min: RSS ${sample.rssMb.toFixed(0)} MiB, JS heap ${sample.heapMb.toFixed(0)} MiB, loop lag p99 ${sample.lagP99Ms.toFixed(1)} ms`)
+        if (samples.length % 12 === 0) log(`${(sample.atS / 60).toFixed(1)} min: RSS ${sample.rssMb.toFixed(0)} MiB, JS heap ${sample.heapMb.toFixed(0)} of ${sample.heapTotalMb.toFixed(0)} MiB, external ${sample.externalMb.toFixed(0)} MiB, loop lag p99 ${sample.lagP99Ms.toFixed(1)} ms`)
       }
     }
     log(`${minutes} minutes of ${[...loops].join(', ')}`)
@@ -152,12 +157,12 @@ async function main (): Promise<void> {
     await service.stop()
     stopKafka()
   }
-  report(samples)
+  report(samples, nodeOptions)
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN }
 
-function report (samples: Sample[]): void {
+function report (samples: Sample[], nodeOptions: string[]): void {
   const inMinute = (from: number, to: number): Sample[] => samples.filter((s) => s.atS >= from * 60 && s.atS < to * 60)
   const warm = inMinute(WARM_MINUTE, WARM_MINUTE + 1)
   const last = inMinute(minutes - 1, minutes + 1)
@@ -165,11 +170,18 @@ function report (samples: Sample[]): void {
   const rssEnd = median(last.map((s) => s.rssMb))
   const heapWarm = median(warm.map((s) => s.heapMb))
   const heapEnd = median(last.map((s) => s.heapMb))
+  const heldWarm = median(warm.map((s) => s.heapTotalMb))
+  const heldEnd = median(last.map((s) => s.heapTotalMb))
+  const outsideWarm = median(warm.map((s) => s.rssMb - s.heapTotalMb))
+  const outsideEnd = median(last.map((s) => s.rssMb - s.heapTotalMb))
   const result = {
     date: new Date().toISOString(),
     minutes,
     loops: [...loops],
+    nodeOptions,
     heapMiB: { warm: heapWarm, end: heapEnd, growth: heapEnd - heapWarm },
+    heapHeldMiB: { warm: heldWarm, end: heldEnd, growth: heldEnd - heldWarm },
+    outsideHeapMiB: { warm: outsideWarm, end: outsideEnd, growth: outsideEnd - outsideWarm },
     rssMiB: { atWarmMinute: WARM_MINUTE, warm: rssWarm, end: rssEnd, growth: rssEnd - rssWarm, growthPercent: 100 * (rssEnd - rssWarm) / rssWarm, max: Math.max(...samples.map((s) => s.rssMb)) },
     eventLoopLagMs: { p99Median: median(samples.map((s) => s.lagP99Ms)), p99Worst: Math.max(...samples.map((s) => s.lagP99Ms)), maxWorst: Math.max(...samples.map((s) => s.lagMaxMs)) },
     requests: Object.fromEntries([...statuses.entries()].sort()),
@@ -178,12 +190,14 @@ function report (samples: Sample[]): void {
   mkdirSync(outDir, { recursive: true })
   writeFileSync(join(outDir, 'soak.json'), JSON.stringify(result, null, 2) + '\n')
   const md = [
-    `# Soak, ${result.date.slice(0, 10)}: ${minutes} minutes of ${loops.size === LOOPS.length ? 'mixed load' : [...loops].join(', ')}`,
+    `# Soak, ${result.date.slice(0, 10)}: ${minutes} minutes of ${loops.size === LOOPS.length ? 'mixed load' : [...loops].join(', ')}${nodeOptions.length > 0 ? `, node ${nodeOptions.join(' ')}` : ''}`,
     '',
     `RSS (median of the samples in the minute): ${rssWarm.toFixed(0)} MiB at minute ${Number(WARM_MINUTE.toFixed(1))}, ${rssEnd.toFixed(0)} MiB in the last minute: ` +
       `**${(rssEnd - rssWarm >= 0 ? '+' : '')}${(rssEnd - rssWarm).toFixed(0)} MiB (${result.rssMiB.growthPercent.toFixed(1)} %)**; the highest sample ${result.rssMiB.max.toFixed(0)} MiB.`,
     '',
-    `JS heap in use: ${heapWarm.toFixed(0)} MiB at minute ${Number(WARM_MINUTE.toFixed(1))}, ${heapEnd.toFixed(0)} MiB in the last minute (the rest of RSS is native: librdkafka, buffers).`,
+    `JS heap in use: ${heapWarm.toFixed(0)} MiB at minute ${Number(WARM_MINUTE.toFixed(1))}, ${heapEnd.toFixed(0)} MiB in the last minute; the heap V8 holds: ${heldWarm.toFixed(0)} MiB, then ${heldEnd.toFixed(0)} MiB.`,
+    '',
+    `Outside the V8 heap (RSS minus the heap V8 holds: librdkafka, Buffers, code): ${outsideWarm.toFixed(0)} MiB, then ${outsideEnd.toFixed(0)} MiB (${(outsideEnd - outsideWarm >= 0 ? '+' : '')}${(outsideEnd - outsideWarm).toFixed(0)} MiB).`,
     '',
     `Event-loop lag: p99 over each 5 s interval, median ${result.eventLoopLagMs.p99Median.toFixed(1)} ms, worst ${result.eventLoopLagMs.p99Worst.toFixed(1)} ms; the longest single delay ${result.eventLoopLagMs.maxWorst.toFixed(1)} ms.`,
     '',
