@@ -5,6 +5,7 @@ export class RequestQueue {
   private tail: Promise<void> = Promise.resolve()
   private busy = 0
   private timer?: NodeJS.Timeout
+  private stopped = false
 
   constructor (private readonly idleMs: number, private readonly onIdle: () => void) {}
 
@@ -21,12 +22,20 @@ export class RequestQueue {
   /** Resolves when every request queued so far is done. */
   async drained (): Promise<void> { await this.tail.catch(() => undefined) }
 
-  /** (Re)starts the idle countdown; a busy consumer never expires. */
+  /** (Re)starts the idle countdown; a busy consumer never expires, a stopped one has none. */
   touch (): void {
     clearTimeout(this.timer)
+    if (this.stopped) return
     this.timer = setTimeout(() => { if (this.busy > 0) this.touch(); else this.onIdle() }, this.idleMs)
     this.timer.unref()
   }
 
-  stop (): void { clearTimeout(this.timer) }
+  /**
+   * Ends the countdown for good: a request released after it (the one that closed the consumer, say) starts no new
+   * one, which would keep the closed consumer, its librdkafka client and its records, for another idleMs.
+   */
+  stop (): void {
+    this.stopped = true
+    clearTimeout(this.timer)
+  }
 }
