@@ -67,13 +67,13 @@ export class ConsumerRegistry {
     try {
       await this.ledger?.created(session.definition())
     } catch (err) {
-      this.unreserve(session)
+      await this.discard(session)
       throw err
     }
     try {
       await session.connect()
     } catch (err) {
-      this.unreserve(session)
+      await this.discard(session)
       await this.ledger?.removed(session.id).catch((e: unknown) => this.log.warn({ err: e }, 'removing the record of a consumer that failed to start failed'))
       throw err
     }
@@ -92,8 +92,7 @@ export class ConsumerRegistry {
       await session.connect()
       await session.restore(definition)
     } catch (err) {
-      this.unreserve(session)
-      await session.close().catch(() => undefined)
+      await this.discard(session)
       throw err
     }
     this.log.info({ consumer: definition.id.name }, `${describe(definition.id)} taken over`)
@@ -172,10 +171,11 @@ export class ConsumerRegistry {
     return session
   }
 
-  private unreserve (session: ConsumerSession): void {
+  /** A session that failed to start: out of the registry, and closed (disconnected if it had connected). */
+  private async discard (session: ConsumerSession): Promise<void> {
     const key = keyOf(session.id)
     if (this.all.get(key) === session) this.all.delete(key)
-    session.closed = true
+    await session.close().catch((err: unknown) => this.log.warn({ err }, 'closing a consumer that failed to start failed'))
   }
 
   private async close (session: ConsumerSession, ending: Ending): Promise<void> {

@@ -381,6 +381,7 @@ export class ConsumerSession {
     this.queue.stop()
     await this.queue.drained()
     if (this.consumer.isConnected()) await new Promise<void>((resolve) => { this.consumer.disconnect(() => resolve()) })
+    forget(this.consumer)
   }
 
   /**
@@ -459,4 +460,27 @@ function firstOffsets (messages: Message[]): TopicPartitionOffset[] {
   const first = new Map<string, TopicPartitionOffset>()
   for (const m of messages) if (!first.has(keyOf(m))) first.set(keyOf(m), { topic: m.topic, partition: m.partition, offset: m.offset })
   return [...first.values()]
+}
+
+/**
+ * The binding never frees a consumer created with a rebalance_cb (a native handle keeps the callback, and the
+ * callback the client): each closed consumer stays in memory for the life of the process. Its listeners are dropped,
+ * and a rebalance handler given through a holder (rebalanceThrough) is let go, so that what they reach (the session
+ * or stream, its logger, its records) does not stay with it; what remains is the client object alone. Call once the
+ * consumer is disconnected.
+ */
+export function forget (consumer: KafkaConsumer, holder?: RebalanceHolder): void {
+  consumer.removeAllListeners()
+  if (holder !== undefined) delete holder.handler
+}
+
+export interface RebalanceHolder { handler?: (err: LibrdKafkaError, partitions: TopicPartition[]) => void }
+
+/**
+ * A rebalance_cb that reaches its handler only through the holder. Made here, apart from the class whose handler it
+ * calls, so that the callback the binding keeps holds the holder alone (a closure made in a constructor would hold
+ * the constructor's scope, `this` with it).
+ */
+export function rebalanceThrough (holder: RebalanceHolder): (err: LibrdKafkaError, partitions: TopicPartition[]) => void {
+  return (err, partitions) => { holder.handler?.(err, partitions) }
 }

@@ -19,7 +19,7 @@ import { consumerConfig, type KafkaSettings } from '../client-config'
 import { fromKafkaError, kafkaCode } from '../errors'
 import { ValidationError } from '../../lib/errors'
 import { recordBytes } from '../consumers/decode'
-import { POLL_SLICE_MS, pollBatch } from '../consumers/session'
+import { POLL_SLICE_MS, forget, pollBatch, rebalanceThrough, type RebalanceHolder } from '../consumers/session'
 import type { RecordId } from './record-id'
 import { SpanKind, context as otelContext, trace, type Link } from '@opentelemetry/api'
 import { KAFKA, consumed, tracer } from '../tracing'
@@ -86,6 +86,8 @@ export class StreamMember {
   /** The partitions are paused: the buffer is full, or too many records wait for their acknowledgement. */
   paused = false
   private readonly consumer: KafkaConsumer
+  /** Its rebalance handler, reached through this alone (see forget in ../consumers/session). */
+  private readonly rebalanceHolder: RebalanceHolder = {}
   private readonly timeoutMs: number
   private readonly subscription: Subscription
   private readonly offsetReset: 'earliest' | 'latest'
@@ -129,8 +131,9 @@ export class StreamMember {
       // A stream whose process died (SIGKILL, a lost node) keeps its partitions until the group gives up on it: after
       // STREAM_SESSION_TIMEOUT_MS, not Kafka's default 45 s. The other streams (or the client's reconnect) wait that long.
       'session.timeout.ms': STREAM_SESSION_TIMEOUT_MS,
-      rebalance_cb: (err: LibrdKafkaError, partitions: TopicPartition[]) => { this.rebalance(err, partitions) }
+      rebalance_cb: rebalanceThrough(this.rebalanceHolder)
     }, topic)
+    this.rebalanceHolder.handler = (err, partitions) => { this.rebalance(err, partitions) }
     this.consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, err.message) })
     this.subscription = options.subscription
     this.offsetReset = options.offsetReset
@@ -230,6 +233,7 @@ export class StreamMember {
     this.outlet?.end(reason)
     this.dropPending(() => true)
     if (this.consumer.isConnected()) await new Promise<void>((resolve) => { this.consumer.disconnect(() => resolve()) })
+    forget(this.consumer, this.rebalanceHolder)
     this.log.info({ reason }, 'stream closed')
     this.onClosed()
   }

@@ -1,9 +1,15 @@
 // The consumer engine (kafka/consumers/) seen through the service: one registry for v1 consumers and v2 consumer
 // instances, so one CONSUMER_MAX for both, one gauge counting both, and names kept apart per API.
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
+import pino from 'pino'
+import { ConsumerRegistry } from '../../kafka/consumers/registry'
+import { loadConfig } from '../../lib/config'
 import { build } from '../helper'
-import { uniqueName } from '../kafka'
+import { bootstrap, createTopic, kafkaClient, uniqueName } from '../kafka'
 
 const V2 = 'application/vnd.kafka.v2+json'
 
@@ -63,4 +69,36 @@ t.test('shutdown closes v2 instances too, before the producer is disconnected', 
   const closed = messages.indexOf(`consumer instance 'closing' of group '${group}' closed`)
   t.ok(closed >= 0, 'the instance was closed')
   t.ok(messages.indexOf('disconnected from Kafka') > closed, 'and only then was the producer disconnected')
+})
+
+t.test('a deleted consumer is let go: nothing keeps it (or its records) in memory once it is closed', async (t) => {
+  // The binding keeps every consumer it made with a rebalance_cb for the life of the process; what the session hangs
+  // on it must not stay with it. Measured on the Kafka layer itself, with a weak reference and V8's own collector.
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const registry = new ConsumerRegistry(loadConfig({ BROKER_ADDRESS: bootstrap() }), pino({ level: 'silent' }))
+  t.teardown(() => registry.closeAll())
+  const topic = await createTopic(t, { prefix: 'forgotten' })
+  const producer = kafkaClient().producer()
+  await producer.connect()
+  await producer.send({ topic, messages: [{ value: 'a record the fetch holds' }] })
+  await producer.disconnect()
+  const id = { name: 'i1', group: uniqueName('g') }
+  // In a function of its own, so that no variable of the test holds the session.
+  const session = await (async (): Promise<WeakRef<object>> => {
+    const created = await registry.create({ id, groupId: id.group, autoCommit: false, format: 'binary', requestTimeoutMs: 1000, offsetReset: 'earliest' })
+    await created.subscribe({ topics: [topic] })
+    const fetched = await created.fetch({ max: 10, timeoutMs: 10_000 })
+    t.equal(fetched.messages.length, 1, 'it fetched the record')
+    fetched.delivered()
+    return new WeakRef(created)
+  })()
+  await registry.delete(id)
+  let collected = false
+  for (let i = 0; i < 20 && !collected; i++) {
+    await sleep(100)
+    gc()
+    collected = session.deref() === undefined
+  }
+  t.ok(collected, 'the closed session was collected')
 })
