@@ -20,7 +20,9 @@ import { consumerConfig, type ConsumerOptions, type KafkaSettings } from '../cli
 import { fromKafkaError, kafkaCode } from '../errors'
 import { recordBytes, type Format } from './decode'
 import { RequestQueue } from './request-queue'
+import { forget } from './forget'
 import { consumed, traced } from '../tracing'
+import { listenForErrors } from '../client-errors'
 
 // The binding has these but its types do not declare them: commitCb (commit with a completion callback), and the
 // switch that makes consume(n) wait only for the first record instead of for each of the n.
@@ -150,6 +152,7 @@ export class ConsumerSession {
     const [global, topic] = consumerConfig(settings, options.groupId, options.id.name, options)
     // rebalance_cb: the binding assigns as librdkafka does by default, and tells when the group has assigned.
     this.consumer = new KafkaConsumer({ ...global, rebalance_cb: true }, topic)
+    listenForErrors(this.consumer, this.log)
     this.consumer.on('rebalance', (err: LibrdKafkaError) => { if (err.code === ASSIGN_PARTITIONS) this.hasJoined = true })
     this.consumer.on('event.error', (err: LibrdKafkaError) => {
       this.log.warn({ code: err.code }, err.message)
@@ -460,27 +463,4 @@ function firstOffsets (messages: Message[]): TopicPartitionOffset[] {
   const first = new Map<string, TopicPartitionOffset>()
   for (const m of messages) if (!first.has(keyOf(m))) first.set(keyOf(m), { topic: m.topic, partition: m.partition, offset: m.offset })
   return [...first.values()]
-}
-
-/**
- * The binding never frees a consumer created with a rebalance_cb (a native handle keeps the callback, and the
- * callback the client): each closed consumer stays in memory for the life of the process. Its listeners are dropped,
- * and a rebalance handler given through a holder (rebalanceThrough) is let go, so that what they reach (the session
- * or stream, its logger, its records) does not stay with it; what remains is the client object alone. Call once the
- * consumer is disconnected.
- */
-export function forget (consumer: KafkaConsumer, holder?: RebalanceHolder): void {
-  consumer.removeAllListeners()
-  if (holder !== undefined) delete holder.handler
-}
-
-export interface RebalanceHolder { handler?: (err: LibrdKafkaError, partitions: TopicPartition[]) => void }
-
-/**
- * A rebalance_cb that reaches its handler only through the holder. Made here, apart from the class whose handler it
- * calls, so that the callback the binding keeps holds the holder alone (a closure made in a constructor would hold
- * the constructor's scope, `this` with it).
- */
-export function rebalanceThrough (holder: RebalanceHolder): (err: LibrdKafkaError, partitions: TopicPartition[]) => void {
-  return (err, partitions) => { holder.handler?.(err, partitions) }
 }

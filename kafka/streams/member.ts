@@ -19,10 +19,12 @@ import { consumerConfig, type KafkaSettings } from '../client-config'
 import { fromKafkaError, kafkaCode } from '../errors'
 import { ValidationError } from '../../lib/errors'
 import { recordBytes } from '../consumers/decode'
-import { POLL_SLICE_MS, forget, pollBatch, rebalanceThrough, type RebalanceHolder } from '../consumers/session'
+import { forget, rebalanceThrough, type RebalanceHolder } from '../consumers/forget'
+import { POLL_SLICE_MS, pollBatch } from '../consumers/session'
 import type { RecordId } from './record-id'
 import { SpanKind, context as otelContext, trace, type Link } from '@opentelemetry/api'
 import { KAFKA, consumed, tracer } from '../tracing'
+import { listenForErrors } from '../client-errors'
 
 export type CommitMode = 'manual' | 'auto'
 export type Subscription = { topics: string[] } | { pattern: string }
@@ -86,7 +88,7 @@ export class StreamMember {
   /** The partitions are paused: the buffer is full, or too many records wait for their acknowledgement. */
   paused = false
   private readonly consumer: KafkaConsumer
-  /** Its rebalance handler, reached through this alone (see forget in ../consumers/session). */
+  /** Its rebalance handler, reached through this alone (see ../consumers/forget). */
   private readonly rebalanceHolder: RebalanceHolder = {}
   private readonly timeoutMs: number
   private readonly subscription: Subscription
@@ -134,6 +136,7 @@ export class StreamMember {
       rebalance_cb: rebalanceThrough(this.rebalanceHolder)
     }, topic)
     this.rebalanceHolder.handler = (err, partitions) => { this.rebalance(err, partitions) }
+    listenForErrors(this.consumer, this.log)
     this.consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, err.message) })
     this.subscription = options.subscription
     this.offsetReset = options.offsetReset

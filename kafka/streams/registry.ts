@@ -44,7 +44,8 @@ export class StreamRegistry {
       await member.connect()
     } catch (err) {
       this.all.delete(id)
-      member.closed = true
+      // Closed, not just unlisted: its client must let go of it (kafka/consumers/forget.ts).
+      await member.close('failed to start')
       throw err
     }
     return member
