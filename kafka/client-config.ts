@@ -18,9 +18,14 @@ function saslConfig (sasl: KafkaSettings['sasl']): GlobalConfig {
   const { sub, exp } = tokenClaims(sasl.token)
   return {
     'sasl.mechanisms': 'OAUTHBEARER',
+    // librdkafka refuses a token already past its lifetime by throwing inside the binding, which then emits 'error'
+    // on a client nobody listens to: an unhandled rejection that ends the process. A token is expired by the time a
+    // refresh comes when its clients outlive it by a moment (their closing before exp is timed); so librdkafka is
+    // never handed a lifetime in the past: at least a second from now, and the broker, which checks exp itself,
+    // refuses the login (an authentication failure, like any refused login).
     oauthbearer_token_refresh_cb: async () => ({
       tokenValue: sasl.token,
-      lifetime: exp !== undefined ? exp * 1000 : Date.now() + TOKEN_LIFETIME_MS,
+      lifetime: exp !== undefined ? Math.max(exp * 1000, Date.now() + 1000) : Date.now() + TOKEN_LIFETIME_MS,
       principal: sub ?? ''
     })
   }

@@ -18,6 +18,7 @@ import { fromCallback } from './callback'
 import { producerConfig } from './client-config'
 import { fromKafkaError, type KafkaContext } from './errors'
 import { tlsConnectionError } from './tls-probe'
+import { listenForErrors } from './client-errors'
 
 export interface KafkaClients {
   /** librdkafka producer, connected, delivery reports on. Records go through `produce()`. */
@@ -137,6 +138,7 @@ export class KafkaConnection {
   connect (): Promise<void> {
     const config = this.config
     const p = new Producer(...producerConfig(config, this.options))
+    listenForErrors(p, this.log)
     p.on('event.log', (e: { severity: number, fac: string, message: string }) => {
       // librdkafka says here why a connection failed (e.g. SASL authentication error): worth a warning, never secret.
       if (e.severity <= 4) this.log.warn({ facility: e.fac }, e.message)

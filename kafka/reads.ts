@@ -18,6 +18,7 @@ import { fromKafkaError } from './errors'
 import { pollBatch, POLL_SLICE_MS } from './consumers/session'
 import { recordBytes } from './consumers/decode'
 import { consumed, traced } from './tracing'
+import { listenForErrors } from './client-errors'
 
 /** Where a read starts: an offset, the partition's first or next offset, or the first record at or after a time (ms). */
 export type ReadStart = { offset: number | 'earliest' | 'latest' } | { timestamp: number }
@@ -160,6 +161,7 @@ export class Reads {
       this.creating++
       try {
         const consumer = new KafkaConsumer(...consumerConfig(this.settings, READS_GROUP, 'reads', { offsetReset: 'earliest' }))
+        listenForErrors(consumer, this.log)
         consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, err.message) })
         await fromCallback<unknown>((done) => consumer.connect({ timeout: this.settings.kafkaTimeoutMs }, done))
           .catch((err: unknown) => { throw fromKafkaError(err, { resource: 'the cluster' }) })

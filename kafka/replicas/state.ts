@@ -18,6 +18,7 @@ import { fromKafkaError } from '../errors'
 import { Topics } from '../topics'
 import { pollBatch } from '../consumers/session'
 import { parseConsumerRecord, parseReplicaRecord, type ConsumerRecord, type ReplicaRecord } from './records'
+import { listenForErrors } from '../client-errors'
 
 /** How often the view reads what other replicas wrote, when nothing asks it to catch up sooner. */
 const TAIL_MS = 250
@@ -115,6 +116,7 @@ export class StateView {
       'fetch.wait.max.ms': 100
     }, { 'auto.offset.reset': 'earliest' })
     consumer.on('event.error', (err: LibrdKafkaError) => { this.log.warn({ code: err.code }, `state topic view: ${err.message}`) })
+    listenForErrors(consumer, this.log)
     await fromCallback<unknown>((done) => consumer.connect({ timeout: this.kafka.timeoutMs }, done))
     consumer.assign([{ topic: this.topic, partition: 0, offset: OFFSET_BEGINNING }])
     this.consumer = consumer
